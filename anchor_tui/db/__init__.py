@@ -1,0 +1,1 @@
+"""Persistence: models, engines, sessions with the disclosure filter, migrations."""

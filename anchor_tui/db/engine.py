@@ -1,0 +1,195 @@
+"""Engines for the embedded SQLite default and the shared PostgreSQL deployment.
+
+SQLite: WAL, ``foreign_keys=ON``, ``synchronous=FULL``, a busy timeout, and write
+transactions begun ``IMMEDIATE`` (so two writers queue instead of failing halfway).
+PostgreSQL: psycopg 3; the password comes from the OS keyring (``anchor-tui db login``)
+or ``PGPASSWORD``, never from a plain file.
+
+SQL parameters are hidden from error messages (``hide_parameters``): an error about a
+note must never print the note.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from anchor_tui.errors import DatabaseError, KeyringUnavailableError
+
+KEYRING_SERVICE = "anchor-tui"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+WRITE = {"anchor_write": True}
+"""Execution option that marks a connection for a write transaction (IMMEDIATE on SQLite)."""
+
+
+def parse_url(url: str) -> URL:
+    """Parse and check a database URL: only SQLite and PostgreSQL (psycopg 3) are supported."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(
+            f"'{_redact(url)}' is not a database URL.",
+            "Use sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/dbname.",
+        ) from exc
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        return parsed
+    if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    raise DatabaseError(
+        f"The URL scheme '{parsed.drivername}' is not supported.",
+        "Use sqlite:///FILE or postgresql+psycopg://user@host/dbname.",
+    )
+
+
+def _redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("@")[-1]
+
+
+def keyring_key(url: URL) -> str:
+    """The keyring entry name for a URL: user@host:port/database, never the password."""
+    return f"{url.username or ''}@{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+
+
+def password_from_keyring(url: URL) -> str | None:
+    import keyring
+    import keyring.errors
+
+    try:
+        return keyring.get_password(KEYRING_SERVICE, keyring_key(url))  # type: ignore[no-any-return]
+    except keyring.errors.NoKeyringError as exc:
+        raise KeyringUnavailableError(
+            "No OS keyring is available to hold the database password.",
+            "Install a keyring backend (e.g. gnome-keyring or keyrings.alt) or set PGPASSWORD.",
+        ) from exc
+    except keyring.errors.KeyringError as exc:
+        raise KeyringUnavailableError(
+            f"The OS keyring could not be read ({exc.__class__.__name__}).",
+            "Unlock the keyring, or set PGPASSWORD for this session.",
+        ) from exc
+
+
+def store_password(url: URL, password: str) -> None:
+    import keyring
+    import keyring.errors
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, keyring_key(url), password)
+    except keyring.errors.NoKeyringError as exc:
+        raise KeyringUnavailableError(
+            "No OS keyring is available to store the database password.",
+            "Install a keyring backend (e.g. gnome-keyring or keyrings.alt), or use PGPASSWORD.",
+        ) from exc
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url`` set up for anchor-tui (pragmas, password, hidden parameters)."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, echo=echo)
+    return _postgres_engine(parsed, echo=echo)
+
+
+def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Hand transaction control to the "begin" hook below (pysqlite's own is broken
+        # for BEGIN IMMEDIATE and DDL).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("anchor_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: URL, *, echo: bool) -> Engine:
+    if url.password is None and not os.environ.get("PGPASSWORD"):
+        password = None
+        try:
+            password = password_from_keyring(url)
+        except KeyringUnavailableError:
+            # Trust or peer auth may need no password at all; the connect error will say
+            # so if one was needed.
+            password = None
+        if password:
+            url = url.set(password=password)
+    return create_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 5, "application_name": "anchor-tui"},
+    )
+
+
+def describe_connect_error(url: str, exc: BaseException) -> DatabaseError:
+    """Turn a driver error on connect into a one-line message with a fix."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    safe = _redact(url)
+    if "database is locked" in text or "database table is locked" in text:
+        return DatabaseError(
+            f"The database {safe} is locked by another program.",
+            "Close the other anchor-tui or tool using it and try again.",
+        )
+    if "unable to open database file" in text:
+        return DatabaseError(
+            f"The database file for {safe} cannot be opened.",
+            "Check that the folder exists and you may write to it.",
+        )
+    if "file is not a database" in text or "malformed" in text:
+        return DatabaseError(
+            f"{safe} is not an anchor-tui database (or it is damaged).",
+            "Point --db at the right file, or restore it from a backup.",
+        )
+    if "password authentication failed" in text or "no password supplied" in text:
+        return DatabaseError(
+            f"PostgreSQL refused the password for {safe}.",
+            f"Store the right one with: anchor-tui db login {safe}  (or set PGPASSWORD).",
+        )
+    if "does not exist" in text and "database" in text:
+        return DatabaseError(
+            f"The database in {safe} does not exist.",
+            "Create it (createdb), then run: anchor-tui db upgrade --db URL",
+        )
+    if "connection refused" in text or "could not connect" in text or "timeout" in text \
+            or "name or service not known" in text or "could not translate host" in text:
+        return DatabaseError(
+            f"Cannot reach the database server for {safe}.",
+            "Check the host and port, that the server is running, and your network.",
+        )
+    return DatabaseError(
+        f"Cannot use the database {safe} ({exc.__class__.__name__}).",
+        "Check the URL and that the server is running.",
+    )

@@ -1,0 +1,313 @@
+"""The data model (SQLAlchemy 2, typed).
+
+Rows never leave the service layer: screens see the plain dataclasses of
+``anchor_tui.domain``. Constraint names are explicit (see ``NAMING``) so that
+migrations can refer to them on SQLite and PostgreSQL alike.
+
+Protected tables (``note``, ``draft``, ``task``) are filtered by the disclosure
+policy on every ORM query (``anchor_tui.db.session``); a query without a viewer
+context fails closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from anchor_tui.db.types import UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("member", "lead", "auditor", "admin")
+GRANTORS = ("self", "guardian", "legal_representative")
+CONSENT_DECISIONS = ("permit", "deny")
+PURPOSES = ("individual", "huddle")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+class User(Base):
+    """A professional who signs in. Profession is fixed per user."""
+
+    __tablename__ = "user"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    profession: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    passphrase_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Person(Base):
+    """The young person a case concerns."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(200))
+    last_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    municipality: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Case(Base):
+    """One case on the board. ``version`` guards against lost updates."""
+
+    __tablename__ = "case"
+    __table_args__ = (
+        CheckConstraint("priority BETWEEN 1 AND 3", name="priority"),
+        Index("ix_case_stage_priority_id", "stage", "priority", "id"),
+        Index("ix_case_next_review", "next_review"),
+        Index("ix_case_person_id", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+    category: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[int] = mapped_column(SmallInteger, default=2)
+    """1 high, 2 normal, 3 low."""
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[dt.datetime | None]
+    closed_reason: Mapped[str | None] = mapped_column(String(64))
+    next_review: Mapped[dt.date | None] = mapped_column(Date)
+    lead_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    """Why the case was opened, in a line (visible per the policy's case fields)."""
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    person: Mapped[Person] = relationship(lazy="joined", innerjoin=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseMember(Base):
+    """A professional working a case: the verified client relationship, from/to."""
+
+    __tablename__ = "case_member"
+    __table_args__ = (
+        Index("ix_case_member_user_id_case_id", "user_id", "case_id"),
+        Index("ix_case_member_case_id", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Note(Base):
+    """Append-only. A correction is a new row that supersedes the old one.
+
+    Only ``entered_in_error`` and its reason may change after writing; the database
+    refuses other updates and any delete (triggers in the first migration).
+    """
+
+    __tablename__ = "note"
+    __table_args__ = (
+        Index("ix_note_case_id_created_at", "case_id", "created_at"),
+        Index("ix_note_supersedes_id", "supersedes_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="RESTRICT"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    author_profession: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    template: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("note.id", ondelete="RESTRICT"))
+    entered_in_error: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Consent(Base):
+    """A consent or refusal by the young person, a guardian or a legal representative."""
+
+    __tablename__ = "consent"
+    __table_args__ = (
+        CheckConstraint(_in("grantor", GRANTORS), name="grantor"),
+        CheckConstraint(_in("decision", CONSENT_DECISIONS), name="decision"),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="period"),
+        Index("ix_consent_lookup", "person_id", "category", "receiving_profession"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    grantor: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(8))
+    category: Mapped[str] = mapped_column(String(64))
+    receiving_profession: Mapped[str] = mapped_column(String(64))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    withdrawn_at: Mapped[dt.datetime | None]
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+
+
+class Task(Base):
+    """A follow-up on a case."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_assignee_id_due", "assignee_id", "due"),
+        Index("ix_task_case_id", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(500))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    due: Mapped[dt.date | None] = mapped_column(Date)
+    done_at: Mapped[dt.datetime | None]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Draft(Base):
+    """An unsaved note, autosaved; visible to its author only, never in a huddle."""
+
+    __tablename__ = "draft"
+    __table_args__ = (UniqueConstraint("author_id", "case_id", "supersedes_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("note.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(64))
+    template: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Huddle(Base):
+    """A daily huddle at the shared terminal."""
+
+    __tablename__ = "huddle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+    minutes: Mapped[str | None] = mapped_column(Text)
+
+
+class HuddleAttendee(Base):
+    __tablename__ = "huddle_attendee"
+    __table_args__ = (Index("ix_huddle_attendee_huddle_id", "huddle_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    huddle_id: Mapped[int] = mapped_column(ForeignKey("huddle.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    joined_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    left_at: Mapped[dt.datetime | None]
+
+
+class HuddleItem(Base):
+    """A decision or action captured in a huddle (an action also becomes a task)."""
+
+    __tablename__ = "huddle_item"
+    __table_args__ = (
+        CheckConstraint("kind IN ('decision', 'action')", name="kind"),
+        Index("ix_huddle_item_huddle_id", "huddle_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    huddle_id: Mapped[int] = mapped_column(ForeignKey("huddle.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what, when, under which policy. Ids only: never note text.
+
+    ``prev_hash``/``hash`` form a keyed hash chain (filled in by the audit issue).
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_object", "object_type", "object_id"),
+        Index("ix_audit_event_actor_id_at", "actor_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    action: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str | None] = mapped_column(String(16))
+    huddle_id: Mapped[int | None] = mapped_column(ForeignKey("huddle.id", ondelete="RESTRICT"))
+    person_id: Mapped[int | None] = mapped_column(Integer)
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    policy_hash: Mapped[str | None] = mapped_column(String(64))
+    rule_ids: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+PROTECTED = (Note, Draft, Task)
+"""Entities whose every ORM query gets the disclosure filter."""
+
+__all__ = [
+    "PROTECTED",
+    "AuditEvent",
+    "Base",
+    "Case",
+    "CaseMember",
+    "Consent",
+    "Draft",
+    "Huddle",
+    "HuddleAttendee",
+    "HuddleItem",
+    "Note",
+    "Person",
+    "Task",
+    "User",
+]

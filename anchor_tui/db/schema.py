@@ -1,0 +1,91 @@
+"""Schema version checks and upgrades through the shipped Alembic migrations.
+
+Checking the version is a single cheap query and does not import Alembic, so that
+the app starts fast. The embedded SQLite database upgrades itself on start; a shared
+PostgreSQL schema is never upgraded by the app: it refuses to start and prints the
+command that upgrades it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from anchor_tui.db.engine import describe_connect_error
+from anchor_tui.errors import SchemaMismatchError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+HEAD = "0001"
+"""The newest migration this version knows; a test checks it against Alembic's head."""
+KNOWN = ("0001",)
+"""Every revision of this version, oldest first (a test checks it against Alembic)."""
+
+
+def alembic_config() -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "anchor_tui.db:migrations")
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema's revision, or None for an empty database."""
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, DBAPIError) as exc:
+        raise describe_connect_error(engine.url.render_as_string(), exc) from exc
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    config = alembic_config()
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+    except OperationalError as exc:
+        raise describe_connect_error(engine.url.render_as_string(), exc) from exc
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
+    """Make sure the schema is the one this version expects.
+
+    ``auto_upgrade`` (the embedded SQLite default) upgrades an empty or older schema.
+    Otherwise an older schema is refused with the command that upgrades it.
+    A newer schema (written by a newer anchor-tui) is always refused.
+    """
+    revision = current_revision(engine)
+    if revision == HEAD:
+        return
+    safe_url = engine.url.render_as_string(hide_password=True)
+    if revision is not None and revision not in KNOWN:
+        raise SchemaMismatchError(
+            f"The database schema ({revision}) is newer than this anchor-tui knows ({HEAD}).",
+            "Upgrade anchor-tui on this terminal (pip install -U anchor-tui).",
+        )
+    if auto_upgrade:
+        upgrade(engine)
+        return
+    state = "empty" if revision is None else f"at {revision}, older than {HEAD}"
+    raise SchemaMismatchError(
+        f"The database schema is {state}.",
+        f"Ask the database owner to run: anchor-tui db upgrade --db '{safe_url}'",
+    )

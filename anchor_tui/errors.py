@@ -1,0 +1,71 @@
+"""Errors a user can act on.
+
+Every error the command line or the app shows to a person is an :class:`AnchorError`:
+one line saying what is wrong and one saying how to fix it. They never carry note
+text, passphrases or SQL parameters, so they are safe to show on a shared screen.
+"""
+
+from __future__ import annotations
+
+
+class AnchorError(Exception):
+    """A problem with a clear cause and a fix, shown without a traceback."""
+
+    title = "Error"
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.fix}".strip()
+
+
+class ConfigError(AnchorError):
+    """A configuration or policy file is invalid. The message names file, line and key."""
+
+    title = "Configuration error"
+
+    def __init__(self, path: str, line: int | None, key: str, problem: str, fix: str = "") -> None:
+        where = f"{path}:{line}" if line is not None else path
+        keypart = f" key '{key}'" if key else ""
+        super().__init__(f"{where}:{keypart} {problem}", fix)
+        self.path = path
+        self.line = line
+        self.key = key
+        self.problem = problem
+
+
+class DatabaseError(AnchorError):
+    """The database cannot be used: unreachable, locked, wrong URL, wrong schema."""
+
+    title = "Database problem"
+
+
+class SchemaMismatchError(DatabaseError):
+    """The schema is older or newer than this version of anchor-tui."""
+
+
+class KeyringUnavailableError(AnchorError):
+    """A secret is needed but no OS keyring backend exists."""
+
+    title = "No keyring"
+
+
+class NoViewerError(AnchorError):
+    """A protected table was queried without a viewer context: refused (fail closed)."""
+
+    title = "Access refused"
+
+
+class SignInError(AnchorError):
+    """Wrong username or passphrase, or the account is locked or inactive."""
+
+    title = "Sign-in failed"
+
+
+class ConflictError(AnchorError):
+    """Someone else changed the same record first; both versions are kept."""
+
+    title = "Changed by someone else"

@@ -1,0 +1,1 @@
+"""The only API screens call. One unit of work per user action; no Textual here."""

@@ -1,0 +1,229 @@
+"""Typed settings, layered: defaults < config/*.yaml < environment < command-line flags.
+
+The package ships ``config/anchor.yaml`` and ``config/disclosure.yaml``. A team
+overrides them by placing files of the same name in its config directory, chosen by
+``--config DIR``, ``ANCHOR_CONFIG_DIR`` or the user config directory (platformdirs).
+A team's ``anchor.yaml`` replaces whole top-level keys of the default; a team's
+``disclosure.yaml`` replaces the default policy entirely (policy is never merged).
+
+Validation is strict: an unknown key, a wrong type or a duplicate id names the file,
+the line and the key, and the app refuses to start.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from anchor_tui.errors import ConfigError
+from anchor_tui.yamldoc import YamlDoc, build, load_yaml
+
+APP_NAME = "anchor-tui"
+PACKAGE_CONFIG_DIR = Path(__file__).parent / "config"
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    """Stable identifier stored in the database (e.g. ``screening``)."""
+    label: str
+    """What the team calls the stage on screen."""
+    closed: bool = False
+    """True for the stage that ends a case (needs a closing reason)."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    """Stable identifier stored in the database."""
+    label: str
+    """What the team calls it on screen."""
+
+
+@dataclass(frozen=True)
+class NoteTemplate:
+    id: str
+    """Stable identifier."""
+    label: str
+    """Shown in the template picker."""
+    category: str
+    """Note category the template defaults to (declared in disclosure.yaml)."""
+    body: str = ""
+    """Text the editor starts with."""
+    professions: tuple[str, ...] = ()
+    """Professions offered this template; empty means every profession."""
+    follow_up_days: int | None = None
+    """When set, saving schedules a follow-up task this many days ahead."""
+    child_welfare_concern: bool = False
+    """Saving prompts the statutory child-welfare notification (police, youth work, health)."""
+
+
+@dataclass(frozen=True)
+class SignInRules:
+    max_failed_attempts: int = 5
+    """Wrong passphrases in a row before the account locks."""
+    lockout_seconds: int = 300
+    """How long a locked account stays locked."""
+
+
+@dataclass(frozen=True)
+class TeamConfig:
+    """The contents of ``anchor.yaml``."""
+
+    team_name: str
+    """Shown in the header."""
+    professions: tuple[str, ...]
+    """Professions present in this team (some teams have no nurse)."""
+    stages: tuple[Stage, ...]
+    """The workflow, in board order."""
+    closed_reasons: tuple[Choice, ...]
+    """Why a case was closed."""
+    case_categories: tuple[Choice, ...]
+    """What a case is about."""
+    note_templates: tuple[NoteTemplate, ...] = ()
+    """Note templates offered in the editor."""
+    idle_lock_seconds: int = 120
+    """Seconds without input before the shared terminal locks."""
+    sign_in: SignInRules = field(default_factory=SignInRules)
+    """Lockout after failed sign-ins."""
+
+    def stage_label(self, stage_id: str) -> str:
+        return next((s.label for s in self.stages if s.id == stage_id), stage_id)
+
+    def category_label(self, category_id: str) -> str:
+        return next((c.label for c in self.case_categories if c.id == category_id), category_id)
+
+
+def _check_unique(doc: YamlDoc, key: str, items: tuple[Any, ...]) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item.id in seen:
+            raise doc.error((key, index, "id"), f"duplicate id '{item.id}'", "ids must be unique")
+        seen.add(item.id)
+
+
+def _validate_team(doc: YamlDoc, team: TeamConfig) -> None:
+    if not team.stages:
+        raise doc.error(("stages",), "must list at least one stage")
+    if not team.professions:
+        raise doc.error(("professions",), "must list at least one profession")
+    for key in ("stages", "closed_reasons", "case_categories", "note_templates"):
+        _check_unique(doc, key, getattr(team, key))
+    if len(set(team.professions)) != len(team.professions):
+        raise doc.error(("professions",), "lists a profession twice")
+    if team.idle_lock_seconds < 10:
+        raise doc.error(("idle_lock_seconds",), "must be at least 10 seconds")
+    if team.sign_in.max_failed_attempts < 1:
+        raise doc.error(("sign_in", "max_failed_attempts"), "must be at least 1")
+    for index, template in enumerate(team.note_templates):
+        for pindex, profession in enumerate(template.professions):
+            if profession not in team.professions:
+                raise doc.error(
+                    ("note_templates", index, "professions", pindex),
+                    f"names profession '{profession}' which is not in this team's professions",
+                )
+
+
+def load_team_config(config_dir: Path | None) -> TeamConfig:
+    """Read the default ``anchor.yaml`` and a team's override, validated."""
+    default = load_yaml(PACKAGE_CONFIG_DIR / "anchor.yaml")
+    doc = default
+    if config_dir is not None and (config_dir / "anchor.yaml").exists():
+        team_doc = load_yaml(config_dir / "anchor.yaml")
+        if not isinstance(team_doc.data, dict):
+            raise team_doc.error((), "must be a mapping of settings")
+        merged = dict(default.data)
+        merged.update(team_doc.data)
+        # Report locations from the team's file for its keys, the default's for the rest.
+        lines = {k: v for k, v in default.lines.items() if k and k[0] not in team_doc.data}
+        lines.update(team_doc.lines)
+        doc = YamlDoc(path=team_doc.path, data=merged, lines=lines)
+    team = build(doc, TeamConfig)
+    _validate_team(doc, team)
+    return team
+
+
+def user_config_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def user_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def user_state_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
+def default_sqlite_url() -> str:
+    return f"sqlite:///{user_data_dir() / 'anchor.sqlite3'}"
+
+
+def demo_sqlite_url() -> str:
+    return f"sqlite:///{user_data_dir() / 'demo.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to start, resolved from all layers."""
+
+    db_url: str
+    """SQLAlchemy URL of the database (``--db``, ``ANCHOR_DB_URL``, or the embedded SQLite)."""
+    config_dir: Path | None
+    """The team's config directory, if any."""
+    team: TeamConfig
+    """anchor.yaml, validated."""
+    policy_path: Path
+    """The disclosure policy in force (the team's, or the shipped default)."""
+    log_dir: Path
+    """Where the error log (mode 0600, never note text) is written."""
+    demo: bool = False
+    """Demo mode: the demo passphrase may be shown on the sign-in screen."""
+
+
+def resolve_config_dir(flag: str | None) -> Path | None:
+    """``--config`` beats ``ANCHOR_CONFIG_DIR`` beats the user config dir (if it exists)."""
+    if flag:
+        path = Path(flag).expanduser()
+        if not path.is_dir():
+            raise ConfigError(str(path), None, "", "is not a directory", "pass an existing --config DIR")
+        return path
+    env = os.environ.get("ANCHOR_CONFIG_DIR")
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_dir():
+            raise ConfigError(str(path), None, "", "(ANCHOR_CONFIG_DIR) is not a directory")
+        return path
+    candidate = user_config_dir()
+    return candidate if candidate.is_dir() else None
+
+
+def load_settings(
+    db_flag: str | None = None, config_flag: str | None = None, demo: bool = False
+) -> Settings:
+    """Resolve settings from defaults, config files, environment and flags."""
+    config_dir = resolve_config_dir(config_flag)
+    team = load_team_config(config_dir)
+    policy_path = PACKAGE_CONFIG_DIR / "disclosure.yaml"
+    if config_dir is not None and (config_dir / "disclosure.yaml").exists():
+        policy_path = config_dir / "disclosure.yaml"
+    if demo:
+        db_url = db_flag or demo_sqlite_url()
+    else:
+        db_url = db_flag or os.environ.get("ANCHOR_DB_URL") or default_sqlite_url()
+    return Settings(
+        db_url=db_url,
+        config_dir=config_dir,
+        team=team,
+        policy_path=policy_path,
+        log_dir=user_state_dir(),
+        demo=demo,
+    )
