@@ -21,6 +21,11 @@ from anchor_tui.errors import ConfigError
 from anchor_tui.yamldoc import YamlDoc, build, load_yaml
 
 APP_NAME = "anchor-tui"
+DEMO_PASSPHRASE = "ankkuri-demo-2026"  # noqa: S105 - public by design, demo data only
+"""The passphrase of every demo and seeded user unless ``seed --passphrase`` says otherwise.
+Shown on the sign-in screen only in demo mode."""
+DEMO_USERS = ("police", "social", "nurse", "youth", "lead", "auditor")
+"""Usernames created by ``demo`` and ``seed`` (one per profession, plus a lead and an auditor)."""
 PACKAGE_CONFIG_DIR = Path(__file__).parent / "config"
 
 
@@ -194,7 +199,9 @@ def resolve_config_dir(flag: str | None) -> Path | None:
     if flag:
         path = Path(flag).expanduser()
         if not path.is_dir():
-            raise ConfigError(str(path), None, "", "is not a directory", "pass an existing --config DIR")
+            raise ConfigError(
+                str(path), None, "", "is not a directory", "pass an existing --config DIR"
+            )
         return path
     env = os.environ.get("ANCHOR_CONFIG_DIR")
     if env:

@@ -65,7 +65,7 @@ def password_from_keyring(url: URL) -> str | None:
     import keyring.errors
 
     try:
-        return keyring.get_password(KEYRING_SERVICE, keyring_key(url))  # type: ignore[no-any-return]
+        return keyring.get_password(KEYRING_SERVICE, keyring_key(url))
     except keyring.errors.NoKeyringError as exc:
         raise KeyringUnavailableError(
             "No OS keyring is available to hold the database password.",

@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, event
+from sqlalchemy import ColumnElement, Engine, Table, event, false
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
+from sqlalchemy.sql import visitors
 
 from anchor_tui.db.engine import WRITE
 from anchor_tui.db.models import PROTECTED
@@ -39,46 +40,42 @@ def _apply_disclosure(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.is_column_load or state.is_relationship_load:
-        # Lazy loads reuse the criteria of the statement that loaded the parent
-        # (with_loader_criteria propagates); nothing new to add.
+        # Lazy loads inherit the criteria of the statement that loaded the parent.
         return
     info = state.session.info
     if info.get("system"):
         return
     viewer: Viewer | None = info.get("viewer")
     build: FilterBuilder | None = info.get("filter")
-    protected = [m for m in PROTECTED if _touches(state, m)]
-    if not protected:
-        return
     if viewer is None or build is None:
-        raise NoViewerError(
-            "A protected record was requested without a signed-in viewer.",
-            "This is a bug in anchor-tui: please report it (nothing was shown).",
-        )
-    now: dt.datetime = info["now"]
-    for entity in PROTECTED:
+        if _protected_tables_in(state.statement):
+            raise NoViewerError(
+                "A protected record was requested without a signed-in viewer.",
+                "This is a bug in anchor-tui: please report it (nothing was shown).",
+            )
+        # Belt and braces: even a statement the scan missed sees no protected row.
+        criteria: dict[type[Any], ColumnElement[bool]] = {e: false() for e in PROTECTED}
+    else:
+        now: dt.datetime = info["now"]
+        criteria = {entity: build(entity, viewer, now) for entity in PROTECTED}
+    # The criteria go on every statement: with_loader_criteria applies them wherever
+    # the entity appears (FROM, joins, subqueries, EXISTS, counts) and is a no-op where
+    # it does not.
+    for entity, condition in criteria.items():
         state.statement = state.statement.options(
-            with_loader_criteria(entity, build(entity, viewer, now), include_aliases=True)
+            with_loader_criteria(entity, condition, include_aliases=True)
         )
 
 
-def _touches(state: ORMExecuteState, entity: type[Any]) -> bool:
-    """Whether the statement involves ``entity`` (as a column source or a join/subquery)."""
-    for mapper in state.all_mappers:
-        if mapper.class_ is entity:
+_PROTECTED_TABLES = frozenset(str(entity.__tablename__) for entity in PROTECTED)
+
+
+def _protected_tables_in(statement: Any) -> bool:
+    """Whether any protected table appears anywhere in the statement."""
+    for element in visitors.iterate(statement):
+        table = element if isinstance(element, Table) else getattr(element, "table", None)
+        if isinstance(table, Table) and table.name in _PROTECTED_TABLES:
             return True
-    table = entity.__table__
-    froms = getattr(state.statement, "get_final_froms", None)
-    stack = list(froms()) if froms else []
-    seen: set[int] = set()
-    while stack:
-        element = stack.pop()
-        if id(element) in seen:
-            continue
-        seen.add(id(element))
-        if element is table:
-            return True
-        stack.extend(element.get_children())
     return False
 
 
@@ -93,7 +90,8 @@ class SessionFactory:
         self._build_filter = build_filter
 
     def _info(self, viewer: Viewer, now: dt.datetime | None) -> dict[str, Any]:
-        return {"viewer": viewer, "filter": self._build_filter, "now": now or dt.datetime.now(dt.UTC)}
+        moment = now or dt.datetime.now(dt.UTC)
+        return {"viewer": viewer, "filter": self._build_filter, "now": moment}
 
     @contextmanager
     def read(self, viewer: Viewer, now: dt.datetime | None = None) -> Iterator[Session]:

@@ -1,0 +1,244 @@
+"""The closed vocabulary of conditions, each with exactly two translations.
+
+Every condition answers one question about one member of the audience (a viewer, or
+one attendee of a huddle) and one protected record. ``holds`` is the pure Python
+translation used by ``decide()``; ``sql`` is the SQLAlchemy translation used by the
+central filter. Conditions about the viewer alone (purpose, profession, break-glass)
+are decided while compiling, so they become constant ``true``/``false`` in SQL.
+
+There is no expression language and no ``eval``: a policy can only combine these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
+
+from anchor_tui.db import models
+from anchor_tui.domain import Attendee
+from anchor_tui.policy.facts import DecisionContext, NoteFacts, TaskFacts
+
+Subject = NoteFacts | TaskFacts
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The viewer-wide facts a condition may use besides the attendee."""
+
+    purpose: str
+    break_glass: bool
+    now: dt.datetime
+    today: dt.date
+
+
+class Condition:
+    """Base of the vocabulary. Subclasses set ``name`` and ``entities``."""
+
+    name: ClassVar[str]
+    entities: ClassVar[frozenset[str]] = frozenset({"note", "task"})
+
+    def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
+        raise NotImplementedError
+
+    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return self.name
+
+
+def _const(value: bool) -> ColumnElement[bool]:
+    return true() if value else false()
+
+
+def _active_membership(case_id: Any, user_id: int, today: dt.date) -> ColumnElement[bool]:
+    m = models.CaseMember
+    return exists(
+        select(m.id).where(
+            m.case_id == case_id,
+            m.user_id == user_id,
+            m.valid_from <= today,
+            or_(m.valid_to.is_(None), m.valid_to >= today),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CaseMember(Condition):
+    """The person works the case (an active case membership today)."""
+
+    name: ClassVar[str] = "case_member"
+
+    def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
+        return ctx.is_member(subject.case_id, who.user_id)
+
+    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+        return _active_membership(entity.case_id, who.user_id, scope.today)
+
+
+@dataclass(frozen=True)
+class SameProfession(Condition):
+    """The note's author wrote it as a member of the person's own profession."""
+
+    name: ClassVar[str] = "same_profession"
+    entities: ClassVar[frozenset[str]] = frozenset({"note"})
+
+    def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
+        assert isinstance(subject, NoteFacts)
+        return subject.author_profession == who.profession
+
+    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+        return entity.author_profession == who.profession  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Author(Condition):
+    """The person wrote the note (or created the task)."""
+
+    name: ClassVar[str] = "author"
+
+    def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
+        if isinstance(subject, NoteFacts):
+            return subject.author_id == who.user_id
+        return subject.created_by_id == who.user_id
+
+    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+        column = entity.author_id if entity is models.Note else entity.created_by_id
+        return column == who.user_id  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Assignee(Condition):
+    """The task is assigned to the person."""
+
+    name: ClassVar[str] = "assignee"
+    entities: ClassVar[frozenset[str]] = frozenset({"task"})
+
+    def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
+        assert isinstance(subject, TaskFacts)
+        return subject.assignee_id == who.user_id
+
+    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+        return entity.assignee_id == who.user_id  # type: ignore[no-any-return]
+
+
+def consent_sql(
+    case_id: Any, category: Any, profession: str, now: dt.datetime, today: dt.date
+) -> ColumnElement[bool]:
+    """SQL twin of ``DecisionContext.has_consent`` for the case's person."""
+    c = models.Consent
+    person_id = select(models.Case.person_id).where(models.Case.id == case_id).scalar_subquery()
+
+    def any_(grantor_self: bool, decision: str) -> ColumnElement[bool]:
+        return exists(
+            select(c.id).where(
+                c.person_id == person_id,
+                c.category == category,
+                c.receiving_profession == profession,
+                c.valid_from <= today,
+                or_(c.valid_to.is_(None), c.valid_to >= today),
+                or_(c.withdrawn_at.is_(None), c.withdrawn_at > now),
+                (c.grantor == "self") if grantor_self else (c.grantor != "self"),
+                c.decision == decision,
+            )
+        )
+
+    own_permit, own_deny = any_(True, "permit"), any_(True, "deny")
+    other_permit, other_deny = any_(False, "permit"), any_(False, "deny")
+    return or_(
+        and_(own_permit, not_(own_deny)),
+        and_(not_(own_permit), not_(own_deny), other_permit, not_(other_deny)),
+    )
+
+
+@dataclass(frozen=True)
+class Consent(Condition):
+    """An effective consent lets the person's profession receive the note's category."""
+
+    name: ClassVar[str] = "consent"
+    entities: ClassVar[frozenset[str]] = frozenset({"note"})
+
+    def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
+        assert isinstance(subject, NoteFacts)
+        return ctx.has_consent(subject.person_id, subject.category, who.profession)
+
+    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+        return consent_sql(entity.case_id, entity.category, who.profession, scope.now, scope.today)
+
+
+@dataclass(frozen=True)
+class Purpose(Condition):
+    """The viewing purpose: ``individual`` work or a ``huddle``."""
+
+    name: ClassVar[str] = "purpose"
+    purpose: str = "individual"
+
+    def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
+        return scope.purpose == self.purpose
+
+    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+        return _const(scope.purpose == self.purpose)
+
+    def describe(self) -> str:
+        return f"purpose is {self.purpose}"
+
+
+@dataclass(frozen=True)
+class ProfessionIn(Condition):
+    """The person belongs to one of the listed professions."""
+
+    name: ClassVar[str] = "profession_in"
+    professions: tuple[str, ...] = ()
+
+    def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
+        return who.profession in self.professions
+
+    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+        return _const(who.profession in self.professions)
+
+    def describe(self) -> str:
+        return "profession is " + " or ".join(self.professions)
+
+
+@dataclass(frozen=True)
+class BreakGlass(Condition):
+    """The viewer declared an emergency (break-the-glass) access with a reason."""
+
+    name: ClassVar[str] = "break_glass"
+
+    def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
+        return scope.break_glass and scope.purpose == "individual"
+
+    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+        return _const(scope.break_glass and scope.purpose == "individual")
+
+
+@dataclass(frozen=True)
+class Not(Condition):
+    """The inner condition does not hold."""
+
+    name: ClassVar[str] = "not"
+    inner: Condition | None = None
+
+    def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
+        assert self.inner is not None
+        return not self.inner.holds(who, scope, subject, ctx)
+
+    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+        assert self.inner is not None
+        return not_(self.inner.sql(who, scope, entity))
+
+    def describe(self) -> str:
+        return f"not ({self.inner.describe() if self.inner else '?'})"
+
+
+FLAGS: dict[str, type[Condition]] = {
+    c.name: c for c in (CaseMember, SameProfession, Author, Assignee, Consent, BreakGlass)
+}
+"""Conditions written as a bare word in the policy."""
+WITH_ARGUMENT = ("purpose", "profession_in", "not")
+"""Conditions written as ``{name: argument}``."""
+VOCABULARY = (*FLAGS, *WITH_ARGUMENT)

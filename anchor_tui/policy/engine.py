@@ -1,0 +1,163 @@
+"""The disclosure policy in force: ``decide()`` in Python and the same rules as SQL.
+
+Semantics (both translations):
+- default deny: a record is shown only if some ``permit`` rule holds;
+- a ``forbid`` rule that holds beats every permit;
+- a rule holds when the record's category is among its categories (note rules) and all
+  of its conditions hold;
+- a huddle sees the intersection of what each attendee may see; an empty huddle sees
+  nothing; drafts are the author's alone and never shown in a huddle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, and_, false, not_, or_, true
+
+from anchor_tui.db import models
+from anchor_tui.domain import Attendee, Viewer
+from anchor_tui.policy.conditions import Scope, Subject
+from anchor_tui.policy.document import (
+    CASE_FIELDS,
+    PolicyFile,
+    Rule,
+    check_team,
+    policy_hash,
+    read_policy,
+)
+from anchor_tui.policy.facts import Decision, DecisionContext, NoteFacts
+
+if TYPE_CHECKING:
+    from anchor_tui.settings import TeamConfig
+
+
+def calendar_day(now: dt.datetime) -> dt.date:
+    """The team's calendar day at ``now`` (the terminal's local time zone)."""
+    return now.astimezone().date()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One audience member's result for one record."""
+
+    allowed: bool
+    rule_ids: tuple[str, ...]
+    reason: str
+
+
+class Policy:
+    """A loaded, validated disclosure policy."""
+
+    def __init__(self, path: str, pf: PolicyFile, rules: tuple[Rule, ...], digest: str) -> None:
+        self.path = path
+        self.file = pf
+        self.rules = rules
+        self.hash = digest
+        self.professions = {p.id: p.label for p in pf.professions}
+        self.categories = {k.id: k for k in pf.categories}
+        self._fields = {p: frozenset(f) for p, f in pf.case_fields.items()}
+
+    # --- Python translation -------------------------------------------------------------
+
+    def _judge(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext,
+               kind: str) -> Verdict:
+        category = subject.category if isinstance(subject, NoteFacts) else None
+        permits: list[str] = []
+        forbids: list[str] = []
+        for rule in self.rules:
+            if rule.applies_to != kind:
+                continue
+            if kind == "note" and category not in rule.categories:
+                continue
+            if all(cond.holds(who, scope, subject, ctx) for cond in rule.conditions):
+                (permits if rule.effect == "permit" else forbids).append(rule.id)
+        if forbids:
+            return Verdict(False, tuple(forbids), "forbidden by " + ", ".join(forbids))
+        if permits:
+            return Verdict(True, tuple(permits), "permitted by " + ", ".join(permits))
+        return Verdict(False, (), "no rule permits it")
+
+    def _decide(self, viewer: Viewer, subject: Subject, ctx: DecisionContext,
+                kind: str) -> Decision:
+        audience = viewer.audience
+        if not audience:
+            return Decision(False, (), "a huddle with nobody present sees nothing")
+        scope = Scope(viewer.purpose, viewer.break_glass, ctx.now, ctx.today)
+        rule_ids: list[str] = []
+        for who in audience:
+            verdict = self._judge(who, scope, subject, ctx, kind)
+            if not verdict.allowed:
+                prefix = f"{self.professions.get(who.profession, who.profession)}: " \
+                    if viewer.purpose == "huddle" else ""
+                return Decision(False, verdict.rule_ids, prefix + verdict.reason)
+            rule_ids.extend(r for r in verdict.rule_ids if r not in rule_ids)
+        return Decision(True, tuple(rule_ids), "permitted by " + ", ".join(rule_ids))
+
+    def decide(self, viewer: Viewer, note: NoteFacts, ctx: DecisionContext) -> Decision:
+        """May ``viewer`` (everyone present, in a huddle) see ``note``? Pure; no database."""
+        return self._decide(viewer, note, ctx, "note")
+
+    def decide_task(self, viewer: Viewer, task: Subject, ctx: DecisionContext) -> Decision:
+        return self._decide(viewer, task, ctx, "task")
+
+    def decide_for(self, who: Attendee, purpose: str, note: NoteFacts,
+                   ctx: DecisionContext) -> Decision:
+        """What one profession/person would see (the editor's disclosure preview)."""
+        scope = Scope(purpose, False, ctx.now, ctx.today)
+        verdict = self._judge(who, scope, note, ctx, "note")
+        return Decision(verdict.allowed, verdict.rule_ids, verdict.reason)
+
+    # --- SQL translation ----------------------------------------------------------------
+
+    def sql_filter(self, entity: type[Any], viewer: Viewer, now: dt.datetime
+                   ) -> ColumnElement[bool]:
+        """The condition under which ``viewer`` may see rows of ``entity`` at ``now``."""
+        if entity is models.Draft:
+            return and_(models.Draft.author_id == viewer.user_id,
+                        true() if viewer.purpose == "individual" else false())
+        kind = {models.Note: "note", models.Task: "task"}.get(entity)
+        if kind is None:
+            raise ValueError(f"{entity.__name__} is not a protected entity")
+        audience = viewer.audience
+        if not audience:
+            return false()
+        scope = Scope(viewer.purpose, viewer.break_glass, now, calendar_day(now))
+        return and_(true(), *(self._sql_for(who, scope, entity, kind) for who in audience))
+
+    def _sql_for(self, who: Attendee, scope: Scope, entity: type[Any], kind: str
+                 ) -> ColumnElement[bool]:
+        def rule_sql(rule: Rule) -> ColumnElement[bool]:
+            parts = [cond.sql(who, scope, entity) for cond in rule.conditions]
+            if kind == "note":
+                parts.insert(0, entity.category.in_(sorted(rule.categories)))
+            return and_(true(), *parts)
+
+        mine = [r for r in self.rules if r.applies_to == kind]
+        permits = [rule_sql(r) for r in mine if r.effect == "permit"]
+        forbids = [rule_sql(r) for r in mine if r.effect == "forbid"]
+        return and_(or_(false(), *permits), not_(or_(false(), *forbids)))
+
+    # --- case fields --------------------------------------------------------------------
+
+    def case_fields(self, viewer: Viewer) -> frozenset[str]:
+        """Case fields every member of the audience may see (intersection in a huddle)."""
+        audience = viewer.audience
+        if not audience:
+            return frozenset()
+        fields = frozenset(CASE_FIELDS)
+        for who in audience:
+            fields &= self._fields.get(who.profession, frozenset())
+        return fields
+
+
+def load_policy(path: Path | str, *, team: TeamConfig | None = None,
+                team_path: str = "anchor.yaml", text: str | None = None) -> Policy:
+    """Load and validate a policy file; with ``team``, check the team's professions exist."""
+    doc, pf, rules = read_policy(path, text)
+    if team is not None:
+        check_team(doc, pf, team.professions, team_path)
+    return Policy(doc.path, pf, rules, policy_hash(doc.data))
