@@ -14,9 +14,9 @@ survive into another.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Engine, Table, event, false
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
@@ -27,8 +27,13 @@ from anchor_tui.db.models import PROTECTED
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import NoViewerError
 
-FilterBuilder = Callable[[type[Any], Viewer, dt.datetime], ColumnElement[bool]]
-"""Builds the SQL condition under which ``viewer`` may see rows of an entity at ``now``."""
+
+class DisclosureFilter(Protocol):
+    """What the session needs from the policy (``anchor_tui.policy.Policy``)."""
+
+    def sql_filter(self, entity: type[Any], viewer: Viewer) -> ColumnElement[bool]: ...
+
+    def sql_params(self, viewer: Viewer, now: dt.datetime) -> dict[str, Any]: ...
 
 
 class ViewerSession(Session):
@@ -46,8 +51,8 @@ def _apply_disclosure(state: ORMExecuteState) -> None:
     if info.get("system"):
         return
     viewer: Viewer | None = info.get("viewer")
-    build: FilterBuilder | None = info.get("filter")
-    if viewer is None or build is None:
+    policy: DisclosureFilter | None = info.get("filter")
+    if viewer is None or policy is None:
         if _protected_tables_in(state.statement):
             raise NoViewerError(
                 "A protected record was requested without a signed-in viewer.",
@@ -57,7 +62,13 @@ def _apply_disclosure(state: ORMExecuteState) -> None:
         criteria: dict[type[Any], ColumnElement[bool]] = {e: false() for e in PROTECTED}
     else:
         now: dt.datetime = info["now"]
-        criteria = {entity: build(entity, viewer, now) for entity in PROTECTED}
+        criteria = {entity: policy.sql_filter(entity, viewer) for entity in PROTECTED}
+        extra = policy.sql_params(viewer, now)
+        params = state.parameters
+        if params is None or isinstance(params, Mapping):
+            state.parameters = {**(params or {}), **extra}
+        else:
+            state.parameters = [{**p, **extra} for p in params]
     # The criteria go on every statement: with_loader_criteria applies them wherever
     # the entity appears (FROM, joins, subqueries, EXISTS, counts) and is a no-op where
     # it does not.
@@ -82,16 +93,16 @@ def _protected_tables_in(statement: Any) -> bool:
 class SessionFactory:
     """Opens sessions for a viewer (read or write) or for an explicit system reason."""
 
-    def __init__(self, engine: Engine, build_filter: FilterBuilder) -> None:
+    def __init__(self, engine: Engine, policy: DisclosureFilter) -> None:
         self._read = sessionmaker(bind=engine, class_=ViewerSession, expire_on_commit=False)
         self._write = sessionmaker(
             bind=engine.execution_options(**WRITE), class_=ViewerSession, expire_on_commit=False
         )
-        self._build_filter = build_filter
+        self._policy = policy
 
     def _info(self, viewer: Viewer, now: dt.datetime | None) -> dict[str, Any]:
         moment = now or dt.datetime.now(dt.UTC)
-        return {"viewer": viewer, "filter": self._build_filter, "now": moment}
+        return {"viewer": viewer, "filter": self._policy, "now": moment}
 
     @contextmanager
     def read(self, viewer: Viewer, now: dt.datetime | None = None) -> Iterator[Session]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
+from sqlalchemy.orm import aliased
 
 from anchor_tui.db import models
 from anchor_tui.domain import Attendee
@@ -34,6 +35,25 @@ class Scope:
     today: dt.date
 
 
+@dataclass(frozen=True)
+class SqlAttendee:
+    """An audience member in SQL: the user id is a bound parameter, so one compiled
+    filter serves every person of the same profession (the statement cache stays warm)."""
+
+    user_id: Any
+    profession: str
+
+
+@dataclass(frozen=True)
+class SqlScope:
+    """Viewer-wide facts in SQL; ``now``/``today`` are bound parameters."""
+
+    purpose: str
+    break_glass: bool
+    now: Any
+    today: Any
+
+
 class Condition:
     """Base of the vocabulary. Subclasses set ``name`` and ``entities``."""
 
@@ -43,7 +63,7 @@ class Condition:
     def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
         raise NotImplementedError
 
-    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+    def sql(self, who: SqlAttendee, scope: SqlScope, entity: type[Any]) -> ColumnElement[bool]:
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -54,8 +74,10 @@ def _const(value: bool) -> ColumnElement[bool]:
     return true() if value else false()
 
 
-def _active_membership(case_id: Any, user_id: int, today: dt.date) -> ColumnElement[bool]:
-    m = models.CaseMember
+def _active_membership(case_id: Any, user_id: Any, today: Any) -> ColumnElement[bool]:
+    # Private aliases: an outer query that itself selects case_member (e.g. "my cases")
+    # must not be correlated into this subquery.
+    m = aliased(models.CaseMember)
     return exists(
         select(m.id).where(
             m.case_id == case_id,
@@ -75,7 +97,7 @@ class CaseMember(Condition):
     def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
         return ctx.is_member(subject.case_id, who.user_id)
 
-    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+    def sql(self, who: SqlAttendee, scope: SqlScope, entity: type[Any]) -> ColumnElement[bool]:
         return _active_membership(entity.case_id, who.user_id, scope.today)
 
 
@@ -90,7 +112,7 @@ class SameProfession(Condition):
         assert isinstance(subject, NoteFacts)
         return subject.author_profession == who.profession
 
-    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+    def sql(self, who: SqlAttendee, scope: SqlScope, entity: type[Any]) -> ColumnElement[bool]:
         return entity.author_profession == who.profession  # type: ignore[no-any-return]
 
 
@@ -105,7 +127,7 @@ class Author(Condition):
             return subject.author_id == who.user_id
         return subject.created_by_id == who.user_id
 
-    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+    def sql(self, who: SqlAttendee, scope: SqlScope, entity: type[Any]) -> ColumnElement[bool]:
         column = entity.author_id if entity is models.Note else entity.created_by_id
         return column == who.user_id  # type: ignore[no-any-return]
 
@@ -121,21 +143,24 @@ class Assignee(Condition):
         assert isinstance(subject, TaskFacts)
         return subject.assignee_id == who.user_id
 
-    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+    def sql(self, who: SqlAttendee, scope: SqlScope, entity: type[Any]) -> ColumnElement[bool]:
         return entity.assignee_id == who.user_id  # type: ignore[no-any-return]
 
 
 def consent_sql(
-    case_id: Any, category: Any, profession: str, now: dt.datetime, today: dt.date
+    case_id: Any, category: Any, profession: str, now: Any, today: Any
 ) -> ColumnElement[bool]:
     """SQL twin of ``DecisionContext.has_consent`` for the case's person."""
-    c = models.Consent
-    person_id = select(models.Case.person_id).where(models.Case.id == case_id).scalar_subquery()
-
     def any_(grantor_self: bool, decision: str) -> ColumnElement[bool]:
+        # The consent's person is the case's person: join through a private alias of
+        # case, correlated only on the protected record's case id.
+        c = aliased(models.Consent)
+        k = aliased(models.Case)
         return exists(
-            select(c.id).where(
-                c.person_id == person_id,
+            select(c.id)
+            .join(k, k.person_id == c.person_id)
+            .where(
+                k.id == case_id,
                 c.category == category,
                 c.receiving_profession == profession,
                 c.valid_from <= today,
@@ -165,7 +190,7 @@ class Consent(Condition):
         assert isinstance(subject, NoteFacts)
         return ctx.has_consent(subject.person_id, subject.category, who.profession)
 
-    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+    def sql(self, who: SqlAttendee, scope: SqlScope, entity: type[Any]) -> ColumnElement[bool]:
         return consent_sql(entity.case_id, entity.category, who.profession, scope.now, scope.today)
 
 
@@ -179,7 +204,7 @@ class Purpose(Condition):
     def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
         return scope.purpose == self.purpose
 
-    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+    def sql(self, who: SqlAttendee, scope: SqlScope, entity: type[Any]) -> ColumnElement[bool]:
         return _const(scope.purpose == self.purpose)
 
     def describe(self) -> str:
@@ -196,7 +221,7 @@ class ProfessionIn(Condition):
     def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
         return who.profession in self.professions
 
-    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+    def sql(self, who: SqlAttendee, scope: SqlScope, entity: type[Any]) -> ColumnElement[bool]:
         return _const(who.profession in self.professions)
 
     def describe(self) -> str:
@@ -212,7 +237,7 @@ class BreakGlass(Condition):
     def holds(self, who: Attendee, scope: Scope, subject: Subject, ctx: DecisionContext) -> bool:
         return scope.break_glass and scope.purpose == "individual"
 
-    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+    def sql(self, who: SqlAttendee, scope: SqlScope, entity: type[Any]) -> ColumnElement[bool]:
         return _const(scope.break_glass and scope.purpose == "individual")
 
 
@@ -227,7 +252,7 @@ class Not(Condition):
         assert self.inner is not None
         return not self.inner.holds(who, scope, subject, ctx)
 
-    def sql(self, who: Attendee, scope: Scope, entity: type[Any]) -> ColumnElement[bool]:
+    def sql(self, who: SqlAttendee, scope: SqlScope, entity: type[Any]) -> ColumnElement[bool]:
         assert self.inner is not None
         return not_(self.inner.sql(who, scope, entity))
 

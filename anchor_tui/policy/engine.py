@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, false, not_, or_, true
+from sqlalchemy import ColumnElement, Date, Integer, and_, bindparam, false, not_, or_, true
 
 from anchor_tui.db import models
+from anchor_tui.db.types import UTCDateTime
 from anchor_tui.domain import Attendee, Viewer
-from anchor_tui.policy.conditions import Scope, Subject
+from anchor_tui.policy.conditions import Scope, SqlAttendee, SqlScope, Subject
 from anchor_tui.policy.document import (
     CASE_FIELDS,
     PolicyFile,
@@ -60,6 +61,7 @@ class Policy:
         self.professions = {p.id: p.label for p in pf.professions}
         self.categories = {k.id: k for k in pf.categories}
         self._fields = {p: frozenset(f) for p, f in pf.case_fields.items()}
+        self._sql_cache: dict[tuple[Any, ...], ColumnElement[bool]] = {}
 
     # --- Python translation -------------------------------------------------------------
 
@@ -113,22 +115,51 @@ class Policy:
 
     # --- SQL translation ----------------------------------------------------------------
 
-    def sql_filter(self, entity: type[Any], viewer: Viewer, now: dt.datetime
-                   ) -> ColumnElement[bool]:
-        """The condition under which ``viewer`` may see rows of ``entity`` at ``now``."""
+    def sql_filter(self, entity: type[Any], viewer: Viewer) -> ColumnElement[bool]:
+        """The condition under which ``viewer`` may see rows of ``entity``.
+
+        Built once per audience shape (entity, purpose, break-glass, professions) and
+        cached; user ids and the moment are bound parameters whose values come from
+        :meth:`sql_params`. Constant conditions (purpose, profession) are folded away.
+        """
+        audience = viewer.audience
+        key = (entity, viewer.purpose, viewer.break_glass,
+               tuple(a.profession for a in audience))
+        cached = self._sql_cache.get(key)
+        if cached is None:
+            cached = self._build_sql(entity, viewer.purpose, viewer.break_glass,
+                                     key[3])
+            self._sql_cache[key] = cached
+        return cached
+
+    @staticmethod
+    def sql_params(viewer: Viewer, now: dt.datetime) -> dict[str, Any]:
+        """Values of the bound parameters used by :meth:`sql_filter`."""
+        params: dict[str, Any] = {"anchor_viewer": viewer.user_id, "anchor_now": now,
+                                  "anchor_today": calendar_day(now)}
+        for index, who in enumerate(viewer.audience):
+            params[f"anchor_user_{index}"] = who.user_id
+        return params
+
+    def _build_sql(self, entity: type[Any], purpose: str, break_glass: bool,
+                   professions: tuple[str, ...]) -> ColumnElement[bool]:
         if entity is models.Draft:
-            return and_(models.Draft.author_id == viewer.user_id,
-                        true() if viewer.purpose == "individual" else false())
+            if purpose != "individual":
+                return false()
+            return models.Draft.author_id == bindparam("anchor_viewer", type_=Integer())
         kind = {models.Note: "note", models.Task: "task"}.get(entity)
         if kind is None:
             raise ValueError(f"{entity.__name__} is not a protected entity")
-        audience = viewer.audience
-        if not audience:
+        if not professions:
             return false()
-        scope = Scope(viewer.purpose, viewer.break_glass, now, calendar_day(now))
+        scope = SqlScope(purpose, break_glass,
+                         bindparam("anchor_now", type_=UTCDateTime()),
+                         bindparam("anchor_today", type_=Date()))
+        audience = [SqlAttendee(bindparam(f"anchor_user_{i}", type_=Integer()), profession)
+                    for i, profession in enumerate(professions)]
         return and_(true(), *(self._sql_for(who, scope, entity, kind) for who in audience))
 
-    def _sql_for(self, who: Attendee, scope: Scope, entity: type[Any], kind: str
+    def _sql_for(self, who: SqlAttendee, scope: SqlScope, entity: type[Any], kind: str
                  ) -> ColumnElement[bool]:
         def rule_sql(rule: Rule) -> ColumnElement[bool]:
             parts = [cond.sql(who, scope, entity) for cond in rule.conditions]

@@ -41,7 +41,7 @@ class Backend:
             engine=engine,
             policy=policy,
             team=team,
-            sessions=SessionFactory(engine, policy.sql_filter),
+            sessions=SessionFactory(engine, policy),
         )
 
     def close(self) -> None:

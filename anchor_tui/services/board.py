@@ -27,7 +27,7 @@ def board_columns(backend: Backend, viewer: Viewer, per_stage: int = 50) -> list
     columns: list[BoardColumn] = []
     with backend.sessions.read(viewer) as session:
         totals = dict(
-            session.execute(select(Case.stage, func.count()).group_by(Case.stage)).tuples().all()
+            session.execute(select(Case.stage, func.count()).group_by(Case.stage)).all()
         )
         for stage in stages:
             rows = session.execute(
@@ -38,7 +38,7 @@ def board_columns(backend: Backend, viewer: Viewer, per_stage: int = 50) -> list
                 .where(Case.stage == stage.id)
                 .order_by(Case.priority, Case.next_review.is_(None), Case.next_review, Case.id)
                 .limit(per_stage)
-            ).tuples().all()
+            ).all()
             cards = tuple(
                 CaseCard(
                     case_id=case_id,

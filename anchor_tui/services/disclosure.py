@@ -1,0 +1,113 @@
+"""Disclosure facts from the database: decision contexts, re-checks and explanations.
+
+The SQL filter decides what is loaded; before anything is drawn the service layer
+re-checks each note with ``decide()`` on the same facts. A mismatch is a bug: it is
+logged (ids only) and the note is dropped, never shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anchor_tui.db import models as m
+from anchor_tui.db.types import utcnow
+from anchor_tui.domain import Viewer
+from anchor_tui.errors import AnchorError
+from anchor_tui.policy import (
+    ConsentFacts,
+    Decision,
+    DecisionContext,
+    MembershipFacts,
+    NoteFacts,
+    Policy,
+    calendar_day,
+)
+from anchor_tui.services.auth import viewer_for
+from anchor_tui.services.backend import Backend
+
+log = logging.getLogger("anchor_tui.disclosure")
+
+
+def load_context(session: Session, case_ids: Iterable[int], now: dt.datetime) -> DecisionContext:
+    """Memberships of the cases and consents of their persons, as facts."""
+    ids = sorted(set(case_ids))
+    members = session.execute(
+        select(m.CaseMember.case_id, m.CaseMember.user_id, m.CaseMember.valid_from,
+               m.CaseMember.valid_to).where(m.CaseMember.case_id.in_(ids))
+    ).all()
+    persons = select(m.Case.person_id).where(m.Case.id.in_(ids))
+    consents = session.scalars(select(m.Consent).where(m.Consent.person_id.in_(persons))).all()
+    return DecisionContext(
+        now, calendar_day(now),
+        tuple(MembershipFacts(*row) for row in members),
+        tuple(ConsentFacts(c.person_id, c.grantor, c.decision, c.category,
+                           c.receiving_profession, c.valid_from, c.valid_to, c.withdrawn_at,
+                           c.id) for c in consents),
+    )
+
+
+def note_facts(note: m.Note, person_id: int) -> NoteFacts:
+    return NoteFacts(note.id, note.case_id, person_id, note.category, note.author_id,
+                     note.author_profession)
+
+
+def recheck(policy: Policy, viewer: Viewer, notes: list[tuple[m.Note, int]],
+            ctx: DecisionContext) -> list[m.Note]:
+    """Keep the notes ``decide()`` also allows; log and drop any the SQL filter let through."""
+    kept = []
+    for note, person_id in notes:
+        if policy.decide(viewer, note_facts(note, person_id), ctx).allowed:
+            kept.append(note)
+        else:
+            log.error("disclosure mismatch: note %s loaded for user %s (%s) but decide() "
+                      "denies it; dropped", note.id, viewer.user_id, viewer.purpose)
+    return kept
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a user sees a note or not (ids and categories only, never the text)."""
+
+    username: str
+    profession: str
+    note_id: int
+    case_id: int
+    category: str
+    author_profession: str
+    is_member: bool
+    has_consent: bool
+    consent_ids: tuple[int, ...]
+    decision: Decision
+
+
+def explain(backend: Backend, username: str, note_id: int,
+            now: dt.datetime | None = None) -> Explanation:
+    """Explain the decision for ``username`` and note ``note_id`` (an administrative read)."""
+    now = now or utcnow()
+    with backend.sessions.system("policy explain") as session:
+        user = session.scalars(select(m.User).where(m.User.username == username)).first()
+        if user is None:
+            raise AnchorError(f"There is no user '{username}'.", "See: anchor-tui user list")
+        note = session.get(m.Note, note_id)
+        if note is None:
+            raise AnchorError(f"There is no note {note_id}.", "Check the note id.")
+        person_id = session.scalar(select(m.Case.person_id).where(m.Case.id == note.case_id))
+        assert person_id is not None
+        ctx = load_context(session, [note.case_id], now)
+        viewer = viewer_for(user)
+        facts = note_facts(note, person_id)
+        return Explanation(
+            username=user.username, profession=user.profession, note_id=note.id,
+            case_id=note.case_id, category=note.category,
+            author_profession=note.author_profession,
+            is_member=ctx.is_member(note.case_id, user.id),
+            has_consent=ctx.has_consent(person_id, note.category, user.profession),
+            consent_ids=tuple(ctx.consent_basis(person_id, note.category, user.profession)),
+            decision=backend.policy.decide(viewer, facts, ctx),
+        )
