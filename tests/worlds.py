@@ -72,7 +72,9 @@ def worlds(draw: st.DrawFn) -> World:
         )
         for _ in range(draw(st.integers(0, 6)))
     )
-    memberships = tuple(m_ for m_ in memberships if m_.valid_to is None or m_.valid_to >= m_.valid_from)
+    memberships = tuple(
+        x for x in memberships if x.valid_to is None or x.valid_to >= x.valid_from
+    )
 
     notes = []
     for i in range(draw(st.integers(1, 8))):

@@ -37,7 +37,9 @@ def _check_world(backend: Backend, world: World) -> int:
     task_ids = [t.id for t in world.tasks]
     compared = 0
     for viewer in world.viewers:
-        expected_notes = {n.id for n in world.notes if backend.policy.decide(viewer, n, ctx).allowed}
+        expected_notes = {
+            n.id for n in world.notes if backend.policy.decide(viewer, n, ctx).allowed
+        }
         expected_tasks = {
             t.id for t in world.tasks if backend.policy.decide_task(viewer, t, ctx).allowed
         }

@@ -212,7 +212,8 @@ def test_app_refuses_to_start_with_a_bad_policy(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "config"
     config.mkdir()
-    (config / "disclosure.yaml").write_text("version: 1\nprofessions: []\nrules: !!python/object:os.system x\n")
+    (config / "disclosure.yaml").write_text(
+        "version: 1\nprofessions: []\nrules: !!python/object:os.system x\n")
     url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
     assert main(["--db", url, "--config", str(config), "run"]) == 2
     err = capsys.readouterr().err

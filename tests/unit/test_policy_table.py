@@ -21,8 +21,14 @@ import itertools
 import pytest
 
 from anchor_tui.domain import Attendee, Viewer
-from anchor_tui.policy import ConsentFacts, DecisionContext, MembershipFacts, NoteFacts, Policy
-from anchor_tui.policy import load_policy
+from anchor_tui.policy import (
+    ConsentFacts,
+    DecisionContext,
+    MembershipFacts,
+    NoteFacts,
+    Policy,
+    load_policy,
+)
 from anchor_tui.settings import PACKAGE_CONFIG_DIR
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
