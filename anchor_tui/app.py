@@ -1,0 +1,151 @@
+"""The Textual app: wiring only (screens, key bindings, palette commands, errors).
+
+Every binding has an id (``app.quit``, ``board.refresh``...) so a team can remap keys
+by id later, as Posting's keymap does. Errors end in one place: a failed worker becomes
+the error modal, an unhandled exception a one-line exit message. Neither shows a
+traceback, an exception message or a local variable: those may hold note text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from rich.console import RenderableType
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerFailed, WorkerState
+
+from anchor_tui.crashlog import ErrorLog
+from anchor_tui.domain import Viewer
+from anchor_tui.messages import SignedIn
+from anchor_tui.screens import BoardScreen, ErrorScreen, SignInScreen
+from anchor_tui.services.backend import Backend
+from anchor_tui.settings import Settings
+
+
+def crash_line(log_path: Path | None) -> str:
+    """The only thing the terminal shows after an internal error."""
+    if log_path is None:
+        return ("anchor-tui stopped because of an internal error. "
+                "The error log could not be written.")
+    return (f"anchor-tui stopped because of an internal error. "
+            f"Details (without client data) are in {log_path}.")
+
+
+class AnchorApp(App[None]):
+    """anchor-tui: sign in, then the board. One backend for the whole process."""
+
+    CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses live elsewhere
+    TITLE = "anchor-tui"
+    BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("ctrl+o", "sign_out", "Sign out", id="app.sign_out"),
+    ]
+
+    def __init__(self, backend: Backend, settings: Settings, *,
+                 today: Callable[[], dt.date] = dt.date.today) -> None:
+        super().__init__()
+        self.backend = backend
+        self.settings = settings
+        self.error_log = ErrorLog(settings.log_dir)
+        self.today = today
+        """The team's calendar day (tests fix it, so snapshots do not depend on the date)."""
+        self.viewer: Viewer | None = None
+        self._crash_line: str | None = None
+
+    def on_mount(self) -> None:
+        self.push_screen(SignInScreen(self.backend, self.settings))
+
+    def on_signed_in(self, message: SignedIn) -> None:
+        self.viewer = message.viewer
+        self.switch_screen(BoardScreen(self.backend, message.viewer, self.today))
+
+    async def action_sign_out(self) -> None:
+        """Drop every screen (and so everything read for this viewer), then sign-in."""
+        self.viewer = None
+        self.clear_notifications()
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.push_screen(SignInScreen(self.backend, self.settings))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sign_out":
+            return self.viewer is not None
+        return True
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        # No "screenshot": it would write what is on screen (client data) to a file.
+        if self.viewer is not None:
+            yield SystemCommand("app: sign out", "Sign out and clear the screen",
+                                self.action_sign_out)
+        yield SystemCommand("app: keys", "Show the keys of this screen",
+                            self.action_show_help_panel)
+        yield SystemCommand("app: theme", "Change the colours", self.action_change_theme)
+        yield SystemCommand("app: quit", "Quit anchor-tui", self.action_quit)
+
+    # --- the one error handler --------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed worker: the modal for an AnchorError, a general one for anything else."""
+        if event.state != WorkerState.ERROR or event.worker.error is None:
+            return
+        error = event.worker.error
+        log_path = self.error_log.write(error)
+        self.push_screen(ErrorScreen.for_error(error, log_path))
+
+    # --- the crash handler: replaces Textual's traceback (which shows local variables) -
+
+    def _handle_exception(self, error: Exception) -> None:
+        self._return_code = 1
+        if self._exception is None:  # run_test() re-raises it for the test framework
+            self._exception = error
+            self._exception_event.set()
+        self._stop_with_one_line(error)
+
+    def _fatal_error(self) -> None:
+        self._stop_with_one_line(sys.exc_info()[1] or self._exception)
+
+    def panic(self, *renderables: RenderableType) -> None:
+        # Textual panics with a traceback renderable when its input thread fails.
+        self._stop_with_one_line(sys.exc_info()[1])
+
+    def _stop_with_one_line(self, error: BaseException | None) -> None:
+        if self._crash_line is None:
+            if isinstance(error, WorkerFailed):
+                error = error.error
+            log_path = self.error_log.write(error) if error is not None \
+                else self.error_log.write_event("the terminal driver stopped")
+            self._crash_line = crash_line(log_path)
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        if self._crash_line is None:
+            super()._print_error_renderables()
+            return
+        # Only our line, whole (the terminal may wrap it; Rich must not cut or split it).
+        self._exit_renderables.clear()
+        self.error_console.print(self._crash_line, soft_wrap=True, markup=False,
+                                 highlight=False)
+
+
+def run_app(settings: Settings) -> int:
+    """Open the backend and run the app; the exit code for the command line.
+
+    Raises ``AnchorError`` (bad config, unusable database) before any screen is drawn,
+    so the command line can print it as one line.
+    """
+    backend = Backend.open(settings)
+    try:
+        app = AnchorApp(backend, settings)
+        try:
+            app.run()
+        except Exception as error:  # outside Textual's own handling: same rule, one line
+            print(crash_line(ErrorLog(settings.log_dir).write(error)), file=sys.stderr)
+            return 1
+        return app.return_code or 0
+    finally:
+        backend.close()

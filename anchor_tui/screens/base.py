@@ -1,0 +1,20 @@
+"""What every anchor-tui screen shares: failed workers go to the app's one error handler.
+
+Textual posts ``Worker.StateChanged`` to the node that started the worker and does not
+bubble it, so a screen passes a failure on to the app, which shows the error modal
+(``AnchorApp.on_worker_state_changed``). Workers run with ``exit_on_error=False``.
+"""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+
+class AnchorScreen(Screen[None]):
+    """A full screen of the app. Subclasses may handle their own workers' states too:
+    Textual calls this handler as well as theirs."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.app.post_message(Worker.StateChanged(event.worker, event.state))

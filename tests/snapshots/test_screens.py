@@ -1,0 +1,36 @@
+"""A small, deterministic set of snapshots: sign-in and the board at 80x24 and 160x48.
+
+The demo data is seeded for a fixed day and the app's calendar is fixed to it, so
+nothing on screen depends on when the tests run. Update with ``--snapshot-update`` after
+a deliberate change to these screens (or to the demo data), and look at the diff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from anchor_tui.screens import BoardScreen
+from tests.ui.conftest import AppFactory, sign_in
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
+SnapCompare = Callable[..., bool]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sign_in_screen(snap_compare: SnapCompare, make_app: AppFactory,
+                        size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_board_for_the_nurse(snap_compare: SnapCompare, make_app: AppFactory,
+                             size: tuple[int, int]) -> None:
+    async def signed_in(pilot: Pilot[Any]) -> None:
+        await sign_in(pilot, "nurse")
+        assert isinstance(pilot.app.screen, BoardScreen)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=signed_in)

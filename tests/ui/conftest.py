@@ -1,0 +1,123 @@
+"""UI fixtures: the demo team's database, built once per run and copied per test.
+
+The database is built through the migrations and seeded with ``seed_demo`` for a fixed
+day (2026-11-16), so every test (and every snapshot) sees the same board.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+from textual.app import App
+from textual.content import Content
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Input
+
+from anchor_tui.app import AnchorApp
+from anchor_tui.db import schema
+from anchor_tui.db.engine import make_engine
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.seed import seed_demo
+from anchor_tui.settings import DEMO_PASSPHRASE, Settings, load_settings
+
+TODAY = dt.date(2026, 11, 16)
+"""The demo week's Monday: the seed and the app's calendar both use it."""
+
+
+def sqlite_url_for(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, seeded demo database file (built once per test run and worker)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    settings = load_settings(db_flag=sqlite_url_for(path), demo=True)
+    engine = make_engine(settings.db_url)
+    schema.upgrade(engine)
+    backend = Backend.open(settings)
+    try:
+        seed_demo(backend, today=TODAY)
+    finally:
+        backend.close()
+        engine.dispose()  # closing the last connection checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture
+def demo_settings(demo_db_template: Path, tmp_path: Path) -> Settings:
+    """Demo-mode settings on this test's own copy of the demo database."""
+    path = tmp_path / "demo.sqlite3"
+    shutil.copyfile(demo_db_template, path)
+    settings = load_settings(db_flag=sqlite_url_for(path), demo=True)
+    return dataclasses.replace(settings, log_dir=tmp_path / "logs")
+
+
+@pytest.fixture
+def demo_backend(demo_settings: Settings) -> Iterator[Backend]:
+    backend = Backend.open(demo_settings)
+    yield backend
+    backend.close()
+
+
+AppFactory = Callable[..., AnchorApp]
+
+
+@pytest.fixture
+def make_app(demo_backend: Backend, demo_settings: Settings) -> AppFactory:
+    """Builds the app on the demo database with the calendar fixed at ``TODAY``."""
+
+    def build(app_class: type[AnchorApp] = AnchorApp, *, demo: bool = True) -> AnchorApp:
+        settings = dataclasses.replace(demo_settings, demo=demo)
+        return app_class(demo_backend, settings, today=lambda: TODAY)
+
+    return build
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until every worker has finished and its messages have been handled."""
+    for _ in range(3):  # a worker's message may start another worker (sign-in -> board)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def sign_in(pilot: Pilot[None], username: str, passphrase: str = DEMO_PASSPHRASE, *,
+                  typed: bool = False) -> None:
+    """Sign in and wait for the result; ``typed`` presses every key as a person would
+    (slow under the pilot), otherwise the fields are filled and Enter pressed."""
+    if typed:
+        await pilot.press(*username, "enter", *passphrase, "enter")
+    else:
+        pilot.app.screen.query_one("#username", Input).value = username
+        pilot.app.screen.query_one("#passphrase", Input).value = passphrase
+        pilot.app.screen.query_one("#passphrase", Input).focus()
+        await pilot.pause()
+        await pilot.press("enter")
+    await settle(pilot)
+
+
+def widget_text(widget: Widget) -> str:
+    """What a widget holds as text: its rendered content and, for inputs, value and hint."""
+    parts: list[str] = []
+    if isinstance(widget, Input):
+        parts += [widget.value, str(widget.placeholder)]
+    rendered = widget.render()
+    if isinstance(rendered, str | Content | Text):
+        parts.append(str(rendered))
+    return "\n".join(parts)
+
+
+def all_text(app: App[None]) -> str:
+    """The text of every widget on every screen the app still holds (not just the top)."""
+    nodes: list[Widget] = []
+    for screen in app.screen_stack:
+        nodes.extend(screen.walk_children(Widget, with_self=True))
+    nodes.extend(app.walk_children(Widget))
+    return "\n".join(widget_text(node) for node in nodes)
