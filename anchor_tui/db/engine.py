@@ -178,6 +178,17 @@ def describe_connect_error(url: str, exc: BaseException) -> DatabaseError:
             f"PostgreSQL refused the password for {safe}.",
             f"Store the right one with: anchor-tui db login {safe}  (or set PGPASSWORD).",
         )
+    if "no such table" in text or ("relation" in text and "does not exist" in text):
+        return DatabaseError(
+            f"The database {safe} is missing part of its schema.",
+            f"Run: anchor-tui db upgrade --db '{safe}'  (or restore it from a backup).",
+        )
+    if "server closed the connection" in text or "terminating connection" in text \
+            or "connection is closed" in text or "connection already closed" in text:
+        return DatabaseError(
+            f"The connection to the database server for {safe} was lost.",
+            "Nothing was saved from the failed action; try it again once the server is back.",
+        )
     if "does not exist" in text and "database" in text:
         return DatabaseError(
             f"The database in {safe} does not exist.",

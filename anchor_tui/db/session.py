@@ -19,10 +19,11 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Engine, Table, event, false
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 from sqlalchemy.sql import visitors
 
-from anchor_tui.db.engine import WRITE
+from anchor_tui.db.engine import WRITE, describe_connect_error
 from anchor_tui.db.models import PROTECTED
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import NoViewerError
@@ -99,6 +100,7 @@ class SessionFactory:
             bind=engine.execution_options(**WRITE), class_=ViewerSession, expire_on_commit=False
         )
         self._policy = policy
+        self._url = engine.url.render_as_string(hide_password=True)
 
     def _info(self, viewer: Viewer, now: dt.datetime | None) -> dict[str, Any]:
         moment = now or dt.datetime.now(dt.UTC)
@@ -107,7 +109,7 @@ class SessionFactory:
     @contextmanager
     def read(self, viewer: Viewer, now: dt.datetime | None = None) -> Iterator[Session]:
         """A read-only unit of work for ``viewer``; rolled back at the end."""
-        with self._read(info=self._info(viewer, now)) as session:
+        with _database_errors(self._url), self._read(info=self._info(viewer, now)) as session:
             try:
                 yield session
             finally:
@@ -116,7 +118,8 @@ class SessionFactory:
     @contextmanager
     def write(self, viewer: Viewer, now: dt.datetime | None = None) -> Iterator[Session]:
         """A write unit of work for ``viewer``: committed on success, rolled back on error."""
-        with self._write(info=self._info(viewer, now)) as session, session.begin():
+        with _database_errors(self._url), self._write(info=self._info(viewer, now)) as session, \
+                session.begin():
             yield session
 
     @contextmanager
@@ -124,5 +127,15 @@ class SessionFactory:
         """An unfiltered unit of work for administration (seed, user admin). Committed."""
         if not reason:
             raise ValueError("a system session must name its reason")
-        with self._write(info={"system": reason}) as session, session.begin():
+        with _database_errors(self._url), self._write(info={"system": reason}) as session, \
+                session.begin():
             yield session
+
+
+@contextmanager
+def _database_errors(url: str) -> Iterator[None]:
+    """A server gone, a file locked or unreadable: a DatabaseError with a fix, not a crash."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise describe_connect_error(url, exc) from exc
