@@ -34,7 +34,8 @@ def _pg_unreachable_reason() -> str | None:
             conn.execute(text("SELECT 1"))
         engine.dispose()
     except Exception as exc:  # any failure to connect means: no server for these tests
-        return f"no PostgreSQL at {make_url(PG_ADMIN_URL).render_as_string()}: {exc.__class__.__name__}"
+        where = make_url(PG_ADMIN_URL).render_as_string()
+        return f"no PostgreSQL at {where}: {exc.__class__.__name__}"
     return None
 
 

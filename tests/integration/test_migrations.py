@@ -1,0 +1,235 @@
+"""Migrations: upgrade from empty, match the models, round-trip, refuse unknown schemas.
+
+Runs on SQLite and on PostgreSQL (``db_url``). Schemas are built only through the
+migrations, never with ``create_all``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.engine import make_url
+
+import anchor_tui
+from anchor_tui.db import schema
+from anchor_tui.db.engine import make_engine
+from anchor_tui.db.models import Base
+from anchor_tui.errors import SchemaMismatchError
+
+REPO = Path(__file__).resolve().parents[2]
+APP_TABLES = set(Base.metadata.tables)
+
+
+@pytest.fixture
+def empty_engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+def differences(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+
+def tables(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(inspect(conn).get_table_names())
+
+
+def note_guards(engine: Engine) -> list[str]:
+    """The append-only triggers (and, on PostgreSQL, their function) present now."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'note'")
+            )
+            return sorted(r[0] for r in rows)
+        rows = conn.execute(
+            text(
+                "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE c.relname = 'note' AND c.relnamespace = current_schema()::regnamespace "
+                "AND NOT t.tgisinternal "
+                "UNION ALL SELECT proname FROM pg_proc WHERE proname = 'note_append_only' "
+                "AND pronamespace = current_schema()::regnamespace"
+            )
+        )
+        return sorted(r[0] for r in rows)
+
+
+def test_upgrade_from_empty_reaches_head(empty_engine: Engine) -> None:
+    assert schema.current_revision(empty_engine) is None
+    assert tables(empty_engine) == set()
+    schema.upgrade(empty_engine)
+    assert schema.current_revision(empty_engine) == schema.HEAD
+    assert tables(empty_engine) == APP_TABLES | {"alembic_version"}
+    assert note_guards(empty_engine)
+
+
+def test_migrated_schema_matches_the_models(engine: Engine) -> None:
+    assert differences(engine) == []
+
+
+def test_compare_metadata_would_notice_a_drift(engine: Engine) -> None:
+    """The comparison above can fail: a column the models lack is reported."""
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE person ADD COLUMN nickname VARCHAR(50)"))
+    diff = differences(engine)
+    assert any(d[0] == "remove_column" and d[2] == "person" for d in diff if isinstance(d, tuple))
+
+
+def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
+    schema.downgrade(engine, "base")
+    assert tables(engine) <= {"alembic_version"}
+    assert schema.current_revision(engine) is None
+    assert note_guards(engine) == []
+
+    schema.upgrade(engine)
+    assert schema.current_revision(engine) == schema.HEAD
+    assert tables(engine) == APP_TABLES | {"alembic_version"}
+    assert differences(engine) == []
+    assert note_guards(engine)
+
+
+def test_upgrade_is_idempotent_at_head(engine: Engine) -> None:
+    schema.upgrade(engine)
+    assert schema.current_revision(engine) == schema.HEAD
+
+
+def test_head_and_known_match_alembic() -> None:
+    scripts = ScriptDirectory.from_config(schema.alembic_config())
+    assert scripts.get_heads() == [schema.HEAD]
+    oldest_first = [rev.revision for rev in reversed(list(scripts.walk_revisions()))]
+    assert list(schema.KNOWN) == oldest_first
+    assert schema.KNOWN[-1] == schema.HEAD
+
+
+def test_every_revision_can_be_downgraded() -> None:
+    scripts = ScriptDirectory.from_config(schema.alembic_config())
+    for rev in scripts.walk_revisions():
+        assert rev.module is not None
+        assert callable(getattr(rev.module, "downgrade", None)), rev.revision
+
+
+def test_ensure_schema_refuses_an_empty_shared_database(empty_engine: Engine) -> None:
+    with pytest.raises(SchemaMismatchError) as info:
+        schema.ensure_schema(empty_engine, auto_upgrade=False)
+    assert "empty" in info.value.message
+    assert "anchor-tui db upgrade" in info.value.fix
+    # Refusing must not change anything.
+    assert schema.current_revision(empty_engine) is None
+    assert tables(empty_engine) == set()
+
+
+def test_ensure_schema_upgrades_when_allowed(empty_engine: Engine) -> None:
+    schema.ensure_schema(empty_engine, auto_upgrade=True)
+    assert schema.current_revision(empty_engine) == schema.HEAD
+    schema.ensure_schema(empty_engine, auto_upgrade=False)  # at head: accepted
+
+
+@pytest.mark.postgres
+def test_fix_never_shows_the_password(pg_url: str) -> None:
+    with_password = make_url(pg_url).set(password="hunter2-secret")
+    eng = make_engine(with_password.render_as_string(hide_password=False))
+    try:
+        with pytest.raises(SchemaMismatchError) as info:
+            schema.ensure_schema(eng, auto_upgrade=False)
+    finally:
+        eng.dispose()
+    assert "hunter2-secret" not in str(info.value)
+
+
+@pytest.mark.parametrize("auto_upgrade", [True, False])
+def test_a_newer_schema_is_refused(engine: Engine, auto_upgrade: bool) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    with pytest.raises(SchemaMismatchError) as info:
+        schema.ensure_schema(engine, auto_upgrade=auto_upgrade)
+    assert "newer" in info.value.message
+    assert "9999_from_the_future" in info.value.message
+    assert "Upgrade anchor-tui" in info.value.fix
+    assert schema.current_revision(engine) == "9999_from_the_future"
+
+
+def test_migrations_are_a_package_resource() -> None:
+    config = schema.alembic_config()
+    assert config.get_main_option("script_location") == "anchor_tui.db:migrations"
+    scripts = ScriptDirectory.from_config(config)
+    package_dir = Path(anchor_tui.__file__).resolve().parent
+    assert Path(scripts.dir).resolve() == package_dir / "db" / "migrations"
+    migrations = resources.files("anchor_tui.db.migrations")
+    assert migrations.joinpath("env.py").is_file()
+    assert migrations.joinpath("script.py.mako").is_file()
+    assert any(
+        entry.name.endswith(".py") and entry.name[0].isdigit()
+        for entry in migrations.joinpath("versions").iterdir()
+    )
+
+
+# Run in a fresh interpreter from the unpacked wheel: the package must come from there.
+_FROM_WHEEL = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import anchor_tui
+assert anchor_tui.__file__.startswith(sys.argv[1]), anchor_tui.__file__
+from anchor_tui.db import schema
+from anchor_tui.db.engine import make_engine
+from anchor_tui.settings import load_team_config
+engine = make_engine(sys.argv[2])
+schema.upgrade(engine)
+load_team_config(None)
+print(schema.current_revision(engine))
+"""
+
+
+def test_upgrade_works_from_a_built_wheel(tmp_path: Path) -> None:
+    """`anchor-tui db upgrade` from an installed wheel: migrations and config ship inside."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "pyproject.toml").write_text(
+        (REPO / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    readme = REPO / "README.md"
+    (source / "README.md").write_text(
+        readme.read_text(encoding="utf-8") if readme.exists() else "# anchor-tui\n",
+        encoding="utf-8",
+    )
+    shutil.copytree(
+        REPO / "anchor_tui", source / "anchor_tui",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    dist = tmp_path / "dist"
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(source)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = dist.glob("anchor_tui-*.whl")
+    unpacked = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        archive.extractall(unpacked)
+    assert "anchor_tui/db/migrations/env.py" in names
+    assert "anchor_tui/config/anchor.yaml" in names
+    assert "anchor_tui/config/disclosure.yaml" in names
+
+    db_file = tmp_path / "wheel.sqlite3"
+    ran = subprocess.run(
+        [sys.executable, "-c", _FROM_WHEEL, str(unpacked), f"sqlite:///{db_file}"],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.strip().splitlines()[-1] == schema.HEAD
