@@ -131,6 +131,21 @@ def _validate_team(doc: YamlDoc, team: TeamConfig) -> None:
                 )
 
 
+def _templates_for(templates: Any, professions: list[Any]) -> Any:
+    if not isinstance(templates, list):
+        return templates
+    kept = []
+    for template in templates:
+        offered = template.get("professions") if isinstance(template, dict) else None
+        if isinstance(offered, list) and offered:
+            narrowed = [p for p in offered if p in professions]
+            if not narrowed:
+                continue
+            template = {**template, "professions": narrowed}
+        kept.append(template)
+    return kept
+
+
 def load_team_config(config_dir: Path | None) -> TeamConfig:
     """Read the default ``anchor.yaml`` and a team's override, validated."""
     default = load_yaml(PACKAGE_CONFIG_DIR / "anchor.yaml")
@@ -141,6 +156,12 @@ def load_team_config(config_dir: Path | None) -> TeamConfig:
             raise team_doc.error((), "must be a mapping of settings")
         merged = dict(default.data)
         merged.update(team_doc.data)
+        if "note_templates" not in team_doc.data and isinstance(team_doc.data.get(
+                "professions"), list):
+            # The shipped templates serve whichever professions the team has: a team
+            # without a nurse simply is not offered the health-only ones.
+            merged["note_templates"] = _templates_for(default.data.get("note_templates"),
+                                                      team_doc.data["professions"])
         # Report locations from the team's file for its keys, the default's for the rest.
         lines = {k: v for k, v in default.lines.items() if k and k[0] not in team_doc.data}
         lines.update(team_doc.lines)

@@ -72,7 +72,14 @@ def _walk(node: yaml.Node, doc: YamlDoc, keypath: KeyPath) -> Any:
         return items
     # Scalars: let the safe constructor resolve ints, bools, dates, strings.
     constructor = yaml.SafeLoader("")
-    return constructor.construct_object(node, deep=True)
+    try:
+        return constructor.construct_object(node, deep=True)
+    except ValueError as exc:  # e.g. a date-shaped value that is no date: 2026-13-45
+        raise ConfigError(
+            doc.path, node.start_mark.line + 1, ".".join(map(str, keypath)),
+            f"has a value that cannot be read: {node.value!r}",
+            "write a real date as YYYY-MM-DD, or quote the value to keep it as text",
+        ) from exc
 
 
 def load_yaml(path: Path | str, text: str | None = None) -> YamlDoc:

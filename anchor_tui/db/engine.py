@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 
 from anchor_tui.errors import DatabaseError, KeyringUnavailableError
@@ -145,13 +145,31 @@ def _postgres_engine(url: URL, *, echo: bool) -> Engine:
             password = None
         if password:
             url = url.set(password=password)
-    return create_engine(
+    engine = create_engine(
         url,
         echo=echo,
         hide_parameters=True,
         pool_pre_ping=True,
         connect_args={"connect_timeout": 5, "application_name": "anchor-tui"},
     )
+
+    @event.listens_for(engine, "handle_error")
+    def _terse_errors(context: ExceptionContext) -> None:
+        # PostgreSQL's DETAIL ("Failing row contains (...)") and CONTEXT lines carry row
+        # values, note text included, into the exception's message. Keep the primary
+        # message only (libpq's "terse" verbosity); .diag still holds every field.
+        original = context.original_exception
+        diag = getattr(original, "diag", None)
+        primary = getattr(diag, "message_primary", None) if diag is not None else None
+        if primary:
+            original.args = (primary,)
+            wrapped = context.sqlalchemy_exception
+            if wrapped is not None and wrapped.args:
+                # SQLAlchemy formatted its message from the original before this hook.
+                kind = f"{type(original).__module__}.{type(original).__name__}"
+                wrapped.args = (f"({kind}) {primary}", *wrapped.args[1:])
+
+    return engine
 
 
 def describe_connect_error(url: str, exc: BaseException) -> DatabaseError:
