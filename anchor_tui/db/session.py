@@ -45,16 +45,17 @@ class ViewerSession(Session):
 def _apply_disclosure(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    if state.is_column_load or state.is_relationship_load:
-        # Lazy loads inherit the criteria of the statement that loaded the parent.
-        return
+    # Lazy, relationship and refresh loads are checked like any statement: criteria are
+    # attached only where a protected table appears, so nothing may rely on
+    # propagation from the statement that loaded a parent.
     info = state.session.info
     if info.get("system"):
         return
     viewer: Viewer | None = info.get("viewer")
     policy: DisclosureFilter | None = info.get("filter")
+    present = _protected_entities_in(state.statement)
     if viewer is None or policy is None:
-        if _protected_tables_in(state.statement):
+        if present:
             raise NoViewerError(
                 "A protected record was requested without a signed-in viewer.",
                 "This is a bug in anchor-tui: please report it (nothing was shown).",
@@ -63,32 +64,34 @@ def _apply_disclosure(state: ORMExecuteState) -> None:
         criteria: dict[type[Any], ColumnElement[bool]] = {e: false() for e in PROTECTED}
     else:
         now: dt.datetime = info["now"]
-        criteria = {entity: policy.sql_filter(entity, viewer) for entity in PROTECTED}
+        if not present:
+            return
+        criteria = {entity: policy.sql_filter(entity, viewer) for entity in present}
         extra = policy.sql_params(viewer, now)
         params = state.parameters
         if params is None or isinstance(params, Mapping):
             state.parameters = {**(params or {}), **extra}
         else:
             state.parameters = [{**p, **extra} for p in params]
-    # The criteria go on every statement: with_loader_criteria applies them wherever
-    # the entity appears (FROM, joins, subqueries, EXISTS, counts) and is a no-op where
-    # it does not.
+    # with_loader_criteria applies the criteria wherever the entity appears in the
+    # statement (FROM, joins, subqueries, EXISTS, counts).
     for entity, condition in criteria.items():
         state.statement = state.statement.options(
             with_loader_criteria(entity, condition, include_aliases=True)
         )
 
 
-_PROTECTED_TABLES = frozenset(str(entity.__tablename__) for entity in PROTECTED)
+_PROTECTED_TABLES = {str(entity.__tablename__): entity for entity in PROTECTED}
 
 
-def _protected_tables_in(statement: Any) -> bool:
-    """Whether any protected table appears anywhere in the statement."""
+def _protected_entities_in(statement: Any) -> list[type[Any]]:
+    """The protected entities whose tables appear anywhere in the statement."""
+    found: dict[str, type[Any]] = {}
     for element in visitors.iterate(statement):
         table = element if isinstance(element, Table) else getattr(element, "table", None)
         if isinstance(table, Table) and table.name in _PROTECTED_TABLES:
-            return True
-    return False
+            found[table.name] = _PROTECTED_TABLES[table.name]
+    return list(found.values())
 
 
 class SessionFactory:

@@ -12,10 +12,20 @@ There is no expression language and no ``eval``: a policy can only combine these
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    exists,
+    false,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 
 from anchor_tui.db import models
@@ -74,6 +84,19 @@ def _const(value: bool) -> ColumnElement[bool]:
     return true() if value else false()
 
 
+def sql_word(value: str) -> ColumnElement[Any]:
+    """A policy identifier (profession, category, fixed vocabulary word) inlined as a SQL
+    literal. Identifiers are validated as ``[a-z][a-z0-9_]*`` when the policy loads, so
+    inlining is safe; it keeps filters free of anonymous bound parameters, which
+    SQLAlchemy would otherwise have to match up again on every execution."""
+    if not IDENTIFIER.fullmatch(value):
+        raise ValueError(f"not a policy identifier: {value!r}")
+    return literal_column(f"'{value}'")
+
+
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+
+
 def _active_membership(case_id: Any, user_id: Any, today: Any) -> ColumnElement[bool]:
     # Private aliases: an outer query that itself selects case_member (e.g. "my cases")
     # must not be correlated into this subquery.
@@ -113,7 +136,7 @@ class SameProfession(Condition):
         return subject.author_profession == who.profession
 
     def sql(self, who: SqlAttendee, scope: SqlScope, entity: type[Any]) -> ColumnElement[bool]:
-        return entity.author_profession == who.profession  # type: ignore[no-any-return]
+        return entity.author_profession == sql_word(who.profession)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -150,32 +173,40 @@ class Assignee(Condition):
 def consent_sql(
     case_id: Any, category: Any, profession: str, now: Any, today: Any
 ) -> ColumnElement[bool]:
-    """SQL twin of ``DecisionContext.has_consent`` for the case's person."""
-    def any_(grantor_self: bool, decision: str) -> ColumnElement[bool]:
-        # The consent's person is the case's person: join through a private alias of
-        # case, correlated only on the protected record's case id.
-        c = aliased(models.Consent)
-        k = aliased(models.Case)
-        return exists(
-            select(c.id)
-            .join(k, k.person_id == c.person_id)
-            .where(
-                k.id == case_id,
-                c.category == category,
-                c.receiving_profession == profession,
-                c.valid_from <= today,
-                or_(c.valid_to.is_(None), c.valid_to >= today),
-                or_(c.withdrawn_at.is_(None), c.withdrawn_at > now),
-                (c.grantor == "self") if grantor_self else (c.grantor != "self"),
-                c.decision == decision,
-            )
-        )
+    """SQL twin of ``DecisionContext.has_consent`` for the case's person.
 
-    own_permit, own_deny = any_(True, "permit"), any_(True, "deny")
-    other_permit, other_deny = any_(False, "permit"), any_(False, "deny")
-    return or_(
-        and_(own_permit, not_(own_deny)),
-        and_(not_(own_permit), not_(own_deny), other_permit, not_(other_deny)),
+    ``has_consent`` = no refusal by the young person in force, and either their own
+    permit, or a guardian's / legal representative's permit with no refusal from
+    them. Equivalently: some permit *p* is in force, and no refusal *d* is in force
+    where *d* is the young person's own or *p* is not.
+    """
+    permit = aliased(models.Consent)
+    refusal = aliased(models.Consent)
+    person = aliased(models.Case)
+
+    def in_force(c: Any) -> list[ColumnElement[bool]]:
+        return [
+            c.person_id == person.person_id,
+            c.category == category,
+            c.receiving_profession == sql_word(profession),
+            c.valid_from <= today,
+            or_(c.valid_to.is_(None), c.valid_to >= today),
+            or_(c.withdrawn_at.is_(None), c.withdrawn_at > now),
+        ]
+
+    own = sql_word("self")
+    no_overriding_refusal = ~exists(
+        select(refusal.id).where(
+            *in_force(refusal),
+            refusal.decision == sql_word("deny"),
+            or_(refusal.grantor == own, permit.grantor != own),
+        )
+    )
+    return exists(
+        select(permit.id)
+        .join(person, person.person_id == permit.person_id)
+        .where(person.id == case_id, *in_force(permit), permit.decision == sql_word("permit"),
+               no_overriding_refusal)
     )
 
 

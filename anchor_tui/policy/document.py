@@ -137,6 +137,13 @@ def parse_policy(doc: YamlDoc) -> tuple[PolicyFile, tuple[Rule, ...]]:
     _unique(doc, "professions", [p.id for p in pf.professions])
     _unique(doc, "categories", [k.id for k in pf.categories])
     _unique(doc, "rules", [r.id for r in pf.rules])
+    declared_ids = [("professions", [p.id for p in pf.professions]),
+                    ("categories", [k.id for k in pf.categories])]
+    for key, ids in declared_ids:
+        for index, ident in enumerate(ids):
+            if not c.IDENTIFIER.fullmatch(ident):
+                raise doc.error((key, index, "id"), f"'{ident}' is not a valid id",
+                                "use lowercase letters, digits and _, starting with a letter")
     professions = {p.id for p in pf.professions}
     categories = {k.id for k in pf.categories}
     if not professions:

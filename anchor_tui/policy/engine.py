@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Date, Integer, and_, bindparam, false, not
 from anchor_tui.db import models
 from anchor_tui.db.types import UTCDateTime
 from anchor_tui.domain import Attendee, Viewer
-from anchor_tui.policy.conditions import Scope, SqlAttendee, SqlScope, Subject
+from anchor_tui.policy.conditions import Scope, SqlAttendee, SqlScope, Subject, sql_word
 from anchor_tui.policy.document import (
     CASE_FIELDS,
     PolicyFile,
@@ -161,10 +161,21 @@ class Policy:
 
     def _sql_for(self, who: SqlAttendee, scope: SqlScope, entity: type[Any], kind: str
                  ) -> ColumnElement[bool]:
+        # One expression object per distinct condition: SQLAlchemy's cache key visits a
+        # repeated object once, so rules sharing "case_member" or "consent" cost nothing
+        # extra per execution.
+        built: dict[Any, ColumnElement[bool]] = {}
+
+        def condition_sql(cond: Any) -> ColumnElement[bool]:
+            if cond not in built:
+                built[cond] = cond.sql(who, scope, entity)
+            return built[cond]
+
         def rule_sql(rule: Rule) -> ColumnElement[bool]:
-            parts = [cond.sql(who, scope, entity) for cond in rule.conditions]
+            parts = [condition_sql(cond) for cond in rule.conditions]
             if kind == "note":
-                parts.insert(0, entity.category.in_(sorted(rule.categories)))
+                words = [sql_word(c) for c in sorted(rule.categories)]
+                parts.insert(0, entity.category.in_(words) if words else false())
             return and_(true(), *parts)
 
         mine = [r for r in self.rules if r.applies_to == kind]
