@@ -43,6 +43,8 @@ ROLES = ("member", "lead", "auditor", "admin")
 GRANTORS = ("self", "guardian", "legal_representative")
 CONSENT_DECISIONS = ("permit", "deny")
 PURPOSES = ("individual", "huddle")
+CASE_EVENT_KINDS = ("opened", "stage", "priority", "next_review", "lead", "member_added",
+                    "member_removed", "screened", "closed", "category")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -293,6 +295,62 @@ class AuditEvent(Base):
     hash: Mapped[str | None] = mapped_column(String(64))
 
 
+class CaseEvent(Base):
+    """One change to a case (stage, priority, review date, lead, members, screening).
+
+    The case's history. Shown to a viewer only for the case fields the policy lets
+    them see (``services`` map each kind to its field).
+    """
+
+    __tablename__ = "case_event"
+    __table_args__ = (
+        CheckConstraint(_in("kind", CASE_EVENT_KINDS), name="kind"),
+        Index("ix_case_event_case_id_at", "case_id", "at"),
+        Index("ix_case_event_kind_at", "kind", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_value: Mapped[str | None] = mapped_column(String(200))
+    to_value: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseSnooze(Base):
+    """A case put aside in one person's queue until a day, with a reason."""
+
+    __tablename__ = "case_snooze"
+    __table_args__ = (Index("ix_case_snooze_user_id_until", "user_id", "until"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    until: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class InputRequest(Base):
+    """A profession's input asked on a case ("waiting for my profession")."""
+
+    __tablename__ = "input_request"
+    __table_args__ = (
+        Index("ix_input_request_profession_answered_at", "profession", "answered_at"),
+        Index("ix_input_request_case_id", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    profession: Mapped[str] = mapped_column(String(64))
+    asked_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    asked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    question: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[dt.datetime | None]
+
+
 PROTECTED = (Note, Draft, Task)
 """Entities whose every ORM query gets the disclosure filter."""
 
@@ -301,12 +359,15 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Case",
+    "CaseEvent",
     "CaseMember",
+    "CaseSnooze",
     "Consent",
     "Draft",
     "Huddle",
     "HuddleAttendee",
     "HuddleItem",
+    "InputRequest",
     "Note",
     "Person",
     "Task",
