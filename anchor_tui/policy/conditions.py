@@ -186,17 +186,21 @@ def consent_sql(
 
     def in_force(c: Any) -> list[ColumnElement[bool]]:
         return [
-            c.person_id == person.person_id,
-            c.category == category,
-            c.receiving_profession == sql_word(profession),
             c.valid_from <= today,
             or_(c.valid_to.is_(None), c.valid_to >= today),
             or_(c.withdrawn_at.is_(None), c.withdrawn_at > now),
         ]
 
     own = sql_word("self")
+    # Each subquery refers only to the query directly around it: SQLAlchemy correlates
+    # one level, and a reference two levels out would silently join the whole table.
+    # So the refusal matches the permit's person, category and profession, and only
+    # the permit refers to the protected record.
     no_overriding_refusal = ~exists(
         select(refusal.id).where(
+            refusal.person_id == permit.person_id,
+            refusal.category == permit.category,
+            refusal.receiving_profession == permit.receiving_profession,
             *in_force(refusal),
             refusal.decision == sql_word("deny"),
             or_(refusal.grantor == own, permit.grantor != own),
@@ -205,8 +209,14 @@ def consent_sql(
     return exists(
         select(permit.id)
         .join(person, person.person_id == permit.person_id)
-        .where(person.id == case_id, *in_force(permit), permit.decision == sql_word("permit"),
-               no_overriding_refusal)
+        .where(
+            person.id == case_id,
+            permit.category == category,
+            permit.receiving_profession == sql_word(profession),
+            *in_force(permit),
+            permit.decision == sql_word("permit"),
+            no_overriding_refusal,
+        )
     )
 
 

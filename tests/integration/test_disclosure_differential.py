@@ -65,3 +65,31 @@ def _check_world(backend: Backend, world: World) -> int:
 @given(world=worlds())
 def test_sql_filter_agrees_with_decide(backend: Backend, world: World) -> None:
     assert _check_world(backend, world) == len(world.viewers)
+
+
+def test_a_refusal_for_another_category_does_not_cancel_a_permit(backend: Backend) -> None:
+    """Regression: a world CI found. The young person refuses *general* notes to health
+    and permits *child welfare* notes to health; the nurse must see the child-welfare
+    note. (The refusal subquery once referred to the note two levels out, which
+    SQLAlchemy does not correlate, so any note's category matched.)"""
+    from anchor_tui.domain import Viewer
+    from anchor_tui.policy import ConsentFacts, MembershipFacts, NoteFacts
+    from tests.worlds import TODAY
+
+    b = 9_000_000
+    notes = (
+        NoteFacts(b, b, b, "general", b, "police"),
+        NoteFacts(b + 1, b, b, "child_welfare", b, "police"),
+    )
+    world = World(
+        users=((b, "police"), (b + 1, "health")), persons=(b,), cases=((b, b),),
+        memberships=(MembershipFacts(b, b, TODAY, None), MembershipFacts(b, b + 1, TODAY, None)),
+        notes=notes, tasks=(),
+        consents=(
+            ConsentFacts(b, "self", "deny", "general", "health", TODAY, None, None, b),
+            ConsentFacts(b, "self", "permit", "child_welfare", "health", TODAY, None, None, b + 1),
+        ),
+        viewers=(Viewer(b + 1, "n", "Nurse", "health", "member"),),
+    )
+    assert backend.policy.decide(world.viewers[0], notes[1], world.context()).allowed
+    assert _check_world(backend, world) == 1
