@@ -6,20 +6,24 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from anchor_tui.policy import Decision
+    from anchor_tui.policy import Decision, Policy
 
     Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
-def _check(args: argparse.Namespace) -> int:
+def _policy(args: argparse.Namespace) -> Policy:
+    """The policy file given on the command line, else the one in force for the team."""
     from anchor_tui import cli
     from anchor_tui.policy import load_policy
 
     if args.file:
-        policy = load_policy(args.file)
-    else:
-        settings = cli._settings(args)
-        policy = load_policy(settings.policy_path, team=settings.team)
+        return load_policy(args.file)
+    settings = cli._settings(args)
+    return load_policy(settings.policy_path, team=settings.team)
+
+
+def _check(args: argparse.Namespace) -> int:
+    policy = _policy(args)
     print(f"ok: {policy.path}")
     print(f"policy hash {policy.hash}")
     print(f"{len(policy.professions)} professions, {len(policy.categories)} categories, "
@@ -39,15 +43,9 @@ def _matrix(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from anchor_tui import cli
-    from anchor_tui.policy import load_policy
     from anchor_tui.policy.matrix import policy_matrix
 
-    if args.file:
-        policy = load_policy(args.file)
-    else:
-        settings = cli._settings(args)
-        policy = load_policy(settings.policy_path, team=settings.team)
+    policy = _policy(args)
     table = Table(title=f"Disclosure matrix ({policy.path}, hash {policy.hash[:12]})",
                   caption="The receiver works the case and did not write the note. "
                           "Consent is the young person's; 'refused' has a guardian's "
