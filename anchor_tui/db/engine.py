@@ -20,7 +20,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 
-from anchor_tui.errors import DatabaseError, KeyringUnavailableError
+from anchor_tui.errors import AnchorError, DatabaseError, KeyringUnavailableError
 
 KEYRING_SERVICE = "anchor-tui"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -76,6 +76,14 @@ def password_from_keyring(url: URL) -> str | None:
             f"The OS keyring could not be read ({exc.__class__.__name__}).",
             "Unlock the keyring, or set PGPASSWORD for this session.",
         ) from exc
+
+
+def keyring_available() -> bool:
+    """Whether an OS keyring backend exists (not the 'fail' placeholder backend)."""
+    import keyring
+    import keyring.backends.fail
+
+    return not isinstance(keyring.get_keyring(), keyring.backends.fail.Keyring)
 
 
 def store_password(url: URL, password: str) -> None:
@@ -172,7 +180,7 @@ def _postgres_engine(url: URL, *, echo: bool) -> Engine:
     return engine
 
 
-def describe_connect_error(url: str, exc: BaseException) -> DatabaseError:
+def describe_connect_error(url: str, exc: BaseException) -> AnchorError:
     """Turn a driver error on connect into a one-line message with a fix."""
     text = str(getattr(exc, "orig", exc)).lower()
     safe = _redact(url)
@@ -190,6 +198,14 @@ def describe_connect_error(url: str, exc: BaseException) -> DatabaseError:
         return DatabaseError(
             f"{safe} is not an anchor-tui database (or it is damaged).",
             "Point --db at the right file, or restore it from a backup.",
+        )
+    if ("password authentication failed" in text or "no password supplied" in text) \
+            and not os.environ.get("PGPASSWORD") and not keyring_available():
+        return KeyringUnavailableError(
+            f"PostgreSQL needs a password for {safe}, and no OS keyring is available to "
+            "hold it.",
+            "Install a keyring backend (e.g. gnome-keyring or keyrings.alt) and run "
+            f"anchor-tui db login {safe}, or set PGPASSWORD.",
         )
     if "password authentication failed" in text or "no password supplied" in text:
         return DatabaseError(
