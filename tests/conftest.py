@@ -97,3 +97,29 @@ def engine(db_url: str) -> Iterator[Engine]:
     schema.upgrade(eng)
     yield eng
     eng.dispose()
+
+
+TEST_AUDIT_KEY = "test-run audit key, not a secret"
+
+
+@pytest.fixture(autouse=True)
+def no_os_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test reads or writes the developer's OS keyring, and no key read by one test
+    (the audit key cache) survives into the next: every test starts without a keyring
+    and with the audit key in ``ANCHOR_AUDIT_KEY``, as a terminal without a keyring
+    has it. Tests that need a keyring install an in-memory backend of their own; tests
+    of a missing key remove the variable."""
+    monkeypatch.setenv("ANCHOR_AUDIT_KEY", TEST_AUDIT_KEY)
+    import keyring
+    import keyring.backends.fail
+
+    from anchor_tui.services import audit_chain
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    audit_chain._KEYRING_KEYS.clear()
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+        audit_chain._KEYRING_KEYS.clear()

@@ -52,8 +52,14 @@ def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def demo_settings(demo_db_template: Path, tmp_path: Path) -> Settings:
-    """Demo-mode settings on this test's own copy of the demo database."""
+def demo_settings(demo_db_template: Path, tmp_path: Path,
+                  monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Demo-mode settings on this test's own copy of the demo database.
+
+    The copy is not at the demo's own path, so it gets an audit key the way a team's
+    terminal without a keyring does: from the environment.
+    """
+    monkeypatch.setenv("ANCHOR_AUDIT_KEY", "ui-test audit key, not a secret")
     path = tmp_path / "demo.sqlite3"
     shutil.copyfile(demo_db_template, path)
     settings = load_settings(db_flag=sqlite_url_for(path), demo=True)
