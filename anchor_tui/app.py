@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 from rich.console import RenderableType
@@ -23,6 +24,8 @@ from anchor_tui.crashlog import ErrorLog
 from anchor_tui.domain import Viewer
 from anchor_tui.messages import SignedIn
 from anchor_tui.screens import BoardScreen, ErrorScreen, SignInScreen
+from anchor_tui.screens.search import SearchScreen
+from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
 from anchor_tui.settings import Settings
 
@@ -44,6 +47,7 @@ class AnchorApp(App[None]):
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("ctrl+o", "sign_out", "Sign out", id="app.sign_out"),
+        Binding("ctrl+f", "search", "Search", id="app.search"),
     ]
 
     def __init__(self, backend: Backend, settings: Settings, *,
@@ -64,8 +68,16 @@ class AnchorApp(App[None]):
         self.viewer = message.viewer
         self.switch_screen(BoardScreen(self.backend, message.viewer, self.today))
 
+    def action_search(self) -> None:
+        """Search cases and notes (signed in only; not stacked on another search)."""
+        if self.viewer is not None and not isinstance(self.screen, SearchScreen):
+            self.push_screen(SearchScreen())
+
     async def action_sign_out(self) -> None:
         """Drop every screen (and so everything read for this viewer), then sign-in."""
+        if self.viewer is not None:
+            self.run_worker(partial(audit.signed_out, self.backend, self.viewer),
+                            thread=True, group="audit", exit_on_error=False)
         self.viewer = None
         self.clear_notifications()
         while len(self.screen_stack) > 1:

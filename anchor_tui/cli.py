@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from anchor_tui import __version__
+from anchor_tui.cli_audit import add_audit_commands
+from anchor_tui.cli_data import add_data_commands
 from anchor_tui.cli_policy import add_policy_commands
 from anchor_tui.errors import AnchorError, ConfigError
 
@@ -436,8 +438,8 @@ COMMAND_GROUPS: list[Callable[[Commands, argparse.ArgumentParser], None]] = [
     add_user_commands,
     add_config_commands,
     add_policy_commands,
-    # `audit ...`: append add_audit_commands here, registering its group like
-    # add_db_commands does.
+    add_audit_commands,
+    add_data_commands,
 ]
 
 

@@ -59,6 +59,8 @@ class CaseCard:
     next_review: dt.date | None
     lead: str | None
     """The lead's display name, or None if not visible / not set."""
+    version: int = 1
+    """The case's version when read: a move sends it back (optimistic locking)."""
 
     @property
     def priority_label(self) -> str:
@@ -73,3 +75,96 @@ class BoardColumn:
     label: str
     total: int
     cards: tuple[CaseCard, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    """What the board shows: typed words plus the criteria of a saved filter.
+
+    Every criterion narrows what the viewer may see anyway; none widens it.
+    """
+
+    text: str = ""
+    """Words typed after ``/``; each must match a name (or initials), category, member,
+    lead, stage or priority the viewer may see."""
+    saved_id: str | None = None
+    """The saved filter in force, if any (its label is shown in the header)."""
+    saved_label: str = ""
+    mine: bool = False
+    waiting_for_my_profession: bool = False
+    review_due_within_days: int | None = None
+    stages: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    priorities: tuple[int, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.text.strip() and self.saved_id is None
+
+
+@dataclass(frozen=True)
+class CardKey:
+    """Where a page of a stage ends: the keyset ``(priority, next_review, id)``."""
+
+    priority: int
+    next_review: dt.date | None
+    case_id: int
+
+    @classmethod
+    def of(cls, card: CaseCard) -> CardKey:
+        return cls(card.priority, card.next_review, card.case_id)
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """A case as a confirmation or a palette names it: label, stage, version seen."""
+
+    case_id: int
+    person_label: str
+    category: str
+    stage: str
+    version: int
+    lead_user_id: int | None = None
+    lead: str | None = None
+    """The lead's display name where the viewer may see it."""
+
+
+@dataclass(frozen=True)
+class MemberChoice:
+    """An active member of a case, offered as lead or task assignee."""
+
+    user_id: int
+    display_name: str
+    profession: str
+
+
+QUEUE_SECTIONS = ("to_screen", "my_tasks", "input_asked", "consents_expiring", "reviews_due")
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One thing waiting for the signed-in person, on one case."""
+
+    section: str
+    case_id: int
+    person_label: str
+    category: str
+    stage: str
+    what: str
+    """What is waiting, in words ("Call the school", "Consent Health → Police ends ...")."""
+    due: dt.date | None = None
+    overdue: bool = False
+    task_id: int | None = None
+    task_version: int | None = None
+    input_request_id: int | None = None
+    consent_id: int | None = None
+
+
+@dataclass(frozen=True)
+class QueueSection:
+    """A section of the triage queue: its total and its first items."""
+
+    id: str
+    label: str
+    total: int
+    items: tuple[QueueItem, ...] = field(default_factory=tuple)

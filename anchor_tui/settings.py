@@ -12,10 +12,12 @@ the line and the key, and the app refuses to start.
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from anchor_tui.errors import ConfigError
 from anchor_tui.yamldoc import YamlDoc, build, load_yaml
@@ -73,6 +75,65 @@ class SignInRules:
     """How long a locked account stays locked."""
 
 
+PriorityName = Literal["high", "normal", "low"]
+
+
+@dataclass(frozen=True)
+class SavedFilter:
+    """A board filter the team names once and picks from the keyboard.
+
+    Criteria are a closed vocabulary (no expressions); all given criteria must hold.
+    What they match is always limited to what the viewer may see.
+    """
+
+    id: str
+    """Stable identifier (also the palette's ``board: saved filter <label>``)."""
+    label: str
+    """What the team calls it on screen ("My cases")."""
+    mine: bool = False
+    """Only cases the viewer works (an active case membership) or leads."""
+    waiting_for_my_profession: bool = False
+    """Only cases where the viewer's profession's input is asked and not yet answered."""
+    review_due_within_days: int | None = None
+    """Only cases whose next review is at most this many days away (overdue included)."""
+    stages: tuple[str, ...] = ()
+    """Only these stages (ids from ``stages``); empty means every stage."""
+    categories: tuple[str, ...] = ()
+    """Only these case categories (ids from ``case_categories``); empty means all."""
+    priorities: tuple[PriorityName, ...] = ()
+    """Only these priorities (high, normal, low); empty means all."""
+    text: str = ""
+    """Words matched as if typed after ``/`` (name, category, member, stage)."""
+
+
+UNDELIVERABLE_KEYS = frozenset({"ctrl+enter", "shift+enter", "ctrl+shift+enter"})
+"""Keys most terminals and tmux never send: a binding made only of these cannot be used."""
+
+
+@dataclass(frozen=True)
+class RetentionRules:
+    """How long the content of a closed case is kept, in days after it was closed.
+
+    When the period has passed, ``anchor-tui retention run --apply`` erases the content
+    (note text, drafts, task titles, the young person's name) and keeps ids and the
+    audit trail.
+    """
+
+    default_days: int = 1825
+    """Closed cases whose closing reason is not listed in ``closed_reasons``."""
+    closed_reasons: dict[str, int] = field(default_factory=dict)
+    """Per closing reason (the case's outcome): days after closing."""
+    note_categories: dict[str, int] = field(default_factory=dict)
+    """Per note category (disclosure.yaml): days after closing for notes of that category,
+    instead of the case's period."""
+    source: tuple[str, dict[str, int | None]] = field(
+        default=("anchor.yaml", {}), init=False, compare=False, repr=False)
+    """Where ``note_categories`` was read (file, line per category), for errors."""
+
+    def case_days(self, closed_reason: str | None) -> int:
+        return self.closed_reasons.get(closed_reason or "", self.default_days)
+
+
 @dataclass(frozen=True)
 class TeamConfig:
     """The contents of ``anchor.yaml``."""
@@ -93,6 +154,29 @@ class TeamConfig:
     """Seconds without input before the shared terminal locks."""
     sign_in: SignInRules = field(default_factory=SignInRules)
     """Lockout after failed sign-ins."""
+    retention: RetentionRules = field(default_factory=RetentionRules)
+    """Retention periods of closed cases (per outcome) and of notes (per category)."""
+    saved_filters: tuple[SavedFilter, ...] = ()
+    """Named board filters ("My cases", "Review due this week"), picked from the keyboard."""
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Binding id -> key(s), comma-separated (``board.move_next: "right_square_bracket"``).
+    F1 shows the id of every binding; an unknown id stops the app with file:line:key."""
+    keymap_source: tuple[str, dict[str, int | None]] = field(
+        default=("anchor.yaml", {}), init=False, compare=False, repr=False)
+    """Where the keymap was read (file, line per id), for errors; not a YAML key."""
+
+    def check_keymap(self, known: Collection[str]) -> None:
+        """Refuse a keymap naming a binding id that does not exist (file:line:key)."""
+        path, lines = self.keymap_source
+        for binding_id in self.keymap:
+            if binding_id not in known:
+                near = difflib.get_close_matches(binding_id, sorted(known), n=3)
+                hint = f"did you mean {', '.join(near)}? " if near else ""
+                raise ConfigError(
+                    path, lines.get(binding_id), f"keymap.{binding_id}",
+                    "names no key binding",
+                    f"{hint}F1 in the app lists every binding with its id.",
+                )
 
     def stage_label(self, stage_id: str) -> str:
         return next((s.label for s in self.stages if s.id == stage_id), stage_id)
@@ -122,6 +206,9 @@ def _validate_team(doc: YamlDoc, team: TeamConfig) -> None:
         raise doc.error(("idle_lock_seconds",), "must be at least 10 seconds")
     if team.sign_in.max_failed_attempts < 1:
         raise doc.error(("sign_in", "max_failed_attempts"), "must be at least 1")
+    _validate_saved_filters(doc, team)
+    _validate_retention(doc, team)
+    _validate_keymap(doc, team)
     for index, template in enumerate(team.note_templates):
         for pindex, profession in enumerate(template.professions):
             if profession not in team.professions:
@@ -129,6 +216,55 @@ def _validate_team(doc: YamlDoc, team: TeamConfig) -> None:
                     ("note_templates", index, "professions", pindex),
                     f"names profession '{profession}' which is not in this team's professions",
                 )
+
+
+def _validate_saved_filters(doc: YamlDoc, team: TeamConfig) -> None:
+    _check_unique(doc, "saved_filters", team.saved_filters)
+    stages = {s.id for s in team.stages}
+    categories = {c.id for c in team.case_categories}
+    for index, saved in enumerate(team.saved_filters):
+        where: tuple[str | int, ...] = ("saved_filters", index)
+        for key, values, known in (("stages", saved.stages, stages),
+                                   ("categories", saved.categories, categories)):
+            for vindex, value in enumerate(values):
+                if value not in known:
+                    raise doc.error((*where, key, vindex), f"names '{value}' which is not in "
+                                    f"this team's {key.replace('_', ' ')}")
+        if saved.review_due_within_days is not None and saved.review_due_within_days < 0:
+            raise doc.error((*where, "review_due_within_days"), "must be 0 or more")
+
+
+def _validate_keymap(doc: YamlDoc, team: TeamConfig) -> None:
+    for binding_id, keys in team.keymap.items():
+        names = [k.strip() for k in keys.split(",")]
+        if not keys.strip() or any(not k or " " in k for k in names):
+            raise doc.error(("keymap", binding_id), f"has no usable key: {keys!r}",
+                            "write key names separated by commas, e.g. \"j,down\"")
+        if all(k.lower() in UNDELIVERABLE_KEYS for k in names):
+            raise doc.error(("keymap", binding_id), f"uses only {keys!r}, which terminals "
+                            "and tmux do not send", "choose another key as well")
+    lines = {str(k[1]): doc.line_of(k) for k in doc.lines if len(k) == 2 and k[0] == "keymap"}
+    object.__setattr__(team, "keymap_source", (doc.path, lines))
+
+
+def _validate_retention(doc: YamlDoc, team: TeamConfig) -> None:
+    rules = team.retention
+    where = ("retention",)
+    if rules.default_days < 1:
+        raise doc.error((*where, "default_days"), "must be at least 1 day")
+    reasons = {r.id for r in team.closed_reasons}
+    for reason, days in rules.closed_reasons.items():
+        if reason not in reasons:
+            raise doc.error((*where, "closed_reasons", reason), f"names '{reason}' which is "
+                            "not in closed_reasons", "use an id from closed_reasons")
+        if days < 1:
+            raise doc.error((*where, "closed_reasons", reason), "must be at least 1 day")
+    for category, days in rules.note_categories.items():
+        if days < 1:
+            raise doc.error((*where, "note_categories", category), "must be at least 1 day")
+    lines = {str(k[2]): doc.line_of(k) for k in doc.lines
+             if len(k) == 3 and k[:2] == ("retention", "note_categories")}
+    object.__setattr__(rules, "source", (doc.path, lines))
 
 
 def _templates_for(templates: Any, professions: list[Any]) -> Any:
@@ -162,6 +298,15 @@ def load_team_config(config_dir: Path | None) -> TeamConfig:
             # without a nurse simply is not offered the health-only ones.
             merged["note_templates"] = _templates_for(default.data.get("note_templates"),
                                                       team_doc.data["professions"])
+        if "retention" not in team_doc.data and isinstance(
+                team_doc.data.get("closed_reasons"), list) and isinstance(
+                merged.get("retention"), dict):
+            # The shipped periods serve whichever closing reasons the team has.
+            ids = {r.get("id") for r in team_doc.data["closed_reasons"] if isinstance(r, dict)}
+            shipped = merged["retention"]
+            if isinstance(shipped.get("closed_reasons"), dict):
+                merged["retention"] = {**shipped, "closed_reasons": {
+                    k: v for k, v in shipped["closed_reasons"].items() if k in ids}}
         # Report locations from the team's file for its keys, the default's for the rest.
         lines = {k: v for k, v in default.lines.items() if k and k[0] not in team_doc.data}
         lines.update(team_doc.lines)

@@ -86,6 +86,8 @@ class Person(Base):
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
     municipality: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    erased_at: Mapped[dt.datetime | None]
+    """When retention erased the name and details (a placeholder remains)."""
 
 
 class Case(Base):
@@ -114,6 +116,8 @@ class Case(Base):
     """Why the case was opened, in a line (visible per the policy's case fields)."""
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    erased_at: Mapped[dt.datetime | None]
+    """When retention erased the case's content (ids and history kinds remain)."""
 
     person: Mapped[Person] = relationship(lazy="joined", innerjoin=True)
 
@@ -161,6 +165,9 @@ class Note(Base):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("note.id", ondelete="RESTRICT"))
     entered_in_error: Mapped[bool] = mapped_column(Boolean, default=False)
     error_reason: Mapped[str | None] = mapped_column(Text)
+    erased_at: Mapped[dt.datetime | None]
+    """Set once by retention together with an empty body (the only body change the
+    database allows, migration 0004)."""
 
 
 class Consent(Base):
@@ -291,6 +298,8 @@ class AuditEvent(Base):
     object_id: Mapped[int | None] = mapped_column(Integer)
     policy_hash: Mapped[str | None] = mapped_column(String(64))
     rule_ids: Mapped[str | None] = mapped_column(Text)
+    consent_ids: Mapped[str | None] = mapped_column(Text)
+    """The consents a disclosure rested on (comma-separated ids), for the ledger."""
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
 

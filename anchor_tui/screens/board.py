@@ -1,8 +1,13 @@
-"""The case board (first version): one column per stage, cards the viewer may see.
+"""The case board: one column per stage, cards the viewer may see, read a page at a time.
 
-Data comes from ``services.board.board_columns`` in a thread worker; this screen holds
-only the plain ``BoardColumn``/``CaseCard`` values for one viewer and is dropped
-entirely on sign-out. Arrow keys and h/j/k/l move between cards, ``r`` re-reads.
+Data comes from ``services.board`` in thread workers; this screen holds only plain
+``BoardColumn``/``CaseCard`` values for one viewer and is dropped entirely on sign-out.
+
+Keys (every binding has an id; F1 lists them): arrows and h/j/k/l move between cards,
+Enter opens the case, ``<``/``>`` propose moving the case to the previous/next stage and
+``m`` to any stage (always with a confirmation naming the case and both stages), ``/``
+filters as you type, ``f`` picks a saved filter, Escape clears the filter, ``r`` reads
+the board again.
 """
 
 from __future__ import annotations
@@ -14,22 +19,47 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalScroll
-from textual.widgets import Static
+from textual.message import Message
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from anchor_tui.domain import Viewer
-from anchor_tui.messages import BoardLoaded
+from anchor_tui.domain import BoardColumn, CardKey, CaseCard, FilterSpec, Viewer
 from anchor_tui.screens.base import AnchorScreen
+from anchor_tui.screens.board_moves import BoardMoves
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import board_columns
+from anchor_tui.services.board import PAGE, board_columns, filter_for, stage_page
 from anchor_tui.widgets.case_card import CaseCardView
 from anchor_tui.widgets.key_footer import KeyFooter
 from anchor_tui.widgets.plain_text import plain
 from anchor_tui.widgets.stage_column import StageColumn
 
-PER_STAGE = 50
-"""Cards read per stage; the column says when there are more (paging is a later issue)."""
 MIN_COLUMN_WIDTH = 22
+CARD_HEIGHT = 6
+"""Lines a card takes with its margin: the first page fills a column and a little more."""
+NEAR_END = 2
+"""Read the next page when focus comes this close to a column's last card."""
+
+
+class ColumnsRead(Message):
+    """The board's columns were read for ``viewer`` under ``spec``."""
+
+    def __init__(self, viewer: Viewer, spec: FilterSpec, columns: list[BoardColumn]) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.spec = spec
+        self.columns = columns
+
+
+class StagePageRead(Message):
+    """The next page of one stage was read."""
+
+    def __init__(self, viewer: Viewer, spec: FilterSpec, stage: str,
+                 cards: tuple[CaseCard, ...]) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.spec = spec
+        self.stage = stage
+        self.cards = cards
 
 
 class StageRow(HorizontalScroll, can_focus=False, inherit_bindings=False):
@@ -52,14 +82,28 @@ class StageRow(HorizontalScroll, can_focus=False, inherit_bindings=False):
             column.styles.width = width + (1 if index % fitting < spare else 0)
 
 
-class BoardScreen(AnchorScreen):
+class BoardScreen(BoardMoves, AnchorScreen):
     """The shared case load, as the signed-in viewer may see it."""
+
+    AUTO_FOCUS = ""
+    """No auto focus (``None`` would mean the app's ``*``): focus goes to a card once the
+    board is read. Textual's auto focus would pick the hidden filter input, which counts
+    as focusable while its bar is not displayed."""
 
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
         Binding("up,k", "move(0, -1)", "Up", show=False, id="board.up"),
         Binding("down,j", "move(0, 1)", "Down", show=False, id="board.down"),
         Binding("left,h", "move(-1, 0)", "Left", show=False, id="board.left"),
         Binding("right,l", "move(1, 0)", "Right", show=False, id="board.right"),
+        Binding("enter", "open_case", "Open", id="board.open"),
+        Binding("less_than_sign", "move_stage(-1)", "Stage back", key_display="<",
+                id="board.move_previous"),
+        Binding("greater_than_sign", "move_stage(1)", "Stage on", key_display=">",
+                id="board.move_next"),
+        Binding("m", "move_to", "Move to…", id="board.move_to"),
+        Binding("slash", "start_filter", "Filter", key_display="/", id="board.filter"),
+        Binding("f", "pick_saved_filter", "Saved filters", id="board.saved_filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="board.clear_filter"),
         Binding("r", "refresh_board", "Refresh", id="board.refresh"),
     ]
 
@@ -68,6 +112,8 @@ class BoardScreen(AnchorScreen):
         self._backend = backend
         self.viewer = viewer
         self._today = today
+        self.spec = FilterSpec()
+        self._reading_pages: set[str] = set()
 
     def compose(self) -> ComposeResult:
         team = self._backend.team
@@ -79,40 +125,158 @@ class BoardScreen(AnchorScreen):
             # In the header, so "reading" never shifts the columns up and down.
             yield Static("Reading the board…", id="board-status")
             yield Static(plain(f"{self.viewer.display_name} · {profession}"), id="board-viewer")
+        with Horizontal(id="board-filter-bar"):
+            yield Static("Filter", id="board-filter-label")
+            yield Input(placeholder="name, category, member, stage — Enter: to the cards, "
+                        "Esc: clear", id="board-filter", max_length=200)
         yield StageRow(id="board")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.load_board()
 
+    # --- reading ------------------------------------------------------------------------
+
+    def _first_page(self) -> int:
+        return max(4, self.size.height // CARD_HEIGHT + 2)
+
     @work(thread=True, exclusive=True, group="board", exit_on_error=False)
     def load_board(self) -> None:
-        columns = board_columns(self._backend, self.viewer, per_stage=PER_STAGE)
+        spec = self.spec
+        columns = board_columns(self._backend, self.viewer, per_stage=self._first_page(),
+                                spec=spec, today=self._today())
         if not get_current_worker().is_cancelled:
-            self.post_message(BoardLoaded(self.viewer, columns))
+            self.post_message(ColumnsRead(self.viewer, spec, columns))
 
     def action_refresh_board(self) -> None:
-        self.query_one("#board-status", Static).update("Reading the board…")
+        self._status("Reading the board…")
         self.load_board()
 
-    async def on_board_loaded(self, message: BoardLoaded) -> None:
-        if message.viewer != self.viewer:
-            return  # read for someone else: never shown here
+    def _status(self, text: str) -> None:
+        self.query_one("#board-status", Static).update(plain(text))
+
+    def _filter_status(self, columns: list[BoardColumn]) -> str:
+        if self.spec.empty:
+            return ""
+        found = sum(c.total for c in columns)
+        parts = [self.spec.saved_label] if self.spec.saved_label else []
+        typed = self.query_one("#board-filter", Input).value.strip()
+        if typed:
+            parts.append(f"“{typed}”")
+        cases = "1 case" if found == 1 else f"{found:,} cases".replace(",", " ")
+        return f"Filter: {' + '.join(parts)} · {cases} (Esc clears)"
+
+    async def on_columns_read(self, message: ColumnsRead) -> None:
+        if message.viewer != self.viewer or message.spec != self.spec:
+            return  # read for someone else, or for a filter no longer typed
         focus = self._focus_position()
         focused_case = self.focused.card.case_id if isinstance(self.focused, CaseCardView) \
             else None
         row = self.query_one("#board", StageRow)
-        await row.remove_children()
-        today = self._today()
-        await row.mount_all(StageColumn(c, self._backend.team, today) for c in message.columns)
-        row.fit_columns()
-        self.query_one("#board-status", Static).update("")
-        self._restore_focus(focused_case, focus)
+        existing = {c.column.stage: c for c in row.query_children(StageColumn)}
+        self._reading_pages.clear()
+        if [c.stage for c in message.columns] == list(existing):
+            for column in message.columns:
+                await existing[column.stage].show(column)
+        else:
+            await row.remove_children()
+            today = self._today()
+            await row.mount_all(StageColumn(c, self._backend.team, today)
+                                for c in message.columns)
+            row.fit_columns()
+        self._status(self._filter_status(message.columns))
+        if not isinstance(self.focused, Input):
+            self._restore_focus(focused_case, focus)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app shows what went wrong; the header says the board on screen is not fresh.
-        if event.worker.group == "board" and event.state == WorkerState.ERROR:
-            self.query_one("#board-status", Static).update("Not read: press r to try again")
+        if event.state != WorkerState.ERROR:
+            return
+        if event.worker.group == "board":
+            self._status("Not read: press r to try again")
+        elif event.worker.group in ("board-change", "board-page"):
+            self.load_board()  # show the case as it is now (e.g. after a conflict)
+
+    @work(thread=True, group="board-page", exit_on_error=False)
+    def load_page(self, column: BoardColumn, spec: FilterSpec) -> None:
+        cards = stage_page(self._backend, self.viewer, column.stage,
+                           CardKey.of(column.cards[-1]),
+                           limit=PAGE, spec=spec, today=self._today())
+        self.post_message(StagePageRead(self.viewer, spec, column.stage, cards))
+
+    async def on_stage_page_read(self, message: StagePageRead) -> None:
+        self._reading_pages.discard(message.stage)
+        if message.viewer != self.viewer or message.spec != self.spec:
+            return
+        column = self.query_one(f"#stage-{message.stage}", StageColumn)
+        await column.append(message.cards)
+
+    def _read_more_if_near_end(self, column: StageColumn, index: int) -> None:
+        stage = column.column.stage
+        if column.has_more and index >= len(column.column.cards) - 1 - NEAR_END \
+                and stage not in self._reading_pages:
+            self._reading_pages.add(stage)
+            self.load_page(column.column, self.spec)
+
+    # --- filtering ------------------------------------------------------------------------
+
+    def action_start_filter(self) -> None:
+        self.query_one("#board-filter-bar").add_class("-open")
+        self.query_one("#board-filter", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "board-filter":
+            return
+        event.stop()
+        self._set_spec(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "board-filter":
+            event.stop()
+            self._focus_near(0, 0, step=1)
+
+    def _set_spec(self, text: str, saved_id: str | bool | None = False) -> None:
+        """Filter by ``text`` and (unless ``saved_id`` is False: unchanged) a saved filter."""
+        team = self._backend.team
+        keep = self.spec.saved_id if saved_id is False else saved_id
+        saved = next((f for f in team.saved_filters if f.id == keep), None)
+        spec = filter_for(saved, text)
+        if spec != self.spec:
+            self.spec = spec
+            self.load_board()
+
+    def apply_saved_filter(self, saved_id: str | None) -> None:
+        """Use a saved filter (None: none), keeping the typed words (palette, ``f``)."""
+        self.query_one("#board-filter-bar").set_class(
+            bool(saved_id or self.query_one("#board-filter", Input).value), "-open")
+        self._set_spec(self.query_one("#board-filter", Input).value, saved_id)
+
+    @work(exclusive=True, group="board-ask")
+    async def action_pick_saved_filter(self) -> None:
+        from anchor_tui.screens.prompt import ChoiceScreen
+
+        choices = [("", "No saved filter")] + [
+            (f.id, f.label) for f in self._backend.team.saved_filters]
+        chosen = await self.app.push_screen_wait(
+            ChoiceScreen("Saved filters", choices, current=self.spec.saved_id or ""))
+        if chosen is not None:
+            self.apply_saved_filter(chosen or None)
+
+    def action_clear_filter(self) -> None:
+        filter_input = self.query_one("#board-filter", Input)
+        had_focus = self.focused is filter_input
+        filter_input.value = ""  # (posts Changed, which filters again)
+        self.query_one("#board-filter-bar").remove_class("-open")
+        if not self.spec.empty:
+            self.spec = FilterSpec()
+            self.load_board()
+        if had_focus:
+            self._focus_near(0, 0, step=1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return not self.spec.empty or self.query_one("#board-filter-bar").has_class("-open")
+        return True
 
     # --- moving between cards -----------------------------------------------------------
 
@@ -145,7 +309,9 @@ class BoardScreen(AnchorScreen):
         while 0 <= x < len(columns):
             cards = columns[x].cards
             if cards:
-                self.set_focus(cards[min(y, len(cards) - 1)])
+                index = min(y, len(cards) - 1)
+                self.set_focus(cards[index])
+                self._read_more_if_near_end(columns[x], index)
                 return True
             x += step
         return False
@@ -157,7 +323,22 @@ class BoardScreen(AnchorScreen):
             return
         x, y = position
         if dy:
-            cards = self._columns()[x].cards
-            self.set_focus(cards[max(0, min(y + dy, len(cards) - 1))])
+            column = self._columns()[x]
+            cards = column.cards
+            index = max(0, min(y + dy, len(cards) - 1))
+            self.set_focus(cards[index])
+            self._read_more_if_near_end(column, index)
         elif dx:
             self._focus_near(x + dx, y, step=dx)
+
+    def focused_card(self) -> CaseCard | None:
+        focused = self.focused
+        return focused.card if isinstance(focused, CaseCardView) else None
+
+    def action_open_case(self) -> None:
+        card = self.focused_card()
+        if card is None:
+            return
+        from anchor_tui.screens.case import CaseScreen
+
+        self.app.push_screen(CaseScreen(card.case_id))

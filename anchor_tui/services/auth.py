@@ -10,6 +10,7 @@ from anchor_tui.db.models import User
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import SignInError
+from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.passphrase import hash_passphrase, needs_rehash, verify_passphrase
 
@@ -36,31 +37,42 @@ def sign_in(backend: Backend, username: str, passphrase: str,
     """
     now = now or utcnow()
     rules = backend.team.sign_in
+    refusal: SignInError | None = None
+    # A refusal is raised only after the unit of work commits, so the failed attempt
+    # (counter, lockout and audit event) is kept.
     with backend.sessions.system("sign-in") as session:
         user = session.scalars(select(User).where(User.username == username.strip())).first()
         if user is None:
             verify_passphrase(_DUMMY_HASH, passphrase)
-            raise SignInError(_WRONG, "Check the username and try again.")
-        if user.locked_until is not None and user.locked_until > now:
+            refusal = SignInError(_WRONG, "Check the username and try again.")
+        elif user.locked_until is not None and user.locked_until > now:
             minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-            raise SignInError(
+            refusal = SignInError(
                 "This account is locked after too many wrong passphrases.",
                 f"Try again in {minutes} min, or ask an admin to reset the passphrase.",
             )
-        if not verify_passphrase(user.passphrase_hash, passphrase):
+        elif not verify_passphrase(user.passphrase_hash, passphrase):
             user.failed_sign_ins += 1
+            refusal = SignInError(_WRONG, "Check the username and try again.")
             if user.failed_sign_ins >= rules.max_failed_attempts:
                 user.locked_until = now + dt.timedelta(seconds=rules.lockout_seconds)
                 user.failed_sign_ins = 0
-                raise SignInError(
+                refusal = SignInError(
                     "Too many wrong passphrases: this account is now locked.",
                     f"Try again in {max(1, rules.lockout_seconds // 60)} min.",
                 )
-            raise SignInError(_WRONG, "Check the username and try again.")
-        if not user.active:
-            raise SignInError("This account is deactivated.", "Ask an admin of the team.")
-        user.failed_sign_ins = 0
-        user.locked_until = None
-        if needs_rehash(user.passphrase_hash):
-            user.passphrase_hash = hash_passphrase(passphrase)
-        return viewer_for(user)
+        elif not user.active:
+            refusal = SignInError("This account is deactivated.", "Ask an admin of the team.")
+        if refusal is not None:
+            audit.sign_in_failed(session, backend, user.id if user is not None else None)
+        else:
+            assert user is not None
+            user.failed_sign_ins = 0
+            user.locked_until = None
+            if needs_rehash(user.passphrase_hash):
+                user.passphrase_hash = hash_passphrase(passphrase)
+            viewer = viewer_for(user)
+            audit.signed_in(session, backend, viewer)
+    if refusal is not None:
+        raise refusal
+    return viewer

@@ -1,12 +1,45 @@
-"""The case board: cases per stage, with only the case fields the viewer may see."""
+"""The case board: cases per stage, with only the case fields the viewer may see.
+
+Columns are virtual: a stage's cards are read a page at a time in the board's order
+``(priority, next review with none last, id)``, each page continuing after the last
+card shown (keyset pagination), and column counts are SQL counts. Nothing reads every
+case, so a board of 100,000 cases opens as fast as one of 10.
+
+A filter (typed words and/or a saved filter) narrows the cases; each word matches only
+what the viewer may see: a person's name only for professions allowed ``person_name``
+(initials otherwise), members and the lead only where ``members``/``lead`` are visible.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
-from anchor_tui.db.models import Case, Person, User
-from anchor_tui.domain import BoardColumn, CaseCard, Viewer
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from anchor_tui.db.models import Case, CaseMember, InputRequest, Person, User
+from anchor_tui.domain import PRIORITY_LABELS, BoardColumn, CardKey, CaseCard, FilterSpec, Viewer
 from anchor_tui.services.backend import Backend
+from anchor_tui.settings import SavedFilter
+
+PAGE = 20
+"""Cards read per stage at a time: more than a tall terminal shows in one column."""
+
+_PRIORITY_BY_NAME = {label: value for value, label in PRIORITY_LABELS.items()}
+_ORDER = (Case.priority, Case.next_review.is_(None), Case.next_review, Case.id)
 
 
 def initials(first: str, last: str) -> str:
@@ -14,43 +47,276 @@ def initials(first: str, last: str) -> str:
     return " ".join(parts) or "?"
 
 
-def board_columns(backend: Backend, viewer: Viewer, per_stage: int = 50) -> list[BoardColumn]:
-    """One column per configured stage: its total and its first ``per_stage`` cards.
+def person_label(first: str, last: str, fields: frozenset[str]) -> str:
+    """The young person as the viewer may see them: full name, or initials."""
+    return f"{first} {last}" if "person_name" in fields else initials(first, last)
 
-    Cards are ordered by priority, then next review (soonest first), then id. An empty
-    huddle sees nothing: every column is empty and counts are zero.
+
+def filter_for(saved: SavedFilter | None, text: str = "") -> FilterSpec:
+    """The board filter for a saved filter (or none) plus typed words."""
+    if saved is None:
+        return FilterSpec(text=text)
+    words = " ".join(w for w in (saved.text, text) if w.strip())
+    return FilterSpec(
+        text=words, saved_id=saved.id, saved_label=saved.label, mine=saved.mine,
+        waiting_for_my_profession=saved.waiting_for_my_profession,
+        review_due_within_days=saved.review_due_within_days, stages=saved.stages,
+        categories=saved.categories,
+        priorities=tuple(_PRIORITY_BY_NAME[p] for p in saved.priorities),
+    )
+
+
+def worked_by(user_ids: Sequence[int], today: dt.date) -> ColumnElement[bool]:
+    """One of ``user_ids`` works the case now (an active membership).
+
+    An uncorrelated ``IN``: the memberships are found once through their
+    (user_id, case_id) index, not once per case.
+    """
+    return Case.id.in_(select(CaseMember.case_id).where(
+        CaseMember.user_id.in_(user_ids), CaseMember.valid_from <= today,
+        or_(CaseMember.valid_to.is_(None), CaseMember.valid_to >= today)))
+
+
+def _starts(column: Any, word: str, dialect: str) -> ColumnElement[bool]:
+    """``column`` starts with ``word``, whatever the case of its letters.
+
+    SQLite's LIKE ignores the case of ASCII letters only, and ``lower()`` would cost a
+    function call per row of a 100,000-row scan: a name is written with a capital, so
+    the capitalised word is tried as well (``äi`` finds Äijälä).
+    """
+    if dialect == "postgresql":
+        return column.istartswith(word, autoescape=True)  # type: ignore[no-any-return]
+    return or_(column.startswith(word, autoescape=True),
+               column.startswith(word[:1].upper() + word[1:], autoescape=True))
+
+
+def _label_starts(ident: str, label: str, folded: str) -> bool:
+    """A typed word names a category or stage when it starts one of its words ("meet"
+    finds "Anchor meeting"; "eet", the start of a name, does not)."""
+    words = label.casefold().split() + ident.split("_")
+    return any(word.startswith(folded) for word in words)
+
+
+class _Matcher:
+    """Turns typed words into SQL over what one viewer may see.
+
+    A word matches the start of the young person's first or last name (or their
+    initials, for a viewer who may not see names), a category, stage or priority
+    label, the case number, or the name of the case's lead or a member (where those
+    are visible). Names match from their start: typing narrows quickly, and the
+    person table is scanned once per word, not once per case.
+    """
+
+    def __init__(self, backend: Backend, viewer: Viewer, session: Session,
+                 today: dt.date) -> None:
+        self.team = backend.team
+        self.dialect = backend.engine.dialect.name
+        self.fields = backend.policy.case_fields(viewer)
+        self.session = session
+        self.today = today
+        self._team_users: list[tuple[int, str]] | None = None
+
+    def word(self, word: str) -> ColumnElement[bool]:
+        folded = word.casefold()
+        tests: list[ColumnElement[bool]] = []
+        if "person_name" in self.fields:
+            persons = select(Person.id).where(or_(_starts(Person.first_name, word, self.dialect),
+                                                  _starts(Person.last_name, word, self.dialect)))
+            tests.append(Case.person_id.in_(persons))
+        elif (initials_match := self._initials(word)) is not None:
+            tests.append(Case.person_id.in_(select(Person.id).where(initials_match)))
+        for ids, column in (
+            ([c.id for c in self.team.case_categories if _label_starts(c.id, c.label, folded)],
+             Case.category),
+            ([s.id for s in self.team.stages if _label_starts(s.id, s.label, folded)],
+             Case.stage),
+            ([v for v, label in PRIORITY_LABELS.items() if label.startswith(folded)],
+             Case.priority),
+        ):
+            if ids:
+                tests.append(column.in_(ids))
+        digits = word.removeprefix("#")
+        if digits.isdigit() and len(digits) < 12:
+            tests.append(Case.id == int(digits))
+        users = self._users(word) if self.fields & {"members", "lead"} else []
+        if users and "lead" in self.fields:
+            tests.append(Case.lead_user_id.in_(users))
+        if users and "members" in self.fields:
+            tests.append(worked_by(users, self.today))
+        return or_(*tests) if tests else false()
+
+    @staticmethod
+    def _initials(word: str) -> ColumnElement[bool] | None:
+        """Initials typed as ``a``, ``av`` or ``A. V.`` (one word) by a viewer without names."""
+        letters = word.replace(".", "")
+        if not (1 <= len(letters) <= 2 and letters.isalpha()):
+            return None
+
+        def first_letter(column: Any, letter: str) -> ColumnElement[bool]:
+            return func.substr(column, 1, 1).in_({letter.upper(), letter.lower()})
+
+        if len(letters) == 1:
+            return or_(first_letter(Person.first_name, letters),
+                       first_letter(Person.last_name, letters))
+        return and_(first_letter(Person.first_name, letters[0]),
+                    first_letter(Person.last_name, letters[1]))
+
+    def _users(self, word: str) -> list[int]:
+        """Team members with a name starting with ``word`` (the team is small)."""
+        if self._team_users is None:
+            self._team_users = list(self.session.execute(select(User.id, User.display_name))
+                                    .all())
+        folded = word.casefold()
+        return [user_id for user_id, name in self._team_users
+                if any(part.startswith(folded) for part in name.casefold().split())]
+
+
+def _conditions(backend: Backend, viewer: Viewer, spec: FilterSpec, session: Session,
+                today: dt.date) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if spec.stages:
+        conditions.append(Case.stage.in_(spec.stages))
+    if spec.categories:
+        conditions.append(Case.category.in_(spec.categories))
+    if spec.priorities:
+        conditions.append(Case.priority.in_(spec.priorities))
+    if spec.mine:
+        conditions.append(or_(Case.lead_user_id == viewer.user_id,
+                              worked_by([viewer.user_id], today)))
+    if spec.waiting_for_my_profession:
+        conditions.append(Case.id.in_(select(InputRequest.case_id).where(
+            InputRequest.profession == viewer.profession, InputRequest.answered_at.is_(None))))
+    if spec.review_due_within_days is not None:
+        horizon = today + dt.timedelta(days=spec.review_due_within_days)
+        conditions.append(Case.next_review <= horizon)
+    words = spec.text.split()
+    if words:
+        matcher = _Matcher(backend, viewer, session, today)
+        conditions += [matcher.word(w) for w in words]
+    return conditions
+
+
+def _after(key: CardKey) -> ColumnElement[bool]:
+    """Cases after ``key`` in the board's order (next review none last)."""
+    same = Case.priority == key.priority
+    if key.next_review is None:
+        later = and_(same, Case.next_review.is_(None), Case.id > key.case_id)
+    else:
+        later = and_(same, or_(
+            Case.next_review.is_(None), Case.next_review > key.next_review,
+            and_(Case.next_review == key.next_review, Case.id > key.case_id)))
+    return or_(Case.priority > key.priority, later)
+
+
+def _card_query(conditions: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
+    return (
+        select(Case.id, Case.category, Case.stage, Case.priority, Case.next_review,
+               Person.first_name, Person.last_name, User.display_name, Case.version)
+        .join(Person, Person.id == Case.person_id)
+        .outerjoin(User, User.id == Case.lead_user_id)
+        .where(*conditions)
+        .order_by(*_ORDER)
+    )
+
+
+def _cards(rows: Sequence[Any], fields: frozenset[str]) -> tuple[CaseCard, ...]:
+    return tuple(
+        CaseCard(case_id=case_id, person_label=person_label(first, last, fields),
+                 category=category, stage=stage, priority=priority, next_review=review,
+                 lead=lead if "lead" in fields else None, version=version)
+        for case_id, category, stage, priority, review, first, last, lead, version in rows
+    )
+
+
+def _in_board_order(cards: Sequence[CaseCard]) -> list[CaseCard]:
+    return sorted(cards, key=lambda c: (c.priority, c.next_review is None,
+                                        c.next_review or dt.date.min, c.case_id))
+
+
+def _first_pages(session: Session, stages: Sequence[str], filtered: bool,
+                 conditions: Sequence[ColumnElement[bool]], per_stage: int,
+                 ) -> tuple[dict[str, int], list[int]]:
+    """Every stage's count and first ``per_stage`` case ids, in one statement.
+
+    Unfiltered, each stage's page reads the (stage, priority, id) index and the counts
+    a covering index scan. Filtered, the matching cases are found once (a materialised
+    CTE) and both the pages and the counts read that small set.
+    """
+    source: Any
+    if filtered:
+        source = (select(Case.id, Case.stage, Case.priority, Case.next_review)
+                  .where(*conditions).cte("matched").prefix_with("MATERIALIZED"))
+        c = source.c
+    else:
+        source = Case.__table__
+        c = source.c
+    parts = [
+        select(page.c.id, page.c.stage, literal(None, Integer).label("n")).select_from(page)
+        for page in (
+            select(c.id, c.stage).select_from(source).where(c.stage == stage)
+            .order_by(c.priority, c.next_review.is_(None), c.next_review, c.id)
+            .limit(per_stage).subquery()
+            for stage in stages
+        )
+    ]
+    parts.append(select(literal(None, Integer), c.stage, func.count())
+                 .select_from(source).group_by(c.stage))
+    totals: dict[str, int] = {}
+    ids: list[int] = []
+    for case_id, stage, count in session.execute(union_all(*parts)):
+        if case_id is None:
+            totals[stage] = count
+        else:
+            ids.append(case_id)
+    return totals, ids
+
+
+def board_columns(backend: Backend, viewer: Viewer, per_stage: int = PAGE,
+                  spec: FilterSpec | None = None, today: dt.date | None = None,
+                  ) -> list[BoardColumn]:
+    """One column per configured stage: its (filtered) total and its first cards.
+
+    An empty huddle sees nothing: every column is empty and counts are zero.
     """
     stages = backend.team.stages
     if not viewer.audience:
         return [BoardColumn(s.id, s.label, 0, ()) for s in stages]
+    spec = spec or FilterSpec()
+    day = today or dt.date.today()
     fields = backend.policy.case_fields(viewer)
-    columns: list[BoardColumn] = []
     with backend.sessions.read(viewer) as session:
-        totals = dict(
-            session.execute(select(Case.stage, func.count()).group_by(Case.stage)).all()
-        )
-        for stage in stages:
-            rows = session.execute(
-                select(Case.id, Case.category, Case.stage, Case.priority, Case.next_review,
-                       Person.first_name, Person.last_name, User.display_name)
-                .join(Person, Person.id == Case.person_id)
-                .outerjoin(User, User.id == Case.lead_user_id)
-                .where(Case.stage == stage.id)
-                .order_by(Case.priority, Case.next_review.is_(None), Case.next_review, Case.id)
-                .limit(per_stage)
-            ).all()
-            cards = tuple(
-                CaseCard(
-                    case_id=case_id,
-                    person_label=f"{first} {last}" if "person_name" in fields
-                    else initials(first, last),
-                    category=category,
-                    stage=stage_id,
-                    priority=priority,
-                    next_review=next_review,
-                    lead=lead if "lead" in fields else None,
-                )
-                for case_id, category, stage_id, priority, next_review, first, last, lead in rows
-            )
-            columns.append(BoardColumn(stage.id, stage.label, totals.get(stage.id, 0), cards))
-    return columns
+        conditions = _conditions(backend, viewer, spec, session, day)
+        totals, ids = _first_pages(session, [s.id for s in stages], bool(conditions),
+                                   conditions, per_stage)
+        rows = session.execute(_card_query([Case.id.in_(ids)])).all() if ids else []
+    by_stage: dict[str, list[CaseCard]] = {}
+    for card in _in_board_order(_cards(rows, fields)):
+        by_stage.setdefault(card.stage, []).append(card)
+    return [BoardColumn(s.id, s.label, totals.get(s.id, 0), tuple(by_stage.get(s.id, ())))
+            for s in stages]
+
+
+def stage_page(backend: Backend, viewer: Viewer, stage: str, after: CardKey,
+               limit: int = PAGE, spec: FilterSpec | None = None,
+               today: dt.date | None = None) -> tuple[CaseCard, ...]:
+    """The next ``limit`` cards of ``stage`` after the card ``after`` (keyset)."""
+    if not viewer.audience:
+        return ()
+    day = today or dt.date.today()
+    with backend.sessions.read(viewer) as session:
+        conditions = _conditions(backend, viewer, spec or FilterSpec(), session, day)
+        rows = session.execute(
+            _card_query([Case.stage == stage, _after(after), *conditions]).limit(limit)).all()
+        return _cards(rows, backend.policy.case_fields(viewer))
+
+
+def find_cases(backend: Backend, viewer: Viewer, text: str, limit: int = 10,
+               today: dt.date | None = None) -> tuple[CaseCard, ...]:
+    """Cases matching ``text`` as the board filter would (for the palette's case: open)."""
+    if not viewer.audience or not text.split():
+        return ()
+    day = today or dt.date.today()
+    with backend.sessions.read(viewer) as session:
+        conditions = _conditions(backend, viewer, FilterSpec(text=text), session, day)
+        rows = session.execute(_card_query(conditions).limit(limit)).all()
+        return _cards(rows, backend.policy.case_fields(viewer))

@@ -1,21 +1,31 @@
-"""One stage of the board: its label, how many cases it holds, and their cards."""
+"""One stage of the board: its label, how many cases it holds, and the cards read so far.
+
+The column is virtual: it holds the first page of cards and the board reads the next
+page (keyset) when focus reaches the last card. The count is the SQL count of the
+cases the viewer may see under the current filter.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from anchor_tui.domain import BoardColumn
+from anchor_tui.domain import BoardColumn, CardKey, CaseCard
 from anchor_tui.settings import TeamConfig
 from anchor_tui.widgets.case_card import CaseCardView
 from anchor_tui.widgets.plain_text import plain
 
 
 def count_label(total: int) -> str:
-    return "1 case" if total == 1 else f"{total} cases"
+    return "1 case" if total == 1 else f"{total:,} cases".replace(",", " ")
+
+
+def more_label(shown: int, total: int) -> str:
+    return f"{shown} of {total:,} shown · more as you go down".replace(",", " ")
 
 
 class CardList(VerticalScroll, can_focus=False, inherit_bindings=False):
@@ -32,17 +42,51 @@ class StageColumn(Vertical):
         self._today = today
 
     def compose(self) -> ComposeResult:
-        column = self.column
-        yield Static(plain(column.label), classes="stage-title")
-        yield Static(count_label(column.total), classes="stage-count")
+        yield Static(plain(self.column.label), classes="stage-title")
+        yield Static(count_label(self.column.total), classes="stage-count")
         with CardList():
-            for card in column.cards:
-                yield CaseCardView(card, self._team.category_label(card.category), self._today)
-            if not column.cards:
-                yield Static("No cases", classes="stage-empty")
-            elif column.total > len(column.cards):
-                yield Static(f"First {len(column.cards)} of {column.total} shown",
-                             classes="stage-more")
+            yield from self._card_views(self.column.cards)
+            yield self._footer()
+
+    def _card_views(self, cards: Sequence[CaseCard]) -> list[CaseCardView]:
+        return [CaseCardView(card, self._team.category_label(card.category), self._today)
+                for card in cards]
+
+    def _footer(self) -> Static:
+        column = self.column
+        if not column.cards:
+            return Static("No cases", classes="stage-empty stage-footer")
+        if column.total > len(column.cards):
+            return Static(more_label(len(column.cards), column.total),
+                          classes="stage-more stage-footer")
+        return Static("", classes="stage-end stage-footer")
+
+    async def show(self, column: BoardColumn) -> None:
+        """Replace the cards (a new filter, or the board read again)."""
+        self.column = column
+        self.query_one(".stage-count", Static).update(count_label(column.total))
+        cards = self.query_one(CardList)
+        await cards.remove_children()
+        await cards.mount_all([*self._card_views(column.cards), self._footer()])
+        cards.scroll_home(animate=False)
+
+    async def append(self, cards: Sequence[CaseCard]) -> None:
+        """Add the next page read after the last card."""
+        known = {card.case_id for card in self.column.cards}
+        fresh = tuple(card for card in cards if card.case_id not in known)
+        self.column = BoardColumn(self.column.stage, self.column.label, self.column.total,
+                                  self.column.cards + fresh)
+        holder = self.query_one(CardList)
+        await holder.query(".stage-footer").remove()
+        await holder.mount_all([*self._card_views(fresh), self._footer()])
+
+    @property
+    def has_more(self) -> bool:
+        return len(self.column.cards) < self.column.total
+
+    @property
+    def last_key(self) -> CardKey | None:
+        return CardKey.of(self.column.cards[-1]) if self.column.cards else None
 
     @property
     def cards(self) -> list[CaseCardView]:

@@ -26,6 +26,7 @@ import anchor_tui
 from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
 from anchor_tui.db.models import Base
+from anchor_tui.db.search_tables import include_name, is_search_table
 from anchor_tui.errors import SchemaMismatchError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,13 +42,15 @@ def empty_engine(db_url: str) -> Iterator[Engine]:
 
 def differences(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": include_name})
         return list(compare_metadata(context, Base.metadata))
 
 
 def tables(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        return set(inspect(conn).get_table_names())
+        # The search index's own tables (SQLite FTS5) are not models.
+        return {t for t in inspect(conn).get_table_names() if not is_search_table(t)}
 
 
 def note_guards(engine: Engine) -> list[str]:

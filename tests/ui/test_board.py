@@ -55,10 +55,14 @@ async def test_cards_show_text_labels_for_priority_and_review(make_app: AppFacto
         await sign_in(pilot, "nurse")
         cards = list(app.screen.query(CaseCardView))
         texts = [str(card.render()) for card in cards]
-        assert all(" priority" in text for text in texts)
-        assert any("High priority" in t for t in texts) and any("Low priority" in t for t in texts)
+        labels = {card.card.priority: f"{card.card.priority_label.capitalize()} priority"
+                  for card in cards}
+        expected = {1: "High priority", 2: "Normal priority", 3: "Low priority"}
+        assert {1, 2} <= set(labels), "high comes first; the first pages reach normal"
+        assert all(labels[p] == expected[p] for p in labels)
         assert any("Overdue 20" in t for t in texts), "the fixed day makes some reviews overdue"
         for card, text in zip(cards, texts, strict=True):
+            assert labels[card.card.priority] in text
             assert card.card.person_label in text
             assert app.backend.team.category_label(card.card.category) in text
 

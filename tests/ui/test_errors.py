@@ -59,7 +59,7 @@ async def test_a_database_damaged_under_the_app_says_what_and_how_to_fix(
 async def test_an_unexpected_worker_failure_shows_the_general_modal_and_logs_no_message(
     make_app: AppFactory, demo_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(backend: Backend, viewer: Viewer, per_stage: int = 50) -> list[BoardColumn]:
+    def broken(backend: Backend, viewer: Viewer, **kwargs: object) -> list[BoardColumn]:
         note_text = SECRET  # a local that must never reach the screen or the log
         raise ValueError(f"cannot render {note_text}")
 
@@ -84,7 +84,7 @@ async def test_an_unexpected_worker_failure_shows_the_general_modal_and_logs_no_
 async def test_an_anchor_error_shows_its_title_message_and_fix(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def locked(backend: Backend, viewer: Viewer, per_stage: int = 50) -> list[BoardColumn]:
+    def locked(backend: Backend, viewer: Viewer, **kwargs: object) -> list[BoardColumn]:
         raise DatabaseError("The database demo.sqlite3 is locked by another program.",
                             "Close the other anchor-tui or tool using it and try again.")
 

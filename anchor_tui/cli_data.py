@@ -1,0 +1,98 @@
+"""``anchor-tui retention run [--apply]`` and ``anchor-tui export person ID --as USER FILE``:
+data protection duties from the command line.
+
+The retention run is a dry run unless ``--apply`` is given: it lists (ids and counts
+only) what would be erased. The export writes what one user may see of one young
+person, and is recorded in the audit trail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def _retention_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from anchor_tui import cli
+    from anchor_tui.services import retention
+
+    with cli._backend(args) as backend:
+        plans = retention.plan(backend)
+        for item in plans:
+            parts = []
+            if item.note_ids:
+                parts.append(f"{len(item.note_ids)} notes")
+            if item.case_content:
+                parts.append(f"case content ({item.tasks} tasks, {item.drafts} drafts)")
+            if item.person:
+                parts.append(f"young person {item.person_id}'s name and details")
+            print(f"case {item.case_id} (closed {item.closed_at.date()}, "
+                  f"{item.closed_reason or 'no reason'}, kept until {item.kept_until}): "
+                  + ", ".join(parts))
+        summary = retention.summarise(plans)
+        counts = (f"{summary.notes} notes, {summary.cases} cases' content, {summary.tasks} "
+                  f"tasks, {summary.drafts} drafts, {summary.persons} young people's names")
+        if not args.apply:
+            print(f"Dry run: would erase {counts}. Nothing was changed; run again with "
+                  "--apply to erase.")
+            return 0
+        columns = ("{task.description}", BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn())
+        with Progress(*columns, console=Console(stderr=True)) as bar:
+            task = bar.add_task("Erasing", total=len(plans) or 1)
+            retention.apply(backend, plans,
+                            progress=lambda done, _total: bar.update(task, completed=done))
+            bar.update(task, completed=len(plans) or 1)
+    print(f"Erased {counts}. The audit trail still verifies: anchor-tui audit verify")
+    return 0
+
+
+def _export_person(args: argparse.Namespace) -> int:
+    from anchor_tui import cli
+    from anchor_tui.services.export import export_person, format_for
+
+    path = Path(args.file)
+    format_for(path, args.format)  # a wrong format is said before anything is read
+    with cli._backend(args) as backend:
+        export = export_person(backend, args.as_user, args.person, path, args.format)
+    notes = sum(len(c.notes) for c in export.cases)
+    print(f"Wrote what {cli._plain(args.as_user)} may see of young person {args.person} "
+          f"({len(export.cases)} cases, {notes} notes) to {path}. The export was recorded "
+          "in the audit trail.", file=sys.stdout)
+    return 0
+
+
+def add_data_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
+    from anchor_tui import cli
+
+    group = commands.add_parser("retention", help="erase the content of expired closed cases",
+                                description="Retention periods are in anchor.yaml "
+                                "(retention).")
+    actions = group.add_subparsers(dest="retention_action", metavar="ACTION", required=True)
+    run = cli._command(actions, "run", _retention_run,
+                       "list (or with --apply erase) what has passed its period", common,
+                       "A dry run by default: prints what would be erased (ids and counts, "
+                       "never content). With --apply, erases it; ids and the audit trail stay.")
+    run.add_argument("--apply", action="store_true", help="erase (default: only list)")
+
+    export = commands.add_parser("export", help="subject access export",
+                                 description="Write what a user may see of a young person.")
+    kinds = export.add_subparsers(dest="export_kind", metavar="WHAT", required=True)
+    person = cli._command(kinds, "person", _export_person,
+                          "what USER may see of young person ID, to FILE", common,
+                          "Read through USER's own view (the disclosure policy), write "
+                          "Markdown or JSON, and record the export in the audit trail.")
+    person.add_argument("person", type=int, metavar="ID", help="the young person's id")
+    person.add_argument("--as", dest="as_user", required=True, metavar="USER",
+                        help="whose view: the username")
+    person.add_argument("file", metavar="FILE", help="where to write (.md or .json)")
+    person.add_argument("--format", choices=("md", "json"), default=None,
+                        help="md or json (default: from FILE's extension)")

@@ -1,0 +1,33 @@
+"""The full-text search index's own database objects (created by migration 0003).
+
+SQLite keeps the index in an FTS5 table, ``note_fts``, with shadow tables of its own
+(``note_fts_data``, ``note_fts_idx``...); PostgreSQL in an expression GIN index on
+``note``. They are not models: schema comparisons leave them out with ``include_name``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NOTE_FTS = "note_fts"
+"""SQLite: the FTS5 external-content table over ``note.body`` (rowid = ``note.id``)."""
+NOTE_BODY_INDEX = "ix_note_body_fts"
+"""PostgreSQL: the GIN index on ``to_tsvector('simple', body)``."""
+TS_CONFIG = "simple"
+"""PostgreSQL text search configuration: lower-cased words, no stemming, no stop words
+(the team writes Finnish, Swedish and English; ``simple`` treats them alike)."""
+
+
+def is_search_table(name: str) -> bool:
+    return name == NOTE_FTS or name.startswith(NOTE_FTS + "_")
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """For Alembic's ``include_name``: leave the search index out of schema comparisons."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not is_search_table(name)
+    if type_ == "index":
+        return name != NOTE_BODY_INDEX
+    return True

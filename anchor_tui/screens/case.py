@@ -1,0 +1,221 @@
+"""The case view: person summary, notes timeline, history, tasks, consents and members.
+
+``CaseScreen(case_id)`` takes the backend, the viewer and the calendar from the app, so
+any screen can open it (board, queue, palette, search). The case is read in a thread
+worker (``services.case_view.open_case``); the timeline shows the newest notes first
+and reads the next page when it is scrolled to its end (or on ``m``). Everything shown
+was loaded for this screen's viewer; sign-out drops the screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Protocol, cast
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from anchor_tui.domain import Viewer
+from anchor_tui.screens.base import AnchorScreen
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.case_view import CaseRecord, NoteCursor, NotePage, more_notes, open_case
+from anchor_tui.services.clock import moment_on
+from anchor_tui.widgets.case_record import (
+    NoteView,
+    consents_content,
+    history_content,
+    members_content,
+    summary_content,
+    tasks_content,
+    title_content,
+)
+from anchor_tui.widgets.key_footer import KeyFooter
+
+TABS = ("notes", "history", "tasks", "consents", "members")
+
+
+class AppHost(Protocol):
+    """What a screen opened from anywhere needs from the app (``AnchorApp``)."""
+
+    backend: Backend
+    viewer: Viewer | None
+    today: Callable[[], dt.date]
+
+
+class CaseRead(Message):
+    """A case was read for ``viewer``."""
+
+    def __init__(self, viewer: Viewer, record: CaseRecord) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.record = record
+
+
+class NotesRead(Message):
+    """The next page of a case's notes was read for ``viewer``."""
+
+    def __init__(self, viewer: Viewer, case_id: int, page: NotePage) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.case_id = case_id
+        self.page = page
+
+
+class CaseScreen(AnchorScreen):
+    """One case, as the signed-in viewer may see it."""
+
+    DEFAULT_CSS = """
+    CaseScreen #case-title { height: 1; background: $panel; padding: 0 1; }
+    CaseScreen #case-summary { height: auto; max-height: 5; padding: 0 1; }
+    CaseScreen TabbedContent { height: 1fr; }
+    CaseScreen TabPane { padding: 0; }
+    CaseScreen .case-pane { height: 1fr; padding: 0 1; }
+    CaseScreen .note { margin-bottom: 1; }
+    CaseScreen #notes-end { color: $text-muted; }
+    """
+
+    BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
+        Binding("escape", "back", "Back", id="case.back"),
+        Binding("1", "tab('notes')", "Notes", id="case.notes"),
+        Binding("2", "tab('history')", "History", id="case.history"),
+        Binding("3", "tab('tasks')", "Tasks", id="case.tasks"),
+        Binding("4", "tab('consents')", "Consents", id="case.consents"),
+        Binding("5", "tab('members')", "Members", id="case.members"),
+        Binding("down,j", "scroll(1)", "Down", show=False, id="case.down"),
+        Binding("up,k", "scroll(-1)", "Up", show=False, id="case.up"),
+        Binding("m", "more_notes", "More notes", show=False, id="case.more_notes"),
+        Binding("r", "refresh_case", "Refresh", id="case.refresh"),
+    ]
+
+    def __init__(self, case_id: int) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.record: CaseRecord | None = None
+        self._more: NoteCursor | None = None
+        self._reading_more = False
+
+    @property
+    def host(self) -> AppHost:
+        return cast(AppHost, self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Reading case {self.case_id}…", id="case-title")
+        yield Static("", id="case-summary")
+        with TabbedContent(id="case-tabs"):
+            with TabPane("1 Notes", id="notes"), \
+                    VerticalScroll(id="notes-scroll", classes="case-pane"):
+                yield Static("", id="notes-end")
+            for index, tab in enumerate(TABS[1:], start=2):
+                with TabPane(f"{index} {tab.capitalize()}", id=tab), \
+                        VerticalScroll(id=f"{tab}-scroll", classes="case-pane"):
+                    yield Static("", id=f"{tab}-text")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        scroll = self.query_one("#notes-scroll", VerticalScroll)
+        self.watch(scroll, "scroll_y", self._scrolled, init=False)
+        self.load_case()
+
+    # --- reading ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="case", exit_on_error=False)
+    def load_case(self) -> None:
+        viewer = self.host.viewer
+        if viewer is None:
+            return
+        record = open_case(self.host.backend, viewer, self.case_id,
+                           now=moment_on(self.host.today()))
+        if not get_current_worker().is_cancelled:
+            self.post_message(CaseRead(viewer, record))
+
+    @work(thread=True, exclusive=True, group="case-notes", exit_on_error=False)
+    def load_more(self, after: NoteCursor) -> None:
+        viewer = self.host.viewer
+        if viewer is None:
+            return
+        page = more_notes(self.host.backend, viewer, self.case_id, after,
+                          now=moment_on(self.host.today()))
+        if not get_current_worker().is_cancelled:
+            self.post_message(NotesRead(viewer, self.case_id, page))
+
+    async def on_case_read(self, message: CaseRead) -> None:
+        if message.viewer != self.host.viewer:
+            return  # read for someone else: never shown here
+        record = message.record
+        self.record = record
+        today = self.host.today()
+        self.query_one("#case-title", Static).update(title_content(record.summary))
+        self.query_one("#case-summary", Static).update(summary_content(record.summary, today))
+        self.query_one("#history-text", Static).update(history_content(record.history))
+        self.query_one("#tasks-text", Static).update(tasks_content(record.tasks, today))
+        self.query_one("#consents-text", Static).update(consents_content(record.consents))
+        tabs = self.query_one(TabbedContent)
+        if record.members is None:
+            tabs.hide_tab("members")  # not a case field for this viewer: no trace of it
+        else:
+            tabs.show_tab("members")
+            self.query_one("#members-text", Static).update(members_content(record.members))
+        scroll = self.query_one("#notes-scroll", VerticalScroll)
+        await scroll.query(NoteView).remove()
+        self._show_page(record.notes)
+        scroll.focus()
+
+    async def on_notes_read(self, message: NotesRead) -> None:
+        if message.viewer != self.host.viewer or message.case_id != self.case_id:
+            return
+        self._reading_more = False
+        self._show_page(message.page)
+
+    def _show_page(self, page: NotePage) -> None:
+        scroll = self.query_one("#notes-scroll", VerticalScroll)
+        end = self.query_one("#notes-end", Static)
+        if page.notes:
+            scroll.mount_all((NoteView(note) for note in page.notes), before=end)
+        self._more = page.more
+        shown = len(scroll.query(NoteView))
+        if page.more is not None:
+            end.update(f"{shown} notes shown. Scroll down or press m for older notes.")
+        elif shown:
+            end.update(f"All {shown} notes shown.")
+        else:
+            end.update("No notes.")
+
+    def _scrolled(self, scroll_y: float) -> None:
+        scroll = self.query_one("#notes-scroll", VerticalScroll)
+        if scroll.max_scroll_y and scroll_y >= scroll.max_scroll_y - 2:
+            self.action_more_notes()
+
+    # --- actions ----------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_refresh_case(self) -> None:
+        self._reading_more = False
+        self.load_case()
+
+    def action_more_notes(self) -> None:
+        if self._more is not None and not self._reading_more:
+            self._reading_more = True
+            self.load_more(self._more)
+
+    def action_tab(self, tab: str) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tab == "members" and (self.record is None or self.record.members is None):
+            return
+        tabs.active = tab
+        self.query_one(f"#{tab}-scroll", VerticalScroll).focus()
+
+    def action_scroll(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        scroll = self.query_one(f"#{tabs.active}-scroll", VerticalScroll)
+        if step > 0:
+            scroll.scroll_down(animate=False)
+        else:
+            scroll.scroll_up(animate=False)

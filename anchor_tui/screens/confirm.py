@@ -1,0 +1,46 @@
+"""A yes/no question that names exactly what will happen ("Move Aino A. from Screening to
+Joint assessment?"). Enter or y says yes, Escape or n says no."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from anchor_tui.widgets.plain_text import plain
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Dismissed with True (yes) or False (no)."""
+
+    BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, title: str, question: str, yes: str = "Yes", no: str = "Cancel") -> None:
+        super().__init__()
+        self.title_text = title
+        self.question = question
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box", classes="modal-box"):
+            yield Static(plain(self.title_text), classes="modal-title")
+            yield Static(plain(self.question, one_line=False), id="confirm-question")
+            with Horizontal(classes="modal-buttons"):
+                yield Button(f"{self.yes} (y)", id="confirm-yes", variant="primary")
+                yield Button(f"{self.no} (n)", id="confirm-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-yes", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "confirm-yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

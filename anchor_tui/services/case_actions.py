@@ -1,0 +1,269 @@
+"""What a person does to a case from the board or the queue, one unit of work each.
+
+Moving a stage, taking a case, choosing a lead, assigning a task, snoozing and marking a
+case screened. Every change to a case is written to its history (``CaseEvent``) by the
+person who made it. Changes that two people could make at once carry the version the
+person saw: if the case (or task) changed since, nothing is written and a
+:class:`ConflictError` shows both versions, so the person can decide again and nothing
+is silently overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from anchor_tui.db.models import Case, CaseEvent, CaseMember, CaseSnooze, Task, User
+from anchor_tui.db.types import utcnow
+from anchor_tui.domain import CaseRef, MemberChoice, Viewer
+from anchor_tui.errors import AnchorError, ConflictError
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.board import person_label
+from anchor_tui.settings import TeamConfig
+
+SNOOZE_DAYS = (1, 3, 7, 14)
+"""The snooze lengths offered in the queue."""
+
+
+def _ref(backend: Backend, viewer: Viewer, case: Case, session: Session) -> CaseRef:
+    fields = backend.policy.case_fields(viewer)
+    lead = None
+    if case.lead_user_id is not None and "lead" in fields:
+        lead = session.scalar(select(User.display_name).where(User.id == case.lead_user_id))
+    return CaseRef(case.id, person_label(case.person.first_name, case.person.last_name, fields),
+                   case.category, case.stage, case.version, case.lead_user_id, lead)
+
+
+def _load(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise AnchorError("That case is no longer there.", "Read the board again (r).")
+    return case
+
+
+def case_ref(backend: Backend, viewer: Viewer, case_id: int) -> CaseRef:
+    """The case as it is now: who, which stage, which version (for a confirmation)."""
+    with backend.sessions.read(viewer) as session:
+        return _ref(backend, viewer, _load(session, case_id), session)
+
+
+def _check_version(backend: Backend, viewer: Viewer, case: Case, seen: int, wanted: str,
+                   session: Session) -> None:
+    if case.version != seen:
+        raise _conflict(backend.team, _ref(backend, viewer, case, session), seen, wanted)
+
+
+def _conflict(team: TeamConfig, now: CaseRef, seen: int, wanted: str) -> ConflictError:
+    theirs = f"version {now.version}, stage {team.stage_label(now.stage)}"
+    if now.lead:
+        theirs += f", lead {now.lead}"
+    return ConflictError(
+        f"{now.person_label}'s case was changed by someone else. Yours: {wanted} "
+        f"(from version {seen}). Now: {theirs}.",
+        "Nothing was changed. Read the case again and repeat your change if it still holds.",
+    )
+
+
+@contextmanager
+def _guarded(backend: Backend, viewer: Viewer, case_id: int, seen: int,
+             wanted: str) -> Iterator[tuple[Session, Case]]:
+    """A write unit of work on one case at the version the person saw.
+
+    Another terminal may change the case between our read and our write (PostgreSQL,
+    read committed): the versioned UPDATE then matches no row, and that too is a
+    conflict rather than a lost update.
+    """
+    try:
+        with backend.sessions.write(viewer) as session:
+            case = _load(session, case_id)
+            _check_version(backend, viewer, case, seen, wanted, session)
+            yield session, case
+    except StaleDataError:
+        raise _conflict(backend.team, case_ref(backend, viewer, case_id), seen,
+                        wanted) from None
+
+
+def _event(session: Session, viewer: Viewer, case_id: int, kind: str,
+           from_value: str | None = None, to_value: str | None = None,
+           reason: str | None = None) -> None:
+    session.add(CaseEvent(case_id=case_id, actor_id=viewer.user_id, kind=kind,
+                          from_value=from_value, to_value=to_value, reason=reason))
+
+
+def _stage_ids(team: TeamConfig) -> dict[str, bool]:
+    return {s.id: s.closed for s in team.stages}
+
+
+def _set_stage(team: TeamConfig, session: Session, viewer: Viewer, case: Case, to_stage: str,
+               closed_reason: str | None, reason: str | None) -> None:
+    stages = _stage_ids(team)
+    if to_stage not in stages:
+        raise AnchorError(f"There is no stage '{to_stage}'.", "Choose one of the team's stages.")
+    if stages[to_stage]:
+        if closed_reason not in {c.id for c in team.closed_reasons}:
+            raise AnchorError("Closing a case needs a reason.",
+                              "Choose why the case is closed (referred on, no need...).")
+        case.closed_at = utcnow()
+        case.closed_reason = closed_reason
+        _event(session, viewer, case.id, "closed", None, closed_reason, reason)
+    elif case.closed_at is not None:
+        case.closed_at = None
+        case.closed_reason = None
+    _event(session, viewer, case.id, "stage", case.stage, to_stage, reason)
+    case.stage = to_stage
+
+
+def move_stage(backend: Backend, viewer: Viewer, case_id: int, seen_version: int,
+               to_stage: str, *, closed_reason: str | None = None,
+               reason: str | None = None) -> CaseRef:
+    """Move a case to any stage (stages are suggestions, not a lock)."""
+    team = backend.team
+    wanted = f"move to {team.stage_label(to_stage)}"
+    with _guarded(backend, viewer, case_id, seen_version, wanted) as (session, case):
+        if case.stage == to_stage:
+            raise AnchorError(f"The case is already in {team.stage_label(to_stage)}.",
+                              "Choose another stage.")
+        _set_stage(team, session, viewer, case, to_stage, closed_reason, reason)
+    return case_ref(backend, viewer, case_id)
+
+
+def stage_after_screening(team: TeamConfig) -> str:
+    """Where a case goes when the team takes it: the first open stage after screening
+    (the stage with id ``screening`` if the team has one, otherwise the first stage)."""
+    ids = [s.id for s in team.stages]
+    start = ids.index("screening") if "screening" in ids else 0
+    for stage in team.stages[start + 1:]:
+        if not stage.closed:
+            return stage.id
+    return team.stages[start].id
+
+
+def closed_stage(team: TeamConfig) -> str | None:
+    return next((s.id for s in team.stages if s.closed), None)
+
+
+def mark_screened(backend: Backend, viewer: Viewer, case_id: int, seen_version: int, *,
+                  take: bool, reason: str, closed_reason: str | None = None) -> CaseRef:
+    """Record the screening decision: take the case on (it moves on) or not (it closes)."""
+    reason = reason.strip()
+    if not reason:
+        raise AnchorError("A screening decision needs a reason.", "Write why, in a line.")
+    team = backend.team
+    target = stage_after_screening(team) if take else closed_stage(team)
+    if target is None:
+        raise AnchorError("This team has no closing stage.",
+                          "Add a stage with closed: true to anchor.yaml.")
+    decision = "take" if take else "not_take"
+    wanted = f"screened: {'take' if take else 'not take'}"
+    with _guarded(backend, viewer, case_id, seen_version, wanted) as (session, case):
+        _event(session, viewer, case.id, "screened", case.stage, decision, reason)
+        if case.stage != target:
+            _set_stage(team, session, viewer, case, target, closed_reason, reason)
+    return case_ref(backend, viewer, case_id)
+
+
+def _active(today: dt.date) -> list[ColumnElement[bool]]:
+    return [CaseMember.valid_from <= today,
+            or_(CaseMember.valid_to.is_(None), CaseMember.valid_to >= today)]
+
+
+def case_members(backend: Backend, viewer: Viewer, case_id: int,
+                 today: dt.date) -> tuple[MemberChoice, ...]:
+    """The people working a case now (to choose a lead or a task's assignee)."""
+    if "members" not in backend.policy.case_fields(viewer):
+        raise AnchorError("Your profession does not see who works a case.",
+                          "Ask a colleague who does to choose.")
+    with backend.sessions.read(viewer) as session:
+        rows = session.execute(
+            select(User.id, User.display_name, User.profession)
+            .join(CaseMember, CaseMember.user_id == User.id)
+            .where(CaseMember.case_id == case_id, *_active(today))
+            .distinct().order_by(User.display_name))
+        return tuple(MemberChoice(*row) for row in rows)
+
+
+def _is_member(session: Session, case_id: int, user_id: int, today: dt.date) -> bool:
+    return session.scalar(select(CaseMember.id).where(
+        CaseMember.case_id == case_id, CaseMember.user_id == user_id,
+        *_active(today)).limit(1)) is not None
+
+
+def take_case(backend: Backend, viewer: Viewer, case_id: int, seen_version: int, *,
+              as_lead: bool, today: dt.date) -> CaseRef:
+    """Become a member of the case (from today), and its lead with ``as_lead``."""
+    wanted = "take the case as lead" if as_lead else "take the case"
+    with _guarded(backend, viewer, case_id, seen_version, wanted) as (session, case):
+        if not _is_member(session, case_id, viewer.user_id, today):
+            session.add(CaseMember(case_id=case_id, user_id=viewer.user_id, valid_from=today))
+            _event(session, viewer, case_id, "member_added", None, str(viewer.user_id))
+        elif not as_lead or case.lead_user_id == viewer.user_id:
+            raise AnchorError("You already work this case.", "Nothing to take.")
+        if as_lead and case.lead_user_id != viewer.user_id:
+            _event(session, viewer, case_id, "lead", _id_text(case.lead_user_id),
+                   str(viewer.user_id))
+            case.lead_user_id = viewer.user_id
+    return case_ref(backend, viewer, case_id)
+
+
+def _id_text(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def assign_lead(backend: Backend, viewer: Viewer, case_id: int, seen_version: int,
+                user_id: int, today: dt.date) -> CaseRef:
+    """Make a member of the case its lead."""
+    if not {"lead", "members"} <= backend.policy.case_fields(viewer):
+        raise AnchorError("Your profession does not see who leads a case.",
+                          "Ask a colleague who does to choose the lead.")
+    with _guarded(backend, viewer, case_id, seen_version, "choose a new lead") as (
+            session, case):
+        if not _is_member(session, case_id, user_id, today):
+            raise AnchorError("Only someone who works the case can lead it.",
+                              "Choose one of the case's members.")
+        if case.lead_user_id == user_id:
+            raise AnchorError("They already lead this case.", "Choose someone else.")
+        _event(session, viewer, case_id, "lead", _id_text(case.lead_user_id), str(user_id))
+        case.lead_user_id = user_id
+    return case_ref(backend, viewer, case_id)
+
+
+def assign_task(backend: Backend, viewer: Viewer, task_id: int, seen_version: int,
+                user_id: int, today: dt.date) -> None:
+    """Give a task (one the viewer may see) to a member of its case."""
+    with backend.sessions.write(viewer) as session:
+        task = session.get(Task, task_id)  # the disclosure filter applies to tasks
+        if task is None:
+            raise AnchorError("That task is no longer there.", "Read the queue again (r).")
+        if task.version != seen_version:
+            raise ConflictError(
+                f"The task was changed by someone else. Yours: assign it (from version "
+                f"{seen_version}). Now: version {task.version}.",
+                "Nothing was changed. Read the queue again and repeat if it still holds.")
+        if not _is_member(session, task.case_id, user_id, today):
+            raise AnchorError("Only someone who works the case can be given its task.",
+                              "Choose one of the case's members.")
+        task.assignee_id = user_id
+        try:
+            session.flush()
+        except StaleDataError:
+            raise ConflictError("The task was changed by someone else at the same moment.",
+                                "Nothing was changed. Read the queue again.") from None
+
+
+def snooze_case(backend: Backend, viewer: Viewer, case_id: int, until: dt.date, reason: str,
+                today: dt.date) -> None:
+    """Hide a case from the viewer's own queue until ``until``, with a reason."""
+    reason = reason.strip()
+    if not reason:
+        raise AnchorError("Snoozing needs a reason.", "Write why, in a line.")
+    if until <= today:
+        raise AnchorError("A snooze must end after today.", "Choose a later day.")
+    with backend.sessions.write(viewer) as session:
+        _load(session, case_id)
+        session.add(CaseSnooze(case_id=case_id, user_id=viewer.user_id, until=until,
+                               reason=reason))

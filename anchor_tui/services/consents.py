@@ -1,0 +1,259 @@
+"""Consents on a case's young person: record, withdraw, history, and those expiring.
+
+A consent (or refusal) is given by the young person, a guardian or a legal
+representative, for one note category, to one receiving profession, for a period. One
+form naming several professions becomes one row each. The disclosure policy reads these
+rows on every query (``consent`` condition), so a withdrawal hides previously visible
+notes on the next query. A record is never deleted or edited: it is withdrawn, and the
+history shows every one.
+
+Who may see and change a person's consents: the members of one of their cases (an
+active membership) and leads. Every list, recording and withdrawal is audited; a
+refused attempt is audited too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from anchor_tui.db.models import CONSENT_DECISIONS, GRANTORS, Case, CaseMember, Consent, User
+from anchor_tui.db.types import utcnow
+from anchor_tui.domain import Viewer
+from anchor_tui.errors import AnchorError
+from anchor_tui.policy import ConsentFacts, calendar_day
+from anchor_tui.services import audit
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.board import person_label
+
+GRANTOR_LABELS = {"self": "The young person", "guardian": "Guardian",
+                  "legal_representative": "Legal representative"}
+DECISION_LABELS = {"permit": "permits", "deny": "refuses"}
+
+
+@dataclass(frozen=True)
+class ConsentInput:
+    """What the consent form holds."""
+
+    grantor: str
+    decision: str
+    category: str
+    professions: tuple[str, ...]
+    valid_from: dt.date
+    valid_to: dt.date | None
+    evidence: str
+    """How it was given: "signed form in the anchor meeting", "by phone, witnessed by…"."""
+
+
+@dataclass(frozen=True)
+class ConsentLine:
+    """One consent record as the history shows it."""
+
+    consent_id: int
+    grantor: str
+    decision: str
+    category: str
+    profession: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+    withdrawn_at: dt.datetime | None
+    recorded_by: str
+    recorded_at: dt.datetime
+    evidence: str
+    status: str
+    """``in force``, ``withdrawn``, ``expired`` or ``not yet valid`` (a text label)."""
+
+
+@dataclass(frozen=True)
+class ConsentHistory:
+    case_id: int
+    person_label: str
+    lines: tuple[ConsentLine, ...]
+
+
+@dataclass(frozen=True)
+class ExpiringConsent:
+    """A consent in force that ends soon, on a case the viewer works (for the queue)."""
+
+    case_id: int
+    consent_id: int
+    category: str
+    profession: str
+    valid_to: dt.date
+
+
+def _refused(case_id: int) -> AnchorError:
+    return AnchorError(f"Only the members and leads of case {case_id} may see or change "
+                       "its young person's consents.",
+                       "Ask the case's lead to add you to the case.")
+
+
+def _case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise AnchorError(f"Case {case_id} is not there any more.",
+                          "Go back to the board and press r to read it again.")
+    return case
+
+
+def may_handle(session: Session, viewer: Viewer, case: Case, today: dt.date) -> bool:
+    """Members of the case (active today) and leads, in individual work (not a huddle)."""
+    if viewer.purpose != "individual":
+        return False
+    if viewer.role == "lead" or case.lead_user_id == viewer.user_id:
+        return True
+    return session.scalar(select(CaseMember.id).where(
+        CaseMember.case_id == case.id, CaseMember.user_id == viewer.user_id,
+        CaseMember.valid_from <= today,
+        or_(CaseMember.valid_to.is_(None), CaseMember.valid_to >= today)).limit(1)) is not None
+
+
+def status(consent: Consent, now: dt.datetime) -> str:
+    if consent.withdrawn_at is not None and consent.withdrawn_at <= now:
+        return "withdrawn"
+    today = calendar_day(now)
+    if consent.valid_from > today:
+        return "not yet valid"
+    if consent.valid_to is not None and consent.valid_to < today:
+        return "expired"
+    return "in force"
+
+
+def consent_history(backend: Backend, viewer: Viewer, case_id: int,
+                    now: dt.datetime | None = None) -> ConsentHistory:
+    """Every consent of the case's young person, newest first (audited)."""
+    now = now or utcnow()
+    history: ConsentHistory | None = None
+    with backend.sessions.write(viewer, now) as session:
+        case = _case(session, case_id)
+        if not may_handle(session, viewer, case, calendar_day(now)):
+            audit.access_denied(session, viewer, "case", case_id, person_id=case.person_id)
+        else:
+            rows = session.execute(
+                select(Consent, User.display_name)
+                .join(User, User.id == Consent.recorded_by_id)
+                .where(Consent.person_id == case.person_id)
+                .order_by(Consent.recorded_at.desc(), Consent.id.desc())).all()
+            lines = tuple(
+                ConsentLine(c.id, c.grantor, c.decision, c.category, c.receiving_profession,
+                            c.valid_from, c.valid_to, c.withdrawn_at, recorder,
+                            c.recorded_at, c.evidence, status(c, now))
+                for c, recorder in rows)
+            fields = backend.policy.case_fields(viewer)
+            label = person_label(case.person.first_name, case.person.last_name, fields)
+            audit.record(session, viewer, "consent.list", object_type="case",
+                         object_id=case_id, person_id=case.person_id)
+            history = ConsentHistory(case_id, label, lines)
+    if history is None:
+        raise _refused(case_id)
+    return history
+
+
+def check_input(backend: Backend, data: ConsentInput) -> None:
+    """Refuse an incomplete or unknown choice, saying which field to fix."""
+    policy = backend.policy
+    if data.grantor not in GRANTORS:
+        raise AnchorError("Choose who gave it: the young person, a guardian or a legal "
+                          "representative.", "Pick the grantor.")
+    if data.decision not in CONSENT_DECISIONS:
+        raise AnchorError("Choose whether it permits or refuses.", "Pick permit or deny.")
+    if data.category not in policy.categories:
+        raise AnchorError(f"'{data.category}' is not a note category of the policy.",
+                          "Pick a category from the list.")
+    if not data.professions:
+        raise AnchorError("Choose at least one receiving profession.",
+                          "Mark the professions it concerns.")
+    for profession in data.professions:
+        if profession not in policy.professions or profession not in backend.team.professions:
+            raise AnchorError(f"'{profession}' is not a profession of this team.",
+                              "Pick professions from the list.")
+    if data.valid_to is not None and data.valid_to < data.valid_from:
+        raise AnchorError("The consent ends before it starts.",
+                          "Give an end date on or after the start date.")
+    if not data.evidence.strip():
+        raise AnchorError("Say how the consent was given (the evidence).",
+                          'For example: "signed form in the anchor meeting".')
+
+
+def record_consent(backend: Backend, viewer: Viewer, case_id: int, data: ConsentInput,
+                   now: dt.datetime | None = None) -> tuple[int, ...]:
+    """Record a consent or refusal: one row per receiving profession; their ids."""
+    check_input(backend, data)
+    now = now or utcnow()
+    ids: tuple[int, ...] | None = None
+    with backend.sessions.write(viewer, now) as session:
+        case = _case(session, case_id)
+        if not may_handle(session, viewer, case, calendar_day(now)):
+            audit.access_denied(session, viewer, "case", case_id, person_id=case.person_id)
+        else:
+            rows = [Consent(person_id=case.person_id, grantor=data.grantor,
+                            decision=data.decision, category=data.category,
+                            receiving_profession=profession, valid_from=data.valid_from,
+                            valid_to=data.valid_to, recorded_by_id=viewer.user_id,
+                            recorded_at=now, evidence=data.evidence.strip())
+                    for profession in dict.fromkeys(data.professions)]
+            session.add_all(rows)
+            session.flush()
+            for row in rows:
+                audit.record(session, viewer, "consent.record", object_type="consent",
+                             object_id=row.id, person_id=case.person_id)
+            ids = tuple(row.id for row in rows)
+    if ids is None:
+        raise _refused(case_id)
+    return ids
+
+
+def withdraw_consent(backend: Backend, viewer: Viewer, case_id: int, consent_id: int,
+                     now: dt.datetime | None = None) -> None:
+    """Withdraw a consent from now on (it stays in the history as withdrawn)."""
+    now = now or utcnow()
+    done = False
+    with backend.sessions.write(viewer, now) as session:
+        case = _case(session, case_id)
+        consent = session.get(Consent, consent_id)
+        if consent is None or consent.person_id != case.person_id:
+            raise AnchorError(f"Consent {consent_id} is not one of this young person's.",
+                              "Pick a consent from the history.")
+        if not may_handle(session, viewer, case, calendar_day(now)):
+            audit.access_denied(session, viewer, "consent", consent_id,
+                                person_id=case.person_id)
+        else:
+            if consent.withdrawn_at is not None:
+                raise AnchorError(f"Consent {consent_id} was already withdrawn.",
+                                  "Nothing to do.")
+            consent.withdrawn_at = now
+            audit.record(session, viewer, "consent.withdraw", object_type="consent",
+                         object_id=consent_id, person_id=case.person_id)
+            done = True
+    if not done:
+        raise _refused(case_id)
+
+
+def expiring_consents(backend: Backend, viewer: Viewer, within_days: int = 14,
+                      now: dt.datetime | None = None) -> list[ExpiringConsent]:
+    """Consents in force ending within ``within_days`` on cases the viewer works."""
+    now = now or utcnow()
+    today = calendar_day(now)
+    horizon = today + dt.timedelta(days=within_days)
+    with backend.sessions.read(viewer, now) as session:
+        rows = session.execute(
+            select(Case.id, Consent)
+            .join(Consent, Consent.person_id == Case.person_id)
+            .join(CaseMember, and_(CaseMember.case_id == Case.id,
+                                   CaseMember.user_id == viewer.user_id))
+            .where(Case.closed_at.is_(None), CaseMember.valid_from <= today,
+                   or_(CaseMember.valid_to.is_(None), CaseMember.valid_to >= today),
+                   Consent.valid_to.is_not(None), Consent.valid_to <= horizon)
+            .order_by(Consent.valid_to, Case.id, Consent.id)).all()
+        found = []
+        for case_id, c in rows:
+            facts = ConsentFacts(c.person_id, c.grantor, c.decision, c.category,
+                                 c.receiving_profession, c.valid_from, c.valid_to,
+                                 c.withdrawn_at, c.id)
+            if facts.active_at(now, today) and c.valid_to is not None:
+                found.append(ExpiringConsent(case_id, c.id, c.category,
+                                             c.receiving_profession, c.valid_to))
+    return found

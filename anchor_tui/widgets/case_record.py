@@ -1,0 +1,168 @@
+"""How the parts of a case read on screen: summary, notes, history, tasks, consents, members.
+
+All user text goes through ``plain`` (never markup, control characters inert). Every
+status is a word (``Overdue``, ``Superseded``, ``Withdrawn``); colour only repeats it.
+Times are shown in the terminal's local time zone, as the team's calendar is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from textual.content import Content
+from textual.widgets import Static
+
+from anchor_tui.services.case_view import (
+    CaseSummary,
+    ConsentEntry,
+    HistoryEntry,
+    MemberEntry,
+    NoteEntry,
+    TaskEntry,
+)
+from anchor_tui.widgets.plain_text import plain
+
+
+def when(moment: dt.datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def day(value: dt.date | None, missing: str = "—") -> str:
+    return value.isoformat() if value is not None else missing
+
+
+def title_content(summary: CaseSummary) -> Content:
+    return Content.assemble(
+        plain(summary.person_label, "bold"),
+        f"  ·  case {summary.case_id}  ·  ",
+        plain(summary.stage),
+        f"  ·  {summary.priority.capitalize()} priority",
+    )
+
+
+def summary_content(summary: CaseSummary, today: dt.date) -> Content:
+    person: list[Content] = []
+    if summary.birth_date is not None:
+        person.append(Content(f"Born {summary.birth_date.isoformat()}"))
+    if summary.municipality is not None:
+        person.append(plain(summary.municipality))
+    person.append(plain(summary.category))
+    if summary.next_review is None:
+        review = Content("No review date")
+    elif summary.next_review < today:
+        review = Content.assemble((f"Review overdue {summary.next_review.isoformat()}",
+                                   "bold $text-error"))
+    else:
+        review = Content(f"Review {summary.next_review.isoformat()}")
+    state = [Content(f"Opened {when(summary.opened_at)[:10]}"), review]
+    if summary.closed_at is not None:
+        closed = f"Closed {when(summary.closed_at)[:10]}"
+        state[1] = plain(f"{closed} ({summary.closed_reason})" if summary.closed_reason
+                         else closed)
+    if summary.lead is not None:
+        state.append(Content.assemble("Lead ", plain(summary.lead)))
+    lines = [Content(" · ").join(person), Content(" · ").join(state)]
+    if summary.summary is not None:
+        lines.append(plain(summary.summary, "italic"))
+    return Content("\n").join(lines)
+
+
+def note_content(note: NoteEntry) -> Content:
+    header = Content.assemble(
+        (when(note.created_at), "bold"), "  ", plain(note.author), " (", plain(note.profession),
+        ")  ·  ", plain(note.category),
+    )
+    marks: list[Content] = []
+    if note.corrects:
+        marks.append(Content(f"Revision {note.revision}, corrects an earlier note"))
+    if note.superseded:
+        marks.append(Content.assemble(("Superseded by a later revision", "bold $text-warning")))
+    if note.entered_in_error:
+        reason = f": {note.error_reason}" if note.error_reason else ""
+        marks.append(Content.assemble(("Entered in error", "bold $text-error"), plain(reason)))
+    if note.erased:
+        marks.append(Content("Text erased under the retention rules"))
+    parts = [header]
+    if marks:
+        parts.append(Content(" · ").join(marks))
+    parts.append(plain(note.body, "dim" if note.superseded or note.entered_in_error else "",
+                       one_line=False))
+    return Content("\n").join(parts)
+
+
+class NoteView(Static):
+    """One note of the timeline."""
+
+    def __init__(self, note: NoteEntry) -> None:
+        classes = "note"
+        if note.superseded or note.entered_in_error:
+            classes += " replaced"
+        super().__init__(note_content(note), classes=classes, id=f"note-{note.note_id}")
+        self.note = note
+
+
+def history_content(entries: tuple[HistoryEntry, ...]) -> Content:
+    if not entries:
+        return Content("No changes recorded yet.")
+    lines = []
+    for entry in entries:
+        line = [Content(when(entry.at)), Content("  "), Content.assemble((entry.label, "bold"))]
+        if entry.from_value is not None or entry.to_value is not None:
+            line += [Content(": "), plain(entry.from_value or "—"), Content(" → "),
+                     plain(entry.to_value or "—")]
+        if entry.reason:
+            line += [Content(" ("), plain(entry.reason), Content(")")]
+        if entry.actor:
+            line += [Content(" · by "), plain(entry.actor)]
+        lines.append(Content.assemble(*line))
+    return Content("\n").join(lines)
+
+
+def task_status(task: TaskEntry, today: dt.date) -> tuple[str, str]:
+    if task.done:
+        return "Done", "dim"
+    if task.due is not None and task.due < today:
+        return "Overdue", "bold $text-error"
+    return "Open", ""
+
+
+def tasks_content(tasks: tuple[TaskEntry, ...], today: dt.date) -> Content:
+    if not tasks:
+        return Content("No tasks.")
+    lines = []
+    for task in tasks:
+        status, style = task_status(task, today)
+        lines.append(Content.assemble(
+            (f"{status:<8}", style), f" due {day(task.due)}  ", plain(task.title),
+            " · ", plain(task.assignee or "nobody assigned"),
+        ))
+    return Content("\n").join(lines)
+
+
+def consents_content(consents: tuple[ConsentEntry, ...]) -> Content:
+    if not consents:
+        return Content("No consents recorded.")
+    lines = []
+    for c in consents:
+        style = "" if c.status == "in force" else "dim"
+        until = f" until {c.valid_to.isoformat()}" if c.valid_to is not None else ""
+        withdrawn = f", withdrawn {when(c.withdrawn_at)[:10]}" if c.withdrawn_at else ""
+        lines.append(Content.assemble(
+            (f"{c.status.capitalize():<17}", style or "bold"),
+            plain(c.grantor.capitalize()), f" {c.decision} ", plain(c.category),
+            " to ", plain(c.receiving_profession),
+            f" · from {c.valid_from.isoformat()}{until}{withdrawn}",
+        ))
+    return Content("\n").join(lines)
+
+
+def members_content(members: tuple[MemberEntry, ...]) -> Content:
+    if not members:
+        return Content("Nobody works this case.")
+    lines = []
+    for member in members:
+        period = f"since {member.valid_from.isoformat()}" if member.valid_to is None \
+            else f"{member.valid_from.isoformat()} – {member.valid_to.isoformat()} (left)"
+        lines.append(Content.assemble(plain(member.name, "bold"), " · ",
+                                      plain(member.profession), " · ", period))
+    return Content("\n").join(lines)

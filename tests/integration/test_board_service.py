@@ -1,0 +1,163 @@
+"""The board service: keyset pages, SQL counts, filters and saved filters, on SQLite and
+PostgreSQL; results and counts never include what the viewer may not see."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from sqlalchemy import Engine
+
+from anchor_tui.db.models import Case, Person
+from anchor_tui.domain import BoardColumn, CardKey, FilterSpec
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.board import board_columns, filter_for, find_cases, stage_page
+from tests.integration.board_world import TODAY, backend_for, build_world
+
+
+def totals(columns: list[BoardColumn]) -> dict[str, int]:
+    return {c.stage: c.total for c in columns if c.total}
+
+
+def labels(columns: list[BoardColumn]) -> set[str]:
+    return {card.person_label for c in columns for card in c.cards}
+
+
+def board(backend: Backend, who: object, text: str = "", saved: str | None = None,
+          ) -> list[BoardColumn]:
+    from anchor_tui.domain import Viewer
+
+    assert isinstance(who, Viewer)
+    chosen = next((f for f in backend.team.saved_filters if f.id == saved), None)
+    return board_columns(backend, who, spec=filter_for(chosen, text), today=TODAY)
+
+
+def test_columns_follow_the_configured_stages_with_sql_counts(engine: Engine) -> None:
+    backend = backend_for(engine)
+    world = build_world(backend)
+    columns = board(backend, world.users["social"])
+    assert [c.stage for c in columns] == [s.id for s in backend.team.stages]
+    assert totals(columns) == {"notification": 2, "assessment": 2, "anchor_meeting": 1,
+                               "follow_up": 2, "closed": 1}
+    # Board order: priority, then next review (none last), then id.
+    assessment = next(c for c in columns if c.stage == "assessment")
+    assert [card.person_label for card in assessment.cards] == ["Ilona Korhonen", "Emma Salo"]
+    notification = next(c for c in columns if c.stage == "notification")
+    assert notification.cards[0].person_label == "Aino Aaltonen"  # high priority first
+    assert notification.cards[0].version == 1
+
+
+def test_keyset_pages_cover_a_stage_once_in_order(engine: Engine) -> None:
+    backend = backend_for(engine)
+    world = build_world(backend)
+    reviews = [None, TODAY, TODAY, dt.date(2026, 12, 1), None, dt.date(2026, 11, 1)]
+    with backend.sessions.system("test: many cases in one stage") as s:
+        for n in range(23):
+            person = Person(first_name=f"P{n:02d}", last_name="Sivu")
+            s.add(person)
+            s.flush()
+            s.add(Case(person_id=person.id, category="first_offence", stage="screening",
+                       priority=1 + n % 3, next_review=reviews[n % len(reviews)]))
+    viewer = world.users["police"]
+    first = next(c for c in board_columns(backend, viewer, per_stage=5, today=TODAY)
+                 if c.stage == "screening")
+    assert first.total == 23 and len(first.cards) == 5
+    seen = list(first.cards)
+    while len(seen) < first.total:
+        page = stage_page(backend, viewer, "screening", CardKey.of(seen[-1]), limit=5,
+                          today=TODAY)
+        assert page, "pages must reach the total"
+        seen += page
+    assert stage_page(backend, viewer, "screening", CardKey.of(seen[-1]), today=TODAY) == ()
+    assert len({c.case_id for c in seen}) == 23
+
+    def order(card: object) -> tuple[object, ...]:
+        from anchor_tui.domain import CaseCard
+
+        assert isinstance(card, CaseCard)
+        return (card.priority, card.next_review is None, card.next_review or dt.date.min,
+                card.case_id)
+
+    assert seen == sorted(seen, key=order)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("aino", {"Aino Aaltonen"}),
+    ("AAL", {"Aino Aaltonen"}),                 # the start of a last name, any case
+    ("mäk", {"Oskari Mäkinen"}),
+    ("Mäk", {"Oskari Mäkinen"}),
+    ("ilona kor", {"Ilona Korhonen"}),          # every word must match
+    ("family", {"Oskari Mäkinen"}),            # a category label
+    ("joint", {"Ilona Korhonen", "Emma Salo"}),  # a stage label ("Joint assessment")
+    ("nosuchword", set()),
+])
+def test_filter_words_match_names_categories_and_stages(engine: Engine, text: str,
+                                                        expected: set[str]) -> None:
+    backend = backend_for(engine)
+    world = build_world(backend)
+    columns = board(backend, world.users["social"], text)
+    assert labels(columns) == expected
+    assert sum(c.total for c in columns) == len(expected)
+
+
+def test_filter_by_member_and_lead_name(engine: Engine) -> None:
+    backend = backend_for(engine)
+    world = build_world(backend)
+    police_name = "Mikko"  # the seeded police officer's display name starts so
+    from anchor_tui.services.users import get_user
+
+    assert get_user(backend, "police").display_name.startswith(police_name)
+    assert labels(board(backend, world.users["social"], police_name.lower())) == {"Emma Salo"}
+
+
+def test_names_hidden_from_a_profession_never_match(engine: Engine) -> None:
+    """Youth work without ``person_name`` (nor members, lead): names do not match, not in
+    the cards and not in the counts; initials do."""
+    backend = backend_for(engine, nameless_youth=True)
+    world = build_world(backend)
+    youth = world.users["youth"]
+    for word in ("aino", "aaltonen", "korhonen", "mikko"):
+        columns = board(backend, youth, word)
+        assert labels(columns) == set() and sum(c.total for c in columns) == 0, word
+    assert labels(board(backend, youth, "A.A.")) == {"A. A."}
+    assert labels(board(backend, youth)) >= {"A. A.", "I. K."}
+    assert find_cases(backend, youth, "aino", today=TODAY) == ()
+    # The same words find the cases for social work, which may see names.
+    assert labels(board(backend, world.users["social"], "aino")) == {"Aino Aaltonen"}
+
+
+def test_saved_filters(engine: Engine) -> None:
+    backend = backend_for(engine)
+    world = build_world(backend)
+    social, nurse = world.users["social"], world.users["nurse"]
+    mine = board(backend, social, saved="my_cases")
+    assert labels(mine) == {"Ilona Korhonen", "Oskari Mäkinen", "Venla Nieminen",
+                            "Leo Lahtinen", "Aapo Heino"}
+    assert labels(board(backend, nurse, saved="waiting_for_my_profession")) == {
+        "Oskari Mäkinen"}
+    assert labels(board(backend, social, saved="waiting_for_my_profession")) == set()
+    assert labels(board(backend, social, saved="review_due_this_week")) == {
+        "Ilona Korhonen", "Venla Nieminen", "Leo Lahtinen", "Emma Salo", "Aapo Heino"}
+    assert labels(board(backend, social, saved="high_priority")) == {"Aino Aaltonen"}
+    # A saved filter and typed words together.
+    assert labels(board(backend, social, "leo", saved="my_cases")) == {"Leo Lahtinen"}
+
+
+def test_an_empty_huddle_sees_an_empty_board(engine: Engine) -> None:
+    backend = backend_for(engine)
+    world = build_world(backend)
+    huddle = dataclasses.replace(world.users["social"], purpose="huddle", attendees=())
+    columns = board_columns(backend, huddle, spec=FilterSpec(text="aino"), today=TODAY)
+    assert all(c.total == 0 and not c.cards for c in columns)
+
+
+def test_find_cases_for_the_palette(engine: Engine) -> None:
+    backend = backend_for(engine)
+    world = build_world(backend)
+    found = find_cases(backend, world.users["social"], "leo", today=TODAY)
+    assert [c.person_label for c in found] == ["Leo Lahtinen"]
+    assert find_cases(backend, world.users["social"], "  ", today=TODAY) == ()
+    by_number = find_cases(backend, world.users["social"], f"#{world.cases['new']}",
+                           today=TODAY)
+    assert [c.case_id for c in by_number] == [world.cases["new"]]

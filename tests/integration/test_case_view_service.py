@@ -1,0 +1,152 @@
+"""The case view's reads: only what the viewer may see, revisions, history by case field,
+keyset pages of notes, and a fixed number of queries however many notes a case has."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import Engine, event
+
+from anchor_tui.db import models as m
+from anchor_tui.errors import AnchorError
+from anchor_tui.services.case_view import more_notes, open_case
+from tests.integration.case_world import NOW, TeamWorld, build, huddle, make_backend
+
+RESTRICTED = "  youth_work: [person_name, municipality, summary, lead, members]"
+
+
+@pytest.fixture
+def world(engine: Engine) -> TeamWorld:
+    return build(make_backend(engine))
+
+
+def note_ids(world: TeamWorld, name: str) -> set[int]:
+    record = open_case(world.backend, world.viewers[name], world.case_a, now=NOW)
+    return {n.note_id for n in record.notes.notes}
+
+
+def test_each_profession_sees_only_its_notes(world: TeamWorld) -> None:
+    n = world.notes
+    social = note_ids(world, "social")
+    assert {n["general"], n["child_welfare"], n["health"], n["youth_rev1"]} <= social
+    assert not {n["police_intel"], n["youth_work"], n["youth_rev2"]} & social
+    police = note_ids(world, "police")
+    assert {n["police_intel"], n["general"]} <= police
+    assert not {n["health"], n["child_welfare"], n["youth_work"]} & police
+    assert n["police_intel"] not in note_ids(world, "nurse") | note_ids(world, "youth")
+    assert not note_ids(world, "police") & {n["case_b"]}
+
+
+def test_a_huddle_sees_the_intersection_and_an_empty_one_no_case(world: TeamWorld) -> None:
+    record = open_case(world.backend, huddle(world, "police", "social"), world.case_a, now=NOW)
+    shown = {note.note_id for note in record.notes.notes}
+    assert world.notes["general"] in shown
+    assert not shown & {world.notes["police_intel"], world.notes["health"],
+                        world.notes["child_welfare"]}
+    with pytest.raises(AnchorError):
+        open_case(world.backend, huddle(world), world.case_a, now=NOW)
+
+
+def test_revisions_and_errors_are_marked(world: TeamWorld) -> None:
+    record = open_case(world.backend, world.viewers["social"], world.case_a, now=NOW)
+    notes = {note.note_id: note for note in record.notes.notes}
+    first, second = notes[world.notes["rev1"]], notes[world.notes["rev2"]]
+    assert first.superseded and not first.corrects
+    assert second.corrects and second.revision == 2 and not second.superseded
+    wrong = notes[world.notes["error"]]
+    assert wrong.entered_in_error and wrong.error_reason == "meant for another case"
+    assert notes[world.notes["general"]].author == "Social Person"
+    assert notes[world.notes["general"]].profession == "Social work"
+
+
+def test_a_hidden_revision_leaves_no_trace(world: TeamWorld) -> None:
+    """Youth work's correction is not visible to social work: the older revision is
+    shown to social work unmarked, and to its author as superseded."""
+    social = open_case(world.backend, world.viewers["social"], world.case_a, now=NOW)
+    old = next(x for x in social.notes.notes if x.note_id == world.notes["youth_rev1"])
+    assert not old.superseded
+    youth = open_case(world.backend, world.viewers["youth"], world.case_a, now=NOW)
+    mine = next(x for x in youth.notes.notes if x.note_id == world.notes["youth_rev1"])
+    assert mine.superseded
+
+
+def test_summary_history_tasks_consents_and_members(world: TeamWorld) -> None:
+    record = open_case(world.backend, world.viewers["social"], world.case_a, now=NOW)
+    summary = record.summary
+    assert summary.person_label == "Aino Testinen"
+    assert summary.summary == "Shoplifting at the mall"
+    assert summary.lead == "Social Person" and summary.stage == "Joint assessment"
+    kinds = [entry.kind for entry in record.history]
+    assert kinds == ["stage", "priority", "lead", "member_added"]  # newest first
+    stage = record.history[0]
+    assert (stage.from_value, stage.to_value) == ("Screening", "Joint assessment")
+    assert record.history[1].to_value == "high"
+    assert record.history[2].to_value == "Social Person"
+    assert [t.title for t in record.tasks] == ["Call home"]
+    (consent,) = record.consents
+    assert (consent.grantor, consent.decision, consent.category, consent.receiving_profession,
+            consent.status) == ("the young person", "permits", "Health", "Social work",
+                                "in force")
+    assert record.members is not None and len(record.members) == 4
+
+
+def test_case_fields_the_viewer_may_not_see_are_left_out(engine: Engine) -> None:
+    text = make_backend(engine).policy.path
+    with open(text, encoding="utf-8") as file:
+        policy_text = file.read()
+    assert RESTRICTED in policy_text
+    world = build(make_backend(engine, policy_text.replace(
+        RESTRICTED, "  youth_work: [municipality]")))
+    record = open_case(world.backend, world.viewers["youth"], world.case_a, now=NOW)
+    assert record.summary.person_label == "A. T."
+    assert record.summary.summary is None and record.summary.lead is None
+    assert record.summary.birth_date is None and record.summary.municipality == "Espoo"
+    assert record.members is None
+    assert [entry.kind for entry in record.history] == ["stage", "priority"]
+
+
+def test_notes_come_in_keyset_pages_newest_first(engine: Engine) -> None:
+    world = build(make_backend(engine))
+    police = world.viewers["police"]
+    with world.backend.sessions.system("test: a long case") as s:
+        for i in range(120):
+            s.add(m.Note(case_id=world.case_b, author_id=police.user_id,
+                         author_profession="police", category="general", body=f"n{i}",
+                         created_at=NOW - dt.timedelta(hours=i // 2)))  # pairs share a time
+    record = open_case(world.backend, police, world.case_b, page_size=50, now=NOW)
+    pages = [record.notes]
+    while pages[-1].more is not None:
+        cursor = pages[-1].more
+        assert cursor is not None
+        pages.append(more_notes(world.backend, police, world.case_b, cursor, page_size=50,
+                                now=NOW))
+    assert [len(p.notes) for p in pages] == [50, 50, 21]
+    notes = [n for p in pages for n in p.notes]
+    assert len({n.note_id for n in notes}) == 121
+    keys = [(n.created_at, n.note_id) for n in notes]
+    assert keys == sorted(keys, reverse=True)
+
+
+def test_opening_a_case_takes_the_same_queries_for_many_notes(engine: Engine) -> None:
+    world = build(make_backend(engine))
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    police = world.viewers["police"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        open_case(world.backend, police, world.case_b, now=NOW)
+        few = len(statements)
+        with world.backend.sessions.system("test: many notes") as s:
+            s.add_all(m.Note(case_id=world.case_b, author_id=police.user_id,
+                             author_profession="police", category="general", body=f"n{i}")
+                      for i in range(100))
+        statements.clear()
+        record = open_case(world.backend, police, world.case_b, now=NOW)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(record.notes.notes) == 50
+    assert len(statements) == few <= 10

@@ -1,0 +1,107 @@
+"""Subject access export on SQLite and PostgreSQL: what the user may see and nothing else,
+Markdown or JSON, audited, and no file when the audit write fails."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from anchor_tui.cli import main
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.consents import ConsentInput, record_consent
+from anchor_tui.services.export import collect
+from tests.integration.test_audit import (
+    TEST_KEY,
+    TODAY,
+    Team,
+    _failing_audit_inserts,
+    backend_for,
+    events,
+    team,
+)
+
+
+@pytest.fixture(autouse=True)
+def audit_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANCHOR_AUDIT_KEY", TEST_KEY)
+
+
+@pytest.fixture
+def backend(engine: Engine) -> Backend:
+    return backend_for(engine)
+
+
+@pytest.fixture
+def world(backend: Backend) -> Team:
+    world = team(backend)
+    record_consent(backend, world.viewers["nurse"], world.case_id, ConsentInput(
+        "self", "permit", "health", ("social_work",), TODAY, None, "signed"))
+    return world
+
+
+def _url(backend: Backend) -> str:
+    return backend.engine.url.render_as_string(hide_password=False)
+
+
+def test_json_export_holds_what_the_user_may_see(backend: Backend, world: Team,
+                                                 tmp_path: Path) -> None:
+    out = tmp_path / "aino.json"
+    assert main(["export", "person", str(world.person_id), "--as", "social", str(out),
+                 "--db", _url(backend)]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    (case,) = data["cases"]
+    assert {n["category"] for n in case["notes"]} == {"general", "child_welfare", "health"}
+    assert "police_intel" not in out.read_text(encoding="utf-8")
+    assert data["person"] == "Aino Testinen" and data["policy_hash"] == backend.policy.hash
+    assert [c["status"] for c in data["consents"]] == ["in force"]
+    assert out.stat().st_mode & 0o777 == 0o600
+    recorded = [(e.action, e.object_id, e.consent_ids) for e in events(backend)
+                if e.action in ("export", "note.disclosed")]
+    consent = next(e.object_id for e in events(backend) if e.action == "consent.record")
+    assert recorded == [("export", world.person_id, None),
+                        ("note.disclosed", world.notes["health"], str(consent))]
+
+
+def test_markdown_export_for_a_profession_that_sees_less(backend: Backend, world: Team,
+                                                         tmp_path: Path) -> None:
+    out = tmp_path / "aino.md"
+    assert main(["export", "person", str(world.person_id), "--as", "police", str(out),
+                 "--db", _url(backend)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "marker police_intel" in text and "marker general" in text
+    assert "marker health" not in text and "marker child_welfare" not in text
+    assert "### Notes (2)" in text
+
+
+def test_export_shows_no_note_to_someone_outside_the_case(backend: Backend,
+                                                          world: Team) -> None:
+    export = collect(backend, "youth", world.person_id)
+    assert [len(c.notes) for c in export.cases] == [0]
+    assert export.consents == []
+    assert export.person == "Aino Testinen"  # youth work sees names, not birth dates
+    assert export.birth_date is None
+
+
+def test_no_file_when_the_audit_write_fails(backend: Backend, world: Team,
+                                            tmp_path: Path) -> None:
+    _failing_audit_inserts(backend)
+    out = tmp_path / "aino.json"
+    assert main(["export", "person", str(world.person_id), "--as", "social", str(out),
+                 "--db", _url(backend)]) == 2
+    assert not out.exists()
+
+
+def test_a_wrong_format_or_user_is_said(backend: Backend, world: Team, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "person", str(world.person_id), "--as", "social",
+                 str(tmp_path / "aino.txt"), "--db", _url(backend)]) == 2
+    assert "--format md|json" in capsys.readouterr().err
+    assert main(["export", "person", str(world.person_id), "--as", "nobody",
+                 str(tmp_path / "a.md"), "--db", _url(backend)]) == 2
+    assert "no user 'nobody'" in capsys.readouterr().err
+    assert main(["export", "person", "999", "--as", "social", str(tmp_path / "a.md"),
+                 "--db", _url(backend)]) == 2
+    assert not list(tmp_path.glob("a.*"))

@@ -1,0 +1,142 @@
+"""The case view in the app: what each profession sees, every key, pages of notes, and
+user text that stays text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from textual.containers import VerticalScroll
+from textual.widgets import Static, TabbedContent
+
+from anchor_tui.app import AnchorApp
+from anchor_tui.db import models as m
+from anchor_tui.screens import BoardScreen
+from anchor_tui.screens.case import CaseScreen
+from anchor_tui.services.backend import Backend
+from anchor_tui.widgets.case_record import NoteView
+from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
+
+CASE = 2
+"""A demo case that the police, social work, health and youth work all work."""
+WRITTEN = dt.datetime.combine(TODAY, dt.time(9), tzinfo=dt.UTC)
+
+
+async def open_case(app: AnchorApp, pilot: object, case_id: int = CASE) -> CaseScreen:
+    screen = CaseScreen(case_id)
+    await app.push_screen(screen)
+    await settle(pilot)  # type: ignore[arg-type]
+    return screen
+
+
+def shown_notes(screen: CaseScreen) -> list[NoteView]:
+    return list(screen.query(NoteView))
+
+
+def categories(backend: Backend, note_ids: list[int]) -> set[str]:
+    with backend.sessions.system("test: what was shown") as s:
+        return set(s.scalars(select(m.Note.category).where(m.Note.id.in_(note_ids))))
+
+
+def add_notes(backend: Backend, case_id: int, bodies: list[str], author: str = "police"
+              ) -> None:
+    with backend.sessions.system("test: notes arrive") as s:
+        user = s.scalars(select(m.User).where(m.User.username == author)).one()
+        for index, body in enumerate(bodies):
+            s.add(m.Note(case_id=case_id, author_id=user.id, author_profession=user.profession,
+                         category="general", body=body,
+                         created_at=WRITTEN - dt.timedelta(minutes=index)))
+
+
+async def test_each_profession_sees_its_own_view_of_the_case(
+    make_app: AppFactory, demo_backend: Backend
+) -> None:
+    for user, seen, unseen in [("police", {"police_intel", "general"}, set()),
+                               ("social", {"child_welfare", "general"}, {"police_intel"}),
+                               ("nurse", {"general"}, {"police_intel"})]:
+        app = make_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await sign_in(pilot, user)
+            screen = await open_case(app, pilot)
+            shown = categories(demo_backend, [view.note.note_id for view in shown_notes(screen)])
+            assert seen <= shown and not unseen & shown, user
+            title = str(screen.query_one("#case-title", Static).render())
+            assert screen.record is not None
+            assert screen.record.summary.person_label in title and "case 2" in title
+
+
+async def test_number_keys_switch_parts_and_escape_goes_back(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "social")
+        screen = await open_case(app, pilot)
+        tabs = screen.query_one(TabbedContent)
+        assert tabs.active == "notes"
+        for key, tab in [("2", "history"), ("3", "tasks"), ("4", "consents"),
+                         ("5", "members"), ("1", "notes")]:
+            await pilot.press(key)
+            assert tabs.active == tab
+            assert app.focused is screen.query_one(f"#{tab}-scroll", VerticalScroll)
+        await pilot.press("3")
+        tasks = str(screen.query_one("#tasks-text", Static).render())
+        assert "Overdue" in tasks or "Open" in tasks or "Done" in tasks
+        await pilot.press("5")
+        assert "Social work" in str(screen.query_one("#members-text", Static).render())
+        await pilot.press("escape")
+        assert isinstance(app.screen, BoardScreen)
+
+
+async def test_j_and_k_scroll_and_more_notes_come_by_key_and_by_scrolling(
+    make_app: AppFactory, demo_backend: Backend
+) -> None:
+    add_notes(demo_backend, CASE, [f"Long case note {i}" for i in range(130)])
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "police")
+        screen = await open_case(app, pilot)
+        scroll = screen.query_one("#notes-scroll", VerticalScroll)
+        assert len(shown_notes(screen)) == 50
+        await pilot.press("j", "j", "j")
+        assert scroll.scroll_y == 3
+        await pilot.press("k")
+        assert scroll.scroll_y == 2
+        await pilot.press("m")
+        await settle(pilot)
+        assert len(shown_notes(screen)) == 100
+        scroll.scroll_end(animate=False)  # reaching the end reads the next page
+        await settle(pilot)
+        await pilot.pause()
+        await settle(pilot)
+        ids = [view.note.note_id for view in shown_notes(screen)]
+        assert len(ids) == len(set(ids)) == 130 + 5  # and the 5 the police see of the demo
+        assert "All 135 notes shown" in str(screen.query_one("#notes-end", Static).render())
+
+
+async def test_r_reads_the_case_again(make_app: AppFactory, demo_backend: Backend) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "police")
+        screen = await open_case(app, pilot)
+        before = len(shown_notes(screen))
+        add_notes(demo_backend, CASE, ["A note written meanwhile"])
+        await pilot.press("r")
+        await settle(pilot)
+        views = shown_notes(screen)
+        assert len(views) == before + 1
+        assert views[0].note.body == "A note written meanwhile"
+
+
+async def test_note_text_is_shown_as_written_never_as_markup(
+    make_app: AppFactory, demo_backend: Backend
+) -> None:
+    body = "[@click=app.quit]Quit[/] [bold]x[/bold] \x1b[2J done"
+    add_notes(demo_backend, CASE, [body])
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "police")
+        screen = await open_case(app, pilot)
+        first = shown_notes(screen)[0]
+        text = str(first.render())
+        assert "[@click=app.quit]Quit[/] [bold]x[/bold] \\x1b[2J done" in text
+        await pilot.click(first)
+        assert app.is_running and app.screen is screen
