@@ -15,15 +15,16 @@ from functools import partial
 from pathlib import Path
 
 from rich.console import RenderableType
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from anchor_tui.crashlog import ErrorLog
 from anchor_tui.domain import Viewer
 from anchor_tui.messages import SignedIn
+from anchor_tui.palette import AnchorCommands, PaletteCommand
 from anchor_tui.screens import BoardScreen, ErrorScreen, SignInScreen
+from anchor_tui.screens.help import HelpScreen
 from anchor_tui.screens.search import SearchScreen
 from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
@@ -44,10 +45,14 @@ class AnchorApp(App[None]):
 
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses live elsewhere
     TITLE = "anchor-tui"
+    COMMANDS = {AnchorCommands}  # noqa: RUF012 - no system commands (e.g. no screenshot)
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("ctrl+o", "sign_out", "Sign out", id="app.sign_out"),
         Binding("ctrl+f", "search", "Search", id="app.search"),
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("colon", "command_palette", "Commands", key_display=":", show=False,
+                id="app.palette"),
     ]
 
     def __init__(self, backend: Backend, settings: Settings, *,
@@ -60,6 +65,7 @@ class AnchorApp(App[None]):
         """The team's calendar day (tests fix it, so snapshots do not depend on the date)."""
         self.viewer: Viewer | None = None
         self._crash_line: str | None = None
+        self.set_keymap(settings.team.keymap)  # ids checked before start (check_keys)
 
     def on_mount(self) -> None:
         self.push_screen(SignInScreen(self.backend, self.settings))
@@ -89,15 +95,22 @@ class AnchorApp(App[None]):
             return self.viewer is not None
         return True
 
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+    def action_help(self) -> None:
+        """F1: what has focus is for, and every key that works here (with its id)."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen.for_screen(self.screen))
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
         # No "screenshot": it would write what is on screen (client data) to a file.
         if self.viewer is not None:
-            yield SystemCommand("app: sign out", "Sign out and clear the screen",
-                                self.action_sign_out)
-        yield SystemCommand("app: keys", "Show the keys of this screen",
-                            self.action_show_help_panel)
-        yield SystemCommand("app: theme", "Change the colours", self.action_change_theme)
-        yield SystemCommand("app: quit", "Quit anchor-tui", self.action_quit)
+            yield PaletteCommand("app: search", "Search the cases and notes you may see",
+                                 self.action_search)
+            yield PaletteCommand("app: sign out", "Sign out and clear the screen",
+                                 self.action_sign_out)
+        yield PaletteCommand("app: help", "What this screen is for and its keys (F1)",
+                             self.action_help)
+        yield PaletteCommand("app: theme", "Change the colours", self.action_change_theme)
+        yield PaletteCommand("app: quit", "Quit anchor-tui", self.action_quit)
 
     # --- the one error handler --------------------------------------------------------
 
@@ -144,12 +157,20 @@ class AnchorApp(App[None]):
                                  highlight=False)
 
 
+def check_keys(settings: Settings) -> None:
+    """Refuse a keymap naming a binding id that does not exist (file:line:key)."""
+    from anchor_tui.keys import binding_ids
+
+    settings.team.check_keymap(binding_ids())
+
+
 def run_app(settings: Settings) -> int:
     """Open the backend and run the app; the exit code for the command line.
 
     Raises ``AnchorError`` (bad config, unusable database) before any screen is drawn,
     so the command line can print it as one line.
     """
+    check_keys(settings)
     backend = Backend.open(settings)
     try:
         app = AnchorApp(backend, settings)

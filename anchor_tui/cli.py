@@ -413,6 +413,9 @@ def _config_check(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     policy = load_policy(settings.policy_path, team=settings.team)
+    from anchor_tui.keys import binding_ids
+
+    settings.team.check_keymap(binding_ids())
     team_file = PACKAGE_CONFIG_DIR / "anchor.yaml"
     if settings.config_dir is not None and (settings.config_dir / "anchor.yaml").exists():
         team_file = settings.config_dir / "anchor.yaml"

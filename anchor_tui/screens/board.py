@@ -13,7 +13,8 @@ the board again.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 
 from textual import work
 from textual.app import ComposeResult
@@ -24,6 +25,7 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from anchor_tui.domain import BoardColumn, CardKey, CaseCard, FilterSpec, Viewer
+from anchor_tui.palette import PaletteCommand
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.board_moves import BoardMoves
 from anchor_tui.services.backend import Backend
@@ -84,6 +86,12 @@ class StageRow(HorizontalScroll, can_focus=False, inherit_bindings=False):
 
 class BoardScreen(BoardMoves, AnchorScreen):
     """The shared case load, as the signed-in viewer may see it."""
+
+    HELP = ("The case board: one column per stage, a card per case you may see. Arrows "
+            "or h/j/k/l move between cards, Enter opens one. < and > propose the previous "
+            "or next stage, m any stage: a move is always confirmed and names both stages. "
+            "/ filters as you type (name, category, member, stage); f picks a saved "
+            "filter; Esc clears it. : or ctrl+p opens the commands.")
 
     AUTO_FOCUS = ""
     """No auto focus (``None`` would mean the app's ``*``): focus goes to a card once the
@@ -331,14 +339,43 @@ class BoardScreen(BoardMoves, AnchorScreen):
         elif dx:
             self._focus_near(x + dx, y, step=dx)
 
+    # --- the command palette -------------------------------------------------------------
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield PaletteCommand("board: filter", "Filter the board as you type (/)",
+                             self.action_start_filter)
+        yield PaletteCommand("board: clear filter", "Show every case you may see (Esc)",
+                             self.action_clear_filter)
+        yield PaletteCommand("board: refresh", "Read the board again (r)",
+                             self.action_refresh_board)
+        for saved in self._backend.team.saved_filters:
+            yield PaletteCommand(f"board: saved filter {saved.label}",
+                                 "Show only the cases this saved filter matches",
+                                 partial(self.apply_saved_filter, saved.id))
+        card = self.focused_card()
+        if card is not None:
+            yield PaletteCommand(f"case: move {card.person_label} to…",
+                                 "Propose another stage for the focused case (m)",
+                                 self.action_move_to)
+        # Only the cards on screen: the palette knows no case the board has not shown.
+        team = self._backend.team
+        for column in self._columns():
+            for shown in column.column.cards:
+                yield PaletteCommand(
+                    f"case: open {shown.person_label} #{shown.case_id}",
+                    f"{team.category_label(shown.category)} · {team.stage_label(shown.stage)}",
+                    partial(self.open_case, shown.case_id), discover=False)
+
     def focused_card(self) -> CaseCard | None:
         focused = self.focused
         return focused.card if isinstance(focused, CaseCardView) else None
 
     def action_open_case(self) -> None:
         card = self.focused_card()
-        if card is None:
-            return
+        if card is not None:
+            self.open_case(card.case_id)
+
+    def open_case(self, case_id: int) -> None:
         from anchor_tui.screens.case import CaseScreen
 
-        self.app.push_screen(CaseScreen(card.case_id))
+        self.app.push_screen(CaseScreen(case_id))
