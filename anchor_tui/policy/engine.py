@@ -22,6 +22,7 @@ from anchor_tui.db import models
 from anchor_tui.db.types import UTCDateTime
 from anchor_tui.domain import Attendee, Viewer
 from anchor_tui.policy.conditions import Scope, SqlAttendee, SqlScope, Subject, sql_word
+from anchor_tui.policy.criteria import DisclosureCriteria, Shape
 from anchor_tui.policy.document import (
     CASE_FIELDS,
     PolicyFile,
@@ -121,14 +122,18 @@ class Policy:
         Built once per audience shape (entity, purpose, break-glass, professions) and
         cached; user ids and the moment are bound parameters whose values come from
         :meth:`sql_params`. Constant conditions (purpose, profession) are folded away.
+        The result is wrapped so that SQLAlchemy's statement cache keys it by its shape
+        instead of walking it on every query (``policy.criteria``).
         """
         audience = viewer.audience
         key = (entity, viewer.purpose, viewer.break_glass,
                tuple(a.profession for a in audience))
         cached = self._sql_cache.get(key)
         if cached is None:
-            cached = self._build_sql(entity, viewer.purpose, viewer.break_glass,
-                                     key[3])
+            inner = self._build_sql(entity, viewer.purpose, viewer.break_glass, key[3])
+            shape: Shape = (entity.__name__, viewer.purpose, viewer.break_glass, key[3],
+                            self.hash)
+            cached = DisclosureCriteria(shape, inner)
             self._sql_cache[key] = cached
         return cached
 

@@ -43,15 +43,24 @@ def _check_world(backend: Backend, world: World) -> int:
         expected_tasks = {
             t.id for t in world.tasks if backend.policy.decide_task(viewer, t, ctx).allowed
         }
+        # Half of the records as well: the filter must narrow the query's own
+        # conditions, never widen them (an OR of permits binding to the AND around it).
+        half_notes, half_tasks = set(note_ids[::2]), set(task_ids[::2])
         with backend.sessions.read(viewer, now=NOW) as session:
             got_notes = set(session.scalars(select(m.Note.id).where(m.Note.id.in_(note_ids))))
             counted = session.scalar(
                 select(func.count()).select_from(m.Note).where(m.Note.id.in_(note_ids))
             )
             got_tasks = set(session.scalars(select(m.Task.id).where(m.Task.id.in_(task_ids))))
+            got_half_notes = set(session.scalars(
+                select(m.Note.id).where(m.Note.id.in_(half_notes or [-1]))))
+            got_half_tasks = set(session.scalars(
+                select(m.Task.id).where(m.Task.id.in_(half_tasks or [-1]))))
         assert got_notes == expected_notes, viewer
         assert counted == len(expected_notes)
         assert got_tasks == expected_tasks, viewer
+        assert got_half_notes == expected_notes & half_notes, viewer
+        assert got_half_tasks == expected_tasks & half_tasks, viewer
         compared += 1
     return compared
 
