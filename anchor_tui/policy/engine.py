@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Date, Integer, and_, bindparam, false, not_, or_, true
+from sqlalchemy import ColumnElement, Date, Integer, and_, bindparam, false, not_, true
+from sqlalchemy.sql.elements import False_, True_
 
 from anchor_tui.db import models
 from anchor_tui.db.types import UTCDateTime
@@ -31,6 +32,7 @@ from anchor_tui.policy.document import (
     policy_hash,
     read_policy,
 )
+from anchor_tui.policy.factoring import factored, is_category
 from anchor_tui.policy.facts import Decision, DecisionContext, NoteFacts
 
 if TYPE_CHECKING:
@@ -166,27 +168,46 @@ class Policy:
 
     def _sql_for(self, who: SqlAttendee, scope: SqlScope, entity: type[Any], kind: str
                  ) -> ColumnElement[bool]:
-        # One expression object per distinct condition: SQLAlchemy's cache key visits a
-        # repeated object once, so rules sharing "case_member" or "consent" cost nothing
-        # extra per execution.
+        """Permitted and not forbidden, for one audience member, in SQL.
+
+        Conditions that are constant for this member (purpose, profession,
+        break-the-glass) are folded first; what remains is factored so that each
+        subquery (membership, consent) is written once (``policy.factoring``). One
+        expression object per distinct condition keeps the statement small as well.
+        """
         built: dict[Any, ColumnElement[bool]] = {}
 
-        def condition_sql(cond: Any) -> ColumnElement[bool]:
-            if cond not in built:
-                built[cond] = cond.sql(who, scope, entity)
-            return built[cond]
+        def atom_sql(atom: Any) -> ColumnElement[bool]:
+            if atom not in built:
+                if is_category(atom):
+                    words = [sql_word(c) for c in sorted(atom[1])]
+                    built[atom] = entity.category.in_(words) if words else false()
+                else:
+                    built[atom] = atom.sql(who, scope, entity)
+            return built[atom]
 
-        def rule_sql(rule: Rule) -> ColumnElement[bool]:
-            parts = [condition_sql(cond) for cond in rule.conditions]
+        def term(rule: Rule) -> frozenset[Any] | None:
+            """The rule's atoms, without those always true; None if one is always false."""
+            atoms: set[Any] = set()
             if kind == "note":
-                words = [sql_word(c) for c in sorted(rule.categories)]
-                parts.insert(0, entity.category.in_(words) if words else false())
-            return and_(true(), *parts)
+                if not rule.categories:
+                    return None
+                atoms.add(("category", rule.categories))
+            for cond in rule.conditions:
+                expr = atom_sql(cond)
+                if isinstance(expr, False_):
+                    return None
+                if not isinstance(expr, True_):
+                    atoms.add(cond)
+            return frozenset(atoms)
 
-        mine = [r for r in self.rules if r.applies_to == kind]
-        permits = [rule_sql(r) for r in mine if r.effect == "permit"]
-        forbids = [rule_sql(r) for r in mine if r.effect == "forbid"]
-        return and_(or_(false(), *permits), not_(or_(false(), *forbids)))
+        def terms(effect: str) -> list[frozenset[Any]]:
+            found = (term(r) for r in self.rules if r.applies_to == kind and r.effect == effect)
+            return [t for t in found if t is not None]
+
+        permits = factored(terms("permit"), atom_sql, _cost)
+        forbids = factored(terms("forbid"), atom_sql, _cost)
+        return and_(permits, not_(forbids))
 
     # --- case fields --------------------------------------------------------------------
 
@@ -199,6 +220,11 @@ class Policy:
         for who in audience:
             fields &= self._fields.get(who.profession, frozenset())
         return fields
+
+
+def _cost(atom: Any) -> int:
+    """Subqueries first when choosing what to factor out."""
+    return {"case_member": 2, "consent": 3}.get(getattr(atom, "name", ""), 0)
 
 
 def load_policy(path: Path | str, *, team: TeamConfig | None = None,
