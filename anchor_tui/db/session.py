@@ -98,7 +98,13 @@ class SessionFactory:
     """Opens sessions for a viewer (read or write) or for an explicit system reason."""
 
     def __init__(self, engine: Engine, policy: DisclosureFilter) -> None:
-        self._read = sessionmaker(bind=engine, class_=ViewerSession, expire_on_commit=False)
+        # PostgreSQL reads run READ ONLY and end with COMMIT, not ROLLBACK: psycopg drops
+        # every prepared statement of a connection on ROLLBACK, so reads that rolled back
+        # were parsed and planned again each time (0.5-0.8 ms for a filtered note list).
+        # READ ONLY keeps the promise that a read never writes. SQLite reads roll back.
+        self._pg = engine.dialect.name == "postgresql"
+        reader = engine.execution_options(postgresql_readonly=True) if self._pg else engine
+        self._read = sessionmaker(bind=reader, class_=ViewerSession, expire_on_commit=False)
         self._write = sessionmaker(
             bind=engine.execution_options(**WRITE), class_=ViewerSession, expire_on_commit=False
         )
@@ -111,11 +117,19 @@ class SessionFactory:
 
     @contextmanager
     def read(self, viewer: Viewer, now: dt.datetime | None = None) -> Iterator[Session]:
-        """A read-only unit of work for ``viewer``; rolled back at the end."""
+        """A read-only unit of work for ``viewer`` (READ ONLY on PostgreSQL)."""
         with _database_errors(self._url), self._read(info=self._info(viewer, now)) as session:
             try:
                 yield session
-            finally:
+            except BaseException:
+                session.rollback()
+                raise
+            if self._pg:
+                session.commit()  # READ ONLY: nothing to keep; the prepared statements stay
+                # As a rollback would: what was loaded for this viewer cannot be read
+                # once the unit of work is over.
+                session.expire_all()
+            else:
                 session.rollback()
 
     @contextmanager

@@ -126,6 +126,24 @@ def test_nothing_survives_a_viewer_switch(backend: Backend) -> None:
         assert all(obj is not intel for obj in second.identity_map.values())
 
 
+def test_a_read_unit_of_work_never_writes(backend: Backend) -> None:
+    """PostgreSQL reads run READ ONLY (and end with COMMIT, keeping psycopg's prepared
+    statements); SQLite reads roll back. Either way a write inside a read is not kept."""
+    viewers = _team(backend)
+    with backend.sessions.system("test") as s:
+        before = s.scalars(select(m.Person.first_name)).all()
+    try:
+        with backend.sessions.read(viewers["police"]) as s:
+            s.execute(update(m.Person).values(first_name="Changed"))
+    except Exception as error:  # PostgreSQL refuses the write itself
+        assert backend.engine.dialect.name == "postgresql", error
+        assert "read-only" in str(error.__cause__ or error)
+    else:
+        assert backend.engine.dialect.name == "sqlite"
+    with backend.sessions.system("test") as s:
+        assert s.scalars(select(m.Person.first_name)).all() == before
+
+
 def test_huddle_sees_the_intersection_and_empty_huddle_nothing(backend: Backend) -> None:
     viewers = _team(backend)
     social, nurse = viewers["social"], viewers["nurse"]
