@@ -173,6 +173,7 @@ def run_app(settings: Settings) -> int:
     check_keys(settings)
     backend = Backend.open(settings)
     try:
+        audit.policy_loaded(backend)  # the policy in force on this terminal, by its hash
         app = AnchorApp(backend, settings)
         try:
             app.run()

@@ -8,8 +8,11 @@ is found against a :class:`Checkpoint` of the chain's head kept somewhere else.
 
 The key lives in the OS keyring (service ``anchor-tui``, entry ``audit-key <database>``)
 or, where no keyring backend exists, in the environment variable ``ANCHOR_AUDIT_KEY``:
-never in a file. A new, empty chain on a machine with a keyring gets a random key
-stored there.
+never in a file. An embedded (SQLite) database's empty chain on a machine with a
+keyring gets a random key stored there. A shared (PostgreSQL) database needs the same
+key on every terminal, so it is never made behind anyone's back: one terminal makes it
+(``anchor-tui audit key-new``, which prints it once), the others store it
+(``anchor-tui audit key-set``) or get it in ``ANCHOR_AUDIT_KEY``.
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ def audit_key(url: URL, *, create: bool = False) -> bytes:
     if database_id(url) == database_id(make_url(demo_sqlite_url())):
         return DEMO_KEY  # the demo's synthetic week, like its passphrase: public
     if create and has_keyring:
-        fresh = secrets.token_hex(32)
+        fresh = new_key()
         try:
             keyring.set_password(KEYRING_SERVICE, entry, fresh)
         except keyring.errors.KeyringError:
@@ -118,10 +121,29 @@ def audit_key(url: URL, *, create: bool = False) -> bytes:
     raise AuditKeyError(
         f"There is no audit key for {database_id(url)}, so nothing can be recorded or "
         "shown.",
-        f"Set the environment variable {KEY_ENV} to the team's audit key (the same on "
-        f"every terminal of this database), or store it in the OS keyring with: "
-        f"anchor-tui audit key-set",
+        "Store the team's audit key (the same on every terminal of this database) with: "
+        f"anchor-tui audit key-set, or set {KEY_ENV}. For a new database, make one first "
+        "with: anchor-tui audit key-new",
     )
+
+
+def new_key() -> str:
+    """A fresh random audit key (64 hex characters)."""
+    return secrets.token_hex(32)
+
+
+def key_fits(backend: Backend, key: bytes) -> bool | None:
+    """Whether ``key`` verifies the chain's first row (None: the chain is empty)."""
+    with backend.sessions.system("audit: check a key") as session:
+        first = session.scalars(select(AuditEvent).order_by(AuditEvent.id).limit(1)).first()
+        if first is None:
+            return None
+        return hmac.compare_digest(first.hash or "", row_hash(key, fields_of(first)))
+
+
+def check_key(value: str) -> bytes:
+    """``value`` as a key, or :class:`AuditKeyError` saying why it cannot be one."""
+    return _checked(value, "the key given")
 
 
 def store_key(url: URL, value: str) -> None:
@@ -129,7 +151,7 @@ def store_key(url: URL, value: str) -> None:
     import keyring
     import keyring.errors
 
-    _checked(value, "the key given")
+    check_key(value)
     entry = keyring_entry(url)
     try:
         keyring.set_password(KEYRING_SERVICE, entry, value)
@@ -212,6 +234,9 @@ def verify(backend: Backend, checkpoint: Checkpoint | None = None) -> Verificati
     deleting the newest rows is found too).
     """
     url = backend.engine.url
+    if checkpoint is not None and checkpoint.database != database_id(url):
+        raise AnchorError(f"The checkpoint is of another database ({checkpoint.database}).",
+                          f"Give the checkpoint written for {database_id(url)}.")
     rows = 0
     prev = GENESIS
     last_id: int | None = None

@@ -64,7 +64,7 @@ class ConsentLine:
     recorded_at: dt.datetime
     evidence: str
     status: str
-    """``in force``, ``withdrawn``, ``expired`` or ``not yet valid`` (a text label)."""
+    """``in force``, ``withdrawn``, ``expired`` or ``not yet in force`` (a text label)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def status(consent: Consent, now: dt.datetime) -> str:
         return "withdrawn"
     today = calendar_day(now)
     if consent.valid_from > today:
-        return "not yet valid"
+        return "not yet in force"
     if consent.valid_to is not None and consent.valid_to < today:
         return "expired"
     return "in force"
@@ -214,12 +214,14 @@ def withdraw_consent(backend: Backend, viewer: Viewer, case_id: int, consent_id:
     with backend.sessions.write(viewer, now) as session:
         case = _case(session, case_id)
         consent = session.get(Consent, consent_id)
-        if consent is None or consent.person_id != case.person_id:
-            raise AnchorError(f"Consent {consent_id} is not one of this young person's.",
-                              "Pick a consent from the history.")
         if not may_handle(session, viewer, case, calendar_day(now)):
+            # Refused before anything about the consent is said (not even whether it
+            # exists).
             audit.access_denied(session, viewer, "consent", consent_id,
                                 person_id=case.person_id)
+        elif consent is None or consent.person_id != case.person_id:
+            raise AnchorError(f"Consent {consent_id} is not one of this young person's.",
+                              "Pick a consent from the history.")
         else:
             if consent.withdrawn_at is not None:
                 raise AnchorError(f"Consent {consent_id} was already withdrawn.",

@@ -153,7 +153,7 @@ def test_history_labels_and_expiring_consents(backend: Backend, world: Team) -> 
     history = consent_history(backend, nurse, world.case_id)
     assert history.person_label == "Aino Testinen"
     assert {(line.consent_id, line.status) for line in history.lines} == {
-        (ending, "in force"), (future, "not yet valid")}
+        (ending, "in force"), (future, "not yet in force")}
     expiring = expiring_consents(backend, nurse, within_days=14)
     assert [(e.case_id, e.consent_id, e.valid_to) for e in expiring] == [
         (world.case_id, ending, soon)]
