@@ -23,12 +23,14 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session
 
 from anchor_tui.db.engine import KEYRING_SERVICE, keyring_key
 from anchor_tui.db.models import AuditEvent
@@ -227,7 +229,62 @@ class Verification:
         return self.bad_id is None
 
 
+class _Unreadable(Exception):
+    """A row whose stored values cannot be read back (SQLite stores anything)."""
+
+    def __init__(self, event_id: int | None) -> None:
+        super().__init__(event_id)
+        self.event_id = event_id
+
+
+def _readable(session: Session, events: Iterable[AuditEvent]) -> Iterator[AuditEvent]:
+    """``events``, stopping with :class:`_Unreadable` (naming the row) at one that a
+    change left unreadable, e.g. a timestamp that is not one."""
+    iterator = iter(events)
+    after = 0
+    while True:
+        try:
+            event = next(iterator)
+        except StopIteration:
+            return
+        except _UNREADABLE as exc:
+            raise _Unreadable(_first_unreadable(session, after)) from exc
+        after = event.id
+        yield event
+
+
+_UNREADABLE = (ValueError, TypeError, OverflowError)
+
+
+def _first_unreadable(session: Session, after: int) -> int | None:
+    """Rows are read in batches: find the one after ``after`` that cannot be read."""
+    session.expunge_all()
+    ids = session.scalars(select(AuditEvent.id).where(AuditEvent.id > after)
+                          .order_by(AuditEvent.id)).all()
+    for event_id in ids:
+        try:
+            session.execute(select(AuditEvent).where(AuditEvent.id == event_id)).one()
+        except _UNREADABLE:
+            return event_id
+    return None
+
+
 def verify(backend: Backend, checkpoint: Checkpoint | None = None) -> Verification:
+    """Recompute every row's hash in id order; report the first row that fails.
+
+    With ``checkpoint``, the row it names must still be there with the same hash (so
+    deleting the newest rows is found too). A row whose values cannot even be read back
+    counts as changed.
+    """
+    try:
+        return _verify(backend, checkpoint)
+    except _Unreadable as unreadable:
+        return Verification(0, None, None, unreadable.event_id or 0, (
+            f"row {unreadable.event_id} was changed after it was written (its values "
+            "cannot be read)"))
+
+
+def _verify(backend: Backend, checkpoint: Checkpoint | None) -> Verification:
     """Recompute every row's hash in id order; report the first row that fails.
 
     With ``checkpoint``, the row it names must still be there with the same hash (so
@@ -245,7 +302,7 @@ def verify(backend: Backend, checkpoint: Checkpoint | None = None) -> Verificati
     with backend.sessions.system("audit verify") as session:
         events = session.scalars(
             select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000))
-        for event in events:
+        for event in _readable(session, events):
             key = key or audit_key(url)
             rows += 1
             if event.prev_hash != prev:
