@@ -20,6 +20,7 @@ from anchor_tui.screens import BoardScreen, ErrorScreen
 from anchor_tui.screens.audit import AuditScreen
 from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.consent import ConsentScreen
+from anchor_tui.screens.help import HelpScreen
 from anchor_tui.screens.search import SearchScreen
 from anchor_tui.services.access_report import AccessLine, access_report
 from anchor_tui.services.backend import Backend
@@ -152,6 +153,12 @@ async def test_the_auditor_gets_the_key_and_the_command(make_app: AppFactory) ->
         await pilot.press("ctrl+t")
         await settle(pilot)
         assert isinstance(app.screen, AuditScreen)
+        await pilot.press("f1")
+        await settle(pilot)
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        assert any("The audit trail" in text for text in help_screen.texts)
+        await pilot.press("escape")
         await pilot.press("escape")
         assert isinstance(app.screen, BoardScreen)
 

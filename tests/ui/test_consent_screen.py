@@ -17,6 +17,7 @@ from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.confirm import ConfirmScreen
 from anchor_tui.screens.consent import ConsentScreen
 from anchor_tui.screens.consent_form import ConsentFormScreen
+from anchor_tui.screens.help import HelpScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.widgets.case_record import NoteView
 from anchor_tui.widgets.mark_list import MarkList
@@ -201,3 +202,10 @@ async def test_the_palette_offers_the_consents_of_the_case(make_app: AppFactory)
         assert isinstance(app.screen, ConsentScreen)
         assert {c.name for c in app.screen.palette_commands()} >= {
             "consent: new", "consent: withdraw"}
+        await pilot.press("f1")
+        await settle(pilot)
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        assert any("Consents of this case's young person" in text
+                   for text in help_screen.texts)
+        assert {"consent.new", "consent.withdraw"} <= {key[2] for key in help_screen.keys}
