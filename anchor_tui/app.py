@@ -24,6 +24,7 @@ from anchor_tui.domain import Viewer
 from anchor_tui.messages import SignedIn
 from anchor_tui.palette import AnchorCommands, PaletteCommand
 from anchor_tui.screens import BoardScreen, ErrorScreen, SignInScreen
+from anchor_tui.screens.audit import AuditScreen
 from anchor_tui.screens.help import HelpScreen
 from anchor_tui.screens.search import SearchScreen
 from anchor_tui.services import audit
@@ -51,6 +52,7 @@ class AnchorApp(App[None]):
         Binding("ctrl+o", "sign_out", "Sign out", id="app.sign_out"),
         Binding("ctrl+f", "search", "Search", id="app.search"),
         Binding("f1", "help", "Help", id="app.help"),
+        Binding("ctrl+t", "audit_trail", "Audit trail", id="app.audit_trail"),
         Binding("colon", "command_palette", "Commands", key_display=":", show=False,
                 id="app.palette"),
     ]
@@ -79,6 +81,15 @@ class AnchorApp(App[None]):
         if self.viewer is not None and not isinstance(self.screen, SearchScreen):
             self.push_screen(SearchScreen())
 
+    @property
+    def is_auditor(self) -> bool:
+        return self.viewer is not None and self.viewer.role == "auditor"
+
+    def action_audit_trail(self) -> None:
+        """The audit trail (auditors only; not stacked on itself)."""
+        if self.is_auditor and not isinstance(self.screen, AuditScreen):
+            self.push_screen(AuditScreen())
+
     async def action_sign_out(self) -> None:
         """Drop every screen (and so everything read for this viewer), then sign-in."""
         if self.viewer is not None:
@@ -93,6 +104,8 @@ class AnchorApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "sign_out":
             return self.viewer is not None
+        if action == "audit_trail":
+            return self.is_auditor  # other roles never see the key or the screen
         return True
 
     def action_help(self) -> None:
@@ -107,6 +120,9 @@ class AnchorApp(App[None]):
                                  self.action_search)
             yield PaletteCommand("app: sign out", "Sign out and clear the screen",
                                  self.action_sign_out)
+        if self.is_auditor:
+            yield PaletteCommand("audit: trail", "Who saw or changed what, when and why "
+                                 "(ctrl+t)", self.action_audit_trail)
         yield PaletteCommand("app: help", "What this screen is for and its keys (F1)",
                              self.action_help)
         yield PaletteCommand("app: theme", "Change the colours", self.action_change_theme)
@@ -173,6 +189,7 @@ def run_app(settings: Settings) -> int:
     check_keys(settings)
     backend = Backend.open(settings)
     try:
+        audit.policy_loaded(backend)  # the policy in force on this terminal, by its hash
         app = AnchorApp(backend, settings)
         try:
             app.run()

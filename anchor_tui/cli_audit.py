@@ -1,9 +1,12 @@
-"""``anchor-tui audit verify|checkpoint|access-report|key-set``: the audit trail.
+"""``anchor-tui audit verify|checkpoint|access-report|key-new|key-set``: the audit trail.
 
 ``verify`` exits 1 naming the first row that fails (edited, inserted, reordered or
 deleted); with ``--checkpoint FILE`` it also finds the newest rows deleted since the
 checkpoint was written. ``checkpoint FILE`` writes the chain's head (last id, hash,
-time) as JSON: keep it away from the database (another machine, paper).
+time) as JSON: keep it away from the database (another machine, paper). ``key-new``
+makes a shared database's key once (stored in this terminal's keyring, printed for the
+others) and ``key-set`` stores it on each other terminal, refusing a key that does not
+verify the trail.
 """
 
 from __future__ import annotations
@@ -88,14 +91,43 @@ def _access_report(args: argparse.Namespace) -> int:
 
 def _key_set(args: argparse.Namespace) -> int:
     from anchor_tui import cli
-    from anchor_tui.db.engine import parse_url
-    from anchor_tui.services.audit_chain import database_id, store_key
+    from anchor_tui.services.audit_chain import check_key, database_id, key_fits, store_key
 
-    url = parse_url(cli._db_url(args))
-    key = sys.stdin.readline().rstrip("\r\n") if args.key_stdin else \
-        cli._read_secret(args, f"Audit key for {database_id(url)}: ", confirm=True)
-    store_key(url, key)
+    with cli._backend(args) as backend:
+        url = backend.engine.url
+        key = sys.stdin.readline().rstrip("\r\n") if args.key_stdin else \
+            cli._read_secret(args, f"Audit key for {database_id(url)}: ", confirm=True)
+        if key_fits(backend, check_key(key)) is False:
+            raise AnchorError("That key does not verify this database's audit trail.",
+                              "Copy the key from a terminal where the trail verifies, or "
+                              "from where the team keeps it.")
+        store_key(url, key)
     print(f"Stored the audit key for {database_id(url)} in the OS keyring.")
+    return 0
+
+
+def _key_new(args: argparse.Namespace) -> int:
+    from anchor_tui import cli
+    from anchor_tui.db.engine import keyring_available
+    from anchor_tui.services.audit_chain import KEY_ENV, database_id, new_key, store_key, verify
+
+    with cli._backend(args) as backend:
+        url = backend.engine.url
+        if verify(backend).rows:
+            raise AnchorError(
+                f"The audit trail of {database_id(url)} already has rows under a key.",
+                "Get that key from a terminal where the trail verifies and store it with: "
+                "anchor-tui audit key-set")
+        key = new_key()
+        stored = keyring_available()
+        if stored:
+            store_key(url, key)
+    where = "Stored it in this terminal's OS keyring." if stored else (
+        f"No OS keyring here: set {KEY_ENV} to it on this terminal.")
+    print(f"A new audit key for {database_id(url)}:\n\n    {key}\n\n{where} On every other "
+          "terminal of this database run: anchor-tui audit key-set (or set "
+          f"{KEY_ENV}). Keep a copy where the team keeps its secrets: without it the trail "
+          "cannot be verified.")
     return 0
 
 
@@ -127,3 +159,8 @@ def add_audit_commands(commands: Commands, common: argparse.ArgumentParser) -> N
                        "shared database) in the OS keyring.")
     key.add_argument("--key-stdin", action="store_true",
                      help="read the key from standard input (for scripts)")
+    cli._command(actions, "key-new", _key_new,
+                 "make this database's audit key (once, before its first row)", common,
+                 "Make a random audit key for a database whose trail is still empty, store "
+                 "it in this terminal's OS keyring and print it once, for key-set on the "
+                 "team's other terminals.")

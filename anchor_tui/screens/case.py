@@ -10,7 +10,7 @@ was loaded for this screen's viewer; sign-out drops the screen.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol, cast
 
 from textual import work
@@ -22,6 +22,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from anchor_tui.domain import Viewer
+from anchor_tui.palette import PaletteCommand
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_view import CaseRecord, NoteCursor, NotePage, more_notes, open_case
@@ -91,6 +92,7 @@ class CaseScreen(AnchorScreen):
         Binding("up,k", "scroll(-1)", "Up", show=False, id="case.up"),
         Binding("m", "more_notes", "More notes", show=False, id="case.more_notes"),
         Binding("r", "refresh_case", "Refresh", id="case.refresh"),
+        Binding("c", "consents_manage", "Consents…", id="case.consents_manage"),
     ]
 
     def __init__(self, case_id: int) -> None:
@@ -204,6 +206,22 @@ class CaseScreen(AnchorScreen):
         if self._more is not None and not self._reading_more:
             self._reading_more = True
             self.load_more(self._more)
+
+    def action_consents_manage(self) -> None:
+        """The consent screen of this case's young person; the case is read again when a
+        consent changed there (what it shows may have changed)."""
+        from anchor_tui.screens.consent import ConsentScreen
+
+        screen = ConsentScreen(self.case_id)
+        self.app.push_screen(screen, callback=lambda _: self._after_consents(screen.changed))
+
+    def _after_consents(self, changed: bool) -> None:
+        if changed:
+            self.action_refresh_case()
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield PaletteCommand("case: consents", "Record, withdraw and see the young "
+                             "person's consents (c)", self.action_consents_manage)
 
     def action_tab(self, tab: str) -> None:
         tabs = self.query_one(TabbedContent)

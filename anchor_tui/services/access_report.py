@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "case.view": "opened the case", "note.list": "was shown the case's notes",
     "note.write": "wrote a note",
     "note.disclosed": "was shown a note of another profession",
+    "search.results": "was shown the case in search results",
     "consent.list": "was shown the consents", "consent.record": "recorded a consent",
     "consent.withdraw": "withdrew a consent", "export": "exported the data",
     "policy.load": "loaded the disclosure policy", "access.denied": "was refused access",
@@ -155,6 +156,9 @@ def auditor_events(backend: Backend, viewer: Viewer, flt: AccessFilter,
                    limit: int = 500) -> tuple[AccessLine, ...]:
     """The auditor screen's events (auditors only), newest ``limit``, oldest first."""
     if viewer.role != "auditor":
+        with backend.sessions.write(viewer) as session:  # the refusal is recorded
+            audit.access_denied(session, viewer, "audit_trail", None,
+                                person_id=flt.person_id)
         raise AnchorError("Only auditors may read the audit trail.",
                           "Ask an auditor of the team.")
     if flt.action and flt.action not in audit.ACTIONS:

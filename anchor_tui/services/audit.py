@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from weakref import WeakSet
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Table, func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -41,21 +41,21 @@ from anchor_tui.policy.conditions import Consent as ConsentCondition
 from anchor_tui.services.audit_chain import GENESIS, KEY_ENV, AuditKeyError, audit_key, row_hash
 from anchor_tui.services.backend import Backend
 
-__all__ = ["ACTIONS", "KEY_ENV", "AuditKeyError", "AuditWriteError", "Entry", "append",
-           "record", "record_disclosures"]
+__all__ = ["ACTIONS", "KEY_ENV", "AuditKeyError", "AuditWriteError", "Batch", "Entry",
+           "append", "notes_shown", "record", "record_disclosures"]
 
 _PG_LOCK = 0x616E63686F72  # "anchor": the advisory lock that keeps the chain linear
+_AUDIT_TABLE = cast(Table, AuditEvent.__table__)
 
 ACTIONS = frozenset({
     "sign_in", "sign_in.failed", "sign_out", "lock", "unlock",
     "huddle.join", "huddle.leave",
-    "case.view", "note.list", "note.write", "note.disclosed",
+    "case.view", "note.list", "note.write", "note.disclosed", "search.results",
     "consent.list", "consent.record", "consent.withdraw",
     "export", "policy.load", "access.denied", "break_glass",
     "audit.report", "retention.erase",
 })
 """Every action the trail knows; a typo is a programming error, not a new action."""
-
 
 
 class AuditWriteError(AnchorError):
@@ -86,8 +86,10 @@ def _url_of(bind: Engine | Connection) -> URL:
 def append(session: Session, entries: Sequence[Entry], policy_hash: str) -> list[int]:
     """Append ``entries`` to the chain inside ``session``'s unit of work; their ids.
 
-    Raises :class:`AuditWriteError` (and the caller's unit of work rolls back) when the
-    rows cannot be written.
+    One batch is one round trip for the chain's head and one multi-row insert, however
+    many entries (a case view with its disclosure ledger is a single batch). Raises
+    :class:`AuditWriteError` (and the caller's unit of work rolls back) when the rows
+    cannot be written.
     """
     if not entries:
         return []
@@ -105,10 +107,13 @@ def append(session: Session, entries: Sequence[Entry], policy_hash: str) -> list
         head = session.execute(
             select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
         ).first()
-        key = audit_key(_url_of(bind), create=head is None)
+        # A new key is made only for an embedded database's first row: a shared one
+        # needs the team's key on every terminal (anchor-tui audit key-new / key-set).
+        key = audit_key(_url_of(bind),
+                        create=head is None and bind.dialect.name == "sqlite")
         last_id, prev = (head[0], head[1] or "") if head is not None else (0, GENESIS)
         now = utcnow()
-        events = []
+        rows: list[dict[str, Any]] = []
         for offset, entry in enumerate(entries, start=1):
             fields: dict[str, Any] = {
                 "id": last_id + offset, "at": now, "actor_id": entry.actor_id,
@@ -121,9 +126,9 @@ def append(session: Session, entries: Sequence[Entry], policy_hash: str) -> list
                 "prev_hash": prev,
             }
             prev = row_hash(key, fields)
-            events.append(AuditEvent(**fields, hash=prev))
-        session.add_all(events)
-        session.flush()
+            fields["hash"] = prev
+            rows.append(fields)
+        session.execute(_AUDIT_TABLE.insert(), rows)
     except SQLAlchemyError as exc:
         raise AuditWriteError(
             "The access could not be recorded in the audit trail, so it was not done "
@@ -131,7 +136,7 @@ def append(session: Session, entries: Sequence[Entry], policy_hash: str) -> list
             "Try again; if it keeps failing, tell the database owner (anchor-tui audit "
             "verify).",
         ) from exc
-    return [event.id for event in events]
+    return [row["id"] for row in rows]
 
 
 def _policy_hash(session: Session) -> str:
@@ -163,21 +168,141 @@ def record(session: Session, viewer: Viewer | None, action: str, *,
     return append(session, [entry], policy_hash or _policy_hash(session))[0]
 
 
-# --- what the screens and services call --------------------------------------------------
+# --- batches: a read and everything it showed, in one insert --------------------------
+
+def _uses_consent(policy: Policy, rule_ids: Iterable[str]) -> bool:
+    wanted = set(rule_ids)
+    return any(isinstance(cond, ConsentCondition)
+               for rule in policy.rules if rule.id in wanted for cond in rule.conditions)
+
+
+ShownNote = NoteFacts | tuple[Note, int]
+"""A note that was shown: its facts, or the row with its young person's id."""
+
+
+def _facts(item: ShownNote) -> NoteFacts:
+    if isinstance(item, NoteFacts):
+        return item
+    note, person_id = item
+    return NoteFacts(note.id, note.case_id, person_id, note.category, note.author_id,
+                     note.author_profession)
+
+
+class Batch:
+    """The events of one read or change, appended together by :meth:`write`.
+
+    ``session`` is the viewer's write unit of work that did the read; nothing is
+    written until :meth:`write` (call it last, before the unit of work commits).
+    """
+
+    def __init__(self, session: Session, viewer: Viewer) -> None:
+        policy = session.info.get("filter")
+        if not isinstance(policy, Policy):
+            raise RuntimeError("an audited read needs the viewer's write unit of work "
+                               "(backend.sessions.write(viewer))")
+        self.session = session
+        self.viewer = viewer
+        self.policy = policy
+        self.entries: list[Entry] = []
+
+    def add(self, action: str, *, object_type: str | None = None,
+            object_id: int | None = None, person_id: int | None = None,
+            rule_ids: Iterable[str] = (), consent_ids: Iterable[int] = ()) -> None:
+        viewer = self.viewer
+        self.entries.append(Entry(
+            action=action, actor_id=viewer.user_id, purpose=viewer.purpose,
+            huddle_id=viewer.huddle_id, person_id=person_id, object_type=object_type,
+            object_id=object_id, rule_ids=tuple(rule_ids), consent_ids=tuple(consent_ids)))
+
+    def disclosed(self, notes: Iterable[ShownNote], ctx: DecisionContext) -> tuple[str, ...]:
+        """The disclosure ledger: one event per note shown to someone of another
+        profession (in a huddle: each attendee of another profession), with the rule ids
+        that allowed it and, where a consent rule did, the consents it rested on.
+
+        Give the notes that passed the re-check. Returns the ids of every rule that let
+        the notes be shown (for the event that records the list itself).
+        """
+        viewer, policy = self.viewer, self.policy
+        deciding: dict[str, None] = {}
+        huddle = viewer.purpose == "huddle"
+        for item in notes:
+            facts = _facts(item)
+            own = None if huddle else policy.decide(viewer, facts, ctx)
+            for who in viewer.audience:
+                decision = own if own is not None else \
+                    policy.decide_for(who, viewer.purpose, facts, ctx)
+                deciding.update(dict.fromkeys(decision.rule_ids))
+                if who.profession == facts.author_profession or not decision.allowed:
+                    continue  # no disclosure, or never shown (the re-check dropped it)
+                consent_ids: list[int] = []
+                if _uses_consent(policy, decision.rule_ids):
+                    consent_ids = ctx.consent_basis(facts.person_id, facts.category,
+                                                    who.profession)
+                self.entries.append(Entry(
+                    action="note.disclosed", actor_id=who.user_id, purpose=viewer.purpose,
+                    huddle_id=viewer.huddle_id, person_id=facts.person_id,
+                    object_type="note", object_id=facts.id, rule_ids=decision.rule_ids,
+                    consent_ids=tuple(consent_ids)))
+        return tuple(deciding)
+
+    def cases_listed(self, action: str, case_ids: Iterable[int]) -> None:
+        """One ``action`` event per case (each with its young person), in one query."""
+        ids = list(dict.fromkeys(case_ids))
+        if not ids:
+            return
+        persons: dict[int, int] = {case_id: person_id for case_id, person_id in
+                                   self.session.execute(select(Case.id, Case.person_id)
+                                                        .where(Case.id.in_(ids)))}
+        for case_id in ids:
+            self.add(action, object_type="case", object_id=case_id,
+                     person_id=persons.get(case_id))
+
+    def write(self) -> list[int]:
+        ids = append(self.session, self.entries, self.policy.hash)
+        self.entries = []
+        return ids
+
+
+def record_disclosures(session: Session, viewer: Viewer, notes: Iterable[ShownNote],
+                       ctx: DecisionContext) -> list[int]:
+    """Only the disclosure ledger of ``notes`` (see :meth:`Batch.disclosed`)."""
+    batch = Batch(session, viewer)
+    batch.disclosed(notes, ctx)
+    return batch.write()
+
+
+def notes_shown(session: Session, viewer: Viewer, case_id: int, person_id: int,
+                notes: Sequence[ShownNote], ctx: DecisionContext, *,
+                case_opened: bool) -> list[int]:
+    """A case's notes were shown: ``case.view`` (when the case itself was opened),
+    ``note.list`` with the rules that let them be shown, and the disclosure ledger; one
+    insert. Call in the unit of work that read them, before anything is returned."""
+    batch = Batch(session, viewer)
+    if case_opened:
+        batch.add("case.view", object_type="case", object_id=case_id, person_id=person_id)
+    rules = batch.disclosed(notes, ctx)
+    batch.entries.insert(1 if case_opened else 0, Entry(
+        "note.list", actor_id=viewer.user_id, purpose=viewer.purpose,
+        huddle_id=viewer.huddle_id, person_id=person_id, object_type="case",
+        object_id=case_id, rule_ids=rules))
+    return batch.write()
+
+
+# --- single events ------------------------------------------------------------------------
 
 def _person_of_case(session: Session, case_id: int) -> int | None:
     return session.scalar(select(Case.person_id).where(Case.id == case_id))
 
 
 def case_viewed(session: Session, viewer: Viewer, case_id: int) -> int:
-    """A case was opened (its fields shown)."""
+    """A case was opened (its fields shown). A case view records this together with its
+    notes through :func:`notes_shown`."""
     return record(session, viewer, "case.view", object_type="case", object_id=case_id,
                   person_id=_person_of_case(session, case_id))
 
 
 def note_list_shown(session: Session, viewer: Viewer, case_id: int) -> int:
-    """A case's note list was shown (each other profession's note also goes to the ledger
-    through :func:`record_disclosures`)."""
+    """A case's note list was shown (without its ledger: see :func:`notes_shown`)."""
     return record(session, viewer, "note.list", object_type="case", object_id=case_id,
                   person_id=_person_of_case(session, case_id))
 
@@ -188,54 +313,12 @@ def note_written(session: Session, viewer: Viewer, note: Note) -> int:
                   person_id=_person_of_case(session, note.case_id))
 
 
-def access_denied(session: Session, viewer: Viewer, object_type: str, object_id: int, *,
-                  person_id: int | None = None, rule_ids: Iterable[str] = ()) -> int:
+def access_denied(session: Session, viewer: Viewer, object_type: str, object_id: int | None,
+                  *, person_id: int | None = None, rule_ids: Iterable[str] = ()) -> int:
     """A refused access. Record it in a unit of work that then *commits* (return the
     refusal normally; raising inside the unit of work would roll this back)."""
     return record(session, viewer, "access.denied", object_type=object_type,
                   object_id=object_id, person_id=person_id, rule_ids=rule_ids)
-
-
-def _uses_consent(policy: Policy, rule_ids: Iterable[str]) -> bool:
-    wanted = set(rule_ids)
-    return any(isinstance(cond, ConsentCondition)
-               for rule in policy.rules if rule.id in wanted for cond in rule.conditions)
-
-
-def record_disclosures(session: Session, viewer: Viewer,
-                       notes: Iterable[NoteFacts | tuple[Note, int]],
-                       ctx: DecisionContext) -> list[int]:
-    """The disclosure ledger: one event per note shown to someone of another profession.
-
-    Call with the notes that passed the re-check, in the unit of work that read them.
-    Each event names the receiver (in a huddle: each attendee of another profession),
-    the rule ids that allowed it and, where a consent rule did, the consent ids.
-    """
-    policy = session.info.get("filter")
-    if not isinstance(policy, Policy):
-        raise RuntimeError("record_disclosures needs a viewer's write unit of work")
-    entries: list[Entry] = []
-    for item in notes:
-        facts = item if isinstance(item, NoteFacts) else NoteFacts(
-            item[0].id, item[0].case_id, item[1], item[0].category, item[0].author_id,
-            item[0].author_profession)
-        for who in viewer.audience:
-            if who.profession == facts.author_profession:
-                continue
-            decision = policy.decide(viewer, facts, ctx) if viewer.purpose != "huddle" \
-                else policy.decide_for(who, viewer.purpose, facts, ctx)
-            if not decision.allowed:
-                continue  # never shown (the re-check dropped it): nothing was disclosed
-            consent_ids: list[int] = []
-            if _uses_consent(policy, decision.rule_ids):
-                consent_ids = ctx.consent_basis(facts.person_id, facts.category,
-                                                who.profession)
-            entries.append(Entry(
-                action="note.disclosed", actor_id=who.user_id, purpose=viewer.purpose,
-                huddle_id=viewer.huddle_id, person_id=facts.person_id, object_type="note",
-                object_id=facts.id, rule_ids=decision.rule_ids,
-                consent_ids=tuple(consent_ids)))
-    return append(session, entries, policy.hash)
 
 
 def record_now(backend: Backend, viewer: Viewer | None, action: str, *,

@@ -8,8 +8,11 @@ is found against a :class:`Checkpoint` of the chain's head kept somewhere else.
 
 The key lives in the OS keyring (service ``anchor-tui``, entry ``audit-key <database>``)
 or, where no keyring backend exists, in the environment variable ``ANCHOR_AUDIT_KEY``:
-never in a file. A new, empty chain on a machine with a keyring gets a random key
-stored there.
+never in a file. An embedded (SQLite) database's empty chain on a machine with a
+keyring gets a random key stored there. A shared (PostgreSQL) database needs the same
+key on every terminal, so it is never made behind anyone's back: one terminal makes it
+(``anchor-tui audit key-new``, which prints it once), the others store it
+(``anchor-tui audit key-set``) or get it in ``ANCHOR_AUDIT_KEY``.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session
 
 from anchor_tui.db.engine import KEYRING_SERVICE, keyring_key
 from anchor_tui.db.models import AuditEvent
@@ -107,7 +112,7 @@ def audit_key(url: URL, *, create: bool = False) -> bytes:
     if database_id(url) == database_id(make_url(demo_sqlite_url())):
         return DEMO_KEY  # the demo's synthetic week, like its passphrase: public
     if create and has_keyring:
-        fresh = secrets.token_hex(32)
+        fresh = new_key()
         try:
             keyring.set_password(KEYRING_SERVICE, entry, fresh)
         except keyring.errors.KeyringError:
@@ -118,10 +123,29 @@ def audit_key(url: URL, *, create: bool = False) -> bytes:
     raise AuditKeyError(
         f"There is no audit key for {database_id(url)}, so nothing can be recorded or "
         "shown.",
-        f"Set the environment variable {KEY_ENV} to the team's audit key (the same on "
-        f"every terminal of this database), or store it in the OS keyring with: "
-        f"anchor-tui audit key-set",
+        "Store the team's audit key (the same on every terminal of this database) with: "
+        f"anchor-tui audit key-set, or set {KEY_ENV}. For a new database, make one first "
+        "with: anchor-tui audit key-new",
     )
+
+
+def new_key() -> str:
+    """A fresh random audit key (64 hex characters)."""
+    return secrets.token_hex(32)
+
+
+def key_fits(backend: Backend, key: bytes) -> bool | None:
+    """Whether ``key`` verifies the chain's first row (None: the chain is empty)."""
+    with backend.sessions.system("audit: check a key") as session:
+        first = session.scalars(select(AuditEvent).order_by(AuditEvent.id).limit(1)).first()
+        if first is None:
+            return None
+        return hmac.compare_digest(first.hash or "", row_hash(key, fields_of(first)))
+
+
+def check_key(value: str) -> bytes:
+    """``value`` as a key, or :class:`AuditKeyError` saying why it cannot be one."""
+    return _checked(value, "the key given")
 
 
 def store_key(url: URL, value: str) -> None:
@@ -129,7 +153,7 @@ def store_key(url: URL, value: str) -> None:
     import keyring
     import keyring.errors
 
-    _checked(value, "the key given")
+    check_key(value)
     entry = keyring_entry(url)
     try:
         keyring.set_password(KEYRING_SERVICE, entry, value)
@@ -205,13 +229,71 @@ class Verification:
         return self.bad_id is None
 
 
+class _Unreadable(Exception):
+    """A row whose stored values cannot be read back (SQLite stores anything)."""
+
+    def __init__(self, event_id: int | None) -> None:
+        super().__init__(event_id)
+        self.event_id = event_id
+
+
+def _readable(session: Session, events: Iterable[AuditEvent]) -> Iterator[AuditEvent]:
+    """``events``, stopping with :class:`_Unreadable` (naming the row) at one that a
+    change left unreadable, e.g. a timestamp that is not one."""
+    iterator = iter(events)
+    after = 0
+    while True:
+        try:
+            event = next(iterator)
+        except StopIteration:
+            return
+        except _UNREADABLE as exc:
+            raise _Unreadable(_first_unreadable(session, after)) from exc
+        after = event.id
+        yield event
+
+
+_UNREADABLE = (ValueError, TypeError, OverflowError)
+
+
+def _first_unreadable(session: Session, after: int) -> int | None:
+    """Rows are read in batches: find the one after ``after`` that cannot be read."""
+    session.expunge_all()
+    ids = session.scalars(select(AuditEvent.id).where(AuditEvent.id > after)
+                          .order_by(AuditEvent.id)).all()
+    for event_id in ids:
+        try:
+            session.execute(select(AuditEvent).where(AuditEvent.id == event_id)).one()
+        except _UNREADABLE:
+            return event_id
+    return None
+
+
 def verify(backend: Backend, checkpoint: Checkpoint | None = None) -> Verification:
+    """Recompute every row's hash in id order; report the first row that fails.
+
+    With ``checkpoint``, the row it names must still be there with the same hash (so
+    deleting the newest rows is found too). A row whose values cannot even be read back
+    counts as changed.
+    """
+    try:
+        return _verify(backend, checkpoint)
+    except _Unreadable as unreadable:
+        return Verification(0, None, None, unreadable.event_id or 0, (
+            f"row {unreadable.event_id} was changed after it was written (its values "
+            "cannot be read)"))
+
+
+def _verify(backend: Backend, checkpoint: Checkpoint | None) -> Verification:
     """Recompute every row's hash in id order; report the first row that fails.
 
     With ``checkpoint``, the row it names must still be there with the same hash (so
     deleting the newest rows is found too).
     """
     url = backend.engine.url
+    if checkpoint is not None and checkpoint.database != database_id(url):
+        raise AnchorError(f"The checkpoint is of another database ({checkpoint.database}).",
+                          f"Give the checkpoint written for {database_id(url)}.")
     rows = 0
     prev = GENESIS
     last_id: int | None = None
@@ -220,7 +302,7 @@ def verify(backend: Backend, checkpoint: Checkpoint | None = None) -> Verificati
     with backend.sessions.system("audit verify") as session:
         events = session.scalars(
             select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000))
-        for event in events:
+        for event in _readable(session, events):
             key = key or audit_key(url)
             rows += 1
             if event.prev_hash != prev:

@@ -7,6 +7,10 @@ revision, the decision facts (memberships and consents), its tasks and the names
 the people involved. Notes pass the central filter in SQL and are re-checked with
 ``decide()`` before they are returned (``services.disclosure.recheck``).
 
+Audited: the read runs in the viewer's *write* unit of work and ends by recording
+``case.view``, ``note.list`` and the disclosure ledger (``services.audit.notes_shown``,
+one insert). If that insert fails, the read fails with it and nothing is returned.
+
 Case fields follow ``policy.case_fields(viewer)``: without ``person_name`` the person
 is shown by initials; the history shows a lead change only with ``lead`` and a member
 change only with ``members``. Stage, priority, review, category, screening, opening
@@ -26,6 +30,7 @@ from anchor_tui.db.types import utcnow
 from anchor_tui.domain import PRIORITY_LABELS, Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.policy import ConsentFacts, DecisionContext
+from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import initials
 from anchor_tui.services.disclosure import load_context, recheck
@@ -159,7 +164,7 @@ def open_case(backend: Backend, viewer: Viewer, case_id: int, *,
     if not viewer.audience:
         raise AnchorError("A huddle with nobody present sees no case.",
                           "Add the people present to the huddle first.")
-    with backend.sessions.read(viewer, now) as session:
+    with backend.sessions.write(viewer, now) as session:
         row = session.execute(
             select(m.Case, m.User.display_name)
             .outerjoin(m.User, m.User.id == m.Case.lead_user_id)
@@ -186,9 +191,12 @@ def open_case(backend: Backend, viewer: Viewer, case_id: int, *,
         )
         ctx = load_context(session, [case_id], now)
         history = _history(session, case_id, fields, labels)
-        notes = _notes(session, backend, viewer, case_id, case.person_id, ctx, page_size, None)
+        notes, shown = _notes(session, backend, viewer, case_id, case.person_id, ctx,
+                              page_size, None)
         tasks = _tasks(session, case_id)
         names = _user_names(session, [mf.user_id for mf in ctx.memberships])
+        audit.notes_shown(session, viewer, case_id, case.person_id, shown, ctx,
+                          case_opened=True)
     consents = tuple(_consent(c, now, ctx, labels) for c in
                      sorted(ctx.consents, key=lambda c: (c.valid_from, c.id), reverse=True))
     members = None
@@ -207,12 +215,15 @@ def more_notes(backend: Backend, viewer: Viewer, case_id: int, after: NoteCursor
                page_size: int = NOTE_PAGE, now: dt.datetime | None = None) -> NotePage:
     """The page of notes that follows ``after`` (older ones), newest first."""
     now = now or utcnow()
-    with backend.sessions.read(viewer, now) as session:
+    with backend.sessions.write(viewer, now) as session:
         person_id = session.scalar(select(m.Case.person_id).where(m.Case.id == case_id))
         if person_id is None or not viewer.audience:
             return NotePage((), None)
         ctx = load_context(session, [case_id], now)
-        return _notes(session, backend, viewer, case_id, person_id, ctx, page_size, after)
+        page, shown = _notes(session, backend, viewer, case_id, person_id, ctx, page_size,
+                             after)
+        audit.notes_shown(session, viewer, case_id, person_id, shown, ctx, case_opened=False)
+        return page
 
 
 class _Labels:
@@ -275,7 +286,9 @@ def _history(session: Session, case_id: int, fields: frozenset[str], labels: _La
 
 
 def _notes(session: Session, backend: Backend, viewer: Viewer, case_id: int, person_id: int,
-           ctx: DecisionContext, page_size: int, after: NoteCursor | None) -> NotePage:
+           ctx: DecisionContext, page_size: int, after: NoteCursor | None
+           ) -> tuple[NotePage, list[tuple[m.Note, int]]]:
+    """One page of notes, and the notes on it with their person (for the audit)."""
     query = (
         select(m.Note, m.User.display_name)
         .join(m.User, m.User.id == m.Note.author_id)
@@ -311,7 +324,8 @@ def _notes(session: Session, backend: Backend, viewer: Viewer, case_id: int, per
         for note in kept
     )
     last = rows[-1][0] if rows else None
-    return NotePage(notes, (last.created_at, last.id) if more and last is not None else None)
+    page = NotePage(notes, (last.created_at, last.id) if more and last is not None else None)
+    return page, [(note, person_id) for note in kept]
 
 
 def _tasks(session: Session, case_id: int) -> tuple[TaskEntry, ...]:

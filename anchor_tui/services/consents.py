@@ -64,7 +64,7 @@ class ConsentLine:
     recorded_at: dt.datetime
     evidence: str
     status: str
-    """``in force``, ``withdrawn``, ``expired`` or ``not yet valid`` (a text label)."""
+    """``in force``, ``withdrawn``, ``expired`` or ``not yet in force`` (a text label)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,33 @@ class ExpiringConsent:
     category: str
     profession: str
     valid_to: dt.date
+
+
+@dataclass(frozen=True)
+class ConsentChoices:
+    """What the consent form offers, as (id, label) pairs in the team's words."""
+
+    grantors: tuple[tuple[str, str], ...]
+    decisions: tuple[tuple[str, str], ...]
+    categories: tuple[tuple[str, str], ...]
+    professions: tuple[tuple[str, str], ...]
+    """Receiving professions: those of the policy that this team has."""
+
+    def label(self, kind: str, value: str) -> str:
+        """The label of ``value`` among ``kind`` (grantors, decisions, categories...)."""
+        pairs: tuple[tuple[str, str], ...] = getattr(self, kind)
+        return next((label for key, label in pairs if key == value), value)
+
+
+def consent_choices(backend: Backend) -> ConsentChoices:
+    policy = backend.policy
+    return ConsentChoices(
+        grantors=tuple(GRANTOR_LABELS.items()),
+        decisions=(("permit", "Permits"), ("deny", "Refuses")),
+        categories=tuple((c.id, c.label) for c in policy.categories.values()),
+        professions=tuple((p, label) for p, label in policy.professions.items()
+                          if p in backend.team.professions),
+    )
 
 
 def _refused(case_id: int) -> AnchorError:
@@ -116,7 +143,7 @@ def status(consent: Consent, now: dt.datetime) -> str:
         return "withdrawn"
     today = calendar_day(now)
     if consent.valid_from > today:
-        return "not yet valid"
+        return "not yet in force"
     if consent.valid_to is not None and consent.valid_to < today:
         return "expired"
     return "in force"
@@ -152,30 +179,43 @@ def consent_history(backend: Backend, viewer: Viewer, case_id: int,
     return history
 
 
+class ConsentInputError(AnchorError):
+    """A form field to fix: ``field`` names it (a ``ConsentInput`` attribute)."""
+
+    title = "Consent not recorded"
+
+    def __init__(self, field: str, message: str, fix: str) -> None:
+        super().__init__(message, fix)
+        self.field = field
+
+
 def check_input(backend: Backend, data: ConsentInput) -> None:
-    """Refuse an incomplete or unknown choice, saying which field to fix."""
+    """Refuse an incomplete or unknown choice, naming the field to fix."""
     policy = backend.policy
     if data.grantor not in GRANTORS:
-        raise AnchorError("Choose who gave it: the young person, a guardian or a legal "
-                          "representative.", "Pick the grantor.")
+        raise ConsentInputError("grantor", "Choose who gave it: the young person, a "
+                                "guardian or a legal representative.", "Pick the grantor.")
     if data.decision not in CONSENT_DECISIONS:
-        raise AnchorError("Choose whether it permits or refuses.", "Pick permit or deny.")
+        raise ConsentInputError("decision", "Choose whether it permits or refuses.",
+                                "Pick permit or deny.")
     if data.category not in policy.categories:
-        raise AnchorError(f"'{data.category}' is not a note category of the policy.",
-                          "Pick a category from the list.")
+        raise ConsentInputError("category",
+                                f"'{data.category}' is not a note category of the policy.",
+                                "Pick a category from the list.")
     if not data.professions:
-        raise AnchorError("Choose at least one receiving profession.",
-                          "Mark the professions it concerns.")
+        raise ConsentInputError("professions", "Choose at least one receiving profession.",
+                                "Mark the professions it concerns.")
     for profession in data.professions:
         if profession not in policy.professions or profession not in backend.team.professions:
-            raise AnchorError(f"'{profession}' is not a profession of this team.",
-                              "Pick professions from the list.")
+            raise ConsentInputError("professions",
+                                    f"'{profession}' is not a profession of this team.",
+                                    "Pick professions from the list.")
     if data.valid_to is not None and data.valid_to < data.valid_from:
-        raise AnchorError("The consent ends before it starts.",
-                          "Give an end date on or after the start date.")
+        raise ConsentInputError("valid_to", "The consent ends before it starts.",
+                                "Give an end date on or after the start date.")
     if not data.evidence.strip():
-        raise AnchorError("Say how the consent was given (the evidence).",
-                          'For example: "signed form in the anchor meeting".')
+        raise ConsentInputError("evidence", "Say how the consent was given (the evidence).",
+                                'For example: "signed form in the anchor meeting".')
 
 
 def record_consent(backend: Backend, viewer: Viewer, case_id: int, data: ConsentInput,
@@ -214,12 +254,14 @@ def withdraw_consent(backend: Backend, viewer: Viewer, case_id: int, consent_id:
     with backend.sessions.write(viewer, now) as session:
         case = _case(session, case_id)
         consent = session.get(Consent, consent_id)
-        if consent is None or consent.person_id != case.person_id:
-            raise AnchorError(f"Consent {consent_id} is not one of this young person's.",
-                              "Pick a consent from the history.")
         if not may_handle(session, viewer, case, calendar_day(now)):
+            # Refused before anything about the consent is said (not even whether it
+            # exists).
             audit.access_denied(session, viewer, "consent", consent_id,
                                 person_id=case.person_id)
+        elif consent is None or consent.person_id != case.person_id:
+            raise AnchorError(f"Consent {consent_id} is not one of this young person's.",
+                              "Pick a consent from the history.")
         else:
             if consent.withdrawn_at is not None:
                 raise AnchorError(f"Consent {consent_id} was already withdrawn.",

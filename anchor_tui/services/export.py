@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -132,10 +133,11 @@ def collect(backend: Backend, username: str, person_id: int,
             exported_at=now.isoformat(), policy_hash=backend.policy.hash,
             cases=exported, consents=consents,
         )
-        audit.record(session, viewer, "export", object_type="person", object_id=person_id,
+        recorded = audit.Batch(session, viewer)
+        recorded.add("export", object_type="person", object_id=person_id,
                      person_id=person_id)
-        audit.record_disclosures(session, viewer, [note_facts(n, person_id) for n in notes],
-                                 ctx)
+        recorded.disclosed([note_facts(n, person_id) for n in notes], ctx)
+        recorded.write()
     return result
 
 
@@ -143,42 +145,48 @@ def render_json(export: PersonExport) -> str:
     return json.dumps(asdict(export), indent=2, ensure_ascii=False) + "\n"
 
 
-def render_markdown(export: PersonExport) -> str:
-    """Markdown; user text goes in indented blocks so it can never become markup."""
-    def block(value: str) -> list[str]:
-        return ["    " + line for line in (value or "").splitlines() or [""]]
+def fenced(value: str) -> list[str]:
+    """User text as a fenced code block whose fence no run of backticks in it can close:
+    whatever it holds (Markdown, HTML, links) stays characters."""
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return ["", fence + "text", *(value.splitlines() or [""]), fence, ""]
 
-    out = [f"# What {export.exported_for} may see of young person {export.person_id}",
-           "", f"- Exported: {export.exported_at}", f"- Policy hash: {export.policy_hash}",
-           "- Young person:", *block(export.person)]
+
+def render_markdown(export: PersonExport) -> str:
+    """Markdown: our words as headings and lines, every piece of user text (names,
+    summaries, notes, task titles, evidence) in a fenced block of its own."""
+    out = [f"# What {export.exported_for} may see of young person {export.person_id}", "",
+           f"Exported: {export.exported_at}  ", f"Policy hash: {export.policy_hash}", "",
+           "Young person:", *fenced(export.person)]
     if export.birth_date:
-        out.append(f"- Born: {export.birth_date}")
+        out += [f"Born: {export.birth_date}", ""]
     if export.municipality is not None:
-        out += ["- Municipality:", *block(export.municipality)]
+        out += ["Municipality:", *fenced(export.municipality)]
     for case in export.cases:
-        out += ["", f"## Case {case.case_id} ({case.category}, {case.stage})", "",
-                f"- Opened: {case.opened_at}"]
+        out += [f"## Case {case.case_id} ({case.category}, {case.stage})", "",
+                f"Opened: {case.opened_at}  "]
         if case.closed_at:
-            out.append(f"- Closed: {case.closed_at} ({case.closed_reason or '-'})")
+            out.append(f"Closed: {case.closed_at} ({case.closed_reason or '-'})  ")
         if case.summary is not None:
-            out += ["- Summary:", *block(case.summary)]
-        out += ["", f"### Notes ({len(case.notes)})"]
+            out += ["", "Summary:", *fenced(case.summary)]
+        out += ["", f"### Notes ({len(case.notes)})", ""]
         for note in case.notes:
             flag = ", entered in error" if note.entered_in_error else ""
-            out += ["", f"Note {note.note_id}, {note.written_at}, {note.author_profession}, "
-                    f"{note.category}, revision {note.revision}{flag}:", "", *block(note.body)]
-        out += ["", f"### Tasks ({len(case.tasks)})"]
+            out += [f"Note {note.note_id}, {note.written_at}, {note.author_profession}, "
+                    f"{note.category}, revision {note.revision}{flag}:", *fenced(note.body)]
+        out += [f"### Tasks ({len(case.tasks)})", ""]
         for task in case.tasks:
-            out += [f"- Task {task['task_id']} (due {task['due'] or '-'}, "
-                    f"{'done' if task['done'] else 'open'}):", *block(str(task["title"]))]
+            out += [f"Task {task['task_id']} (due {task['due'] or '-'}, "
+                    f"{'done' if task['done'] else 'open'}):", *fenced(str(task["title"]))]
     if export.consents:
-        out += ["", f"## Consents ({len(export.consents)})"]
+        out += [f"## Consents ({len(export.consents)})", ""]
         for c in export.consents:
-            out += [f"- Consent {c['consent_id']}: {c['grantor']} {c['decision']}s "
+            out += [f"Consent {c['consent_id']}: {c['grantor']} {c['decision']}s "
                     f"{c['category']} to {c['receiving_profession']}, {c['valid_from']} – "
                     f"{c['valid_to'] or 'open'}, {c['status']}; evidence:",
-                    *block(str(c["evidence"]))]
-    return "\n".join(out) + "\n"
+                    *fenced(str(c["evidence"]))]
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def format_for(path: Path, given: str | None) -> str:

@@ -6,6 +6,11 @@ Notes: SQLite matches the FTS5 index ``note_fts`` (migration 0003) and PostgreSQ
 and every note shown is re-checked with ``decide()``. Cases: the person's name (only
 for viewers who may see names) and the case summary (only where visible).
 
+Results show note text and names, so a search is audited like a case view: in the
+viewer's write unit of work, one ``search.results`` event per case listed and the
+disclosure ledger of the notes shown (ids only, never the words). If the audit insert
+fails, the search fails and shows nothing.
+
 What a person types never reaches a query language: it is cut into words (letters and
 digits), each word is matched as the start of a word, all words must match. Quotes,
 stars, ``NEAR(``, SQL or markup are just characters between words; an empty query gives
@@ -39,6 +44,7 @@ from anchor_tui.db import models as m
 from anchor_tui.db.search_tables import NOTE_FTS, TS_CONFIG
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Viewer
+from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import initials
 from anchor_tui.services.disclosure import load_context, recheck
@@ -122,12 +128,16 @@ def search(backend: Backend, viewer: Viewer, query: str, *, limit: int = RESULTS
         return SearchResults(words)
     now = now or utcnow()
     fields = backend.policy.case_fields(viewer)
-    with backend.sessions.read(viewer, now) as session:
+    with backend.sessions.write(viewer, now) as session:
+        shown = audit.Batch(session, viewer)
         case_ids, case_count = _matching_cases(session, words, fields)
         cases = _case_hits(session, backend, case_ids, words, fields)
         note_ids = list(session.scalars(_matching_notes(session, words)))
         notes, dropped = _note_hits(session, backend, viewer, note_ids[:limit], words, fields,
-                                    now)
+                                    now, shown)
+        shown.cases_listed("search.results", [*(hit.case_id for hit in cases),
+                                              *(hit.case_id for hit in notes)])
+        shown.write()
     return SearchResults(words, cases, case_count, notes, len(note_ids) - dropped)
 
 
@@ -197,9 +207,10 @@ def _matching_notes(session: Session, words: tuple[str, ...]) -> Select[int]:
 
 
 def _note_hits(session: Session, backend: Backend, viewer: Viewer, ids: list[int],
-               words: tuple[str, ...], fields: frozenset[str], now: dt.datetime
-               ) -> tuple[tuple[NoteHit, ...], int]:
-    """The notes to list, re-checked with ``decide()``; and how many the re-check dropped."""
+               words: tuple[str, ...], fields: frozenset[str], now: dt.datetime,
+               shown: audit.Batch) -> tuple[tuple[NoteHit, ...], int]:
+    """The notes to list, re-checked with ``decide()``; and how many the re-check dropped.
+    The notes listed go to the disclosure ledger of ``shown``."""
     if not ids:
         return (), 0
     rows = session.execute(
@@ -211,9 +222,11 @@ def _note_hits(session: Session, backend: Backend, viewer: Viewer, ids: list[int
         .where(m.Note.id.in_(ids)).order_by(m.Note.id.desc())
     ).all()
     ctx = load_context(session, {note.case_id for note, *_ in rows}, now)
-    kept = {note.id for note in
-            recheck(backend.policy, viewer, [(note, person_id) for note, person_id, *_ in rows],
-                    ctx)}
+    person_of = {note.id: person_id for note, person_id, *_ in rows}
+    kept_notes = recheck(backend.policy, viewer, [(note, person_of[note.id]) for note, *_ in rows],
+                         ctx)
+    shown.disclosed([(note, person_of[note.id]) for note in kept_notes], ctx)
+    kept = {note.id for note in kept_notes}
     hits = []
     for note, _person_id, first, last, author in rows:
         if note.id not in kept:

@@ -16,6 +16,7 @@ from anchor_tui.services import audit
 from anchor_tui.services.access_report import AccessFilter, access_report, auditor_events
 from anchor_tui.services.auth import sign_in
 from anchor_tui.services.backend import Backend
+from anchor_tui.services.case_view import open_case
 from anchor_tui.services.consents import (
     ConsentInput,
     consent_history,
@@ -24,6 +25,7 @@ from anchor_tui.services.consents import (
 )
 from anchor_tui.services.disclosure import load_context, recheck
 from anchor_tui.services.export import collect
+from anchor_tui.services.search import search
 from tests.integration.test_audit import (
     PASSPHRASE,
     TEST_KEY,
@@ -46,15 +48,21 @@ def backend(engine: Engine) -> Backend:
 
 
 def view_case(backend: Backend, world: Team, name: str) -> None:
-    """What the case view does: read, re-check, record the view, the list, the ledger."""
+    """The case view's own read (``services.case_view.open_case``), audited."""
+    record = open_case(backend, world.viewers[name], world.case_id)
+    assert record.notes.notes
+
+
+def write_note(backend: Backend, world: Team, name: str) -> None:
+    """What the note editor does on save: the note and its audit event, one unit of work."""
     viewer = world.viewers[name]
     with backend.sessions.write(viewer) as s:
-        notes = list(s.scalars(select(m.Note).where(m.Note.case_id == world.case_id)))
-        ctx = load_context(s, [world.case_id], s.info["now"])
-        kept = recheck(backend.policy, viewer, [(n, world.person_id) for n in notes], ctx)
-        audit.case_viewed(s, viewer, world.case_id)
-        audit.note_list_shown(s, viewer, world.case_id)
-        audit.record_disclosures(s, viewer, [(n, world.person_id) for n in kept], ctx)
+        note = m.Note(case_id=world.case_id, author_id=viewer.user_id,
+                      author_profession=viewer.profession, category="general",
+                      body="met the young person")
+        s.add(note)
+        s.flush()
+        audit.note_written(s, viewer, note)
 
 
 def scripted_session(backend: Backend, world: Team) -> list[tuple[str, str]]:
@@ -69,10 +77,14 @@ def scripted_session(backend: Backend, world: Team) -> list[tuple[str, str]]:
     collect(backend, "police", world.person_id)
     withdraw_consent(backend, world.viewers["nurse"], world.case_id, consent)
     view_case(backend, world, "social")
+    write_note(backend, world, "social")
+    assert search(backend, world.viewers["nurse"], "marker general").notes
     return [("nurse", "consent.record"), ("social", "case.view"), ("social", "note.list"),
             ("social", "note.disclosed"), ("nurse", "consent.list"),
             ("youth", "access.denied"), ("police", "export"), ("police", "note.disclosed"),
-            ("nurse", "consent.withdraw"), ("social", "case.view"), ("social", "note.list")]
+            ("nurse", "consent.withdraw"), ("social", "case.view"), ("social", "note.list"),
+            ("social", "note.write"), ("nurse", "note.disclosed"),
+            ("nurse", "search.results")]
 
 
 def test_the_report_lists_every_access_of_a_scripted_session(backend: Backend) -> None:
@@ -84,11 +96,13 @@ def test_the_report_lists_every_access_of_a_scripted_session(backend: Backend) -
     # ...and the report itself is now recorded too, as an access by the system.
     assert events(backend)[-1].action == "audit.report"
     assert report.person_name == "Aino Testinen"
-    by_social, by_police = report.disclosures
+    by_social, by_police, by_nurse = report.disclosures
     consent = next(e.object_id for e in events(backend) if e.action == "consent.record")
     assert (by_social.object_id, by_social.basis) == (
         world.notes["health"], f"consent {consent}, rule health-with-consent")
     assert (by_police.object_id, by_police.basis) == (
+        world.notes["general"], "rule general-to-case-members")
+    assert (by_nurse.object_id, by_nurse.basis) == (
         world.notes["general"], "rule general-to-case-members")
     assert all(line.purpose == "own work" for line in report.lines)
 
@@ -100,7 +114,7 @@ def test_the_command_prints_the_report(backend: Backend,
     url = backend.engine.url.render_as_string(hide_password=False)
     assert main(["audit", "access-report", "--person", str(world.person_id), "--db", url]) == 0
     out = capsys.readouterr().out
-    assert "11 events, 2 disclosures" in out
+    assert "14 events, 3 disclosures" in out
     assert "Social (social), social_work  was shown a note of another profession for own " \
            "work [note" in out
     assert "basis: consent" in out and "marker" not in out
@@ -113,6 +127,9 @@ def test_auditor_screen_filters_and_is_for_auditors_only(backend: Backend) -> No
     auditor = world.viewers["auditor"]
     with pytest.raises(AnchorError, match="Only auditors"):
         auditor_events(backend, world.viewers["lead"], AccessFilter())
+    refused = events(backend)[-1]  # the refusal itself is recorded
+    assert (refused.action, refused.actor_id, refused.object_type) == (
+        "access.denied", world.viewers["lead"].user_id, "audit_trail")
     everything = auditor_events(backend, auditor, AccessFilter())
     assert {line.action for line in everything} >= {"sign_in", "policy.load", "export"}
     by_user = auditor_events(backend, auditor, AccessFilter(username="police"))

@@ -190,6 +190,21 @@ def test_a_row_put_in_place_of_a_deleted_one_is_named(backend: Backend, chain: T
     assert verify(backend).bad_id == 6
 
 
+def test_a_row_edited_into_nonsense_is_named(sqlite_url: str) -> None:
+    """SQLite stores anything in any column: a timestamp that is not one is a change."""
+    from anchor_tui.db import schema
+    from anchor_tui.db.engine import make_engine
+
+    engine = make_engine(sqlite_url)
+    schema.upgrade(engine)
+    backend = backend_for(engine)
+    _write_events(backend, team(backend).viewers["social"], 6)
+    _sql(backend, "UPDATE audit_event SET at = 'yesterday-ish' WHERE id = 4")
+    result = verify(backend)
+    assert (result.ok, result.bad_id) == (False, 4)
+    assert "changed" in result.problem
+
+
 def test_reordered_rows_are_named(backend: Backend, chain: Team) -> None:
     # Swap the contents of rows 3 and 4 (ids stay in place).
     _sql(backend,

@@ -149,4 +149,5 @@ def test_opening_a_case_takes_the_same_queries_for_many_notes(engine: Engine) ->
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(record.notes.notes) == 50
-    assert len(statements) == few <= 10
+    # The reads, then the audit: PostgreSQL's chain lock, the chain's head, one insert.
+    assert len(statements) == few <= 13

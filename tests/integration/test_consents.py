@@ -153,8 +153,89 @@ def test_history_labels_and_expiring_consents(backend: Backend, world: Team) -> 
     history = consent_history(backend, nurse, world.case_id)
     assert history.person_label == "Aino Testinen"
     assert {(line.consent_id, line.status) for line in history.lines} == {
-        (ending, "in force"), (future, "not yet valid")}
+        (ending, "in force"), (future, "not yet in force")}
     expiring = expiring_consents(backend, nurse, within_days=14)
     assert [(e.case_id, e.consent_id, e.valid_to) for e in expiring] == [
         (world.case_id, ending, soon)]
     assert expiring_consents(backend, world.viewers["youth"]) == []
+
+
+# --- through the case view, and in another process -------------------------------------
+
+def health_shown(backend: Backend, viewer: Viewer, world: Team) -> bool:
+    """Whether the case view shows the nurse's health note to ``viewer``."""
+    from anchor_tui.services.case_view import open_case
+
+    record = open_case(backend, viewer, world.case_id)
+    return world.notes["health"] in {note.note_id for note in record.notes.notes}
+
+
+def test_precedence_holds_in_the_case_view(backend: Backend, world: Team) -> None:
+    social, nurse = world.viewers["social"], world.viewers["nurse"]
+    assert not health_shown(backend, social, world)
+    record_consent(backend, nurse, world.case_id, health_to("guardian", "permit"))
+    assert health_shown(backend, social, world)
+    (refusal,) = record_consent(backend, nurse, world.case_id, health_to("self", "deny"))
+    assert not health_shown(backend, social, world)
+    # Withdrawing the young person's refusal lets the guardian's permit count again.
+    withdraw_consent(backend, nurse, world.case_id, refusal)
+    assert health_shown(backend, social, world)
+
+
+READER = """
+import json, sys
+from sqlalchemy import select
+from anchor_tui.db import models as m
+from anchor_tui.db.engine import make_engine
+from anchor_tui.policy import load_policy
+from anchor_tui.services.auth import viewer_for
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.case_view import open_case
+from anchor_tui.settings import PACKAGE_CONFIG_DIR, load_team_config
+
+team = load_team_config(None)
+policy = load_policy(PACKAGE_CONFIG_DIR / "disclosure.yaml", team=team)
+backend = Backend.from_engine(make_engine(sys.argv[1]), policy, team)
+with backend.sessions.system("reader") as s:
+    viewer = viewer_for(s.scalars(select(m.User).where(m.User.username == "social")).one())
+for line in sys.stdin:
+    record = open_case(backend, viewer, int(line))
+    print(json.dumps([note.note_id for note in record.notes.notes]), flush=True)
+"""
+
+
+def test_withdrawal_hides_the_notes_in_another_running_process(backend: Backend,
+                                                                world: Team) -> None:
+    """A terminal that already showed the note (same process, same sessions factory and
+    compiled filter) no longer shows it on its next read after the withdrawal."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.integration.test_audit import TEST_KEY
+
+    url = backend.engine.url.render_as_string(hide_password=False)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True, env={**os.environ, "ANCHOR_AUDIT_KEY": TEST_KEY})
+    assert reader.stdin is not None and reader.stdout is not None
+
+    def shown_there() -> set[int]:
+        assert reader.stdin is not None and reader.stdout is not None
+        reader.stdin.write(f"{world.case_id}\n")
+        reader.stdin.flush()
+        return set(json.loads(reader.stdout.readline()))
+
+    try:
+        health = world.notes["health"]
+        assert health not in shown_there()
+        (consent,) = record_consent(backend, world.viewers["nurse"], world.case_id,
+                                    health_to("self", "permit"))
+        assert health in shown_there()
+        withdraw_consent(backend, world.viewers["nurse"], world.case_id, consent)
+        assert health not in shown_there()
+        assert world.notes["general"] in shown_there()  # the rest is still shown
+    finally:
+        reader.stdin.close()
+        assert reader.wait(timeout=30) == 0

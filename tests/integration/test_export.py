@@ -105,3 +105,29 @@ def test_a_wrong_format_or_user_is_said(backend: Backend, world: Team, tmp_path:
     assert main(["export", "person", "999", "--as", "social", str(tmp_path / "a.md"),
                  "--db", _url(backend)]) == 2
     assert not list(tmp_path.glob("a.*"))
+
+
+def test_markdown_keeps_user_text_as_characters(backend: Backend, world: Team) -> None:
+    """Whatever a note, a name or a task holds, the Markdown shows it, never renders it."""
+    from markdown_it import MarkdownIt
+    from sqlalchemy import update
+
+    from anchor_tui.db import models as m
+    from anchor_tui.services.export import render_markdown
+
+    tricky = "````\n**loud** <script>alert(1)</script> [link](http://example.org)\n```"
+    social = world.viewers["social"]
+    with backend.sessions.system("test: tricky text") as s:
+        s.add(m.Note(case_id=world.case_id, author_id=social.user_id,
+                     author_profession="social_work", category="general", body=tricky))
+        s.add(m.Task(case_id=world.case_id, title="# not a heading <b>x</b>",
+                     created_by_id=social.user_id))
+        s.execute(update(m.Person).where(m.Person.id == world.person_id)
+                  .values(last_name="*Testinen*"))
+    html = MarkdownIt("commonmark").render(render_markdown(collect(backend, "social",
+                                                                   world.person_id)))
+    assert "<script>" not in html and "<strong>" not in html and "<em>" not in html
+    assert "<a href" not in html and "<b>" not in html
+    assert html.count("<h1>") == 1  # only our own title
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "# not a heading &lt;b&gt;x&lt;/b&gt;" in html and "*Testinen*" in html

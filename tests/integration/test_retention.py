@@ -16,7 +16,7 @@ from anchor_tui.cli import main
 from anchor_tui.db import models as m
 from anchor_tui.errors import ConfigError
 from anchor_tui.services import retention
-from anchor_tui.services.audit_chain import verify
+from anchor_tui.services.audit_chain import checkpoint, verify
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.consents import ConsentInput, record_consent
 from anchor_tui.settings import load_team_config
@@ -98,8 +98,12 @@ def test_apply_erases_exactly_the_expired_content_and_the_chain_verifies(
         backend: Backend, capsys: pytest.CaptureFixture[str]) -> None:
     world, recent = expired_world(backend)
     url = backend.engine.url.render_as_string(hide_password=False)
+    head = checkpoint(backend)
     assert main(["retention", "run", "--apply", "--db", url]) == 0
-    assert "Erased 2 notes" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "Erased 2 notes" in out.out
+    assert "Erasing" in out.err and "1/1" in out.err  # the progress bar
+    assert "Aino" not in out.out + out.err and "marker" not in out.out + out.err
     with backend.sessions.system("test") as s:
         notes = {n.id: n for n in s.scalars(select(m.Note))}
         for category in ("health", "general"):
@@ -120,7 +124,7 @@ def test_apply_erases_exactly_the_expired_content_and_the_chain_verifies(
         assert s.scalars(select(m.CaseEvent.reason)).all() == [None]
         case = s.get(m.Case, world.case_id)
         assert case is not None and case.summary == "" and case.erased_at is not None
-    assert verify(backend).ok
+    assert verify(backend).ok and verify(backend, head).ok
     assert [e.action for e in events(backend)][-1] == "retention.erase"
     assert main(["audit", "verify", "--db", url]) == 0
     # Nothing is left to do until the longer periods of those two categories end.
@@ -179,3 +183,18 @@ def test_a_team_with_its_own_closing_reasons_keeps_the_default_periods_valid(
     rules = load_team_config(tmp_path).retention
     assert rules.closed_reasons == {"no_need": 730}
     assert rules.case_days("no_need") == 730 and rules.case_days(None) == 1825
+
+
+def test_the_case_view_shows_an_erased_note_as_erased(backend: Backend) -> None:
+    from anchor_tui.services.case_view import open_case
+
+    world, _recent = expired_world(backend)
+    retention.apply(backend, retention.plan(backend))
+    record = open_case(backend, world.viewers["social"], world.case_id)
+    notes = {note.note_id: note for note in record.notes.notes}
+    general = notes[world.notes["general"]]
+    assert (general.erased, general.body) == (True, "")
+    kept = notes[world.notes["child_welfare"]]
+    assert (kept.erased, kept.body) == (False, "marker child_welfare")
+    assert record.summary.person_label == "Erased person" and record.summary.summary == ""
+    assert verify(backend).ok

@@ -1,0 +1,249 @@
+"""The consents of a case's young person: history, record (``n``), withdraw (``w``).
+
+Opened from the case view (``c``, or "case: consents" in the palette). The history is
+read in a thread worker through ``services.consents`` (which refuses, and records the
+refusal, for anyone who neither works the case nor leads the team); every consent ever
+recorded is listed newest first with its status as a word (in force, withdrawn,
+expired, not yet in force). A consent is never edited or deleted: it is withdrawn, after
+a confirmation that names it, and from the next query on the notes it let through are
+hidden again, on every terminal.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from anchor_tui.domain import Viewer
+from anchor_tui.palette import PaletteCommand
+from anchor_tui.screens.base import AnchorScreen
+from anchor_tui.screens.case import AppHost
+from anchor_tui.screens.confirm import ConfirmScreen
+from anchor_tui.screens.consent_form import ConsentFormScreen
+from anchor_tui.services.clock import moment_on
+from anchor_tui.services.consents import (
+    ConsentChoices,
+    ConsentHistory,
+    ConsentLine,
+    consent_choices,
+    consent_history,
+    withdraw_consent,
+)
+from anchor_tui.widgets.consent_line import (
+    consent_detail,
+    consent_label,
+    consent_sentence,
+    consent_summary,
+)
+from anchor_tui.widgets.key_footer import KeyFooter
+from anchor_tui.widgets.plain_text import plain
+
+
+class ConsentsRead(Message):
+    """The consent history of a case's young person was read for ``viewer``."""
+
+    def __init__(self, viewer: Viewer, history: ConsentHistory) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.history = history
+
+
+class ConsentWithdrawn(Message):
+    """Consent ``consent_id`` was withdrawn by ``viewer``."""
+
+    def __init__(self, viewer: Viewer, consent_id: int) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.consent_id = consent_id
+
+
+class ConsentScreen(AnchorScreen):
+    """Consents of the young person of case ``case_id``, for the signed-in viewer."""
+
+    HELP = ("Consents of this case's young person, newest first, each with its status. "
+            "n records a new consent or refusal (given by the young person, a guardian or "
+            "a legal representative; for one category of notes, to one or more "
+            "professions). w withdraws the highlighted one after a confirmation: the notes "
+            "it let through are hidden from the next read on. A consent is never edited "
+            "or deleted. The young person's own refusal beats a guardian's permit.")
+
+    DEFAULT_CSS = """
+    ConsentScreen #consent-title { height: 1; background: $panel; padding: 0 1; }
+    ConsentScreen #consent-status { height: 1; padding: 0 1; color: $text-muted; }
+    ConsentScreen #consent-list { height: 1fr; }
+    ConsentScreen #consent-list > .option-list--option { padding: 0 1; }
+    ConsentScreen #consent-detail { height: auto; max-height: 8; padding: 0 1;
+        border-top: hkey $panel-lighten-2; }
+    """
+
+    BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
+        Binding("escape", "back", "Back", id="consent.back"),
+        Binding("n", "new", "New consent", id="consent.new"),
+        Binding("w", "withdraw", "Withdraw", id="consent.withdraw"),
+        Binding("r", "refresh", "Refresh", id="consent.refresh"),
+        Binding("j", "step(1)", "Down", show=False, id="consent.down"),
+        Binding("k", "step(-1)", "Up", show=False, id="consent.up"),
+    ]
+
+    def __init__(self, case_id: int) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.history: ConsentHistory | None = None
+        self.changed = False
+        """A consent was recorded or withdrawn here (the case view reads itself again)."""
+        self._choices: ConsentChoices | None = None
+
+    @property
+    def host(self) -> AppHost:
+        return cast(AppHost, self.app)
+
+    @property
+    def choices(self) -> ConsentChoices:
+        if self._choices is None:
+            self._choices = consent_choices(self.host.backend)
+        return self._choices
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Consents · case {self.case_id}", id="consent-title")
+        yield Static("Reading the consents…", id="consent-status")
+        yield OptionList(id="consent-list")
+        yield Static("", id="consent-detail")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#consent-list", OptionList).focus()
+        self.load_history()
+
+    # --- reading ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="consents", exit_on_error=False)
+    def load_history(self) -> None:
+        viewer = self.host.viewer
+        if viewer is None:
+            return
+        history = consent_history(self.host.backend, viewer, self.case_id,
+                                  now=moment_on(self.host.today()))
+        if not get_current_worker().is_cancelled:
+            self.post_message(ConsentsRead(viewer, history))
+
+    def on_consents_read(self, message: ConsentsRead) -> None:
+        if message.viewer != self.host.viewer or message.history.case_id != self.case_id:
+            return  # read for someone else: never shown here
+        history = message.history
+        self.history = history
+        self.query_one("#consent-title", Static).update(plain(
+            f"Consents · {history.person_label} · case {self.case_id}"))
+        self.query_one("#consent-status", Static).update(consent_summary(history.lines))
+        options = self.query_one("#consent-list", OptionList)
+        keep = options.highlighted
+        options.clear_options()
+        options.add_options([Option(consent_label(line, self.choices),
+                                    id=str(line.consent_id)) for line in history.lines])
+        if history.lines:
+            options.highlighted = min(keep or 0, len(history.lines) - 1)
+        self._show_detail()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The app shows what went wrong (a refusal, a database problem): nothing is shown
+        # here that was not read.
+        if event.state == WorkerState.ERROR and event.worker.group == "consents" \
+                and self.history is None:
+            self.query_one("#consent-status", Static).update("Nothing to show.")
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        line = self.highlighted_line()
+        detail = self.query_one("#consent-detail", Static)
+        detail.update(consent_detail(line) if line is not None else "")
+
+    def highlighted_line(self) -> ConsentLine | None:
+        if self.history is None:
+            return None
+        index = self.query_one("#consent-list", OptionList).highlighted
+        if index is None or not 0 <= index < len(self.history.lines):
+            return None
+        return self.history.lines[index]
+
+    # --- actions ----------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_refresh(self) -> None:
+        self.load_history()
+
+    def action_step(self, step: int) -> None:
+        options = self.query_one("#consent-list", OptionList)
+        if step > 0:
+            options.action_cursor_down()
+        else:
+            options.action_cursor_up()
+
+    def action_new(self) -> None:
+        if self.history is None:
+            return  # not read (or refused): nothing to add to
+
+        def recorded(ids: tuple[int, ...] | None) -> None:
+            if ids:
+                self.changed = True
+                self.notify(f"Recorded {len(ids)} consent{'s' if len(ids) > 1 else ''}.")
+                self.load_history()
+
+        self.app.push_screen(ConsentFormScreen(self.case_id, self.history.person_label,
+                                               self.choices, self.host.today()),
+                             callback=recorded)
+
+    def action_withdraw(self) -> None:
+        line = self.highlighted_line()
+        if line is None:
+            return
+        if line.withdrawn_at is not None:
+            self.notify(f"Consent {line.consent_id} was already withdrawn.")
+            return
+        question = (f"Withdraw consent {line.consent_id}: "
+                    f"{consent_sentence(line, self.choices)}? From now on the "
+                    "notes it let through are hidden, on every terminal. It stays in the "
+                    "history as withdrawn.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.withdraw(line.consent_id)
+
+        self.app.push_screen(ConfirmScreen("Withdraw a consent", question, yes="Withdraw"),
+                             callback=answered)
+
+    @work(thread=True, exclusive=True, group="consent-withdraw", exit_on_error=False)
+    def withdraw(self, consent_id: int) -> None:
+        viewer = self.host.viewer
+        if viewer is None:
+            return
+        withdraw_consent(self.host.backend, viewer, self.case_id, consent_id,
+                         now=moment_on(self.host.today()))
+        self.post_message(ConsentWithdrawn(viewer, consent_id))
+
+    def on_consent_withdrawn(self, message: ConsentWithdrawn) -> None:
+        if message.viewer != self.host.viewer:
+            return
+        self.changed = True
+        self.notify(f"Consent {message.consent_id} withdrawn.")
+        self.load_history()
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        return [
+            PaletteCommand("consent: new", "Record a consent or refusal (n)", self.action_new),
+            PaletteCommand("consent: withdraw", "Withdraw the highlighted consent (w)",
+                           self.action_withdraw),
+            PaletteCommand("consent: refresh", "Read the consents again (r)",
+                           self.action_refresh),
+            PaletteCommand("consent: back", "Back to the case (Esc)", self.action_back),
+        ]
