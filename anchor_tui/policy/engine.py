@@ -31,6 +31,7 @@ from anchor_tui.policy.document import (
     read_policy,
 )
 from anchor_tui.policy.facts import Decision, DecisionContext, NoteFacts
+from anchor_tui.policy.team_notes import check_team_notes
 
 if TYPE_CHECKING:
     from anchor_tui.settings import TeamConfig
@@ -202,4 +203,5 @@ def load_policy(path: Path | str, *, team: TeamConfig | None = None,
     doc, pf, rules = read_policy(path, text)
     if team is not None:
         check_team(doc, pf, team.professions, team_path)
+        check_team_notes(doc.path, pf, team, team_path)
     return Policy(doc.path, pf, rules, policy_hash(doc.data))
