@@ -90,6 +90,14 @@ class AnchorApp(App[None]):
             await self.pop_screen()
         await self.push_screen(SignInScreen(self.backend, self.settings))
 
+    async def action_quit(self) -> None:
+        """Quit, unless a screen holds unsaved work and asks first (the note editor)."""
+        for screen in reversed(self.screen_stack):
+            ask = getattr(screen, "ask_before_quit", None)
+            if callable(ask) and ask():
+                return
+        self.exit()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "sign_out":
             return self.viewer is not None

@@ -93,10 +93,24 @@ def read_facts(backend: Backend, viewer: Viewer, case_id: int,
 
 
 def preview(policy: Policy, facts: PreviewFacts, category: str) -> tuple[Verdict, ...]:
-    """Each profession's verdict on a note of ``category`` by the author (pure, fast)."""
+    """Each profession's verdict on a note of ``category`` by the author (pure, fast);
+    first a line for the author when they could not read it back themselves."""
     note = NoteFacts(PREVIEW_NOTE_ID, facts.case_id, facts.person_id, category,
                      facts.author.user_id, facts.author.profession)
-    return tuple(_verdict(policy, facts, note, profession) for profession in facts.professions)
+    verdicts = tuple(_verdict(policy, facts, note, p) for p in facts.professions)
+    own = policy.decide_for(facts.author, "individual", note, facts.ctx)
+    if own.allowed:
+        return verdicts
+    mine = Verdict("", "You", "no", _why_denied(policy, facts, note, facts.author, own))
+    return (mine, *verdicts)
+
+
+def author_may_read(policy: Policy, facts: PreviewFacts, category: str) -> bool:
+    """Whether the author could read a note of ``category`` they wrote on this case
+    (a note nobody who wrote it may read back is refused)."""
+    note = NoteFacts(PREVIEW_NOTE_ID, facts.case_id, facts.person_id, category,
+                     facts.author.user_id, facts.author.profession)
+    return policy.decide_for(facts.author, "individual", note, facts.ctx).allowed
 
 
 def huddle_line(policy: Policy, facts: PreviewFacts, category: str) -> str:

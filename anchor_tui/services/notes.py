@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session, aliased
 
 from anchor_tui.db import models as m
 from anchor_tui.db.types import utcnow
-from anchor_tui.domain import Viewer
+from anchor_tui.domain import Attendee, Viewer
 from anchor_tui.errors import AnchorError, ConflictError
-from anchor_tui.policy import Policy
+from anchor_tui.policy import NoteFacts, Policy
 from anchor_tui.services import audit, drafts
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_view import NoteEntry
@@ -126,6 +126,7 @@ def save_note(backend: Backend, viewer: Viewer, note: NoteInput, *, today: dt.da
         if case is None:
             raise AnchorError(f"Case {note.case_id} is not there any more.",
                               "Your text is kept as a draft.")
+        _refuse_unreadable(backend.policy, session, viewer, case, note.category, now)
         revision = 1
         if note.supersedes_id is not None:
             revision = _superseded(session, viewer, note).revision + 1
@@ -158,6 +159,21 @@ def save_note(backend: Backend, viewer: Viewer, note: NoteInput, *, today: dt.da
         # unit of work drops it, after the note is safe.
         drafts.discard_draft(backend, viewer, note.case_id, note.supersedes_id)
     return saved
+
+
+def _refuse_unreadable(policy: Policy, session: Session, viewer: Viewer, case: m.Case,
+                       category: str, now: dt.datetime | None) -> None:
+    """A note its own author could not read back (e.g. police intelligence written by
+    a nurse) would vanish on saving: refused, with the reason."""
+    ctx = load_context(session, [case.id], now or utcnow())
+    facts = NoteFacts(0, case.id, case.person_id, category, viewer.user_id, viewer.profession)
+    decision = policy.decide_for(Attendee(viewer.user_id, viewer.profession), "individual",
+                                 facts, ctx)
+    if not decision.allowed:
+        label = _category_label(policy, category)
+        raise AnchorError(f"You could not read a {label.lower()} note back yourself "
+                          f"({decision.reason}).", "Choose another category (F4); your text "
+                          "is kept as a draft.")
 
 
 def mark_entered_in_error(backend: Backend, viewer: Viewer, note_id: int,

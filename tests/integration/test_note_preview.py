@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from anchor_tui.db import models as m
-from anchor_tui.services.note_preview import huddle_line, preview, read_facts
+from anchor_tui.errors import AnchorError
+from anchor_tui.services.note_preview import author_may_read, huddle_line, preview, read_facts
 from anchor_tui.services.notes import NoteInput, save_note
 from tests.integration.case_world import NOW, TODAY, TeamWorld, build, make_backend
 
@@ -55,6 +56,14 @@ def test_the_preview_names_forbids_and_the_huddle(world: TeamWorld) -> None:
     assert welfare["health"] == "Health: no, child welfare notes need consent"
 
 
+def test_the_author_is_told_when_they_could_not_read_the_note_back(world: TeamWorld) -> None:
+    facts = read_facts(world.backend, world.viewers["nurse"], world.case_a, NOW)
+    [you, *_rest] = preview(world.backend.policy, facts, "police_intel")
+    assert you.text() == "You: no, police intelligence never leaves the police"
+    assert not author_may_read(world.backend.policy, facts, "police_intel")
+    assert author_may_read(world.backend.policy, facts, "health")
+
+
 def test_a_profession_not_on_the_case_is_told_so(world: TeamWorld) -> None:
     facts = read_facts(world.backend, world.viewers["police"], world.case_b, NOW)
     said = {v.profession: v.text() for v in preview(world.backend.policy, facts, "general")}
@@ -66,13 +75,22 @@ def test_the_preview_agrees_with_the_filter_for_every_author_and_category(
     world: TeamWorld
 ) -> None:
     """Save a note of every category by every author; each other member then sees it
-    through the central filter exactly when the preview said yes."""
+    through the central filter exactly when the preview said yes. (Police intelligence
+    by anyone but the police is refused: its author could not read it back.)"""
     backend = world.backend
     for author, viewer in world.viewers.items():
         facts = read_facts(backend, viewer, world.case_a, NOW)
         for category in backend.policy.categories:
             verdicts = {v.profession: v.visible for v in preview(backend.policy, facts,
                                                                    category)}
+            if not author_may_read(backend.policy, facts, category):
+                # A note its author could not read back is refused, and the preview says so.
+                assert verdicts[""] == "no"
+                with pytest.raises(AnchorError, match="note back yourself"):
+                    save_note(backend, viewer, NoteInput(world.case_a, "x", category),
+                              today=TODAY, now=NOW)
+                continue
+            assert "" not in verdicts
             saved = save_note(backend, viewer, NoteInput(world.case_a, f"{author} {category}",
                                                          category), today=TODAY, now=NOW)
             for reader, other in world.viewers.items():
