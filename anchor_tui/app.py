@@ -51,7 +51,7 @@ class AnchorApp(App[None]):
         Binding("ctrl+o", "sign_out", "Sign out", id="app.sign_out"),
         Binding("ctrl+f", "search", "Search", id="app.search"),
         Binding("f1", "help", "Help", id="app.help"),
-        Binding("colon", "command_palette", "Commands", key_display=":", show=False,
+        Binding("colon,ctrl+p", "command_palette", "Commands", key_display=":", show=False,
                 id="app.palette"),
     ]
 

@@ -80,7 +80,10 @@ class NoteDrafts(AnchorScreen):
     def start_autosave(self) -> None:
         self._autosave_on = True
         self.set_interval(self.schedule.tick, self._tick)
+        # Focus moving within the editor, to a modal on top (a picker, help, a form) or
+        # away from the terminal: each saves the draft at once.
         self.watch(self, "focused", self._focus_moved, init=False)
+        self.watch(self.app, "app_focus", self._focus_moved, init=False)
 
     def text_changed(self) -> None:
         self.schedule.changed(time.monotonic())
@@ -89,9 +92,12 @@ class NoteDrafts(AnchorScreen):
         if self.schedule.due(time.monotonic()):
             self.save_draft_now()
 
-    def _focus_moved(self, focused: Widget | None) -> None:
+    def _focus_moved(self, focused: Widget | bool | None) -> None:
         if self.schedule.pending:
             self.save_draft_now()
+
+    def on_screen_suspend(self) -> None:
+        self._focus_moved(None)
 
     def save_draft_now(self, then: Callable[[], object] | None = None) -> None:
         """Save the draft as the text is now (if it changed); then call ``then``."""

@@ -394,7 +394,7 @@ class NoteEditorScreen(NoteDrafts):
     @work(exclusive=True, group="note-ask")
     async def ask_leave(self) -> None:
         choice = await self.app.push_screen_wait(ChoiceScreen(
-            "Leave the note?",
+            "Quit with an unsaved note?" if self._quitting else "Leave the note?",
             [("draft", "Keep it as a draft (offered when you next write on this case)"),
              ("save", "Save the note now"),
              ("discard", "Discard the text"),

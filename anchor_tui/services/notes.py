@@ -15,6 +15,7 @@ task and, where the law asks for it, the pending child-welfare notification.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import exists, select
@@ -36,6 +37,7 @@ from anchor_tui.services.tasks import AddedTask, schedule_follow_up
 from anchor_tui.settings import NoteTemplate, TeamConfig
 
 MAX_REASON = 500
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[ ]*\n)+")
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def _template(team: TeamConfig, viewer: Viewer, template_id: str | None) -> Note
 
 def clean_body(body: str) -> str:
     """The text as it is saved, or a refusal that says why (empty, too long)."""
-    text = clean_text(body).rstrip()
+    text = _LEADING_BLANK_LINES.sub("", clean_text(body)).rstrip()
     if is_blank(text):
         raise AnchorError("An empty note is not saved.",
                           "Write the note first; Esc leaves without saving.")
