@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.widgets import TextArea
+from textual.widgets.text_area import Edit, EditResult
 
 from anchor_tui.services.note_text import clean_text
 
@@ -27,6 +28,14 @@ class NoteTextArea(TextArea):
         super().__init__(clean_text(text), soft_wrap=True, tab_behavior="focus",
                          show_line_numbers=False, highlight_cursor_line=False, id=id,
                          placeholder="Write the note here…")
+
+    def edit(self, edit: Edit) -> EditResult:
+        result = super().edit(edit)
+        # A word wrapping onto a new line at the bottom of the area: TextArea scrolls to
+        # the cursor before the new line's height counts, and the typed character would
+        # stay out of sight until the next key. Once more after the refresh, it shows.
+        self.call_after_refresh(self.scroll_cursor_visible)
+        return result
 
     async def _on_paste(self, event: events.Paste) -> None:
         # Runs before TextArea's own _on_paste (Textual calls each class's handler along

@@ -335,3 +335,21 @@ async def test_n_on_the_board_opens_the_editor_for_the_focused_case(
         await pilot.press("escape")  # nothing typed: leaves without asking
         await settle(pilot)
         assert app.screen is board
+
+
+async def test_typing_on_the_last_line_keeps_the_cursor_in_sight(make_app: AppFactory) -> None:
+    """A word wrapping onto a new line at the bottom of the text must stay visible (the
+    editor scrolls once more after TextArea's own scroll, which came a line short)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "social")
+        editor = await open_editor(app, pilot)
+        area = editor.query_one(NoteTextArea)
+        area.load_body("Sentence after sentence about the visit. " * 400)
+        await pilot.pause()
+        for _ in range(60):
+            await pilot.press("x")
+            await pilot.pause()
+            row = area.wrapped_document.location_to_offset(area.cursor_location).y
+            top = area.scroll_offset.y
+            assert top <= row < top + area.scrollable_content_region.height
