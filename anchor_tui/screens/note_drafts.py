@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable
+from typing import cast
 
 from textual import work
 from textual.message import Message
@@ -23,6 +24,7 @@ from textual.worker import Worker, WorkerState
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.screens.base import AnchorScreen
+from anchor_tui.screens.modal import Host
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.drafts import AutosaveSchedule, discard_draft, save_draft
 from anchor_tui.widgets.note_text_area import NoteTextArea
@@ -67,6 +69,10 @@ class NoteDrafts(AnchorScreen):
         """Off until the editor has opened (and off again once saved or discarded)."""
         self._after_draft: Callable[[], object] | None = None
         self.draft_saved_at: dt.datetime | None = None
+
+    @property
+    def host(self) -> Host:
+        return cast(Host, self.app)
 
     @property
     def body(self) -> NoteTextArea:

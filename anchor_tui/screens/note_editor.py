@@ -18,7 +18,6 @@ revision; nothing is deleted.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import cast
 
 from textual import work
@@ -30,19 +29,12 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from anchor_tui.domain import Viewer
 from anchor_tui.palette import PaletteCommand
-from anchor_tui.screens.modal import Host
 from anchor_tui.screens.note_drafts import DraftDiscarded, NoteDrafts
+from anchor_tui.screens.note_settings import PREVIEW_REFRESH_SECONDS, NoteSettings
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import moment_on
-from anchor_tui.services.note_form import CONFIDENTIALITY, EditorStart, start_editor
-from anchor_tui.services.note_preview import (
-    PreviewFacts,
-    author_may_read,
-    huddle_line,
-    preview,
-    read_facts,
-)
+from anchor_tui.services.note_form import EditorStart, start_editor
 from anchor_tui.services.note_text import is_blank
 from anchor_tui.services.notes import NoteInput, SavedNote, save_note
 from anchor_tui.widgets.disclosure_preview import DisclosurePreview
@@ -50,20 +42,11 @@ from anchor_tui.widgets.key_footer import KeyFooter
 from anchor_tui.widgets.note_text_area import NoteTextArea
 from anchor_tui.widgets.plain_text import plain
 
-PREVIEW_REFRESH_SECONDS = 30.0
-"""The preview's facts (members, consents) are read again this often while writing."""
-
 
 class EditorStarted(Message):
     def __init__(self, start: EditorStart) -> None:
         super().__init__()
         self.start = start
-
-
-class PreviewFactsRead(Message):
-    def __init__(self, facts: PreviewFacts) -> None:
-        super().__init__()
-        self.facts = facts
 
 
 class NoteWritten(Message):
@@ -74,7 +57,7 @@ class NoteWritten(Message):
         self.saved = saved
 
 
-class NoteEditorScreen(NoteDrafts):
+class NoteEditorScreen(NoteSettings, NoteDrafts):
     """Write one note on one case (a new note, or a correction of one's own)."""
 
     HELP = ("The note editor. Write, then ctrl+s or F2 to save. F3 picks a template, F4 the "
@@ -121,10 +104,6 @@ class NoteEditorScreen(NoteDrafts):
         self._saved: SavedNote | None = None
         self._quitting = False
         self.init_drafts()
-
-    @property
-    def host(self) -> Host:
-        return cast(Host, self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(f"Opening case {self.case_id}…", id="editor-title")
@@ -215,87 +194,6 @@ class NoteEditorScreen(NoteDrafts):
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self.text_changed()
-
-    def show_settings(self) -> None:
-        start = self.start
-        if start is None:
-            return
-        template = next((t.label for t in start.templates if t.id == self.template_id), None)
-        category = next((c for c in start.categories if c.id == self.category), None)
-        label = category.label if category else self.category
-        level = CONFIDENTIALITY.get(category.confidentiality, "") if category else ""
-        self.query_one("#editor-settings", Static).update(plain(
-            f"Template: {template or 'none'} (F3) · Category: {label}"
-            f"{' — ' + level if level else ''} (F4)"))
-        self.show_preview()
-
-    def show_preview(self) -> None:
-        if self.start is None:
-            return
-        policy = self.backend.policy
-        facts = self.start.facts
-        label = next((c.label for c in self.start.categories if c.id == self.category),
-                     self.category)
-        self.query_one(DisclosurePreview).show(preview(policy, facts, self.category),
-                                               huddle_line(policy, facts, self.category), label)
-
-    def refresh_facts(self) -> None:
-        if self.start is not None and self._saved is None:
-            self.read_preview_facts()
-
-    @work(thread=True, exclusive=True, group="note-preview", exit_on_error=False)
-    def read_preview_facts(self) -> None:
-        facts = read_facts(self.backend, self.viewer, self.case_id,
-                           moment_on(self.host.today()))
-        self.post_message(PreviewFactsRead(facts))
-
-    def on_preview_facts_read(self, message: PreviewFactsRead) -> None:
-        if self.start is not None:
-            self.start = replace(self.start, facts=message.facts)
-            self.show_preview()
-
-    @work(exclusive=True, group="note-ask")
-    async def action_pick_template(self) -> None:
-        start = self.start
-        if start is None:
-            return
-        choices = [("", "No template")] + [(t.id, t.label) for t in start.templates]
-        chosen = await self.app.push_screen_wait(ChoiceScreen(
-            "Template", choices, current=self.template_id or "",
-            note="A template fills in headings and may set the category and a follow-up."))
-        if chosen is None:
-            return
-        template = next((t for t in start.templates if t.id == chosen), None)
-        old = next((t.body for t in start.templates if t.id == self.template_id), "")
-        self.template_id = template.id if template else None
-        if template is not None:
-            self.category = template.category
-            text = self.body.text
-            if is_blank(text) or text == old or text == self.baseline:
-                self.body.load_body(template.body)
-                if start.supersedes is None:
-                    self.baseline = template.body  # headings alone are nothing to keep
-            else:
-                self.body.insert_body(template.body)  # never replaces the author's words
-        self.text_changed()
-        self.show_settings()
-
-    @work(exclusive=True, group="note-ask")
-    async def action_pick_category(self) -> None:
-        start = self.start
-        if start is None:
-            return
-        policy = self.backend.policy
-        choices = [(c.id, f"{c.label} ({CONFIDENTIALITY.get(c.confidentiality, '')})")
-                   for c in start.categories if author_may_read(policy, start.facts, c.id)]
-        chosen = await self.app.push_screen_wait(ChoiceScreen(
-            "Category", choices, current=self.category,
-            note="The category decides who may see the note: the preview shows it. "
-            "Categories you could not read back yourself are not offered."))
-        if chosen is not None and chosen != self.category:
-            self.category = chosen
-            self.text_changed()
-            self.show_settings()
 
     def action_new_task(self) -> None:
         from anchor_tui.screens.task_form import TaskFormScreen
