@@ -217,15 +217,22 @@ class OwnNote:
 def own_notes(backend: Backend, viewer: Viewer, case_id: int) -> tuple[OwnNote, ...]:
     """The viewer's newest revisions on the case, not entered in error, newest first."""
     newer = aliased(m.Note)
-    with backend.sessions.read(viewer) as session:
+    now = utcnow()
+    with backend.sessions.read(viewer, now) as session:
+        person_id = session.scalar(select(m.Case.person_id).where(m.Case.id == case_id))
+        if person_id is None:
+            return ()
         rows = session.scalars(
             select(m.Note).where(
                 m.Note.case_id == case_id, m.Note.author_id == viewer.user_id,
                 m.Note.entered_in_error.is_(False), m.Note.erased_at.is_(None),
                 ~exists().where(newer.supersedes_id == m.Note.id))
             .order_by(m.Note.created_at.desc(), m.Note.id.desc()).limit(200)).all()
+        # The first line is note text on screen: re-checked like any note shown.
+        kept = recheck(backend.policy, viewer, [(n, person_id) for n in rows],
+                       load_context(session, [case_id], now))
         return tuple(OwnNote(n.id, n.created_at, _category_label(backend.policy, n.category),
-                             n.revision, _first_line(n.body)) for n in rows)
+                             n.revision, _first_line(n.body)) for n in kept)
 
 
 def _first_line(body: str) -> str:
