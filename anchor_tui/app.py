@@ -53,7 +53,7 @@ class AnchorApp(App[None]):
         Binding("ctrl+f", "search", "Search", id="app.search"),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("ctrl+t", "audit_trail", "Audit trail", id="app.audit_trail"),
-        Binding("colon", "command_palette", "Commands", key_display=":", show=False,
+        Binding("colon,ctrl+p", "command_palette", "Commands", key_display=":", show=False,
                 id="app.palette"),
     ]
 
@@ -100,6 +100,14 @@ class AnchorApp(App[None]):
         while len(self.screen_stack) > 1:
             await self.pop_screen()
         await self.push_screen(SignInScreen(self.backend, self.settings))
+
+    async def action_quit(self) -> None:
+        """Quit, unless a screen holds unsaved work and asks first (the note editor)."""
+        for screen in reversed(self.screen_stack):
+            ask = getattr(screen, "ask_before_quit", None)
+            if callable(ask) and ask():
+                return
+        self.exit()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "sign_out":

@@ -68,6 +68,24 @@ class NoteTemplate:
 
 
 @dataclass(frozen=True)
+class ChildWelfareRules:
+    """The statutory child-welfare notification (the Child Welfare Act obliges police,
+    youth work and health to notify child welfare of a concern about a minor, whatever
+    their secrecy). Saving a note that raises such a concern prompts its author to record
+    the notification, and leaves a task until it is recorded."""
+
+    professions: tuple[str, ...] = ("police", "health", "youth_work")
+    """Professions under the duty to notify (ids from disclosure.yaml)."""
+    categories: tuple[str, ...] = ("child_welfare",)
+    """Note categories that raise a concern (as do templates with child_welfare_concern)."""
+    adult_age: int = 18
+    """Below this age the young person is a minor (an unknown birth date counts as minor)."""
+    follow_up_days: int = 7
+    """After the notification is made, a task checks child welfare's response this many
+    days later (0: no follow-up task)."""
+
+
+@dataclass(frozen=True)
 class SignInRules:
     max_failed_attempts: int = 5
     """Wrong passphrases in a row before the account locks."""
@@ -150,6 +168,12 @@ class TeamConfig:
     """What a case is about."""
     note_templates: tuple[NoteTemplate, ...] = ()
     """Note templates offered in the editor."""
+    default_note_category: dict[str, str] = field(default_factory=dict)
+    """Profession -> the note category the editor starts with before a template is
+    chosen (a profession not listed starts with its own category if the policy has one,
+    else ``general``)."""
+    child_welfare: ChildWelfareRules = field(default_factory=ChildWelfareRules)
+    """When saving a note prompts the statutory child-welfare notification."""
     idle_lock_seconds: int = 120
     """Seconds without input before the shared terminal locks."""
     sign_in: SignInRules = field(default_factory=SignInRules)
@@ -206,6 +230,10 @@ def _validate_team(doc: YamlDoc, team: TeamConfig) -> None:
         raise doc.error(("idle_lock_seconds",), "must be at least 10 seconds")
     if team.sign_in.max_failed_attempts < 1:
         raise doc.error(("sign_in", "max_failed_attempts"), "must be at least 1")
+    if not 1 <= team.child_welfare.adult_age <= 30:
+        raise doc.error(("child_welfare", "adult_age"), "must be between 1 and 30")
+    if team.child_welfare.follow_up_days < 0:
+        raise doc.error(("child_welfare", "follow_up_days"), "must be 0 or more")
     _validate_saved_filters(doc, team)
     _validate_retention(doc, team)
     _validate_keymap(doc, team)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -150,7 +151,9 @@ class Note(Base):
     __tablename__ = "note"
     __table_args__ = (
         Index("ix_note_case_id_created_at", "case_id", "created_at"),
-        Index("ix_note_supersedes_id", "supersedes_id"),
+        # A note is corrected at most once: a second correction must revise the newest
+        # revision, so two terminals cannot fork a note's history (migration 0006).
+        Index("ix_note_supersedes_id", "supersedes_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -221,7 +224,14 @@ class Draft(Base):
     """An unsaved note, autosaved; visible to its author only, never in a huddle."""
 
     __tablename__ = "draft"
-    __table_args__ = (UniqueConstraint("author_id", "case_id", "supersedes_id"),)
+    __table_args__ = (
+        UniqueConstraint("author_id", "case_id", "supersedes_id"),
+        # NULLs are distinct in a unique constraint: one draft of a *new* note per author
+        # and case needs its own partial index (migration 0006).
+        Index("uq_draft_author_id_case_id_new", "author_id", "case_id", unique=True,
+              sqlite_where=text("supersedes_id IS NULL"),
+              postgresql_where=text("supersedes_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
@@ -360,6 +370,43 @@ class InputRequest(Base):
     answered_at: Mapped[dt.datetime | None]
 
 
+CHILD_WELFARE_STATUSES = ("pending", "notified")
+
+
+class ChildWelfareNotification(Base):
+    """The statutory child-welfare notification a note called for (Child Welfare Act).
+
+    Police, youth work and health must notify child welfare of a concern about a minor
+    whatever their secrecy. Saving such a note records a ``pending`` notification and a
+    task in the same unit of work (so the duty survives a crash); the author then records
+    how and to whom it was made (``notified``). Read by its notifier only; no note text.
+    """
+
+    __tablename__ = "child_welfare_notification"
+    __table_args__ = (
+        CheckConstraint(_in("status", CHILD_WELFARE_STATUSES), name="status"),
+        Index("ix_child_welfare_notification_notifier_id_status", "notifier_id", "status"),
+        Index("ix_child_welfare_notification_case_id", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    note_id: Mapped[int] = mapped_column(ForeignKey("note.id", ondelete="RESTRICT"))
+    notifier_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    notifier_profession: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[dt.datetime | None]
+    method: Mapped[str | None] = mapped_column(String(32))
+    """How it was made: ``phone``, ``electronic``, ``letter`` or ``in_person``."""
+    recipient: Mapped[str] = mapped_column(Text, default="")
+    """To whom (the municipality's child welfare services, an emergency social service)."""
+    reference: Mapped[str] = mapped_column(Text, default="")
+    """The notification's reference or case number at child welfare, if given."""
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id", ondelete="SET NULL"))
+    """The open task of the notification (make it; then check the response)."""
+
+
 PROTECTED = (Note, Draft, Task)
 """Entities whose every ORM query gets the disclosure filter."""
 
@@ -371,6 +418,7 @@ __all__ = [
     "CaseEvent",
     "CaseMember",
     "CaseSnooze",
+    "ChildWelfareNotification",
     "Consent",
     "Draft",
     "Huddle",

@@ -34,6 +34,7 @@ from anchor_tui.policy.document import (
 )
 from anchor_tui.policy.factoring import factored, is_category
 from anchor_tui.policy.facts import Decision, DecisionContext, NoteFacts
+from anchor_tui.policy.team_notes import check_team_notes
 
 if TYPE_CHECKING:
     from anchor_tui.settings import TeamConfig
@@ -233,4 +234,5 @@ def load_policy(path: Path | str, *, team: TeamConfig | None = None,
     doc, pf, rules = read_policy(path, text)
     if team is not None:
         check_team(doc, pf, team.professions, team_path)
+        check_team_notes(doc.path, pf, team, team_path)
     return Policy(doc.path, pf, rules, policy_hash(doc.data))

@@ -113,6 +113,7 @@ class BoardScreen(BoardMoves, AnchorScreen):
         Binding("f", "pick_saved_filter", "Saved filters", id="board.saved_filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="board.clear_filter"),
         Binding("r", "refresh_board", "Refresh", id="board.refresh"),
+        Binding("n", "new_note", "New note", show=False, id="note.new"),
     ]
 
     def __init__(self, backend: Backend, viewer: Viewer, today: Callable[[], dt.date]) -> None:
@@ -374,6 +375,13 @@ class BoardScreen(BoardMoves, AnchorScreen):
         card = self.focused_card()
         if card is not None:
             self.open_case(card.case_id)
+
+    def action_new_note(self) -> None:
+        card = self.focused_card()
+        if card is not None:
+            from anchor_tui.screens.note_editor import open_note_editor
+
+            open_note_editor(self.app, card.case_id)
 
     def open_case(self, case_id: int) -> None:
         from anchor_tui.screens.case import CaseScreen

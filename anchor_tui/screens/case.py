@@ -24,6 +24,7 @@ from textual.worker import get_current_worker
 from anchor_tui.domain import Viewer
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.screens.base import AnchorScreen
+from anchor_tui.screens.case_work import CaseWork
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_view import CaseRecord, NoteCursor, NotePage, more_notes, open_case
 from anchor_tui.services.clock import moment_on
@@ -68,8 +69,8 @@ class NotesRead(Message):
         self.page = page
 
 
-class CaseScreen(AnchorScreen):
-    """One case, as the signed-in viewer may see it."""
+class CaseScreen(CaseWork, AnchorScreen):
+    """One case, as the signed-in viewer may see it (notes, tasks and edits: CaseWork)."""
 
     DEFAULT_CSS = """
     CaseScreen #case-title { height: 1; background: $panel; padding: 0 1; }

@@ -12,9 +12,16 @@ from textual.widgets import Footer
 
 
 class KeyFooter(Footer):
-    """A footer that skips rebuilding when the shown keys are unchanged."""
+    """A footer that skips rebuilding when the shown keys are unchanged.
+
+    The command palette key (``:`` or ctrl+p) is not repeated at the right end: F1 and
+    the help name it, and an 80-column footer needs the room for the screen's own keys.
+    """
 
     _shown: tuple[tuple[str, str, str, bool], ...] | None = None
+
+    def __init__(self) -> None:
+        super().__init__(show_command_palette=False)
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         shown = tuple(

@@ -1,0 +1,188 @@
+"""The editor's drafts: autosave while writing, and the draft offered back after a crash.
+
+A draft is saved once typing pauses for a second, at least every 1.5 s while it goes on
+(``services.drafts.AutosaveSchedule``), whenever focus moves, and when the editor is
+left. One draft save runs at a time, in a thread worker; the text stays in the editor
+until the note itself is saved, so a database that is away (a server restart) costs
+nothing: the status line says the draft is not saved and the next tick tries again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+from collections.abc import Callable
+from typing import cast
+
+from textual import work
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from anchor_tui.domain import Viewer
+from anchor_tui.errors import AnchorError
+from anchor_tui.screens.base import AnchorScreen
+from anchor_tui.screens.modal import Host
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.drafts import AutosaveSchedule, discard_draft, save_draft
+from anchor_tui.widgets.note_text_area import NoteTextArea
+from anchor_tui.widgets.plain_text import plain
+
+
+class DraftKept(Message):
+    """The draft was saved (``at``), or dropped because the text became blank (None)."""
+
+    def __init__(self, at: dt.datetime | None) -> None:
+        super().__init__()
+        self.at = at
+
+
+class DraftNotKept(Message):
+    """The draft could not be saved (``problem`` says why); the text is still here."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__()
+        self.problem = problem
+
+
+class DraftDiscarded(Message):
+    """The author chose to drop the draft."""
+
+
+class NoteDrafts(AnchorScreen):
+    """Autosave for the note editor (a mixin of ``NoteEditorScreen``)."""
+
+    case_id: int
+    supersedes_id: int | None
+    viewer: Viewer
+    backend: Backend
+    category: str
+    template_id: str | None
+    baseline: str
+
+    def init_drafts(self) -> None:
+        self.schedule = AutosaveSchedule()
+        self._draft_in_flight = False
+        self._autosave_on = False
+        """Off until the editor has opened (and off again once saved or discarded)."""
+        self._after_draft: Callable[[], object] | None = None
+        self.draft_saved_at: dt.datetime | None = None
+
+    @property
+    def host(self) -> Host:
+        return cast(Host, self.app)
+
+    @property
+    def body(self) -> NoteTextArea:
+        return self.query_one("#note-body", NoteTextArea)
+
+    def status(self, text: str, *, problem: bool = False) -> None:
+        line = self.query_one("#editor-status", Static)
+        line.set_class(problem, "problem")
+        line.update(plain(text))
+
+    def start_autosave(self) -> None:
+        self._autosave_on = True
+        self.set_interval(self.schedule.tick, self._tick)
+        # Focus moving within the editor, to a modal on top (a picker, help, a form) or
+        # away from the terminal: each saves the draft at once.
+        self.watch(self, "focused", self._focus_moved, init=False)
+        self.watch(self.app, "app_focus", self._focus_moved, init=False)
+
+    def text_changed(self) -> None:
+        self.schedule.changed(time.monotonic())
+
+    def _tick(self) -> None:
+        if self.schedule.due(time.monotonic()):
+            self.save_draft_now()
+
+    def _focus_moved(self, focused: Widget | bool | None) -> None:
+        if self.schedule.pending:
+            self.save_draft_now()
+
+    def on_screen_suspend(self) -> None:
+        self._focus_moved(None)
+
+    def save_draft_now(self, then: Callable[[], object] | None = None) -> None:
+        """Save the draft as the text is now (if it changed); then call ``then``."""
+        if then is not None:
+            self._after_draft = then
+        if not self._autosave_on:
+            self._run_after_draft()
+            return
+        if self._draft_in_flight:
+            return  # the result handler saves again if more changed meanwhile
+        if not self.schedule.pending:
+            self._run_after_draft()
+            return
+        self.schedule.saving()
+        self._draft_in_flight = True
+        text = self.body.text
+        # Text that is only the template or the note being corrected is not a draft.
+        self.write_draft("" if text.rstrip() == self.baseline.rstrip() else text,
+                         self.category, self.template_id)
+
+    @work(thread=True, group="note-draft", exit_on_error=False)
+    def write_draft(self, text: str, category: str, template_id: str | None) -> None:
+        try:
+            at = save_draft(self.backend, self.viewer, self.case_id, self.supersedes_id,
+                            category, template_id, text)
+        except AnchorError as error:  # the database is away: visible, not fatal
+            self.post_message(DraftNotKept(error.message))
+            return
+        self.post_message(DraftKept(at))
+
+    def on_draft_kept(self, message: DraftKept) -> None:
+        self._draft_in_flight = False
+        self.draft_saved_at = message.at
+        if message.at is not None:
+            self.status(f"Draft saved {message.at.astimezone():%H:%M:%S} (only you see it).")
+        if self.schedule.pending and self._after_draft is not None:
+            self.save_draft_now()  # typed on while it was saving: keep that too first
+            return
+        self._run_after_draft()
+
+    def on_draft_not_kept(self, message: DraftNotKept) -> None:
+        self._draft_failed(message.problem)
+
+    def _draft_failed(self, problem: str) -> None:
+        self._draft_in_flight = False
+        self.schedule.failed(time.monotonic())
+        self.status(f"Draft not saved: {problem} Your text stays here; trying again.",
+                    problem=True)
+        if self._after_draft is not None:
+            self._after_draft = None
+            self.notify("The draft could not be saved, so the editor stays open with your "
+                        "text. Save the note (ctrl+s) or try again.", title="Not saved yet",
+                        severity="warning", markup=False)
+
+    def _run_after_draft(self) -> None:
+        then, self._after_draft = self._after_draft, None
+        if then is not None:
+            then()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "note-draft":
+            self._draft_failed("an internal error (logged, without your text).")
+
+    @work(thread=True, group="note-draft", exit_on_error=False)
+    def drop_draft(self) -> None:
+        discard_draft(self.backend, self.viewer, self.case_id, self.supersedes_id)
+        self.post_message(DraftDiscarded())
+
+    def stop_autosave(self) -> None:
+        self._autosave_on = False
+
+    def keep_on_unmount(self) -> None:
+        """Leaving without the question (sign-out, the app closing): keep what is typed."""
+        if not self._autosave_on or not self.schedule.pending:
+            return
+        text = self.body.text
+        # If the database is away nothing more can be done here; the last autosave
+        # (at most 2 s old) remains.
+        with contextlib.suppress(AnchorError):
+            save_draft(self.backend, self.viewer, self.case_id, self.supersedes_id,
+                       self.category, self.template_id,
+                       "" if text.rstrip() == self.baseline.rstrip() else text)

@@ -1,0 +1,342 @@
+"""The note editor: write a note (or correct one) on a case, from the keyboard, never
+losing a word.
+
+Open it from anywhere with one line, ``open_note_editor(app, case_id)`` (the board, the
+queue, the case view, the huddle). Keys (binding ids in brackets; F1 lists them):
+
+- ctrl+s [note.save] or F2 [note.save_f2] saves (F2 for terminals and tmux setups that
+  keep ctrl+s for themselves);
+- F3 [note.template] picks a template, F4 [note.category] the category;
+- F5 [note.task_new] adds a follow-up task to the case;
+- Esc [note.leave] leaves: with unsaved text it asks (save, keep as draft, discard).
+
+Under the text, the disclosure preview says who will see the note and why. The draft is
+autosaved (``screens.note_drafts``). Saving is append-only: a correction is a new
+revision; nothing is deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import cast
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Static, TextArea
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from anchor_tui.domain import Viewer
+from anchor_tui.palette import PaletteCommand
+from anchor_tui.screens.note_drafts import DraftDiscarded, NoteDrafts
+from anchor_tui.screens.note_settings import PREVIEW_REFRESH_SECONDS, NoteSettings
+from anchor_tui.screens.prompt import ChoiceScreen
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.clock import moment_on
+from anchor_tui.services.note_form import EditorStart, start_editor
+from anchor_tui.services.note_text import is_blank
+from anchor_tui.services.notes import NoteInput, SavedNote, save_note
+from anchor_tui.widgets.disclosure_preview import DisclosurePreview
+from anchor_tui.widgets.key_footer import KeyFooter
+from anchor_tui.widgets.note_text_area import NoteTextArea
+from anchor_tui.widgets.plain_text import plain
+
+
+class EditorStarted(Message):
+    def __init__(self, start: EditorStart) -> None:
+        super().__init__()
+        self.start = start
+
+
+class NoteWritten(Message):
+    """The note was saved (durably, with its audit event)."""
+
+    def __init__(self, saved: SavedNote) -> None:
+        super().__init__()
+        self.saved = saved
+
+
+class NoteEditorScreen(NoteSettings, NoteDrafts):
+    """Write one note on one case (a new note, or a correction of one's own)."""
+
+    HELP = ("The note editor. Write, then ctrl+s or F2 to save. F3 picks a template, F4 the "
+            "category; the lines under the text say who will see the note and why. Your "
+            "draft is saved as you write (only you see it, never in a huddle) and offered "
+            "back if the terminal stops. Esc leaves and asks first if anything is unsaved. "
+            "A saved note is never changed or deleted: a correction is a new revision.")
+
+    DEFAULT_CSS = """
+    NoteEditorScreen #editor-title { height: 1; background: $panel; padding: 0 1; }
+    NoteEditorScreen #editor-settings { height: 1; padding: 0 1; color: $text-muted; }
+    NoteEditorScreen #note-body { height: 1fr; min-height: 4; }
+    NoteEditorScreen #note-preview { height: auto; max-height: 6; padding: 0 1; }
+    NoteEditorScreen #editor-status { height: 1; padding: 0 1; color: $text-muted; }
+    NoteEditorScreen #editor-status.problem { color: $text-error; text-style: bold; }
+    """
+
+    BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
+        Binding("ctrl+s", "save", "Save", id="note.save"),
+        Binding("f2", "save", "Save", id="note.save_f2"),
+        Binding("f3", "pick_template", "Template", id="note.template"),
+        Binding("f4", "pick_category", "Category", id="note.category"),
+        Binding("f5", "new_task", "Task", id="note.task_new"),
+        Binding("escape", "leave", "Leave", id="note.leave"),
+    ]
+
+    AUTO_FOCUS = "#note-body"
+
+    def __init__(self, case_id: int, *, supersedes_id: int | None = None,
+                 on_saved: Callable[[int], object] | None = None,
+                 viewer: Viewer | None = None, backend: Backend | None = None) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.supersedes_id = supersedes_id
+        self.on_saved = on_saved
+        self._given = (viewer, backend)
+        self.start: EditorStart | None = None
+        self.category = ""
+        self.template_id: str | None = None
+        self.baseline = ""
+        """Text that holds nothing of the author's (empty, a template, the note being
+        corrected): leaving with it asks nothing."""
+        self._saving = False
+        self._saved: SavedNote | None = None
+        self._quitting = False
+        self.init_drafts()
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Opening case {self.case_id}…", id="editor-title")
+        yield Static("", id="editor-settings")
+        yield NoteTextArea(id="note-body")
+        yield DisclosurePreview("", id="note-preview")
+        yield Static("", id="editor-status")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        viewer, backend = self._given
+        self.viewer = viewer or cast(Viewer, self.host.viewer)
+        self.backend = backend or self.host.backend
+        self.load_start()
+        self.set_interval(PREVIEW_REFRESH_SECONDS, self.refresh_facts)
+
+    def on_unmount(self) -> None:
+        if self._saved is None:
+            self.keep_on_unmount()
+
+    # --- opening ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="note-open", exit_on_error=False)
+    def load_start(self) -> None:
+        start = start_editor(self.backend, self.viewer, self.case_id, self.supersedes_id,
+                             now=moment_on(self.host.today()))
+        if not get_current_worker().is_cancelled:
+            self.post_message(EditorStarted(start))
+
+    def on_editor_started(self, message: EditorStarted) -> None:
+        start = self.start = message.start
+        source = start.supersedes
+        what = "New note" if source is None else (
+            f"Correcting your note of {source.created_at.astimezone():%Y-%m-%d %H:%M} "
+            f"(revision {source.revision} → {source.revision + 1})")
+        where = " · in the huddle" if self.viewer.purpose == "huddle" else ""
+        self.query_one("#editor-title", Static).update(plain(
+            f"{what} · {start.person_label} · case {start.case_id}{where}"))
+        self.category = start.default_category
+        typed = self.body.text
+        if source is not None:
+            self.template_id = source.template
+            self.baseline = source.body
+            self.body.load_body(source.body + ("\n" + typed if typed.strip() else ""))
+        self.show_settings()
+        self.start_autosave()
+        if typed.strip():
+            self.text_changed()
+        if start.draft is not None:
+            self.offer_draft()
+        else:
+            self.status("Writing. ctrl+s or F2 saves; your draft is kept as you type.")
+
+    @work(exclusive=True, group="note-ask")
+    async def offer_draft(self) -> None:
+        draft = self.start.draft if self.start else None
+        if draft is None:
+            return
+        lines = [line for line in draft.body.splitlines() if line.strip()][:3]
+        choice = await self.app.push_screen_wait(ChoiceScreen(
+            "You have an unsaved draft of this note",
+            [("continue", f"Continue the draft ({len(draft.body):,} characters, saved "
+                          f"{draft.updated_at.astimezone():%Y-%m-%d %H:%M:%S})"),
+             ("discard", "Discard the draft and start afresh")],
+            current="continue", note="\n".join(lines)))
+        if choice == "discard":
+            self.drop_draft()
+            return
+        typed = self.body.text if self.body.text != self.baseline else ""
+        self.category = draft.category
+        self.template_id = draft.template
+        self.body.load_body(draft.body + ("\n" + typed if typed.strip() else ""))
+        self.schedule.saving()  # what is shown is what the database holds...
+        if typed.strip():
+            self.text_changed()  # ...except what was typed meanwhile
+        self.show_settings()
+        self.status(f"Draft of {draft.updated_at.astimezone():%H:%M:%S} recovered.")
+
+    def on_draft_discarded(self, message: DraftDiscarded) -> None:
+        if self._closing_after_discard:
+            self._close()
+        else:
+            self.status("Draft discarded.")
+
+    _closing_after_discard = False
+
+    # --- writing --------------------------------------------------------------------------
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self.text_changed()
+
+    def action_new_task(self) -> None:
+        from anchor_tui.screens.task_form import TaskFormScreen
+
+        self.app.push_screen(TaskFormScreen(self.case_id))
+
+    # --- saving -----------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self._saving or self._saved is not None:
+            return
+        if is_blank(self.body.text):
+            self.status("An empty note is not saved. Write the note first.", problem=True)
+            self.notify("An empty note is not saved. Write the note first.",
+                        title="Nothing to save", severity="warning", markup=False)
+            return
+        if self.start is None:
+            self.status("Still opening the case; save again in a moment.", problem=True)
+            return
+        self._saving = True
+        self.status("Saving the note…")
+        # A draft save still running could otherwise write the draft back after the note's
+        # unit of work dropped it: wait for it first.
+        if self._draft_in_flight:
+            self.save_draft_now(then=self._write)
+        else:
+            self._write()
+
+    def _write(self) -> None:
+        self.stop_autosave()
+        self.write_note(NoteInput(self.case_id, self.body.text, self.category,
+                                  self.template_id, self.supersedes_id))
+
+    @work(thread=True, exclusive=True, group="note-save", exit_on_error=False)
+    def write_note(self, note: NoteInput) -> None:
+        today = self.host.today()
+        saved = save_note(self.backend, self.viewer, note, today=today, now=moment_on(today))
+        self.post_message(NoteWritten(saved))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "note-save":
+            self._saving = False
+            self._quitting = False
+            self.start_autosave_again()
+            self.status("Not saved. Your text stays here (and in your draft).", problem=True)
+
+    def start_autosave_again(self) -> None:
+        self._autosave_on = True
+        self.text_changed()
+
+    def on_note_written(self, message: NoteWritten) -> None:
+        saved = self._saved = message.saved
+        self._saving = False
+        self.status("Saved.")
+        if saved.notification_id is not None:
+            from anchor_tui.screens.child_welfare import ChildWelfareScreen
+
+            self.app.push_screen(ChildWelfareScreen(saved.notification_id),
+                                 lambda _recorded: self._finish(saved))
+            return
+        self._finish(saved)
+
+    def _finish(self, saved: SavedNote) -> None:
+        what = "Correction saved" if saved.revision > 1 else "Note saved"
+        extra = ""
+        if saved.follow_up is not None and saved.follow_up.due is not None:
+            extra = f" Follow-up task due {saved.follow_up.due.isoformat()}."
+        self.app.notify(f"{what}.{extra}", title=what, markup=False)
+        if self.on_saved is not None:
+            self.on_saved(saved.note_id)
+        self._close()
+
+    # --- leaving ------------------------------------------------------------------------------
+
+    def has_unsaved_text(self) -> bool:
+        text = self.body.text
+        return self._saved is None and not is_blank(text) and \
+            text.rstrip() != self.baseline.rstrip()
+
+    def action_leave(self) -> None:
+        if self._saving:
+            return
+        if self.has_unsaved_text():
+            self.ask_leave()
+        else:
+            self.save_draft_now(then=self._close)  # a blank text drops its draft
+
+    def ask_before_quit(self) -> bool:
+        """The app is quitting: with unsaved text, ask first (True: the question is up)."""
+        if not self.has_unsaved_text():
+            return False
+        self._quitting = True
+        self.ask_leave()
+        return True
+
+    @work(exclusive=True, group="note-ask")
+    async def ask_leave(self) -> None:
+        choice = await self.app.push_screen_wait(ChoiceScreen(
+            "Quit with an unsaved note?" if self._quitting else "Leave the note?",
+            [("draft", "Keep it as a draft (offered when you next write on this case)"),
+             ("save", "Save the note now"),
+             ("discard", "Discard the text"),
+             ("stay", "Go on writing")],
+            current="draft", note="The note is not saved yet. Esc goes back to writing."))
+        if choice == "save":
+            self.action_save()
+        elif choice == "draft":
+            self.save_draft_now(then=self._close)
+        elif choice == "discard":
+            self.stop_autosave()
+            self._closing_after_discard = True
+            self.drop_draft()
+        else:
+            self._quitting = False
+
+    def _close(self) -> None:
+        self.stop_autosave()
+        if self._quitting:
+            self.app.exit()
+        elif self.app.screen is self:
+            self.dismiss()
+
+    # --- the command palette -----------------------------------------------------------------
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield PaletteCommand("note: save", "Save the note (ctrl+s or F2)", self.action_save)
+        yield PaletteCommand("note: template", "Pick a template (F3)",
+                             self.action_pick_template)
+        yield PaletteCommand("note: category", "Pick the category (F4)",
+                             self.action_pick_category)
+        yield PaletteCommand("task: new", "Add a follow-up task to this case (F5)",
+                             self.action_new_task)
+        yield PaletteCommand("note: leave", "Leave the editor; asks if unsaved (Esc)",
+                             self.action_leave)
+
+
+def open_note_editor(app: App[object], case_id: int, *, supersedes_id: int | None = None,
+                     on_saved: Callable[[int], object] | None = None) -> None:
+    """Open the note editor on ``case_id`` (signed in only): one line from any screen.
+
+    ``supersedes_id`` corrects one of the viewer's notes; ``on_saved`` gets the new note's
+    id once it is saved (e.g. to read the case again).
+    """
+    if getattr(app, "viewer", None) is None or isinstance(app.screen, NoteEditorScreen):
+        return
+    app.push_screen(NoteEditorScreen(case_id, supersedes_id=supersedes_id, on_saved=on_saved))

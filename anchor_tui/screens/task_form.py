@@ -1,0 +1,189 @@
+"""A new follow-up task on a case: what, when (typed naturally), for whom.
+
+``TaskFormScreen(case_id)`` opens from the case view (``t``, binding ``task.new``) and the
+note editor (F5). The due day is read as it is typed ("fri", "+3d", "2026-12-01") and
+shown as a date, or the reason it is not one; nothing is saved until it reads. Enter moves
+on field by field and saves on the assignee; ctrl+s or F2 saves from anywhere; Esc
+cancels. The task is dismissed with (an ``AddedTask``) once it is saved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from anchor_tui.errors import AnchorError
+from anchor_tui.screens.modal import AnchorModal
+from anchor_tui.services.due_dates import EXAMPLES, describe_day, parse_optional_day
+from anchor_tui.services.tasks import AddedTask, TaskForm, add_task, clean_title, task_form
+from anchor_tui.widgets.plain_text import plain
+
+NOBODY = "nobody"
+
+
+class TaskFormRead(Message):
+    def __init__(self, form: TaskForm) -> None:
+        super().__init__()
+        self.form = form
+
+
+class TaskAdded(Message):
+    def __init__(self, added: AddedTask) -> None:
+        super().__init__()
+        self.added = added
+
+
+class TaskFormScreen(AnchorModal[AddedTask | None]):
+    """Add one task to one case."""
+
+    HELP = ("A new follow-up task. Write what is to be done, when it is due (fri, "
+            "tomorrow, +3d, +2w, 2026-12-01 or 1.12.2026; empty for no due day) and who "
+            "does it (someone who works the case). Enter moves on; ctrl+s or F2 saves.")
+
+    DEFAULT_CSS = """
+    TaskFormScreen { align: center middle; background: $background 60%; }
+    TaskFormScreen #task-box { width: 70; }
+    TaskFormScreen #task-assignee { height: auto; max-height: 6; }
+    TaskFormScreen #task-due-said { color: $text-muted; height: 1; }
+    TaskFormScreen #task-due-said.problem, TaskFormScreen #task-message {
+        color: $text-error; }
+    """
+
+    BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
+        Binding("escape", "cancel", "Cancel", id="task.cancel"),
+        Binding("ctrl+s", "save", "Save", id="task.save"),
+        Binding("f2", "save", "Save", id="task.save_f2"),
+    ]
+
+    def __init__(self, case_id: int, title: str = "") -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.initial_title = title
+        self.form: TaskForm | None = None
+        self._saving = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="task-box", classes="modal-box"):
+            yield Static("New task", id="task-heading", classes="modal-title")
+            yield Static("What is to be done")
+            yield Input(self.initial_title, placeholder="Call the school about Monday",
+                        id="task-title", max_length=500)
+            yield Static(f"Due ({EXAMPLES}; empty: no due day)")
+            yield Input(placeholder="fri", id="task-due", max_length=40)
+            yield Static("", id="task-due-said")
+            yield Static("Given to")
+            yield OptionList(id="task-assignee")
+            yield Static("", id="task-message")
+            yield Static("Enter moves on and saves · ctrl+s / F2 saves · Esc cancels",
+                         classes="modal-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#task-title", Input).focus()
+        self.read_form()
+
+    @work(thread=True, exclusive=True, group="task-form", exit_on_error=False)
+    def read_form(self) -> None:
+        viewer = self.host.viewer
+        if viewer is not None:
+            self.post_message(TaskFormRead(task_form(self.host.backend, viewer, self.case_id,
+                                                     self.host.today())))
+
+    def on_task_form_read(self, message: TaskFormRead) -> None:
+        form = self.form = message.form
+        self.query_one("#task-heading", Static).update(plain(f"New task · {form.person_label}"))
+        options = self.query_one("#task-assignee", OptionList)
+        options.clear_options()
+        options.add_options([Option(plain("Nobody yet (the case's members see it)"),
+                                    id=NOBODY)] + [
+            Option(plain(f"{mc.display_name} ({self._profession(mc.profession)})"),
+                   id=str(mc.user_id)) for mc in form.members])
+        ids = [NOBODY] + [str(mc.user_id) for mc in form.members]
+        wanted = str(form.default_assignee) if form.default_assignee else NOBODY
+        options.highlighted = ids.index(wanted) if wanted in ids else 0
+
+    def _profession(self, profession: str) -> str:
+        return self.host.backend.policy.professions.get(profession, profession)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "task-due":
+            event.stop()
+            self._read_due()
+
+    def _read_due(self) -> tuple[bool, dt.date | None]:
+        said = self.query_one("#task-due-said", Static)
+        text = self.query_one("#task-due", Input).value
+        today = self.host.today()
+        try:
+            day = parse_optional_day(text, today)
+        except AnchorError as error:
+            said.set_class(True, "problem")
+            said.update(plain(f"{error.message} {error.fix}"))
+            return False, None
+        said.set_class(False, "problem")
+        said.update(plain("No due day" if day is None else describe_day(day, today)))
+        return True, day
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "task-title":
+            self.query_one("#task-due", Input).focus()
+        else:
+            self.query_one("#task-assignee", OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_save(self) -> None:
+        message = self.query_one("#task-message", Static)
+        if self._saving or self.form is None:
+            return
+        try:
+            title = clean_title(self.query_one("#task-title", Input).value)
+        except AnchorError as error:
+            message.update(plain(error.message))
+            self.query_one("#task-title", Input).focus()
+            return
+        ok, day = self._read_due()
+        if not ok:
+            message.update("The due day does not read as a day (see above).")
+            self.query_one("#task-due", Input).focus()
+            return
+        options = self.query_one("#task-assignee", OptionList)
+        chosen = options.get_option_at_index(options.highlighted).id \
+            if options.highlighted is not None else NOBODY
+        assignee = None if chosen in (None, NOBODY) else int(str(chosen))
+        message.update("")
+        self._saving = True
+        self.write_task(title, day, assignee)
+
+    @work(thread=True, exclusive=True, group="task-save", exit_on_error=False)
+    def write_task(self, title: str, due: dt.date | None, assignee: int | None) -> None:
+        viewer = self.host.viewer
+        if viewer is None:
+            return
+        added = add_task(self.host.backend, viewer, self.case_id, title, due, assignee,
+                         self.host.today())
+        self.post_message(TaskAdded(added))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "task-save" and event.state in (
+                WorkerState.ERROR, WorkerState.CANCELLED):
+            self._saving = False  # the error modal says why; the form keeps what was typed
+
+    def on_task_added(self, message: TaskAdded) -> None:
+        added = message.added
+        due = f", due {added.due.isoformat()}" if added.due else ""
+        self.app.notify(f"Task added{due}.", title="Task added", markup=False)
+        self.dismiss(added)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

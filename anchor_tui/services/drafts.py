@@ -1,0 +1,167 @@
+"""Drafts: the unsaved text of a note, autosaved so that no word is lost.
+
+A draft belongs to its author alone (the disclosure policy lets nobody else read it and
+never shows one in a huddle). There is one draft per author, case and note being
+corrected (``supersedes_id``; None for a new note). Saving the note deletes its draft in
+the same unit of work.
+
+In a huddle the editor still autosaves (writing is not showing): the draft is written
+under the author's own, individual viewer, and it is offered back only outside a huddle.
+
+:class:`AutosaveSchedule` is the rule the editor follows: save once typing has paused
+for a second, and while typing goes on, at least every 1.5 seconds, so a crash loses at
+most the last two seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from anchor_tui.db.models import Draft
+from anchor_tui.db.types import utcnow
+from anchor_tui.domain import Viewer
+from anchor_tui.errors import AnchorError
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.note_text import MAX_BODY_CHARS, clean_text, is_blank
+
+
+@dataclass(frozen=True)
+class DraftText:
+    """A draft as the editor gets it back."""
+
+    case_id: int
+    supersedes_id: int | None
+    category: str
+    template: str | None
+    body: str
+    updated_at: dt.datetime
+
+
+def author_viewer(viewer: Viewer) -> Viewer:
+    """The author alone, working individually: whose drafts these are, in a huddle too."""
+    return dataclasses.replace(viewer, purpose="individual", huddle_id=None, attendees=(),
+                               break_glass=False)
+
+
+def _find(session: Session, viewer: Viewer, case_id: int, supersedes_id: int | None
+          ) -> Draft | None:
+    query = select(Draft).where(Draft.author_id == viewer.user_id, Draft.case_id == case_id)
+    query = query.where(Draft.supersedes_id.is_(None) if supersedes_id is None
+                        else Draft.supersedes_id == supersedes_id)
+    return session.scalars(query.order_by(Draft.updated_at.desc())).first()
+
+
+def load_draft(backend: Backend, viewer: Viewer, case_id: int,
+               supersedes_id: int | None = None) -> DraftText | None:
+    """The viewer's own draft of this note, if any; never in a huddle."""
+    if viewer.purpose != "individual":
+        return None
+    with backend.sessions.read(viewer) as session:
+        draft = _find(session, viewer, case_id, supersedes_id)
+        if draft is None:
+            return None
+        return DraftText(draft.case_id, draft.supersedes_id, draft.category, draft.template,
+                         draft.body, draft.updated_at)
+
+
+def save_draft(backend: Backend, viewer: Viewer, case_id: int, supersedes_id: int | None,
+               category: str, template: str | None, body: str) -> dt.datetime | None:
+    """Keep ``body`` as the author's draft; when it has become blank, drop the draft.
+
+    Returns when it was saved (None: nothing is kept). Raises ``DatabaseError`` when the
+    database cannot be reached: the editor keeps the text and tries again.
+    """
+    body = clean_text(body)
+    if len(body) > MAX_BODY_CHARS:
+        raise AnchorError("The draft is too long to keep.",
+                          f"A note holds at most {MAX_BODY_CHARS:,} characters.")
+    author = author_viewer(viewer)
+    for attempt in range(2):
+        try:
+            with backend.sessions.write(author) as session:
+                draft = _find(session, author, case_id, supersedes_id)
+                if is_blank(body):
+                    if draft is not None:
+                        session.delete(draft)
+                    return None
+                now = utcnow()
+                if draft is None:
+                    session.add(Draft(author_id=author.user_id, case_id=case_id,
+                                      supersedes_id=supersedes_id, category=category,
+                                      template=template, body=body, updated_at=now))
+                else:
+                    draft.category, draft.template, draft.body = category, template, body
+                    draft.updated_at = now
+                return now
+        except IntegrityError:
+            # The same author's other terminal created this draft a moment ago: the
+            # second attempt finds it and updates it.
+            if attempt:
+                raise
+    return None  # not reached: the loop returns or raises
+
+
+def discard_draft(backend: Backend, viewer: Viewer, case_id: int,
+                  supersedes_id: int | None = None) -> bool:
+    """Drop the author's draft (they chose to); whether there was one."""
+    author = author_viewer(viewer)
+    with backend.sessions.write(author) as session:
+        draft = _find(session, author, case_id, supersedes_id)
+        if draft is None:
+            return False
+        session.delete(draft)
+        return True
+
+
+def delete_in(session: Session, viewer: Viewer, case_id: int,
+              supersedes_id: int | None) -> None:
+    """Inside a note's save: its draft goes with the same commit."""
+    draft = _find(session, viewer, case_id, supersedes_id)
+    if draft is not None:
+        session.delete(draft)
+
+
+@dataclass
+class AutosaveSchedule:
+    """When the editor saves its draft: after ``pause`` seconds without typing, and at
+    most ``longest`` seconds after the first unsaved change while typing goes on.
+
+    The editor checks :meth:`due` every ``tick`` seconds, so a draft is at most
+    ``longest + tick`` (2 s) behind the typing. Times are ``time.monotonic()`` seconds.
+    """
+
+    pause: float = 1.0
+    longest: float = 1.5
+    tick: float = 0.25
+    first_unsaved: float | None = None
+    last_change: float | None = None
+
+    def changed(self, now: float) -> None:
+        if self.first_unsaved is None:
+            self.first_unsaved = now
+        self.last_change = now
+
+    def due(self, now: float) -> bool:
+        if self.first_unsaved is None or self.last_change is None:
+            return False
+        return now - self.last_change >= self.pause or now - self.first_unsaved >= self.longest
+
+    def saving(self) -> None:
+        """A save has started with the text as it is now; later changes start afresh."""
+        self.first_unsaved = None
+        self.last_change = None
+
+    def failed(self, now: float) -> None:
+        """The save did not happen: the text is unsaved again (retried after a pause)."""
+        self.first_unsaved = self.first_unsaved or now
+        self.last_change = now
+
+    @property
+    def pending(self) -> bool:
+        return self.first_unsaved is not None

@@ -1,0 +1,251 @@
+"""The editor's disclosure preview: who will see this note, and why, before it is saved.
+
+For each profession of the team the preview asks the policy in force, with the same
+``decide_for()`` the re-check uses, whether that profession's members of the case would
+see a note of the chosen category by this author, and says why in a few words
+("Social work: yes, consent until 2027-01-31", "Police: no, health notes need consent").
+
+The facts (memberships, consents) are read from the database once, in a worker
+(:func:`read_facts`); the verdicts are then computed without the database
+(:func:`preview`), so changing the category updates the preview at once and typing
+costs nothing. What the preview shows is only what the author may know anyway: which
+professions work the case and which consents exist for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from anchor_tui.db import models as m
+from anchor_tui.db.types import utcnow
+from anchor_tui.domain import Attendee, Viewer
+from anchor_tui.errors import AnchorError
+from anchor_tui.policy import Decision, DecisionContext, NoteFacts, Policy
+from anchor_tui.policy.conditions import (
+    Author,
+    BreakGlass,
+    CaseMember,
+    Condition,
+    Consent,
+    Not,
+    ProfessionIn,
+    Purpose,
+    SameProfession,
+    Scope,
+)
+from anchor_tui.policy.document import Rule
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.disclosure import load_context
+
+PREVIEW_NOTE_ID = 0
+"""The note being written has no id yet."""
+
+
+@dataclass(frozen=True)
+class PreviewFacts:
+    """What the preview needs about one case, read once (and refreshed now and then)."""
+
+    case_id: int
+    person_id: int
+    author: Attendee
+    members: tuple[Attendee, ...]
+    """Active members of the case today (the author included, if a member)."""
+    ctx: DecisionContext
+    professions: tuple[str, ...]
+    """The team's professions, in the team's order."""
+    read_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One profession's line of the preview."""
+
+    profession: str
+    label: str
+    visible: str
+    """``yes``, ``no``, or ``some`` (members of the profession differ)."""
+    why: str
+
+    def text(self) -> str:
+        return f"{self.label}: {self.visible}, {self.why}" if self.why else \
+            f"{self.label}: {self.visible}"
+
+
+def read_facts(backend: Backend, viewer: Viewer, case_id: int,
+               now: dt.datetime | None = None) -> PreviewFacts:
+    """Memberships and consents of the case (run in a worker)."""
+    now = now or utcnow()
+    with backend.sessions.read(viewer, now) as session:
+        person_id = session.scalar(select(m.Case.person_id).where(m.Case.id == case_id))
+        if person_id is None:
+            raise AnchorError(f"Case {case_id} is not there any more.",
+                              "Go back to the board and press r to read it again.")
+        ctx = load_context(session, [case_id], now)
+        ids = sorted({mf.user_id for mf in ctx.memberships if mf.active_on(ctx.today)})
+        rows = session.execute(select(m.User.id, m.User.profession).where(
+            m.User.id.in_(ids))).all() if ids else []
+    members = tuple(Attendee(user_id, profession) for user_id, profession in rows)
+    return PreviewFacts(case_id, person_id, Attendee(viewer.user_id, viewer.profession),
+                        members, ctx, tuple(backend.team.professions), now)
+
+
+def preview(policy: Policy, facts: PreviewFacts, category: str) -> tuple[Verdict, ...]:
+    """Each profession's verdict on a note of ``category`` by the author (pure, fast);
+    first a line for the author when they could not read it back themselves."""
+    note = NoteFacts(PREVIEW_NOTE_ID, facts.case_id, facts.person_id, category,
+                     facts.author.user_id, facts.author.profession)
+    verdicts = tuple(_verdict(policy, facts, note, p) for p in facts.professions)
+    own = policy.decide_for(facts.author, "individual", note, facts.ctx)
+    if own.allowed:
+        return verdicts
+    mine = Verdict("", "You", "no", _why_denied(policy, facts, note, facts.author, own))
+    return (mine, *verdicts)
+
+
+def author_may_read(policy: Policy, facts: PreviewFacts, category: str) -> bool:
+    """Whether the author could read a note of ``category`` they wrote on this case
+    (a note nobody who wrote it may read back is refused)."""
+    note = NoteFacts(PREVIEW_NOTE_ID, facts.case_id, facts.person_id, category,
+                     facts.author.user_id, facts.author.profession)
+    return policy.decide_for(facts.author, "individual", note, facts.ctx).allowed
+
+
+def huddle_line(policy: Policy, facts: PreviewFacts, category: str) -> str:
+    """Whether the note can ever show in a huddle (the author present, individually fine)."""
+    note = NoteFacts(PREVIEW_NOTE_ID, facts.case_id, facts.person_id, category,
+                     facts.author.user_id, facts.author.profession)
+    decision = policy.decide_for(facts.author, "huddle", note, facts.ctx)
+    if decision.allowed:
+        return "Huddle: only when everyone present may see it"
+    forbids = [r for r in policy.rules if r.id in decision.rule_ids and r.effect == "forbid"]
+    return "Huddle: never" + (f", {_sentence(forbids[0])}" if forbids else "")
+
+
+def _verdict(policy: Policy, facts: PreviewFacts, note: NoteFacts, profession: str) -> Verdict:
+    label = policy.professions.get(profession, profession)
+    others = [a for a in facts.members
+              if a.profession == profession and a.user_id != facts.author.user_id]
+    if not others:
+        # Nobody of the profession works the case: judge for someone who does not.
+        stranger = Attendee(-1, profession)
+        decision = policy.decide_for(stranger, "individual", note, facts.ctx)
+        if decision.allowed:
+            return Verdict(profession, label, "yes", _why_allowed(policy, facts, note,
+                                                                  stranger, decision))
+        own = " else" if profession == facts.author.profession else ""
+        return Verdict(profession, label, "no", f"nobody{own} of {label} works this case")
+    decisions = [(who, policy.decide_for(who, "individual", note, facts.ctx))
+                 for who in others]
+    allowed = [(who, d) for who, d in decisions if d.allowed]
+    if len(allowed) == len(decisions):
+        who, decision = allowed[0]
+        return Verdict(profession, label, "yes",
+                       _why_allowed(policy, facts, note, who, decision))
+    denied = next((who, d) for who, d in decisions if not d.allowed)
+    why = _why_denied(policy, facts, note, *denied)
+    return Verdict(profession, label, "some" if allowed else "no", why)
+
+
+def _category_label(policy: Policy, category: str) -> str:
+    entry = policy.categories.get(category)
+    return entry.label if entry is not None else category
+
+
+def _consent_until(facts: PreviewFacts, note: NoteFacts, profession: str) -> str:
+    ids = set(facts.ctx.consent_basis(note.person_id, note.category, profession))
+    ends = [c.valid_to for c in facts.ctx.consents if c.id in ids]
+    if not ends or any(end is None for end in ends):
+        return "consent in force (no end date)"
+    latest = max(end for end in ends if end is not None)
+    return f"consent until {latest.isoformat()}"
+
+
+def _phrase(policy: Policy, cond: Condition, facts: PreviewFacts, note: NoteFacts,
+            who: Attendee) -> str:
+    if isinstance(cond, Consent):
+        return _consent_until(facts, note, who.profession)
+    if isinstance(cond, SameProfession):
+        return "own profession"
+    if isinstance(cond, Author):
+        return "the author"
+    if isinstance(cond, ProfessionIn):
+        return f"{_category_label(policy, note.category).lower()} notes reach " + \
+            " and ".join(policy.professions.get(p, p) for p in cond.professions)
+    if isinstance(cond, BreakGlass):
+        return "emergency access"
+    return ""
+
+
+_WEIGHT = {Consent: 4, ProfessionIn: 3, SameProfession: 2, Author: 1}
+
+
+def _why_allowed(policy: Policy, facts: PreviewFacts, note: NoteFacts, who: Attendee,
+                 decision: Decision) -> str:
+    rules = [r for r in policy.rules if r.id in decision.rule_ids and r.effect == "permit"]
+    if not rules:
+        return ""
+
+    def weight(rule: Rule) -> int:
+        return max((_WEIGHT.get(type(c), 0) for c in rule.conditions), default=0)
+
+    best = max(rules, key=weight)
+    phrases = [p for p in (_phrase(policy, c, facts, note, who) for c in best.conditions) if p]
+    return ", ".join(phrases) or ("works the case" if any(
+        isinstance(c, CaseMember) for c in best.conditions) else best.id)
+
+
+def _failure(policy: Policy, cond: Condition, note: NoteFacts) -> str:
+    category = _category_label(policy, note.category).lower()
+    if isinstance(cond, Consent):
+        return f"{category} notes need consent"
+    if isinstance(cond, CaseMember):
+        return "does not work this case"
+    if isinstance(cond, ProfessionIn):
+        return f"{category} notes reach only " + " and ".join(
+            policy.professions.get(p, p) for p in cond.professions)
+    if isinstance(cond, SameProfession):
+        return "another profession's notes"
+    if isinstance(cond, Purpose):
+        return f"only when {cond.describe()}"
+    if isinstance(cond, Not):
+        return f"not when {cond.inner.describe() if cond.inner else '?'}"
+    return f"needs {cond.describe()}"
+
+
+_SKIP = (Author, BreakGlass)
+"""Ways in that do not explain a refusal: being the author, declaring an emergency."""
+_ORDER = {Consent: 0, CaseMember: 1, ProfessionIn: 2, SameProfession: 3}
+
+
+def _why_denied(policy: Policy, facts: PreviewFacts, note: NoteFacts, who: Attendee,
+                decision: Decision) -> str:
+    forbids = [r for r in policy.rules if r.id in decision.rule_ids and r.effect == "forbid"]
+    if forbids:
+        return _sentence(forbids[0])
+    scope = Scope("individual", False, facts.ctx.now, facts.ctx.today)
+    best: tuple[int, int, str] | None = None
+    for rule in policy.rules:
+        if rule.applies_to != "note" or rule.effect != "permit" \
+                or note.category not in rule.categories:
+            continue
+        if any(isinstance(c, _SKIP) for c in rule.conditions):
+            continue
+        failing = [c for c in rule.conditions if not c.holds(who, scope, note, facts.ctx)]
+        if not failing:
+            continue
+        first = min(failing, key=lambda c: _ORDER.get(type(c), 9))
+        rank = (len(failing), _ORDER.get(type(first), 9), _failure(policy, first, note))
+        best = rank if best is None or rank < best else best
+    return best[2] if best is not None else "no rule lets this category out"
+
+
+def _sentence(rule: Rule) -> str:
+    """A rule's description as a clause ("police intelligence never leaves the police")."""
+    text = rule.description.strip().rstrip(".")
+    if not text:
+        return f"rule {rule.id}"
+    head = text.split(",")[0].strip() or text
+    return head[:1].lower() + head[1:]

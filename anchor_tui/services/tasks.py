@@ -1,0 +1,188 @@
+"""Follow-up tasks on a case: add one, mark it done, and the follow-ups templates schedule.
+
+A task is assigned to someone who works the case (or to nobody yet) and may have a due
+day (typed naturally, see ``services.due_dates``). Tasks are protected records: every read
+here passes the disclosure filter (visible to the case's members, the assignee and the
+creator). Marking a task done carries the version the person saw, so a task someone else
+changed meanwhile is not silently overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from anchor_tui.db.models import Case, CaseMember, ChildWelfareNotification, Task, User
+from anchor_tui.db.types import utcnow
+from anchor_tui.domain import MemberChoice, Viewer
+from anchor_tui.errors import AnchorError, ConflictError
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.board import person_label
+from anchor_tui.services.note_text import clean_text
+from anchor_tui.settings import NoteTemplate
+
+MAX_TITLE = 500
+
+
+@dataclass(frozen=True)
+class TaskForm:
+    """What the new-task form offers for one case."""
+
+    case_id: int
+    person_label: str
+    members: tuple[MemberChoice, ...]
+    """Who the task may be given to (active members the viewer may see)."""
+    default_assignee: int | None
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    """A task not yet done, as the "mark done" list shows it."""
+
+    task_id: int
+    version: int
+    title: str
+    due: dt.date | None
+    assignee: str | None
+    notification_id: int | None = None
+    """The viewer's pending child-welfare notification this task stands for, if any:
+    marking it done means recording the notification."""
+
+
+@dataclass(frozen=True)
+class AddedTask:
+    task_id: int
+    title: str
+    due: dt.date | None
+    assignee: str | None
+
+
+def _active(today: dt.date) -> list[ColumnElement[bool]]:
+    return [CaseMember.valid_from <= today,
+            or_(CaseMember.valid_to.is_(None), CaseMember.valid_to >= today)]
+
+
+def _members(session: Session, case_id: int, today: dt.date) -> tuple[MemberChoice, ...]:
+    rows = session.execute(
+        select(User.id, User.display_name, User.profession)
+        .join(CaseMember, CaseMember.user_id == User.id)
+        .where(CaseMember.case_id == case_id, *_active(today))
+        .distinct().order_by(User.display_name))
+    return tuple(MemberChoice(*row) for row in rows)
+
+
+def is_member(session: Session, case_id: int, user_id: int, today: dt.date) -> bool:
+    return session.scalar(select(CaseMember.id).where(
+        CaseMember.case_id == case_id, CaseMember.user_id == user_id,
+        *_active(today)).limit(1)) is not None
+
+
+def task_form(backend: Backend, viewer: Viewer, case_id: int, today: dt.date) -> TaskForm:
+    """The case's label and who a new task may be given to."""
+    fields = backend.policy.case_fields(viewer)
+    with backend.sessions.read(viewer) as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise AnchorError(f"Case {case_id} is not there any more.",
+                              "Go back to the board and press r to read it again.")
+        members = _members(session, case_id, today)
+        label = person_label(case.person.first_name, case.person.last_name, fields)
+    if "members" not in fields:
+        # Without the members field the viewer sees only themself among the assignees.
+        members = tuple(mc for mc in members if mc.user_id == viewer.user_id)
+    mine = any(mc.user_id == viewer.user_id for mc in members)
+    return TaskForm(case_id, label, members, viewer.user_id if mine else None)
+
+
+def clean_title(title: str) -> str:
+    """A task title: one line, visible characters, not empty, not too long."""
+    text = " ".join(clean_text(title).split())
+    if not text:
+        raise AnchorError("A task needs a title.", "Write what is to be done, in a line.")
+    if len(text) > MAX_TITLE:
+        raise AnchorError(f"The title is {len(text)} characters long.",
+                          f"Keep it to {MAX_TITLE} characters; the details go in a note.")
+    return text
+
+
+def new_task(session: Session, viewer: Viewer, case_id: int, title: str,
+             due: dt.date | None, assignee_id: int | None, today: dt.date) -> Task:
+    """Add a task inside the caller's unit of work (a note's save, a huddle action)."""
+    if due is not None and due < today:
+        raise AnchorError(f"{due.isoformat()} is in the past.", "Choose today or later.")
+    if assignee_id is not None and not is_member(session, case_id, assignee_id, today):
+        raise AnchorError("Only someone who works the case can be given its task.",
+                          "Choose one of the case's members.")
+    task = Task(case_id=case_id, title=clean_title(title), assignee_id=assignee_id, due=due,
+                created_by_id=viewer.user_id)
+    session.add(task)
+    session.flush()
+    return task
+
+
+def add_task(backend: Backend, viewer: Viewer, case_id: int, title: str,
+             due: dt.date | None, assignee_id: int | None, today: dt.date) -> AddedTask:
+    """Add a follow-up to a case, in a unit of work of its own."""
+    with backend.sessions.write(viewer) as session:
+        if session.get(Case, case_id) is None:
+            raise AnchorError(f"Case {case_id} is not there any more.",
+                              "Go back to the board and press r to read it again.")
+        task = new_task(session, viewer, case_id, title, due, assignee_id, today)
+        assignee = session.scalar(select(User.display_name).where(
+            User.id == assignee_id)) if assignee_id is not None else None
+        return AddedTask(task.id, task.title, task.due, assignee)
+
+
+def schedule_follow_up(session: Session, viewer: Viewer, case_id: int,
+                       template: NoteTemplate, today: dt.date) -> Task | None:
+    """The follow-up a template schedules (``follow_up_days``), for its author when they
+    work the case (otherwise for nobody yet: the case's members see it)."""
+    if template.follow_up_days is None:
+        return None
+    assignee = viewer.user_id if is_member(session, case_id, viewer.user_id, today) else None
+    return new_task(session, viewer, case_id, f"Follow-up: {template.label}",
+                    today + dt.timedelta(days=template.follow_up_days), assignee, today)
+
+
+def open_tasks(backend: Backend, viewer: Viewer, case_id: int) -> tuple[OpenTask, ...]:
+    """The case's tasks not yet done that the viewer may see, soonest due first."""
+    with backend.sessions.read(viewer) as session:
+        rows = session.execute(
+            select(Task, User.display_name)
+            .outerjoin(User, User.id == Task.assignee_id)
+            .where(Task.case_id == case_id, Task.done_at.is_(None))
+            .order_by(Task.due.is_(None), Task.due, Task.id)).all()
+        ids = [task.id for task, _ in rows]
+        pending = dict(session.execute(
+            select(ChildWelfareNotification.task_id, ChildWelfareNotification.id).where(
+                ChildWelfareNotification.task_id.in_(ids),
+                ChildWelfareNotification.status == "pending",
+                ChildWelfareNotification.notifier_id == viewer.user_id)).all()
+        ) if ids else {}
+        return tuple(OpenTask(task.id, task.version, task.title, task.due, name,
+                              pending.get(task.id)) for task, name in rows)
+
+
+def complete_task(backend: Backend, viewer: Viewer, task_id: int, seen_version: int) -> None:
+    """Mark a task done (one the viewer may see), at the version they saw."""
+    with backend.sessions.write(viewer) as session:
+        task = session.get(Task, task_id)  # the disclosure filter applies to tasks
+        if task is None:
+            raise AnchorError("That task is no longer there.", "Read the case again (r).")
+        if task.version != seen_version:
+            raise ConflictError(
+                f"The task was changed by someone else (now version {task.version}, you "
+                f"saw {seen_version}).", "Nothing was changed. Look at it again and repeat "
+                "if it still holds.")
+        if task.done_at is not None:
+            raise AnchorError("That task is already done.", "Nothing to mark.")
+        task.done_at = utcnow()
+        try:
+            session.flush()
+        except StaleDataError:
+            raise ConflictError("The task was changed by someone else at the same moment.",
+                                "Nothing was changed. Read the case again.") from None

@@ -1,0 +1,210 @@
+"""Writing notes on SQLite and PostgreSQL: save with its audit event, revisions, "entered
+in error", history through what one may see, follow-ups from templates, bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import DBAPIError
+
+from anchor_tui.db import models as m
+from anchor_tui.errors import AnchorError, ConflictError
+from anchor_tui.services.case_view import open_case
+from anchor_tui.services.drafts import load_draft, save_draft
+from anchor_tui.services.notes import (
+    NoteInput,
+    mark_entered_in_error,
+    note_history,
+    own_notes,
+    save_note,
+)
+from tests.integration.case_world import NOW, TODAY, TeamWorld, build, huddle, make_backend
+
+
+@pytest.fixture
+def world(engine: Engine) -> TeamWorld:
+    return build(make_backend(engine))
+
+
+def note_row(world: TeamWorld, note_id: int) -> Any:
+    """The note's columns as they are in the database now."""
+    with world.backend.sessions.system("test: read a note") as s:
+        return s.execute(select(*m.Note.__table__.columns).where(m.Note.id == note_id)).one()
+
+
+def audit_actions(world: TeamWorld, note_id: int) -> list[str]:
+    with world.backend.sessions.system("test: audit") as s:
+        return list(s.scalars(select(m.AuditEvent.action).where(
+            m.AuditEvent.object_type == "note", m.AuditEvent.object_id == note_id)))
+
+
+def count(world: TeamWorld, entity: type[object]) -> int:
+    with world.backend.sessions.system("test: count") as s:
+        return int(s.scalar(select(func.count()).select_from(entity)) or 0)
+
+
+def test_a_saved_note_is_durable_audited_and_drops_its_draft(world: TeamWorld) -> None:
+    social = world.viewers["social"]
+    save_draft(world.backend, social, world.case_a, None, "general", None, "Half a thought")
+    saved = save_note(world.backend, social,
+                      NoteInput(world.case_a, "Met at school.\n\n", "general"), today=TODAY)
+    row = note_row(world, saved.note_id)
+    assert (row.body, row.revision, row.author_profession) == ("Met at school.", 1,
+                                                               "social_work")
+    assert audit_actions(world, saved.note_id) == ["note.write"]
+    assert load_draft(world.backend, social, world.case_a) is None
+    assert saved.follow_up is None and saved.notification_id is None
+
+
+def test_bad_input_is_refused_or_made_harmless(world: TeamWorld) -> None:
+    social = world.viewers["social"]
+    before = count(world, m.Note)
+    for empty in ("", "   ", "\n\n\t \n"):
+        with pytest.raises(AnchorError, match="empty note"):
+            save_note(world.backend, social, NoteInput(world.case_a, empty, "general"),
+                      today=TODAY)
+    with pytest.raises(AnchorError, match="no note category"):
+        save_note(world.backend, social, NoteInput(world.case_a, "x", "gossip"), today=TODAY)
+    with pytest.raises(AnchorError, match="not offered"):
+        save_note(world.backend, social,
+                  NoteInput(world.case_a, "x", "health", template="health_assessment"),
+                  today=TODAY)
+    assert count(world, m.Note) == before
+    hostile = "[bold]x[/bold] [@click=app.quit] \x1b[2J\x07 end\r\nnext\tcol \u202eRTL"
+    saved = save_note(world.backend, social, NoteInput(world.case_a, hostile, "general"),
+                      today=TODAY)
+    body = note_row(world, saved.note_id).body
+    assert body == ("[bold]x[/bold] [@click=app.quit] \\x1b[2J\\x07 end\nnext    col "
+                    "\\u202eRTL")
+    assert not any(ord(c) < 32 and c != "\n" for c in body)
+
+
+def test_a_one_megabyte_note_is_saved_whole(world: TeamWorld) -> None:
+    body = ("Pitkä muistiinpano, rivi rivillä. " * 30 + "\n") * 1000
+    assert len(body.encode()) > 1_000_000
+    saved = save_note(world.backend, world.viewers["nurse"],
+                      NoteInput(world.case_a, body, "health"), today=TODAY)
+    assert note_row(world, saved.note_id).body == body.rstrip()
+
+
+def test_a_correction_is_a_new_revision_and_the_history_shows_both(world: TeamWorld) -> None:
+    social = world.viewers["social"]
+    first = save_note(world.backend, social, NoteInput(world.case_a, "Met at 10.", "general"),
+                      today=TODAY)
+    second = save_note(world.backend, social, NoteInput(
+        world.case_a, "Met at 11.", "general", supersedes_id=first.note_id), today=TODAY)
+    assert second.revision == 2
+    assert note_row(world, first.note_id).body == "Met at 10."  # the old one stays
+    for name in ("social", "police"):  # everyone who sees general notes sees the history
+        history = note_history(world.backend, world.viewers[name], first.note_id, NOW)
+        assert [(e.revision, e.body, e.superseded) for e in history] == [
+            (1, "Met at 10.", True), (2, "Met at 11.", False)]
+    record = open_case(world.backend, social, world.case_a, now=NOW)
+    shown = {n.note_id: n for n in record.notes.notes}
+    assert shown[first.note_id].superseded and shown[second.note_id].corrects
+    assert [n.note_id for n in own_notes(world.backend, social, world.case_a)].count(
+        first.note_id) == 0  # only the newest revision can be corrected again
+
+
+def test_a_note_is_corrected_once_the_second_correction_conflicts(world: TeamWorld) -> None:
+    social = world.viewers["social"]
+    first = save_note(world.backend, social, NoteInput(world.case_a, "v1", "general"),
+                      today=TODAY)
+    fix = NoteInput(world.case_a, "v2", "general", supersedes_id=first.note_id)
+    save_note(world.backend, social, fix, today=TODAY)
+    with pytest.raises(ConflictError, match="corrected already"):
+        save_note(world.backend, social, dataclasses.replace(fix, body="v2 again"),
+                  today=TODAY)
+    # The database itself refuses a second correction of the same revision.
+    with pytest.raises(DBAPIError), world.backend.sessions.system("test: fork") as s:
+        s.add(m.Note(case_id=world.case_a, author_id=social.user_id,
+                     author_profession="social_work", category="general", body="fork",
+                     revision=2, supersedes_id=first.note_id))
+
+
+def test_only_the_author_corrects_or_marks_a_note(world: TeamWorld) -> None:
+    police = world.viewers["police"]
+    general = world.notes["general"]  # written by social work, visible to the police
+    with pytest.raises(AnchorError, match="Only the author"):
+        save_note(world.backend, police, NoteInput(world.case_a, "mine now", "general",
+                                                   supersedes_id=general), today=TODAY)
+    with pytest.raises(AnchorError, match="Only the author"):
+        mark_entered_in_error(world.backend, police, general, "not mine")
+    with pytest.raises(AnchorError, match="not there"):  # a note the viewer may not see
+        save_note(world.backend, police, NoteInput(world.case_a, "x", "general",
+                                                   supersedes_id=world.notes["health"]),
+                  today=TODAY)
+
+
+def test_entered_in_error_keeps_the_note_with_its_reason(world: TeamWorld) -> None:
+    social = world.viewers["social"]
+    saved = save_note(world.backend, social, NoteInput(world.case_a, "Wrong case", "general"),
+                      today=TODAY)
+    with pytest.raises(AnchorError, match="needs a reason"):
+        mark_entered_in_error(world.backend, social, saved.note_id, "  \n ")
+    mark_entered_in_error(world.backend, social, saved.note_id, "Written on the wrong case")
+    row = note_row(world, saved.note_id)
+    assert row.entered_in_error and row.error_reason == "Written on the wrong case"
+    assert row.body == "Wrong case"
+    assert audit_actions(world, saved.note_id) == ["note.write", "note.write"]
+    with pytest.raises(AnchorError, match="already marked"):
+        mark_entered_in_error(world.backend, social, saved.note_id, "again")
+    shown = {n.note_id: n for n in open_case(world.backend, social, world.case_a,
+                                             now=NOW).notes.notes}
+    assert shown[saved.note_id].entered_in_error
+    assert shown[saved.note_id].error_reason == "Written on the wrong case"
+    # Still no deleting and no rewriting, whatever the services do.
+    with pytest.raises(DBAPIError, match="append-only"), \
+            world.backend.sessions.system("test: rewrite") as s:
+        s.execute(update(m.Note).where(m.Note.id == saved.note_id).values(body="gone"))
+
+
+def test_history_leaves_out_revisions_the_viewer_may_not_see(world: TeamWorld) -> None:
+    police = world.viewers["police"]
+    first = world.notes["youth_rev1"]  # general, then corrected into a youth work note
+    history = note_history(world.backend, police, first, NOW)
+    assert [e.note_id for e in history] == [first]
+    assert all("ibexcorrected" not in e.body for e in history)
+    youth = note_history(world.backend, world.viewers["youth"], first, NOW)
+    assert [e.note_id for e in youth] == [first, world.notes["youth_rev2"]]
+
+
+def test_a_template_schedules_its_follow_up(world: TeamWorld) -> None:
+    social = world.viewers["social"]
+    saved = save_note(world.backend, social, NoteInput(
+        world.case_a, "Present: all", "general", template="anchor_meeting_summary"),
+        today=TODAY)
+    assert saved.follow_up is not None
+    with world.backend.sessions.system("test: task") as s:
+        task = s.get_one(m.Task, saved.follow_up.task_id)
+        assert task.due == TODAY + dt.timedelta(days=21)
+        assert task.assignee_id == social.user_id and task.case_id == world.case_a
+        assert task.title == "Follow-up: Anchor meeting summary"
+
+
+def test_an_audit_trail_that_cannot_be_written_saves_nothing(
+    world: TeamWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANCHOR_AUDIT_KEY")
+    before = count(world, m.Note)
+    with pytest.raises(AnchorError):
+        save_note(world.backend, world.viewers["social"],
+                  NoteInput(world.case_a, "Must not be half-saved", "general"), today=TODAY)
+    assert count(world, m.Note) == before
+
+
+def test_a_note_written_in_a_huddle_is_saved_and_its_draft_dropped(world: TeamWorld) -> None:
+    social = world.viewers["social"]
+    meeting = huddle(world, "social", "police")
+    assert save_draft(world.backend, meeting, world.case_a, None, "general", None,
+                      "Typed in the huddle") is not None
+    assert load_draft(world.backend, meeting, world.case_a) is None  # never shown there
+    assert load_draft(world.backend, social, world.case_a) is not None  # but kept
+    saved = save_note(world.backend, meeting, NoteInput(world.case_a, "Decided: call home",
+                                                        "general"), today=TODAY)
+    assert note_row(world, saved.note_id).author_id == social.user_id
+    assert load_draft(world.backend, social, world.case_a) is None
