@@ -73,6 +73,14 @@ class SignInRules:
     """Wrong passphrases in a row before the account locks."""
     lockout_seconds: int = 300
     """How long a locked account stays locked."""
+    retry_delay_seconds: int = 2
+    """The wait after a wrong passphrase; it doubles with each further one (at most 60 s)."""
+
+    def retry_delay(self, failures: int) -> int:
+        """Seconds to wait after ``failures`` wrong passphrases in a row."""
+        if failures < 1 or self.retry_delay_seconds < 1:
+            return 0
+        return int(min(60, self.retry_delay_seconds * 2 ** min(failures - 1, 6)))
 
 
 PriorityName = Literal["high", "normal", "low"]
@@ -206,6 +214,8 @@ def _validate_team(doc: YamlDoc, team: TeamConfig) -> None:
         raise doc.error(("idle_lock_seconds",), "must be at least 10 seconds")
     if team.sign_in.max_failed_attempts < 1:
         raise doc.error(("sign_in", "max_failed_attempts"), "must be at least 1")
+    if team.sign_in.retry_delay_seconds < 0:
+        raise doc.error(("sign_in", "retry_delay_seconds"), "must be 0 or more")
     _validate_saved_filters(doc, team)
     _validate_retention(doc, team)
     _validate_keymap(doc, team)
