@@ -368,6 +368,8 @@ class Settings:
     """Where the error log (mode 0600, never note text) is written."""
     demo: bool = False
     """Demo mode: the demo passphrase may be shown on the sign-in screen."""
+    minutes_dir: Path | None = None
+    """Where huddle minutes are written (None: ``huddle-minutes`` in the user data dir)."""
 
 
 def resolve_config_dir(flag: str | None) -> Path | None:

@@ -163,7 +163,7 @@ def test_an_empty_huddle_sees_nothing(world: HuddleWorld) -> None:
 
 
 def test_the_agenda_comes_from_the_queue_and_grows_as_people_join(world: HuddleWorld) -> None:
-    roster, viewer = started(world, "police")
+    _, viewer = started(world, "police")
     agenda = read_agenda(world.backend, viewer, TODAY)
     # New notification (B), the police's review due (A), the flagged case (C).
     assert [e.case_id for e in agenda] == [world.case_b, world.case_a, world.case_c]
@@ -278,7 +278,7 @@ def test_minutes_name_cases_as_every_attendee_may_see_them(engine: Engine,
         PACKAGE_CONFIG_DIR / "disclosure.yaml", team=default.team, text=policy_text),
         default.team)
     world = build(backend)
-    roster, viewer = started(world, "social", "youth")
+    _, viewer = started(world, "social", "youth")
     labels = [e.person_label for e in read_agenda(backend, viewer, TODAY)]
     assert "A. A." in labels and "Aino Ankkuri" not in labels
     service.record_time(backend, viewer, world.case_a, 10)

@@ -70,7 +70,8 @@ def test_the_account_locks_after_the_configured_number_and_it_is_audited(
     backend = world.backend
     rules = backend.team.sign_in
     moment = 0.0
-    for attempt in range(1, rules.max_failed_attempts + 1):
+    attempts = rules.max_failed_attempts
+    for _ in range(attempts):
         with pytest.raises(SignInError) as refused:
             sign_in(backend, "police", "wrong guess", later(moment))
         moment += refused.value.retry_in
@@ -84,7 +85,7 @@ def test_the_account_locks_after_the_configured_number_and_it_is_audited(
     assert sign_in(backend, "police", PASSPHRASE, later(moment)).username == "police"
     police_id = police.id
     assert actions(world).count(("account.locked", police_id)) == 1
-    assert actions(world).count(("sign_in.failed", police_id)) == attempt + 1
+    assert actions(world).count(("sign_in.failed", police_id)) == attempts + 1
     assert actions(world)[-1] == ("sign_in", police_id)
 
 
