@@ -170,10 +170,12 @@ def _stays(session: Session, huddle_id: int) -> list[_Stay]:
 
 
 def roster_at(stays: Iterable[_Stay], moment: dt.datetime) -> tuple[Attendee, ...]:
-    """Who was present at ``moment``."""
+    """Who was present at ``moment``. Someone who joined at that very moment counts as
+    not yet present (their arrival may narrow what an item may be shown to: the safe
+    reading of a tie)."""
     found: dict[int, Attendee] = {}
     for stay in stays:
-        if stay.joined_at <= moment and (stay.left_at is None or stay.left_at > moment):
+        if stay.joined_at < moment and (stay.left_at is None or stay.left_at > moment):
             found.setdefault(stay.user_id, Attendee(stay.user_id, stay.profession))
     return tuple(found.values())
 
