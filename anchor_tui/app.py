@@ -57,7 +57,8 @@ class AnchorApp(SharedTerminal):
         Binding("ctrl+t", "start_huddle", "Huddle", id="app.huddle", priority=True),
         Binding("ctrl+f", "search", "Search", id="app.search"),
         Binding("f1", "help", "Help", id="app.help"),
-        Binding("colon", "command_palette", "Commands", key_display=":", show=False,
+        # Both keys: binding the action at all stops Textual adding its own ctrl+p.
+        Binding("colon,ctrl+p", "command_palette", "Commands", key_display=":", show=False,
                 id="app.palette"),
     ]
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 from textual._context import visible_screen_stack
 from textual.app import App
+from textual.strip import Strip
 
 from anchor_tui.policy import Policy
 from anchor_tui.services.backend import Backend
@@ -24,7 +25,7 @@ def screen_lines(app: App[Any]) -> list[str]:
     the way a screenshot takes them."""
     visible_screen_stack.set(app._background_screens)
     update = app.screen._compositor.render_full_update()
-    return ["".join(segment.text for segment in strip) for strip in update.strips]
+    return [Strip.join(list(line)).text for line in update.strips]  # a line's chops
 
 
 def screen_text(app: App[Any]) -> str:
