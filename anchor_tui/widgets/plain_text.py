@@ -14,10 +14,17 @@ from textual.content import Content
 
 from anchor_tui.safe_text import printable
 
-__all__ = ["plain", "printable"]
+__all__ = ["markup_literal", "plain", "printable"]
 
 
 def plain(value: str, style: str = "", *, one_line: bool = True) -> Content:
     """User text as Textual content: no markup, no control codes, optional style."""
     text = printable(value, one_line=one_line)
     return Content.assemble((text, style)) if style else Content(text)
+
+
+def markup_literal(value: str) -> str:
+    """Text for the few places Textual reads only as markup (the command palette's help
+    line): inert characters escaped, and every ``[`` escaped, so no tag can start.
+    (Textual's own ``markup.escape`` leaves ``[$accent]``-style variable tags alone.)"""
+    return printable(value).replace("[", "\\[")

@@ -78,5 +78,6 @@ def downgrade() -> None:
     with op.batch_alter_table("huddle_flag", schema=None) as batch_op:
         batch_op.drop_index("uq_huddle_flag_open_case_id")
     op.drop_table("huddle_flag")
-    with op.batch_alter_table("user", schema=None) as batch_op:
-        batch_op.drop_column("retry_after")
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy of "user" would have to drop the
+    # table every other table refers to, which foreign keys refuse once there are rows.
+    op.execute('ALTER TABLE "user" DROP COLUMN retry_after')
