@@ -6,8 +6,9 @@
 Seeds a fresh SQLite file (migrations, then the project's seeder; not timed), starts a
 huddle with the social worker and lets the nurse, the youth worker and the police join
 (their passphrases checked as in the app; not timed). Then times, as the screens run them
-(one unit of work each, ``time.perf_counter``, median of ``--reps`` after a warm-up, the
-rows alternating so machine noise hits all alike):
+(one unit of work each, ``time.perf_counter``, the median of ``--reps`` after a warm-up,
+on random cases the social worker works; the machine is shared, so compare the ratios
+of one run, not the milliseconds of two):
 
 - the case view: ``open_case`` for the social worker alone (the baseline) and
   ``huddle_case`` for a huddle of two and of four (notes, tasks and the items rule);

@@ -33,6 +33,11 @@ from anchor_tui.settings import TeamConfig
 
 REVIEW_DAYS = 7
 """Reviews due within this many days (overdue ones too) come onto the agenda."""
+MOST_NOTIFICATIONS = 40
+MOST_REVIEWS = 60
+"""A huddle works down a list it can finish: the most urgent new notifications (by
+priority, then the oldest) and reviews (the most overdue first), at most this many each
+time the agenda grows; the rest stay in each person's queue. Flagged cases all come."""
 
 SOURCE_LABELS = {"notification": "New notification", "review": "Review due",
                  "flagged": "Flagged for the huddle"}
@@ -56,14 +61,14 @@ def extend_agenda(session: Session, team: TeamConfig, huddle_id: int,
     found: list[tuple[int, str]] = []
     found += [(cid, "notification") for cid in session.scalars(
         select(m.Case.id).where(*_unscreened(team), fresh)  # type: ignore[arg-type]
-        .order_by(m.Case.priority, m.Case.opened_at, m.Case.id))]
+        .order_by(m.Case.priority, m.Case.opened_at, m.Case.id).limit(MOST_NOTIFICATIONS))]
     if attendee_ids:
         mine = or_(m.Case.lead_user_id.in_(attendee_ids), worked_by(attendee_ids, today))
         found += [(cid, "review") for cid in session.scalars(
             select(m.Case.id).where(
                 m.Case.next_review <= today + dt.timedelta(days=REVIEW_DAYS),
                 _open_stage(team), mine, fresh)  # type: ignore[arg-type]
-            .order_by(m.Case.next_review, m.Case.priority, m.Case.id))]
+            .order_by(m.Case.next_review, m.Case.priority, m.Case.id).limit(MOST_REVIEWS))]
     found += [(cid, "flagged") for cid in session.scalars(
         select(m.HuddleFlag.case_id).join(m.Case, m.Case.id == m.HuddleFlag.case_id)
         .where(m.HuddleFlag.cleared_at.is_(None), fresh)
