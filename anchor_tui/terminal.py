@@ -43,6 +43,7 @@ from anchor_tui.services.huddle import Roster, start_huddle
 from anchor_tui.services.minutes import default_minutes_dir, end_huddle
 from anchor_tui.services.session_state import IdleWatch, TerminalSession
 from anchor_tui.settings import Settings
+from anchor_tui.widgets.plain_text import printable
 
 INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
                 events.Paste)
@@ -90,8 +91,14 @@ class SharedTerminal(App[None]):
     # --- viewer contexts ----------------------------------------------------------------
 
     async def open_context(self, first: Callable[[], Screen[Any]]) -> None:
-        """A new screen stack for the session's viewer; the old one (and a lock) goes."""
-        closing = [mode for mode in (self._viewer_mode, self._lock_mode) if mode is not None]
+        """A new screen stack for the session's viewer; the old one (and a lock) goes.
+
+        While the terminal is locked (a roster change finishing behind the lock), the
+        new stack waits behind the lock screen, which stays: only a passphrase opens it.
+        """
+        behind_lock = self.session.locked and self._lock_mode is not None
+        closing = [mode for mode in (self._viewer_mode, self._lock_mode)
+                   if mode is not None and not (behind_lock and mode == self._lock_mode)]
         for mode in closing:
             for screen in self._screen_stacks.get(mode, []):
                 if isinstance(screen, KeepsDrafts):
@@ -99,13 +106,25 @@ class SharedTerminal(App[None]):
         self._generation += 1
         name = f"viewer-{self._generation}"
         self.add_mode(name, first)
-        await self.switch_mode(name)
-        self._viewer_mode, self._lock_mode = name, None
+        if behind_lock:
+            self._viewer_mode = name
+            self._relock_for(self.session)
+        else:
+            await self.switch_mode(name)
+            self._viewer_mode, self._lock_mode = name, None
         for mode in closing:
             await self.remove_mode(mode)
         self.viewer = self.session.viewer
         self.forget_what_was_shown()
         self.idle.touch()
+
+    def _relock_for(self, session: TerminalSession) -> None:
+        """The lock screen decides who may unlock by the session as it is now."""
+        from anchor_tui.screens.lock import LockScreen
+
+        for screen in self._screen_stacks.get(self._lock_mode or "", []):
+            if isinstance(screen, LockScreen):
+                screen.session_changed(session)
 
     def forget_what_was_shown(self) -> None:
         """Clear what the app itself (not a screen) may still hold of the last context."""
@@ -206,8 +225,8 @@ class SharedTerminal(App[None]):
         if roster is not None and viewer is not None:
             self.finish_huddle(viewer, spent, None)
         if before is not None:
-            self.notify(f"{before.display_name}'s session has ended; their drafts are kept.",
-                        title="Signed in", markup=False)
+            self.notify(printable(f"{before.display_name}'s session has ended; their drafts "
+                                  "are kept."), title="Signed in", markup=False)
 
     # --- the huddle -------------------------------------------------------------------
 

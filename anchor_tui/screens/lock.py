@@ -35,6 +35,10 @@ class LockScreen(SignInScreen):
         super().__init__(backend, settings, clock)
         self._session = dataclasses.replace(session)  # a snapshot for the worker thread
 
+    def session_changed(self, session: TerminalSession) -> None:
+        """The roster changed behind the lock: who may unlock is who is present now."""
+        self._session = dataclasses.replace(session)
+
     def heading(self) -> str:
         session = self._session
         professions = self._backend.policy.professions

@@ -376,3 +376,28 @@ async def test_a_locked_huddle_unlocks_for_anyone_present(make_app: AppFactory) 
         assert not [label for label in labels if label in text]
         await sign_in(pilot, "nurse")
         assert app.screen is screen
+
+
+async def test_a_roster_change_that_finishes_behind_the_lock_keeps_it_locked(
+        make_app: AppFactory) -> None:
+    from anchor_tui.screens.terminal_messages import RosterChanged
+    from anchor_tui.services.huddle import leave_huddle
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await huddle_of(pilot, "social")
+        screen = await join(pilot, "nurse")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        lock = app.screen
+        assert isinstance(lock, LockScreen)
+        nurse = next(p for p in screen.roster.present if p.username == "nurse")
+        # The nurse's leaving was on its way when the terminal locked.
+        roster = leave_huddle(app.backend, screen.viewer, nurse.user_id)
+        app.post_message(RosterChanged(roster, None))
+        await settle(pilot)
+        assert app.screen is lock and app.session.locked
+        await sign_in(pilot, "nurse")  # no longer present: a takeover, not an unlock
+        assert isinstance(app.screen, NoticeScreen)  # the huddle ended: its minutes
+        assert isinstance(app.screen_stack[0], BoardScreen)
+        assert app.viewer is not None and app.viewer.username == "nurse"
