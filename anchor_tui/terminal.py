@@ -244,13 +244,16 @@ class SharedTerminal(App[None]):
                 "passphrase (+).", yes="Start")):
             self.begin_huddle(person)
 
-    @work(thread=True, exclusive=True, group="huddle-start", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="huddle-begin", exit_on_error=False)
     def begin_huddle(self, person: Viewer) -> None:
         roster = start_huddle(self.backend, person, self.today(), self.clock.now())
-        self.post_message(HuddleStarted(roster))
+        self.post_message(HuddleStarted(roster, person))
 
     async def on_huddle_started(self, message: HuddleStarted) -> None:
-        if self.session.person is None or self.session.roster is not None:
+        if self.session.person != message.starter or self.session.roster is not None:
+            # The person switched meanwhile: this huddle never showed; end it at once.
+            self.finish_huddle(huddle_service.huddle_viewer(message.roster, message.starter),
+                               None, None, quiet=True)
             return
         await self._show_roster(message.roster, None)
 
@@ -284,7 +287,7 @@ class SharedTerminal(App[None]):
 
     @work(thread=True, group="huddle-end", exit_on_error=False)
     def finish_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
-                      person: Viewer | None) -> None:
+                      person: Viewer | None, *, quiet: bool = False) -> None:
         """Store the minutes (and write their file); the person's session ends too."""
         if spent is not None:
             huddle_service.record_time(self.backend, viewer, *spent)
@@ -292,7 +295,8 @@ class SharedTerminal(App[None]):
         ended = end_huddle(self.backend, viewer, directory, self.today(), self.clock.now())
         if person is not None:
             audit.signed_out(self.backend, person)
-        self.post_message(HuddleEnded(ended))
+        if not quiet:
+            self.post_message(HuddleEnded(ended))
 
     def on_huddle_ended(self, message: HuddleEnded) -> None:
         from anchor_tui.screens.huddle_modals import minutes_notice

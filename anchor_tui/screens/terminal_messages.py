@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from anchor_tui.domain import Viewer
 from anchor_tui.services.huddle import Roster
 from anchor_tui.services.minutes import EndedHuddle
 from anchor_tui.services.session_state import Unlocked
 
 
 class HuddleStarted(Message):
-    """A huddle was started; ``roster`` holds its first attendee."""
+    """A huddle was started by ``starter``; ``roster`` holds them as its first attendee."""
 
-    def __init__(self, roster: Roster) -> None:
+    def __init__(self, roster: Roster, starter: Viewer) -> None:
         super().__init__()
         self.roster = roster
+        self.starter = starter
 
 
 class RosterChanged(Message):
