@@ -11,11 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable, Iterable
-from functools import partial
 from pathlib import Path
 
 from rich.console import RenderableType
-from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerFailed, WorkerState
 
@@ -23,13 +21,14 @@ from anchor_tui.crashlog import ErrorLog
 from anchor_tui.domain import Viewer
 from anchor_tui.messages import SignedIn
 from anchor_tui.palette import AnchorCommands, PaletteCommand
-from anchor_tui.screens import BoardScreen, ErrorScreen, SignInScreen
 from anchor_tui.screens.audit import AuditScreen
 from anchor_tui.screens.help import HelpScreen
 from anchor_tui.screens.search import SearchScreen
 from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
+from anchor_tui.services.clock import Clock, SystemClock
 from anchor_tui.settings import Settings
+from anchor_tui.terminal import SharedTerminal
 
 
 def crash_line(log_path: Path | None) -> str:
@@ -41,40 +40,52 @@ def crash_line(log_path: Path | None) -> str:
             f"Details (without client data) are in {log_path}.")
 
 
-class AnchorApp(App[None]):
-    """anchor-tui: sign in, then the board. One backend for the whole process."""
+class AnchorApp(SharedTerminal):
+    """anchor-tui: sign in, then the board. One backend for the whole process.
+
+    The shared terminal (``anchor_tui.terminal``): ctrl+o switches user from anywhere
+    (the next person signs in; nothing of this session stays), ctrl+g locks the screen
+    (it also locks by itself after ``idle_lock_seconds``), ctrl+t starts a huddle.
+    """
 
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute: subclasses live elsewhere
     TITLE = "anchor-tui"
     COMMANDS = {AnchorCommands}  # noqa: RUF012 - no system commands (e.g. no screenshot)
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
-        Binding("ctrl+o", "sign_out", "Sign out", id="app.sign_out"),
+        # Ctrl keys, priority: they work from anywhere, in an input or the note editor too.
+        Binding("ctrl+o", "switch_user", "Switch user", id="app.switch_user", priority=True),
+        Binding("ctrl+g", "lock", "Lock", id="app.lock", priority=True),
+        Binding("ctrl+t", "start_huddle", "Huddle", id="app.huddle", priority=True),
         Binding("ctrl+f", "search", "Search", id="app.search"),
         Binding("f1", "help", "Help", id="app.help"),
-        Binding("ctrl+t", "audit_trail", "Audit trail", id="app.audit_trail"),
+        Binding("ctrl+y", "audit_trail", "Audit trail", id="app.audit_trail"),
+        # Both keys: binding the action at all stops Textual adding its own ctrl+p.
         Binding("colon,ctrl+p", "command_palette", "Commands", key_display=":", show=False,
                 id="app.palette"),
     ]
 
     def __init__(self, backend: Backend, settings: Settings, *,
-                 today: Callable[[], dt.date] = dt.date.today) -> None:
+                 today: Callable[[], dt.date] = dt.date.today,
+                 clock: Clock | None = None) -> None:
         super().__init__()
         self.backend = backend
         self.settings = settings
         self.error_log = ErrorLog(settings.log_dir)
         self.today = today
         """The team's calendar day (tests fix it, so snapshots do not depend on the date)."""
+        self.clock = clock or SystemClock()
+        """Sign-in waits, the idle lock and the huddle's timers (tests move it by hand)."""
         self.viewer: Viewer | None = None
         self._crash_line: str | None = None
+        self.setup_terminal()
         self.set_keymap(settings.team.keymap)  # ids checked before start (check_keys)
 
-    def on_mount(self) -> None:
-        self.push_screen(SignInScreen(self.backend, self.settings))
+    async def on_mount(self) -> None:
+        await self.start_terminal()
 
-    def on_signed_in(self, message: SignedIn) -> None:
-        self.viewer = message.viewer
-        self.switch_screen(BoardScreen(self.backend, message.viewer, self.today))
+    async def on_signed_in(self, message: SignedIn) -> None:
+        await self.signed_in(message.viewer)
 
     def action_search(self) -> None:
         """Search cases and notes (signed in only; not stacked on another search)."""
@@ -90,17 +101,6 @@ class AnchorApp(App[None]):
         if self.is_auditor and not isinstance(self.screen, AuditScreen):
             self.push_screen(AuditScreen())
 
-    async def action_sign_out(self) -> None:
-        """Drop every screen (and so everything read for this viewer), then sign-in."""
-        if self.viewer is not None:
-            self.run_worker(partial(audit.signed_out, self.backend, self.viewer),
-                            thread=True, group="audit", exit_on_error=False)
-        self.viewer = None
-        self.clear_notifications()
-        while len(self.screen_stack) > 1:
-            await self.pop_screen()
-        await self.push_screen(SignInScreen(self.backend, self.settings))
-
     async def action_quit(self) -> None:
         """Quit, unless a screen holds unsaved work and asks first (the note editor)."""
         for screen in reversed(self.screen_stack):
@@ -110,11 +110,9 @@ class AnchorApp(App[None]):
         self.exit()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "sign_out":
-            return self.viewer is not None
         if action == "audit_trail":
             return self.is_auditor  # other roles never see the key or the screen
-        return True
+        return self.terminal_allows(action)
 
     def action_help(self) -> None:
         """F1: what has focus is for, and every key that works here (with its id)."""
@@ -126,11 +124,20 @@ class AnchorApp(App[None]):
         if self.viewer is not None:
             yield PaletteCommand("app: search", "Search the cases and notes you may see",
                                  self.action_search)
-            yield PaletteCommand("app: sign out", "Sign out and clear the screen",
+            yield PaletteCommand("app: switch user", "Back to sign-in for the next person; "
+                                 "nothing of this session stays (ctrl+o)",
+                                 self.action_switch_user)
+            yield PaletteCommand("app: sign out", "Sign out and clear the screen (ctrl+o)",
                                  self.action_sign_out)
+            yield PaletteCommand("app: lock", "Lock the screen until your passphrase "
+                                 "(ctrl+g)", self.action_lock)
+            if self.session.roster is None:
+                yield PaletteCommand("huddle: start", "Start a huddle: the screen shows "
+                                     "only what everyone present may see (ctrl+t)",
+                                     self.action_start_huddle)
         if self.is_auditor:
             yield PaletteCommand("audit: trail", "Who saw or changed what, when and why "
-                                 "(ctrl+t)", self.action_audit_trail)
+                                 "(ctrl+y)", self.action_audit_trail)
         yield PaletteCommand("app: help", "What this screen is for and its keys (F1)",
                              self.action_help)
         yield PaletteCommand("app: theme", "Change the colours", self.action_change_theme)
@@ -142,9 +149,7 @@ class AnchorApp(App[None]):
         """A failed worker: the modal for an AnchorError, a general one for anything else."""
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
-        error = event.worker.error
-        log_path = self.error_log.write(error)
-        self.push_screen(ErrorScreen.for_error(error, log_path))
+        self.show_error(event.worker.node, event.worker.error)
 
     # --- the crash handler: replaces Textual's traceback (which shows local variables) -
 

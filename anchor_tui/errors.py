@@ -64,6 +64,11 @@ class SignInError(AnchorError):
 
     title = "Sign-in failed"
 
+    def __init__(self, message: str, fix: str = "", *, retry_in: float = 0.0) -> None:
+        super().__init__(message, fix)
+        self.retry_in = retry_in
+        """Seconds before the next try is accepted (0: at once)."""
+
 
 class ConflictError(AnchorError):
     """Someone else changed the same record first; both versions are kept."""

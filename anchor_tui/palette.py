@@ -9,7 +9,8 @@ palette can never reveal more than the screen.
 
 Textual's palette parses a hit's help text as markup, and a prompt given as ``str`` too:
 here every prompt is plain :class:`~textual.content.Content` and every help text is
-escaped, so a name like ``[@click=app.quit]`` stays characters.
+escaped (``markup_literal``: every ``[``), so a name like ``[@click=app.quit]`` or
+``[$accent]`` stays characters.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from typing import Protocol, runtime_checkable
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
-from textual.markup import escape
 
-from anchor_tui.widgets.plain_text import plain, printable
+from anchor_tui.widgets.plain_text import markup_literal, plain, printable
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class AnchorCommands(Provider):
             if command.discover:
                 yield DiscoveryHit(plain(command.name), command.run,
                                    text=printable(command.name),
-                                   help=escape(printable(command.help)))
+                                   help=markup_literal(command.help))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -81,7 +81,7 @@ class AnchorCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, _highlighted(matcher, name), command.run, text=name,
-                          help=escape(printable(command.help)))
+                          help=markup_literal(command.help))
 
 
 def _highlighted(matcher: Matcher, name: str) -> Content:

@@ -91,6 +91,14 @@ class SignInRules:
     """Wrong passphrases in a row before the account locks."""
     lockout_seconds: int = 300
     """How long a locked account stays locked."""
+    retry_delay_seconds: int = 2
+    """The wait after a wrong passphrase; it doubles with each further one (at most 60 s)."""
+
+    def retry_delay(self, failures: int) -> int:
+        """Seconds to wait after ``failures`` wrong passphrases in a row."""
+        if failures < 1 or self.retry_delay_seconds < 1:
+            return 0
+        return int(min(60, self.retry_delay_seconds * 2 ** min(failures - 1, 6)))
 
 
 PriorityName = Literal["high", "normal", "low"]
@@ -234,6 +242,8 @@ def _validate_team(doc: YamlDoc, team: TeamConfig) -> None:
         raise doc.error(("child_welfare", "adult_age"), "must be between 1 and 30")
     if team.child_welfare.follow_up_days < 0:
         raise doc.error(("child_welfare", "follow_up_days"), "must be 0 or more")
+    if team.sign_in.retry_delay_seconds < 0:
+        raise doc.error(("sign_in", "retry_delay_seconds"), "must be 0 or more")
     _validate_saved_filters(doc, team)
     _validate_retention(doc, team)
     _validate_keymap(doc, team)
@@ -386,6 +396,8 @@ class Settings:
     """Where the error log (mode 0600, never note text) is written."""
     demo: bool = False
     """Demo mode: the demo passphrase may be shown on the sign-in screen."""
+    minutes_dir: Path | None = None
+    """Where huddle minutes are written (None: ``huddle-minutes`` in the user data dir)."""
 
 
 def resolve_config_dir(flag: str | None) -> Path | None:

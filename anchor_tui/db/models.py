@@ -73,6 +73,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None]
+    retry_after: Mapped[dt.datetime | None]
+    """No sign-in is tried before this moment: the growing wait after a wrong passphrase."""
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -407,6 +409,49 @@ class ChildWelfareNotification(Base):
     """The open task of the notification (make it; then check the response)."""
 
 
+AGENDA_SOURCES = ("notification", "review", "flagged")
+
+
+class HuddleFlag(Base):
+    """A case someone flagged for the next huddle; cleared once a huddle discussed it.
+
+    Deliberately without a free-text reason: a flag is seen by every profession in the
+    huddle, and text here would bypass the disclosure policy.
+    """
+
+    __tablename__ = "huddle_flag"
+    __table_args__ = (
+        Index("uq_huddle_flag_open_case_id", "case_id", unique=True,
+              sqlite_where=text("cleared_at IS NULL"),
+              postgresql_where=text("cleared_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    flagged_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    flagged_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    cleared_at: Mapped[dt.datetime | None]
+    cleared_in_huddle_id: Mapped[int | None] = mapped_column(
+        ForeignKey("huddle.id", ondelete="SET NULL"))
+
+
+class HuddleCase(Base):
+    """A case on a huddle's agenda: its place, why it is there and the time spent on it."""
+
+    __tablename__ = "huddle_case"
+    __table_args__ = (
+        UniqueConstraint("huddle_id", "case_id"),
+        CheckConstraint(_in("source", AGENDA_SOURCES), name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    huddle_id: Mapped[int] = mapped_column(ForeignKey("huddle.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))
+    seconds_spent: Mapped[int] = mapped_column(Integer, default=0)
+
+
 PROTECTED = (Note, Draft, Task)
 """Entities whose every ORM query gets the disclosure filter."""
 
@@ -423,6 +468,8 @@ __all__ = [
     "Draft",
     "Huddle",
     "HuddleAttendee",
+    "HuddleCase",
+    "HuddleFlag",
     "HuddleItem",
     "InputRequest",
     "Note",

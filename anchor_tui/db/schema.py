@@ -19,9 +19,9 @@ from anchor_tui.errors import SchemaMismatchError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0006"
+HEAD = "0007"
 """The newest migration this version knows; a test checks it against Alembic's head."""
-KNOWN = ("0001", "0002", "0003", "0004", "0006")
+KNOWN = ("0001", "0002", "0003", "0004", "0006", "0007")
 """Every revision of this version, oldest first (a test checks it against Alembic)."""
 
 

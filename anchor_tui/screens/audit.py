@@ -1,6 +1,6 @@
 """The audit trail for auditors: who saw or changed what, when, for what purpose.
 
-Reached with ctrl+t or "audit: trail" in the palette, both offered to the auditor role
+Reached with ctrl+y or "audit: trail" in the palette, both offered to the auditor role
 only (the app checks the role; so does this screen, and the service refuses anyone
 else and records the refusal). The events are read in a thread worker through
 ``services.access_report.auditor_events``, newest ``LIMIT`` of those matching the

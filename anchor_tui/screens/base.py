@@ -7,6 +7,7 @@ bubble it, so a screen passes a failure on to the app, which shows the error mod
 
 from __future__ import annotations
 
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -18,3 +19,13 @@ class AnchorScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.app.post_message(Worker.StateChanged(event.worker, event.state))
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Say something, unless this screen's viewer context has closed (its worker
+        finished after a switch of user: what it says was meant for someone else)."""
+        holds = getattr(self.app, "holds_screen", None)
+        if holds is not None and not holds(self):
+            return
+        super().notify(message, title=title, severity=severity, timeout=timeout,
+                       markup=markup)

@@ -28,6 +28,7 @@ from anchor_tui.domain import BoardColumn, CardKey, CaseCard, FilterSpec, Viewer
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.board_moves import BoardMoves
+from anchor_tui.screens.huddle_flag import HuddleFlagging
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import PAGE, board_columns, filter_for, stage_page
 from anchor_tui.widgets.case_card import CaseCardView
@@ -84,14 +85,15 @@ class StageRow(HorizontalScroll, can_focus=False, inherit_bindings=False):
             column.styles.width = width + (1 if index % fitting < spare else 0)
 
 
-class BoardScreen(BoardMoves, AnchorScreen):
+class BoardScreen(BoardMoves, HuddleFlagging, AnchorScreen):
     """The shared case load, as the signed-in viewer may see it."""
 
     HELP = ("The case board: one column per stage, a card per case you may see. Arrows "
             "or h/j/k/l move between cards, Enter opens one. < and > propose the previous "
             "or next stage, m any stage: a move is always confirmed and names both stages. "
             "/ filters as you type (name, category, member, stage); f picks a saved "
-            "filter; Esc clears it. : or ctrl+p opens the commands.")
+            "filter; Esc clears it. ! flags the case for the next huddle. : or ctrl+p opens the "
+            "commands.")
 
     AUTO_FOCUS = ""
     """No auto focus (``None`` would mean the app's ``*``): focus goes to a card once the
@@ -358,6 +360,7 @@ class BoardScreen(BoardMoves, AnchorScreen):
             yield PaletteCommand(f"case: move {card.person_label} to…",
                                  "Propose another stage for the focused case (m)",
                                  self.action_move_to)
+        yield from self.flag_commands()
         # Only the cards on screen: the palette knows no case the board has not shown.
         team = self._backend.team
         for column in self._columns():

@@ -20,6 +20,7 @@ from anchor_tui.screens.confirm import ConfirmScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_actions import move_stage
+from anchor_tui.widgets.plain_text import printable
 
 
 class BoardMoves(Screen[None]):
@@ -43,8 +44,9 @@ class BoardMoves(Screen[None]):
         index = stages.index(card.stage) + step if card.stage in stages else -1
         if not 0 <= index < len(stages):
             where = "first" if step < 0 else "last"
-            self.notify(f"{self._backend.team.stage_label(card.stage)} is the {where} stage. "
-                        "Press m to choose any stage.", title="No stage there")
+            self.notify(printable(f"{self._backend.team.stage_label(card.stage)} is the "
+                                  f"{where} stage. Press m to choose any stage."),
+                        title="No stage there", markup=False)
             return
         self.propose_move(card, stages[index])
 
@@ -79,7 +81,9 @@ class BoardMoves(Screen[None]):
     def write_move(self, card: CaseCard, to_stage: str, closed_reason: str | None) -> None:
         moved = move_stage(self._backend, self.viewer, card.case_id, card.version, to_stage,
                            closed_reason=closed_reason)
+        # User text (the name) in a notification: never markup, never a control code.
         self.app.call_from_thread(
-            self.notify, f"Moved {moved.person_label} to "
-            f"{self._backend.team.stage_label(moved.stage)}.", title="Case moved")
+            self.notify, printable(f"Moved {moved.person_label} to "
+                                   f"{self._backend.team.stage_label(moved.stage)}."),
+            title="Case moved", markup=False)
         self.app.call_from_thread(self.load_board)

@@ -32,8 +32,9 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(plain(self.title_text), classes="modal-title")
             yield Static(plain(self.question, one_line=False), id="confirm-question")
             with Horizontal(classes="modal-buttons"):
-                yield Button(f"{self.yes} (y)", id="confirm-yes", variant="primary")
-                yield Button(f"{self.no} (n)", id="confirm-no")
+                # A str label would be parsed as markup: the labels may name user text.
+                yield Button(plain(f"{self.yes} (y)"), id="confirm-yes", variant="primary")
+                yield Button(plain(f"{self.no} (n)"), id="confirm-no")
 
     def on_mount(self) -> None:
         self.query_one("#confirm-yes", Button).focus()

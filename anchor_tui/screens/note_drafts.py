@@ -175,6 +175,11 @@ class NoteDrafts(AnchorScreen):
     def stop_autosave(self) -> None:
         self._autosave_on = False
 
+    def keep_drafts(self) -> None:
+        """The viewer context is closing (switch user, a takeover at the lock screen):
+        keep what is typed now (``terminal.KeepsDrafts``)."""
+        self.keep_on_unmount()
+
     def keep_on_unmount(self) -> None:
         """Leaving without the question (sign-out, the app closing): keep what is typed."""
         if not self._autosave_on or not self.schedule.pending:

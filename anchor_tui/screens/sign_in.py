@@ -1,7 +1,11 @@
 """The sign-in screen: username and passphrase, verified off the UI thread.
 
 A wrong passphrase is said plainly on this screen, the passphrase field is cleared and
-the username kept. The demo passphrase is shown only in demo mode.
+the username kept. After a wrong one the form waits before it tries that username again,
+longer each time (``services.session_state.RetryWait``; the account's own wait is kept in
+the database); the screen stays usable meanwhile and counts the wait down. The demo
+passphrase is shown only in demo mode. The lock screen and joining a huddle use this
+form too (``check`` says what a right passphrase does).
 """
 
 from __future__ import annotations
@@ -10,14 +14,17 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
+from textual.message import Message
 from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from anchor_tui.errors import SignInError
 from anchor_tui.messages import SignedIn, SignInRefused
 from anchor_tui.screens.base import AnchorScreen
-from anchor_tui.services.auth import sign_in
+from anchor_tui.services.auth import sign_in, wait_words
 from anchor_tui.services.backend import Backend
+from anchor_tui.services.clock import Clock, SystemClock
+from anchor_tui.services.session_state import RetryWait
 from anchor_tui.settings import DEMO_PASSPHRASE, DEMO_USERS, Settings
 from anchor_tui.widgets.key_footer import KeyFooter
 from anchor_tui.widgets.plain_text import plain
@@ -63,15 +70,21 @@ class SignInScreen(AnchorScreen):
         Binding("enter", "submit", "Sign in", id="sign_in.submit"),
     ]
 
-    def __init__(self, backend: Backend, settings: Settings) -> None:
+    HEADING = "Sign in to anchor-tui"
+
+    def __init__(self, backend: Backend, settings: Settings, clock: Clock | None = None) -> None:
         super().__init__()
         self._backend = backend
         self._settings = settings
+        self._clock = clock or SystemClock()
+        self.wait = RetryWait(self._clock, backend.team.sign_in)
+        self._said = ""
+        self._trying = ""
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="sign-in-box"):
             yield Static(plain(self._backend.team.team_name), id="sign-in-team")
-            yield Static("Sign in to anchor-tui", id="sign-in-title")
+            yield Static(plain(self.heading(), one_line=False), id="sign-in-title")
             yield Label("Username", classes="field-label")
             yield SignInField(id="username", max_length=64, placeholder="your username")
             yield Label("Passphrase", classes="field-label")
@@ -81,6 +94,10 @@ class SignInScreen(AnchorScreen):
             if self._settings.demo:
                 yield Static(demo_hint(), id="demo-hint", markup=False)
         yield KeyFooter()
+
+    def heading(self) -> str:
+        """The line under the team's name (the lock screen says who may unlock)."""
+        return self.HEADING
 
     def field_key(self, field: SignInField, key: str) -> None:
         """Enter moves from username to passphrase, or signs in; Tab switches field."""
@@ -92,6 +109,9 @@ class SignInScreen(AnchorScreen):
             self.set_focus(passphrase)
         else:
             self._submit()
+
+    def on_mount(self) -> None:
+        self.set_interval(0.5, self.tick)
 
     def action_submit(self) -> None:
         self._submit()
@@ -109,25 +129,37 @@ class SignInScreen(AnchorScreen):
             self._say("Type your passphrase.", error=True)
             self.set_focus(passphrase)
             return
+        name = username.value.strip()
+        if self.wait.remaining(name) > 0:
+            self.tick()  # says how long is left; nothing is tried
+            self.set_focus(passphrase)
+            return
         self._set_busy(True)
+        self._trying = name
         self._say("Checking…", error=False)
-        self.verify(username.value.strip(), passphrase.value)
+        self.verify(name, passphrase.value)
 
     @work(thread=True, exclusive=True, group="sign-in", exit_on_error=False)
     def verify(self, username: str, passphrase: str) -> None:
         """Runs in a thread: argon2id is slow on purpose."""
         try:
-            viewer = sign_in(self._backend, username, passphrase)
+            result = self.check(username, passphrase)
         except SignInError as error:
             self.post_message(SignInRefused(error))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(SignedIn(viewer))  # bubbles to the app, which opens the board
+            self.post_message(result)  # bubbles to the app (SignedIn opens the board)
+
+    def check(self, username: str, passphrase: str) -> Message:
+        """What a right passphrase does (in the worker thread): here, sign in."""
+        return SignedIn(sign_in(self._backend, username, passphrase, self._clock.now()))
 
     def on_sign_in_refused(self, message: SignInRefused) -> None:
         self._set_busy(False)
         error = message.error
-        self._say(f"{error.message} {error.fix}".strip(), error=True)
+        self.wait.refused(self._trying, error.retry_in)
+        self._said = f"{error.message} {error.fix}".strip()
+        self.tick()
         passphrase = self.query_one("#passphrase", Input)
         passphrase.clear()
         self.set_focus(passphrase)
@@ -142,11 +174,26 @@ class SignInScreen(AnchorScreen):
             passphrase.clear()
             self.set_focus(passphrase)
 
+    def tick(self) -> None:
+        """Count the wait down under the last refusal (every half second, on the clock)."""
+        if not self._said:
+            return
+        name = self.query_one("#username", Input).value.strip()
+        left = self.wait.remaining(name)
+        text = self._said
+        if left > 0:
+            text += f"\nYou can try “{name}” again in {wait_words(left)}."
+        self._show(text, error=True)
+
     def _set_busy(self, busy: bool) -> None:
         for field in self.query(Input):
             field.disabled = busy
 
     def _say(self, text: str, *, error: bool) -> None:
+        self._said = ""
+        self._show(text, error=error)
+
+    def _show(self, text: str, *, error: bool) -> None:
         message = self.query_one("#sign-in-message", Static)
-        message.update(plain(text))
+        message.update(plain(text, one_line=False))
         message.set_class(error, "error")

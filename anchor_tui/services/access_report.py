@@ -24,6 +24,7 @@ from anchor_tui.services.backend import Backend
 
 ACTION_LABELS = {
     "sign_in": "signed in", "sign_in.failed": "failed to sign in", "sign_out": "signed out",
+    "account.locked": "was locked out after wrong passphrases",
     "lock": "locked the terminal", "unlock": "unlocked the terminal",
     "huddle.join": "joined a huddle", "huddle.leave": "left a huddle",
     "case.view": "opened the case", "note.list": "was shown the case's notes",

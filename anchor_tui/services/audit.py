@@ -48,7 +48,7 @@ _PG_LOCK = 0x616E63686F72  # "anchor": the advisory lock that keeps the chain li
 _AUDIT_TABLE = cast(Table, AuditEvent.__table__)
 
 ACTIONS = frozenset({
-    "sign_in", "sign_in.failed", "sign_out", "lock", "unlock",
+    "sign_in", "sign_in.failed", "account.locked", "sign_out", "lock", "unlock",
     "huddle.join", "huddle.leave",
     "case.view", "note.list", "note.write", "note.disclosed", "search.results",
     "consent.list", "consent.record", "consent.withdraw",
@@ -353,6 +353,13 @@ def sign_in_failed(session: Session, backend: Backend, user_id: int | None) -> N
     """A wrong passphrase (``user_id`` None: an unknown username), a locked or a
     deactivated account. The unit of work must commit: raise the refusal after it."""
     append(session, [Entry("sign_in.failed", actor_id=user_id)], backend.policy.hash)
+
+
+def account_locked(session: Session, backend: Backend, user_id: int) -> None:
+    """Too many wrong passphrases locked ``user_id``'s account (in the refusal's unit of
+    work, which must commit)."""
+    append(session, [Entry("account.locked", actor_id=user_id, object_type="user",
+                           object_id=user_id)], backend.policy.hash)
 
 
 def signed_out(backend: Backend, viewer: Viewer) -> int:

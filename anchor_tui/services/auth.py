@@ -1,10 +1,26 @@
-"""Signing in: argon2id verification, slow-down and lockout after wrong passphrases."""
+"""Signing in: argon2id verification, a growing wait and a lockout after wrong passphrases.
+
+Every check of a passphrase (signing in, unlocking the terminal, joining a huddle) goes
+through :func:`authenticate`, so the same rules hold wherever a passphrase is typed:
+
+- a wrong passphrase makes the account wait before the next try (``retry_after``), the
+  wait doubling with each further wrong one (``sign_in.retry_delay_seconds``);
+- a try during the wait is refused without checking the passphrase at all, and counts as
+  a wrong one (so nobody can test passphrases faster than the waits allow);
+- after ``sign_in.max_failed_attempts`` the account locks for ``lockout_seconds``, which
+  is audited (``account.locked``) next to each failed attempt (``sign_in.failed``).
+
+The wait is kept in the database, so it holds on every terminal and across restarts.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Callable
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from anchor_tui.db.models import User
 from anchor_tui.db.types import utcnow
@@ -15,8 +31,12 @@ from anchor_tui.services.backend import Backend
 from anchor_tui.services.passphrase import hash_passphrase, needs_rehash, verify_passphrase
 
 _WRONG = "Wrong username or passphrase."
+_CHECK = "Check the username and try again."
 # Verified when the username is unknown, so a wrong name takes as long as a wrong passphrase.
 _DUMMY_HASH = hash_passphrase("not a real passphrase, only for timing")
+
+Verified = Callable[[Session, Viewer], None]
+"""What to record, in the check's own unit of work, once the passphrase is right."""
 
 
 def viewer_for(user: User) -> Viewer:
@@ -29,38 +49,46 @@ def viewer_for(user: User) -> Viewer:
     )
 
 
-def sign_in(backend: Backend, username: str, passphrase: str,
-            now: dt.datetime | None = None) -> Viewer:
-    """Verify a passphrase and return the viewer for an individual session.
+def _seconds_until(moment: dt.datetime, now: dt.datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds()))
 
-    Raises :class:`SignInError` with a message fit for the shared screen.
+
+def wait_words(seconds: float) -> str:
+    """``4 s`` or ``2 min``: how long to wait, as the screen says it."""
+    whole = max(1, math.ceil(seconds))
+    return f"{whole} s" if whole < 120 else f"{math.ceil(whole / 60)} min"
+
+
+def authenticate(backend: Backend, username: str, passphrase: str,
+                 now: dt.datetime | None = None, *,
+                 verified: Verified | None = None) -> Viewer:
+    """Check a passphrase under the waiting and lockout rules; the person's viewer.
+
+    Raises :class:`SignInError` with a message fit for the shared screen and, where a
+    wait follows, ``retry_in``. ``verified`` records the success (an audit event) in the
+    same unit of work that resets the counters.
     """
     now = now or utcnow()
     rules = backend.team.sign_in
     refusal: SignInError | None = None
     # A refusal is raised only after the unit of work commits, so the failed attempt
-    # (counter, lockout and audit event) is kept.
+    # (counter, wait, lockout and audit events) is kept.
     with backend.sessions.system("sign-in") as session:
         user = session.scalars(select(User).where(User.username == username.strip())).first()
         if user is None:
             verify_passphrase(_DUMMY_HASH, passphrase)
-            refusal = SignInError(_WRONG, "Check the username and try again.")
+            refusal = SignInError(_WRONG, _CHECK, retry_in=rules.retry_delay(1))
         elif user.locked_until is not None and user.locked_until > now:
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
             refusal = SignInError(
                 "This account is locked after too many wrong passphrases.",
-                f"Try again in {minutes} min, or ask an admin to reset the passphrase.",
+                f"Try again in {wait_words((user.locked_until - now).total_seconds())}, "
+                "or ask an admin to reset the passphrase.",
+                retry_in=_seconds_until(user.locked_until, now),
             )
+        elif user.retry_after is not None and user.retry_after > now:
+            refusal = _failed(session, backend, user, now, early=True)
         elif not verify_passphrase(user.passphrase_hash, passphrase):
-            user.failed_sign_ins += 1
-            refusal = SignInError(_WRONG, "Check the username and try again.")
-            if user.failed_sign_ins >= rules.max_failed_attempts:
-                user.locked_until = now + dt.timedelta(seconds=rules.lockout_seconds)
-                user.failed_sign_ins = 0
-                refusal = SignInError(
-                    "Too many wrong passphrases: this account is now locked.",
-                    f"Try again in {max(1, rules.lockout_seconds // 60)} min.",
-                )
+            refusal = _failed(session, backend, user, now, early=False)
         elif not user.active:
             refusal = SignInError("This account is deactivated.", "Ask an admin of the team.")
         if refusal is not None:
@@ -69,10 +97,45 @@ def sign_in(backend: Backend, username: str, passphrase: str,
             assert user is not None
             user.failed_sign_ins = 0
             user.locked_until = None
+            user.retry_after = None
             if needs_rehash(user.passphrase_hash):
                 user.passphrase_hash = hash_passphrase(passphrase)
             viewer = viewer_for(user)
-            audit.signed_in(session, backend, viewer)
+            if verified is not None:
+                verified(session, viewer)
     if refusal is not None:
         raise refusal
     return viewer
+
+
+def _failed(session: Session, backend: Backend, user: User, now: dt.datetime, *,
+            early: bool) -> SignInError:
+    """Count a wrong (or too early) try: a longer wait, or the lockout."""
+    rules = backend.team.sign_in
+    user.failed_sign_ins += 1
+    if user.failed_sign_ins >= rules.max_failed_attempts:
+        user.locked_until = now + dt.timedelta(seconds=rules.lockout_seconds)
+        user.failed_sign_ins = 0
+        user.retry_after = None
+        audit.account_locked(session, backend, user.id)
+        return SignInError(
+            "Too many wrong passphrases: this account is now locked.",
+            f"Try again in {wait_words(rules.lockout_seconds)}, or ask an admin to reset "
+            "the passphrase.",
+            retry_in=rules.lockout_seconds,
+        )
+    wait = rules.retry_delay(user.failed_sign_ins)
+    user.retry_after = now + dt.timedelta(seconds=wait) if wait else None
+    if early:
+        return SignInError("That was too soon after a wrong passphrase.",
+                           f"Wait {wait_words(wait)}, then try again.", retry_in=wait)
+    fix = f"Check the username and try again in {wait_words(wait)}." if wait else _CHECK
+    return SignInError(_WRONG, fix, retry_in=wait)
+
+
+def sign_in(backend: Backend, username: str, passphrase: str,
+            now: dt.datetime | None = None) -> Viewer:
+    """Verify a passphrase and return the viewer for an individual session (audited)."""
+    return authenticate(backend, username, passphrase, now,
+                        verified=lambda session, viewer: audit.signed_in(session, backend,
+                                                                         viewer))

@@ -139,6 +139,7 @@ def set_passphrase(backend: Backend, username: str, passphrase: str) -> None:
         user.passphrase_hash = hash_passphrase(passphrase)
         user.failed_sign_ins = 0
         user.locked_until = None
+        user.retry_after = None
 
 
 def deactivate(backend: Backend, username: str) -> bool:

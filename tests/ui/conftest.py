@@ -24,6 +24,7 @@ from anchor_tui.app import AnchorApp
 from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
 from anchor_tui.services.backend import Backend
+from anchor_tui.services.clock import ManualClock
 from anchor_tui.services.seed import seed_demo
 from anchor_tui.settings import DEMO_PASSPHRASE, Settings, load_settings
 
@@ -77,12 +78,17 @@ AppFactory = Callable[..., AnchorApp]
 
 
 @pytest.fixture
-def make_app(demo_backend: Backend, demo_settings: Settings) -> AppFactory:
-    """Builds the app on the demo database with the calendar fixed at ``TODAY``."""
+def make_app(demo_backend: Backend, demo_settings: Settings, tmp_path: Path) -> AppFactory:
+    """Builds the app on the demo database with the calendar fixed at ``TODAY`` and a
+    clock that moves only when a test says (``app.clock.advance(seconds)``): sign-in
+    waits and the idle lock happen when the test decides, never by the wall clock."""
 
-    def build(app_class: type[AnchorApp] = AnchorApp, *, demo: bool = True) -> AnchorApp:
-        settings = dataclasses.replace(demo_settings, demo=demo)
-        return app_class(demo_backend, settings, today=lambda: TODAY)
+    def build(app_class: type[AnchorApp] = AnchorApp, *, demo: bool = True,
+              clock: ManualClock | None = None) -> AnchorApp:
+        settings = dataclasses.replace(demo_settings, demo=demo,
+                                       minutes_dir=tmp_path / "minutes")
+        return app_class(demo_backend, settings, today=lambda: TODAY,
+                         clock=clock or ManualClock())
 
     return build
 

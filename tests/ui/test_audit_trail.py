@@ -89,7 +89,7 @@ async def test_the_auditor_screen_lists_every_access_of_a_scripted_session(
         done = await work_on_the_case(app, pilot, "social")
         done += await work_on_the_case(app, pilot, "nurse")
         await sign_in(pilot, "auditor")
-        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+y")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, AuditScreen)
@@ -130,7 +130,7 @@ async def test_other_roles_never_reach_the_auditor_screen(make_app: AppFactory) 
             assert not any(active.binding.action == "audit_trail"
                            for active in app.screen.active_bindings.values()
                            if active.enabled and app.check_action("audit_trail", ()))
-            await pilot.press("ctrl+t")
+            await pilot.press("ctrl+y")
             await settle(pilot)
             assert isinstance(app.screen, BoardScreen), username
             assert "Audit trail" not in all_text(app)
@@ -150,7 +150,7 @@ async def test_the_auditor_gets_the_key_and_the_command(make_app: AppFactory) ->
         await sign_in(pilot, "auditor")
         assert "audit: trail" in {c.name for c in app.palette_commands()}
         assert app.check_action("audit_trail", ()) is True
-        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+y")
         await settle(pilot)
         assert isinstance(app.screen, AuditScreen)
         await pilot.press("f1")

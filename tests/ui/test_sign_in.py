@@ -46,8 +46,11 @@ async def test_wrong_passphrase_is_said_and_the_screen_stays(make_app: AppFactor
         assert passphrase.value == ""
         assert app.focused is passphrase
         assert app.viewer is None
-        # ...and the right passphrase then works with the kept username.
+        # ...and the right passphrase then works with the kept username, once the short
+        # wait after a wrong one has passed (the clock is the test's).
+        assert "try “nurse” again in 2 s" in message
         passphrase.value = DEMO_PASSPHRASE
+        app.clock.advance(2)  # type: ignore[attr-defined]
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, BoardScreen)

@@ -21,6 +21,7 @@ CORE_MODULES = (
     "anchor_tui.domain",
     "anchor_tui.errors",
     "anchor_tui.yamldoc",
+    "anchor_tui.safe_text",
 )
 # Alembic's env.py and the revision scripts only run inside Alembic (they need its
 # context); they are checked by the migration tests instead.

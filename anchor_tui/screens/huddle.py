@@ -1,0 +1,381 @@
+"""The huddle screen: the agenda on the left, the case under discussion on the right.
+
+Everything here is read for the huddle's viewer: the intersection of what every person
+present may see (a new screen, with new reads, after every roster change). The agenda
+comes from the queue (new notifications, reviews due, cases flagged for the huddle); the
+case shows its summary, the notes and tasks everyone present may see, and the decisions
+and actions recorded on it. A timer counts the time spent on the case; ``n`` moves to
+the next case (``p`` back), ``d`` records a decision, ``a`` an action (it becomes a task
+with an assignee and a due date), ``+`` lets someone join with their own passphrase,
+``-`` removes someone (asked first: the screen may then show more), ``e`` ends the huddle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Protocol, cast
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from anchor_tui.domain import MemberChoice, Viewer
+from anchor_tui.errors import AnchorError
+from anchor_tui.palette import PaletteCommand
+from anchor_tui.screens.base import AnchorScreen
+from anchor_tui.screens.case import AppHost
+from anchor_tui.screens.terminal_messages import HuddleEndConfirmed, RosterChanged
+from anchor_tui.services import huddle as service
+from anchor_tui.services.case_actions import case_members
+from anchor_tui.services.clock import Clock, moment_on
+from anchor_tui.services.huddle_agenda import AgendaEntry, HuddleCaseView, huddle_case, read_agenda
+from anchor_tui.services.minutes import duration_words
+from anchor_tui.settings import Settings
+from anchor_tui.widgets.huddle_agenda import (
+    agenda_content,
+    case_body,
+    case_heading,
+    items_content,
+)
+from anchor_tui.widgets.huddle_banner import HuddleBanner
+from anchor_tui.widgets.key_footer import KeyFooter
+
+
+class HuddleHost(AppHost, Protocol):
+    settings: Settings
+    clock: Clock
+
+
+class AgendaRead(Message):
+    def __init__(self, viewer: Viewer, agenda: tuple[AgendaEntry, ...]) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.agenda = agenda
+
+
+class HuddleCaseRead(Message):
+    def __init__(self, viewer: Viewer, case_id: int, view: HuddleCaseView) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.case_id = case_id
+        self.view = view
+
+
+class HuddleScreen(AnchorScreen):
+    """The shared screen of a huddle, for one roster."""
+
+    HELP = ("The huddle: the screen shows only what everyone present may see. n next "
+            "case, p previous, d a decision, a an action (a task with who and when), + "
+            "someone joins with their own passphrase, - someone leaves (asked first), b "
+            "the board, o the whole case, e ends the huddle and writes the minutes.")
+
+    BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
+        Binding("n", "step(1)", "Next case", id="huddle.next"),
+        Binding("p", "step(-1)", "Previous", id="huddle.previous"),
+        Binding("d", "decision", "Decision", id="huddle.decision"),
+        Binding("a", "action", "Action", id="huddle.action"),
+        Binding("plus", "join", "Join", key_display="+", id="huddle.join"),
+        Binding("minus", "remove", "Remove", key_display="-", id="huddle.remove"),
+        Binding("b", "board", "Board", show=False, id="huddle.board"),
+        Binding("o", "open_case", "Open case", show=False, id="huddle.open_case"),
+        Binding("e", "end", "End huddle", id="huddle.end"),
+        Binding("j", "agenda(1)", "Down", show=False, id="huddle.down"),
+        Binding("k", "agenda(-1)", "Up", show=False, id="huddle.up"),
+    ]
+
+    DEFAULT_CSS = """
+    HuddleScreen #huddle-body { height: 1fr; }
+    HuddleScreen #huddle-agenda { width: 34; max-width: 45%; height: 100%; }
+    HuddleScreen #huddle-case { width: 1fr; height: 100%; padding: 0 1; }
+    HuddleScreen #huddle-case-title { text-style: bold; height: auto; }
+    HuddleScreen #huddle-timer { color: $text-muted; height: 1; }
+    HuddleScreen #huddle-case-scroll { height: 1fr; }
+    HuddleScreen .huddle-part { margin-top: 1; height: auto; }
+    """
+
+    def __init__(self, viewer: Viewer, roster: service.Roster,
+                 resume_case: int | None = None) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.roster = roster
+        self.resume_case = resume_case
+        self.agenda: tuple[AgendaEntry, ...] = ()
+        self.current: int | None = None
+        self.view: HuddleCaseView | None = None
+        self._case_since: float | None = None
+
+    @property
+    def host(self) -> HuddleHost:
+        return cast(HuddleHost, self.app)
+
+    def compose(self) -> ComposeResult:
+        yield HuddleBanner(self.roster, self.host.backend.policy.professions)
+        with Horizontal(id="huddle-body"):
+            yield OptionList(id="huddle-agenda")
+            with Vertical(id="huddle-case"):
+                yield Static("Reading the agenda…", id="huddle-case-title")
+                yield Static("", id="huddle-timer")
+                with VerticalScroll(id="huddle-case-scroll"):
+                    yield Static("", id="huddle-case-body", classes="huddle-part")
+                    yield Static("", id="huddle-items", classes="huddle-part")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.set_interval(1, self._show_timer)
+        if not self.viewer.audience:
+            self.query_one("#huddle-case-title", Static).update(
+                "Nobody is present, so nothing is shown. Press + to join.")
+            return
+        self.load_agenda()
+
+    # --- reading --------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="huddle-agenda", exit_on_error=False)
+    def load_agenda(self) -> None:
+        agenda = read_agenda(self.host.backend, self.viewer, self.host.today())
+        if not get_current_worker().is_cancelled:
+            self.post_message(AgendaRead(self.viewer, agenda))
+
+    def on_agenda_read(self, message: AgendaRead) -> None:
+        if message.viewer != self.viewer:
+            return
+        self.agenda = message.agenda
+        options = self.query_one("#huddle-agenda", OptionList)
+        options.clear_options()
+        options.add_options([Option(agenda_content(e), id=f"agenda-{e.case_id}")
+                             for e in self.agenda])
+        if not self.agenda:
+            self.query_one("#huddle-case-title", Static).update("The agenda is empty.")
+            return
+        ids = [e.case_id for e in self.agenda]
+        start = ids.index(self.resume_case) if self.resume_case in ids else 0
+        self._go(start)
+        options.focus()
+
+    @work(thread=True, exclusive=True, group="huddle-case", exit_on_error=False)
+    def load_case(self, case_id: int) -> None:
+        view = huddle_case(self.host.backend, self.viewer, case_id,
+                           moment_on(self.host.today()))
+        if not get_current_worker().is_cancelled:
+            self.post_message(HuddleCaseRead(self.viewer, case_id, view))
+
+    def on_huddle_case_read(self, message: HuddleCaseRead) -> None:
+        entry = self.entry()
+        if message.viewer != self.viewer or entry is None or entry.case_id != message.case_id:
+            return
+        self.view = message.view
+        self.query_one("#huddle-case-title", Static).update(case_heading(message.view))
+        self.query_one("#huddle-case-body", Static).update(
+            case_body(message.view, self.host.today()))
+        self.query_one("#huddle-items", Static).update(items_content(message.view.items))
+
+    # --- moving along the agenda ------------------------------------------------------
+
+    def entry(self) -> AgendaEntry | None:
+        if self.current is None or not 0 <= self.current < len(self.agenda):
+            return None
+        return self.agenda[self.current]
+
+    def take_time(self) -> tuple[int, int] | None:
+        """(case id, whole seconds) spent on the current case since last taken."""
+        entry = self.entry()
+        if entry is None or self._case_since is None:
+            return None
+        now = self.host.clock.monotonic()
+        seconds = int(now - self._case_since)
+        self._case_since += seconds
+        return entry.case_id, seconds
+
+    def _go(self, index: int) -> None:
+        taken = self.take_time()
+        if taken is not None:
+            self.save_time(*taken)
+        self.current = index
+        self._case_since = self.host.clock.monotonic()
+        self.view = None
+        entry = self.agenda[index]
+        self.query_one("#huddle-agenda", OptionList).highlighted = index
+        self.query_one("#huddle-case-title", Static).update(f"Reading case {entry.case_id}…")
+        self.query_one("#huddle-case-body", Static).update("")
+        self.query_one("#huddle-items", Static).update("")
+        self._show_timer()
+        self.load_case(entry.case_id)
+
+    @work(thread=True, group="huddle-time", exit_on_error=False)
+    def save_time(self, case_id: int, seconds: int) -> None:
+        service.record_time(self.host.backend, self.viewer, case_id, seconds)
+
+    def _show_timer(self) -> None:
+        entry = self.entry()
+        whole = int((self.host.clock.now() - self.roster.started_at).total_seconds())
+        text = f"Huddle {duration_words(whole)}"
+        if entry is not None and self._case_since is not None:
+            spent = entry.seconds_spent + int(self.host.clock.monotonic() - self._case_since)
+            text = f"This case {duration_words(spent)} · {text}"
+        self.query_one("#huddle-timer", Static).update(text)
+
+    def action_step(self, step: int) -> None:
+        if self.agenda:
+            current = self.current if self.current is not None else -step
+            self._go(max(0, min(len(self.agenda) - 1, current + step)))
+
+    def action_agenda(self, step: int) -> None:
+        options = self.query_one("#huddle-agenda", OptionList)
+        (options.action_cursor_down if step > 0 else options.action_cursor_up)()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id == "huddle-agenda":
+            event.stop()
+            self._go(event.option_index)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("step", "decision", "action", "open_case", "board", "agenda"):
+            return bool(self.viewer.audience) and (action in ("board", "agenda", "step")
+                                                   or self.entry() is not None)
+        if action == "remove":
+            return bool(self.roster.present)
+        return True
+
+    # --- capturing decisions and actions ---------------------------------------------
+
+    @work(exclusive=True, group="huddle-ask")
+    async def action_decision(self) -> None:
+        from anchor_tui.screens.prompt import ReasonScreen
+
+        entry = self.entry()
+        if entry is None:
+            return
+        text = await self.app.push_screen_wait(ReasonScreen(
+            "Decision", f"What did the huddle decide on {entry.person_label}?",
+            placeholder="The decision, in a line"))
+        if text:
+            self.write_decision(entry.case_id, text)
+
+    @work(thread=True, group="huddle-write", exit_on_error=False)
+    def write_decision(self, case_id: int, text: str) -> None:
+        service.add_decision(self.host.backend, self.viewer, case_id, text,
+                             self.host.clock.now())
+        self.app.call_from_thread(self._reread, case_id)
+
+    @work(exclusive=True, group="huddle-ask")
+    async def action_action(self) -> None:
+        from anchor_tui.screens.huddle_modals import ActionScreen
+
+        entry = self.entry()
+        if entry is None:
+            return
+        today = self.host.today()
+        try:
+            members = await self._members(entry.case_id)
+        except AnchorError:
+            members = ()  # this audience does not see who works the case: nobody, for now
+        draft = await self.app.push_screen_wait(ActionScreen(
+            entry.person_label, members, today, self.host.backend.policy.professions))
+        if draft is not None:
+            self.write_action(entry.case_id, draft.text, draft.assignee_id, draft.due)
+
+    async def _members(self, case_id: int) -> tuple[MemberChoice, ...]:
+        worker = self.run_worker(
+            lambda: case_members(self.host.backend, self.viewer, case_id, self.host.today()),
+            thread=True, group="huddle-members", exit_on_error=False)
+        return tuple(await worker.wait())
+
+    @work(thread=True, group="huddle-write", exit_on_error=False)
+    def write_action(self, case_id: int, text: str, assignee_id: int | None,
+                     due: dt.date) -> None:
+        service.add_action(self.host.backend, self.viewer, case_id, text, assignee_id, due,
+                           self.host.today(), self.host.clock.now())
+        self.app.call_from_thread(self._reread, case_id)
+
+    def _reread(self, case_id: int) -> None:
+        entry = self.entry()
+        if entry is not None and entry.case_id == case_id:
+            self.load_case(case_id)
+
+    # --- the roster -------------------------------------------------------------------
+
+    def action_join(self) -> None:
+        from anchor_tui.screens.huddle_modals import JoinScreen
+
+        host = self.host
+        entry = self.entry()
+        self.app.push_screen(JoinScreen(host.backend, host.settings, host.clock, self.viewer,
+                                        host.today(), entry.case_id if entry else None))
+
+    @work(exclusive=True, group="huddle-ask")
+    async def action_remove(self) -> None:
+        from anchor_tui.screens.confirm import ConfirmScreen
+        from anchor_tui.screens.prompt import ChoiceScreen
+
+        professions = self.host.backend.policy.professions
+        chosen = await self.app.push_screen_wait(ChoiceScreen(
+            "Who leaves the huddle?",
+            [(str(p.user_id), f"{p.display_name} · {professions.get(p.profession, p.profession)}")
+             for p in self.roster.present]))
+        if chosen is None:
+            return
+        who = next(p for p in self.roster.present if str(p.user_id) == chosen)
+        question = (f"Remove {who.display_name} "
+                    f"({professions.get(who.profession, who.profession)}) from the huddle? "
+                    "The screen then shows what the others present may see, which can be "
+                    "more than now.")
+        if await self.app.push_screen_wait(ConfirmScreen("Someone leaves", question,
+                                                         yes="Remove")):
+            entry = self.entry()
+            self.write_leave(who.user_id, entry.case_id if entry else None)
+
+    @work(thread=True, exclusive=True, group="huddle-roster", exit_on_error=False)
+    def write_leave(self, user_id: int, resume_case: int | None) -> None:
+        roster = service.leave_huddle(self.host.backend, self.viewer, user_id,
+                                      self.host.clock.now())
+        self.post_message(RosterChanged(roster, resume_case))
+
+    @work(exclusive=True, group="huddle-ask")
+    async def action_end(self) -> None:
+        from anchor_tui.screens.confirm import ConfirmScreen
+
+        if await self.app.push_screen_wait(ConfirmScreen(
+                "End the huddle",
+                "End the huddle for everyone? The minutes are stored and written to a file "
+                "(only what everyone present could see); then the terminal shows the "
+                "sign-in.", yes="End")):
+            self.post_message(HuddleEndConfirmed())
+
+    # --- other screens, under the same huddle viewer -------------------------------------
+
+    def action_board(self) -> None:
+        from anchor_tui.screens.board import BoardScreen
+
+        self.app.push_screen(BoardScreen(self.host.backend, self.viewer, self.host.today))
+
+    def action_open_case(self) -> None:
+        from anchor_tui.screens.case import CaseScreen
+
+        entry = self.entry()
+        if entry is not None:
+            self.app.push_screen(CaseScreen(entry.case_id))
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield PaletteCommand("huddle: next case", "Move to the next case (n)",
+                             lambda: self.action_step(1))
+        yield PaletteCommand("huddle: previous case", "Back to the previous case (p)",
+                             lambda: self.action_step(-1))
+        yield PaletteCommand("huddle: decision", "Record a decision on this case (d)",
+                             self.action_decision)
+        yield PaletteCommand("huddle: action", "Record an action: a task with who and "
+                             "when (a)", self.action_action)
+        yield PaletteCommand("huddle: join", "Someone joins with their own passphrase (+)",
+                             self.action_join)
+        yield PaletteCommand("huddle: remove attendee", "Someone leaves the huddle (-)",
+                             self.action_remove)
+        yield PaletteCommand("huddle: board", "The board, as everyone present may see it "
+                             "(b)", self.action_board)
+        yield PaletteCommand("huddle: end", "End the huddle and write the minutes (e)",
+                             self.action_end)
+

@@ -1,0 +1,65 @@
+"""The lock screen: shown after the idle time (or ctrl+g), in a screen stack of its own.
+
+It holds no client data at all: the screens of the session are not under it but in
+another stack, out of view, until the right passphrase is typed (``anchor_tui.terminal``
+switches stacks). It names only who may unlock (staff, never a client). The person of
+the session unlocks with their passphrase (in a huddle, anyone present does); anyone else
+who signs in here takes the terminal over, which ends the first session (its drafts stay
+in the database). The sign-in rules apply as on the sign-in screen: waits, lockout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from textual.message import Message
+from textual.widgets import Input
+
+from anchor_tui.screens.sign_in import SignInScreen
+from anchor_tui.screens.terminal_messages import UnlockChecked
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.clock import Clock
+from anchor_tui.services.session_state import TerminalSession, unlock
+from anchor_tui.settings import Settings
+
+
+class LockScreen(SignInScreen):
+    """Locked: the passphrase of the session's person, or someone else signs in."""
+
+    HELP = ("The terminal is locked and shows nothing of the work below. Type your "
+            "passphrase to go on where you were. Someone else may sign in instead: that "
+            "ends the locked session (its drafts are kept).")
+
+    def __init__(self, backend: Backend, settings: Settings, clock: Clock,
+                 session: TerminalSession) -> None:
+        super().__init__(backend, settings, clock)
+        self._session = dataclasses.replace(session)  # a snapshot for the worker thread
+
+    def session_changed(self, session: TerminalSession) -> None:
+        """The roster changed behind the lock: who may unlock is who is present now."""
+        self._session = dataclasses.replace(session)
+
+    def heading(self) -> str:
+        session = self._session
+        professions = self._backend.policy.professions
+        if session.roster is not None:
+            present = ", ".join(professions.get(p, p) for p in session.roster.professions())
+            return (f"The huddle is locked ({present or 'nobody'} present). Anyone present "
+                    "unlocks with their own passphrase.")
+        if session.person is not None:
+            name = session.person.display_name
+            return (f"Locked. {name} unlocks with their passphrase; anyone else who signs "
+                    f"in here ends {name}'s session (drafts are kept).")
+        return "Locked."
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        person = self._session.person
+        if person is not None and self._session.roster is None:
+            self.query_one("#username", Input).value = person.username
+            self.set_focus(self.query_one("#passphrase", Input))
+
+    def check(self, username: str, passphrase: str) -> Message:
+        result = unlock(self._backend, self._session, username, passphrase,
+                        self._clock.now())
+        return UnlockChecked(result)

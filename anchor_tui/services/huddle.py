@@ -1,0 +1,260 @@
+"""The huddle: who is present, what they decide, and the tasks their actions become.
+
+A huddle is started by a signed-in person, who is its first attendee. Everyone else
+joins by typing their *own* username and passphrase (:func:`join_huddle` checks it under
+the sign-in rules: the same waits and lockout), so nobody can be added without their
+passphrase. The screen's viewer is :func:`huddle_viewer`: purpose ``huddle`` with the
+people present as its audience, so every query shows only the intersection of what each
+of them may see; a roster with nobody present sees nothing. Each roster change gives a
+new viewer (and the app new screens and sessions).
+
+Joins and leaves are audited in the same unit of work that records them. Decisions and
+actions are ``huddle_item`` rows; an action also becomes a task with an assignee and a
+due date. Ending the huddle (``services.minutes``) stores the minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anchor_tui.db import models as m
+from anchor_tui.db.types import utcnow
+from anchor_tui.domain import Attendee, Viewer
+from anchor_tui.errors import AnchorError
+from anchor_tui.services import audit
+from anchor_tui.services.auth import authenticate
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.huddle_agenda import extend_agenda
+
+MAX_ITEM_LENGTH = 2000
+"""A decision or action is a line or two, not a note."""
+
+
+@dataclass(frozen=True)
+class Present:
+    """A professional present in the huddle (staff, not client data)."""
+
+    user_id: int
+    username: str
+    display_name: str
+    profession: str
+    role: str
+    joined_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Roster:
+    """A huddle and the people present now, in the order they joined."""
+
+    huddle_id: int
+    started_by_id: int
+    started_at: dt.datetime
+    present: tuple[Present, ...]
+
+    def professions(self) -> tuple[str, ...]:
+        """The professions present, each once, in the order they first joined."""
+        return tuple(dict.fromkeys(p.profession for p in self.present))
+
+
+def huddle_viewer(roster: Roster, starter: Viewer) -> Viewer:
+    """The viewer of the shared screen for this roster.
+
+    The audience is everyone present. The chair (the acting user, for records) is the
+    earliest attendee still present; with nobody present it stays the starter, whose
+    viewer then sees nothing. Never break-the-glass: that is for individual work only.
+    """
+    chair = roster.present[0] if roster.present else None
+    base = starter if chair is None else Viewer(
+        user_id=chair.user_id, username=chair.username, display_name=chair.display_name,
+        profession=chair.profession, role=chair.role)
+    return replace(base, purpose="huddle", huddle_id=roster.huddle_id, break_glass=False,
+                   attendees=tuple(Attendee(p.user_id, p.profession) for p in roster.present))
+
+
+def read_roster(session: Session, huddle_id: int) -> Roster:
+    huddle = session.get(m.Huddle, huddle_id)
+    if huddle is None:
+        raise AnchorError("That huddle is not there any more.", "Start a new huddle.")
+    rows = session.execute(
+        select(m.User, m.HuddleAttendee.joined_at)
+        .join(m.HuddleAttendee, m.HuddleAttendee.user_id == m.User.id)
+        .where(m.HuddleAttendee.huddle_id == huddle_id, m.HuddleAttendee.left_at.is_(None))
+        .order_by(m.HuddleAttendee.joined_at, m.HuddleAttendee.id)
+    ).all()
+    present = tuple(Present(u.id, u.username, u.display_name, u.profession, u.role, joined)
+                    for u, joined in rows)
+    return Roster(huddle.id, huddle.started_by_id, huddle.started_at, present)
+
+
+def _ongoing(session: Session, huddle_id: int) -> m.Huddle:
+    huddle = session.get(m.Huddle, huddle_id)
+    if huddle is None or huddle.ended_at is not None:
+        raise AnchorError("This huddle has ended.", "Start a new huddle.")
+    return huddle
+
+
+def start_huddle(backend: Backend, starter: Viewer, today: dt.date,
+                 now: dt.datetime | None = None) -> Roster:
+    """Start a huddle with ``starter`` (signed in already) as its first attendee."""
+    if starter.purpose != "individual":
+        raise AnchorError("A huddle is already on.", "End it first (e on the huddle screen).")
+    now = now or utcnow()
+    with backend.sessions.write(starter, now) as session:
+        huddle = m.Huddle(started_by_id=starter.user_id, started_at=now)
+        session.add(huddle)
+        session.flush()
+        session.add(m.HuddleAttendee(huddle_id=huddle.id, user_id=starter.user_id,
+                                     joined_at=now))
+        audit.record(session, starter, "huddle.join", object_type="user",
+                     object_id=starter.user_id, purpose="huddle", huddle_id=huddle.id)
+        extend_agenda(session, backend.team, huddle.id, [starter.user_id], today)
+        session.flush()
+        return read_roster(session, huddle.id)
+
+
+def join_huddle(backend: Backend, viewer: Viewer, username: str, passphrase: str,
+                today: dt.date, now: dt.datetime | None = None) -> Roster:
+    """``username`` joins by their own passphrase (checked under the sign-in rules).
+
+    Raises :class:`~anchor_tui.errors.SignInError` for a wrong passphrase (counted like a
+    sign-in) and :class:`AnchorError` when they are present already.
+    """
+    huddle_id = _huddle_of(viewer)
+    now = now or utcnow()
+    roster: list[Roster] = []
+
+    def joined(session: Session, person: Viewer) -> None:
+        _ongoing(session, huddle_id)
+        if session.scalar(select(m.HuddleAttendee.id).where(
+                m.HuddleAttendee.huddle_id == huddle_id,
+                m.HuddleAttendee.user_id == person.user_id,
+                m.HuddleAttendee.left_at.is_(None))) is not None:
+            raise AnchorError(f"{person.display_name} is in the huddle already.",
+                              "Each person joins once.")
+        session.add(m.HuddleAttendee(huddle_id=huddle_id, user_id=person.user_id,
+                                     joined_at=now))
+        audit.record(session, viewer, "huddle.join", object_type="user",
+                     object_id=person.user_id, purpose="huddle", huddle_id=huddle_id,
+                     policy_hash=backend.policy.hash)
+        session.flush()
+        present = read_roster(session, huddle_id)
+        extend_agenda(session, backend.team, huddle_id, [p.user_id for p in present.present],
+                      today)
+        roster.append(present)
+
+    authenticate(backend, username, passphrase, now, verified=joined)
+    return roster[0]
+
+
+def leave_huddle(backend: Backend, viewer: Viewer, user_id: int,
+                 now: dt.datetime | None = None) -> Roster:
+    """``user_id`` leaves the huddle (the screen asked for confirmation: it widens)."""
+    huddle_id = _huddle_of(viewer)
+    now = now or utcnow()
+    with backend.sessions.write(viewer, now) as session:
+        _ongoing(session, huddle_id)
+        row = session.scalars(select(m.HuddleAttendee).where(
+            m.HuddleAttendee.huddle_id == huddle_id, m.HuddleAttendee.user_id == user_id,
+            m.HuddleAttendee.left_at.is_(None))).first()
+        if row is None:
+            raise AnchorError("That person is not in the huddle.", "Read the roster again.")
+        row.left_at = now
+        audit.record(session, viewer, "huddle.leave", object_type="user", object_id=user_id)
+        session.flush()
+        return read_roster(session, huddle_id)
+
+
+def _huddle_of(viewer: Viewer) -> int:
+    if viewer.purpose != "huddle" or viewer.huddle_id is None:
+        raise AnchorError("No huddle is on.", "Start one with ctrl+t or “huddle: start”.")
+    return viewer.huddle_id
+
+
+def _check_item(viewer: Viewer, text: str) -> str:
+    text = text.strip()
+    if not viewer.audience:
+        raise AnchorError("Nobody is present in the huddle.",
+                          "Someone joins first (+), then decisions can be recorded.")
+    if not text:
+        raise AnchorError("The text is empty.", "Write the decision or action in a line.")
+    if len(text) > MAX_ITEM_LENGTH:
+        raise AnchorError(f"The text is longer than {MAX_ITEM_LENGTH} characters.",
+                          "Keep it to a line or two; the details belong in a note.")
+    return text
+
+
+def add_decision(backend: Backend, viewer: Viewer, case_id: int, text: str,
+                 now: dt.datetime | None = None) -> int:
+    """Record a decision on a case; its id."""
+    text = _check_item(viewer, text)
+    huddle_id = _huddle_of(viewer)
+    now = now or utcnow()
+    with backend.sessions.write(viewer, now) as session:
+        _ongoing(session, huddle_id)
+        item = m.HuddleItem(huddle_id=huddle_id, case_id=case_id, kind="decision", text=text,
+                            created_by_id=viewer.user_id, created_at=now)
+        session.add(item)
+        session.flush()
+        return item.id
+
+
+def add_action(backend: Backend, viewer: Viewer, case_id: int, text: str,
+               assignee_id: int | None, due: dt.date, today: dt.date,
+               now: dt.datetime | None = None) -> int:
+    """Record an action: a huddle item and a task with its assignee and due date."""
+    text = _check_item(viewer, text)
+    huddle_id = _huddle_of(viewer)
+    if due < today:
+        raise AnchorError("The due date is in the past.", "Give today or a later day.")
+    now = now or utcnow()
+    with backend.sessions.write(viewer, now) as session:
+        _ongoing(session, huddle_id)
+        if assignee_id is not None and session.scalar(select(m.CaseMember.id).where(
+                m.CaseMember.case_id == case_id, m.CaseMember.user_id == assignee_id,
+                m.CaseMember.valid_from <= today,
+                (m.CaseMember.valid_to.is_(None)) | (m.CaseMember.valid_to >= today))
+                .limit(1)) is None:
+            raise AnchorError("Only someone who works the case can be given its task.",
+                              "Choose one of the case's members, or nobody.")
+        task = m.Task(case_id=case_id, title=text[:500], assignee_id=assignee_id, due=due,
+                      created_by_id=viewer.user_id, created_at=now)
+        session.add(task)
+        session.flush()
+        item = m.HuddleItem(huddle_id=huddle_id, case_id=case_id, kind="action", text=text,
+                            task_id=task.id, created_by_id=viewer.user_id, created_at=now)
+        session.add(item)
+        session.flush()
+        return item.id
+
+
+def record_time(backend: Backend, viewer: Viewer, case_id: int, seconds: int) -> None:
+    """Add ``seconds`` to the time the huddle spent on a case of its agenda."""
+    if seconds <= 0:
+        return
+    huddle_id = _huddle_of(viewer)
+    with backend.sessions.write(viewer) as session:
+        row = session.scalars(select(m.HuddleCase).where(
+            m.HuddleCase.huddle_id == huddle_id, m.HuddleCase.case_id == case_id)).first()
+        if row is not None:
+            row.seconds_spent += seconds
+
+
+def toggle_flag(backend: Backend, viewer: Viewer, case_id: int,
+                now: dt.datetime | None = None) -> bool:
+    """Flag a case for the next huddle, or take the flag away; True when now flagged."""
+    now = now or utcnow()
+    with backend.sessions.write(viewer, now) as session:
+        if session.get(m.Case, case_id) is None:
+            raise AnchorError("That case is no longer there.", "Read the board again (r).")
+        flag = session.scalars(select(m.HuddleFlag).where(
+            m.HuddleFlag.case_id == case_id, m.HuddleFlag.cleared_at.is_(None))).first()
+        if flag is not None:
+            session.delete(flag)
+            return False
+        session.add(m.HuddleFlag(case_id=case_id, flagged_by_id=viewer.user_id,
+                                 flagged_at=now))
+        return True

@@ -1,0 +1,183 @@
+"""Ending a huddle: the minutes, stored with the huddle and written as a Markdown file.
+
+The minutes are written for everyone who was present at any time during the huddle,
+and hold only what every one of them may see: each case is named with the case fields
+they all may see (initials where not everyone may see names), and a decision or action
+appears only if all of them could see everything that was on screen for its case when it
+was typed (``services.huddle_agenda.visible_items``). Nothing is said about what was left
+out. User text is escaped for Markdown and made inert (``safe_text.markdown_text``).
+
+The file goes to the user data directory (``huddle-minutes/``, the folder ``0700``, the
+file ``0600``: only the terminal's OS user can read it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from anchor_tui.db import models as m
+from anchor_tui.db.types import utcnow
+from anchor_tui.domain import Viewer
+from anchor_tui.errors import AnchorError
+from anchor_tui.safe_text import markdown_text
+from anchor_tui.services import audit
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.huddle_agenda import (
+    AgendaEntry,
+    ItemEntry,
+    audience_viewer,
+    everyone,
+    read_agenda,
+    stays_of,
+    visible_items,
+)
+from anchor_tui.settings import user_data_dir
+
+MINUTES_FOLDER = "huddle-minutes"
+
+
+def default_minutes_dir() -> Path:
+    return user_data_dir() / MINUTES_FOLDER
+
+
+@dataclass(frozen=True)
+class EndedHuddle:
+    """A huddle that has ended: its minutes and where their file is."""
+
+    huddle_id: int
+    minutes: str
+    path: Path | None
+    """None when the file could not be written (the minutes are stored all the same)."""
+    problem: str = ""
+    """What went wrong with the file, in words for the screen."""
+
+
+def _clock(moment: dt.datetime) -> str:
+    return moment.astimezone().strftime("%H:%M")
+
+
+def duration_words(seconds: int) -> str:
+    minutes, rest = divmod(max(0, seconds), 60)
+    if not minutes:
+        return f"{rest} s"
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+
+
+def build_minutes(backend: Backend, viewer: Viewer, today: dt.date, now: dt.datetime
+                  ) -> str:
+    """The minutes of the viewer's huddle as it stands (Markdown)."""
+    if viewer.huddle_id is None:
+        raise AnchorError("No huddle is on.", "Start one first.")
+    stays = stays_of(backend, viewer)
+    audience = everyone(stays)
+    minutes_viewer = audience_viewer(viewer, audience)
+    with backend.sessions.read(viewer, now) as session:
+        huddle = session.get(m.Huddle, viewer.huddle_id)
+        assert huddle is not None
+        started = huddle.started_at
+        names: dict[int, str] = {
+            user_id: name for user_id, name in session.execute(
+                select(m.User.id, m.User.display_name).where(
+                    m.User.id.in_([s.user_id for s in stays])))}
+    professions = backend.policy.professions
+    lines = ["# Huddle minutes", "",
+             f"{markdown_text(backend.team.team_name)} · "
+             f"{started.astimezone().strftime('%Y-%m-%d')} {_clock(started)}–{_clock(now)} "
+             f"({duration_words(int((now - started).total_seconds()))})", "", "Present:", ""]
+    for stay in stays:
+        until = _clock(stay.left_at) if stay.left_at is not None else _clock(now)
+        lines.append(f"- {markdown_text(professions.get(stay.profession, stay.profession))}"
+                     f": {markdown_text(names.get(stay.user_id, '?'))}, "
+                     f"{_clock(stay.joined_at)}–{until}")
+    lines += ["", "These minutes hold only what everyone present may see.", ""]
+    agenda = read_agenda(backend, minutes_viewer, today)
+    items = visible_items(backend, viewer, None, audience, now)
+    by_case: dict[int, list[ItemEntry]] = {}
+    for item in items:
+        by_case.setdefault(item.case_id, []).append(item)
+    discussed = [e for e in agenda if e.seconds_spent > 0 or e.case_id in by_case]
+    for number, entry in enumerate(discussed, start=1):
+        lines += _case_lines(number, entry, by_case.get(entry.case_id, []))
+    if not discussed:
+        lines += ["No case was discussed.", ""]
+    left = len(agenda) - len(discussed)
+    if left:
+        lines += [f"Not reached: {left} {'case' if left == 1 else 'cases'} on the agenda.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _case_lines(number: int, entry: AgendaEntry, items: list[ItemEntry]) -> list[str]:
+    lines = [f"## {number}. {markdown_text(entry.person_label)} · "
+             f"{markdown_text(entry.category)} · {markdown_text(entry.stage)} "
+             f"({duration_words(entry.seconds_spent)})", "",
+             "On the agenda: " + ", ".join(markdown_text(r) for r in entry.reasons), ""]
+    for item in items:
+        if item.kind == "decision":
+            lines.append(f"- Decision: {markdown_text(item.text)}")
+        else:
+            who = markdown_text(item.assignee) if item.assignee else "nobody assigned"
+            due = f", due {item.due.isoformat()}" if item.due is not None else ""
+            lines.append(f"- Action: {markdown_text(item.text)} ({who}{due})")
+    if not items:
+        lines.append("- Nothing recorded.")
+    return [*lines, ""]
+
+
+def end_huddle(backend: Backend, viewer: Viewer, directory: Path, today: dt.date,
+               now: dt.datetime | None = None) -> EndedHuddle:
+    """End the huddle: everyone leaves (audited), the minutes are stored, flags of the
+    cases discussed are cleared, and the minutes file is written."""
+    if viewer.huddle_id is None:
+        raise AnchorError("No huddle is on.", "Start one first.")
+    huddle_id = viewer.huddle_id
+    now = now or utcnow()
+    minutes = build_minutes(backend, viewer, today, now)
+    with backend.sessions.write(viewer, now) as session:
+        huddle = session.get(m.Huddle, huddle_id)
+        if huddle is None or huddle.ended_at is not None:
+            raise AnchorError("This huddle has ended already.", "Start a new huddle.")
+        for stay in session.scalars(select(m.HuddleAttendee).where(
+                m.HuddleAttendee.huddle_id == huddle_id, m.HuddleAttendee.left_at.is_(None))):
+            stay.left_at = now
+            audit.record(session, viewer, "huddle.leave", object_type="user",
+                         object_id=stay.user_id)
+        huddle.ended_at = now
+        huddle.minutes = minutes
+        discussed = select(m.HuddleCase.case_id).where(
+            m.HuddleCase.huddle_id == huddle_id, m.HuddleCase.seconds_spent > 0)
+        for flag in session.scalars(select(m.HuddleFlag).where(
+                m.HuddleFlag.cleared_at.is_(None), m.HuddleFlag.case_id.in_(discussed))):
+            flag.cleared_at = now
+            flag.cleared_in_huddle_id = huddle_id
+    try:
+        path = write_minutes_file(minutes, directory, huddle_id, now)
+    except AnchorError as error:
+        return EndedHuddle(huddle_id, minutes, None, f"{error.message} {error.fix}")
+    return EndedHuddle(huddle_id, minutes, path)
+
+
+def write_minutes_file(minutes: str, directory: Path, huddle_id: int, now: dt.datetime
+                       ) -> Path:
+    """Write ``minutes`` to ``<directory>/huddle-<id>-<day>.md`` (dir 0700, file 0600)."""
+    path = directory / f"huddle-{huddle_id}-{now.astimezone().strftime('%Y-%m-%d')}.md"
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o600)
+            os.write(fd, minutes.encode("utf-8"))
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise AnchorError(
+            f"The minutes are stored with the huddle, but {path} could not be written.",
+            "Nothing is lost: they stay in the database. Check that the folder is yours.",
+        ) from exc
+    return path

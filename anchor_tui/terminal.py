@@ -1,0 +1,363 @@
+"""The shared terminal: one screen stack per viewer context, the idle lock, user switch
+and the huddle's roster changes. A mixin of the app (``AnchorApp``), so ``app.py`` only
+wires.
+
+Every viewer context (nobody yet, a person, a huddle's roster) gets a Textual *mode* of
+its own: a screen stack that starts empty. Signing in, switching user, starting a huddle,
+a roster change and ending it open a new one and remove the old one, with every screen,
+widget, worker and message of it; notifications, the clipboard and held errors are
+cleared. So nothing loaded for one viewer can be on screen, or in memory, for the next.
+
+Locking puts the lock screen in a stack of its own: the session's screens are out of
+view (not under it) until it is unlocked. While locked, notifications and error modals
+are held back and shown after unlocking (and dropped if someone else takes over).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+from textual import events, work
+from textual.app import App
+from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen, Screen
+
+from anchor_tui.crashlog import ErrorLog
+from anchor_tui.domain import Viewer
+from anchor_tui.screens.error import ErrorScreen
+from anchor_tui.screens.terminal_messages import (
+    HuddleEndConfirmed,
+    HuddleEnded,
+    HuddleStarted,
+    RosterChanged,
+    UnlockChecked,
+)
+from anchor_tui.services import audit
+from anchor_tui.services import huddle as huddle_service
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.clock import Clock
+from anchor_tui.services.huddle import Roster, start_huddle
+from anchor_tui.services.minutes import default_minutes_dir, end_huddle
+from anchor_tui.services.session_state import IdleWatch, TerminalSession
+from anchor_tui.settings import Settings
+from anchor_tui.widgets.plain_text import printable
+
+INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
+                events.Paste)
+"""What counts as someone at the keyboard (a mouse merely moving does not)."""
+
+
+@runtime_checkable
+class KeepsDrafts(Protocol):
+    """A screen holding unsaved text (the note editor): it saves its draft, now, before
+    its viewer context closes (a switch of user, a takeover at the lock screen)."""
+
+    def keep_drafts(self) -> None: ...
+
+
+class SharedTerminal(App[None]):
+    """The app's viewer contexts and lock. Call :meth:`setup_terminal` in ``__init__``."""
+
+    backend: Backend
+    settings: Settings
+    clock: Clock
+    today: Callable[[], Any]
+    viewer: Viewer | None
+    error_log: ErrorLog
+
+    def setup_terminal(self) -> None:
+        self.session = TerminalSession()
+        self.idle = IdleWatch(self.clock, self.settings.team.idle_lock_seconds)
+        self._viewer_mode: str | None = None
+        self._lock_mode: str | None = None
+        self._generation = 0
+        self._held_notices: list[tuple[str, str, SeverityLevel, float | None, bool]] = []
+        self._held_errors: list[ErrorScreen] = []
+
+    async def start_terminal(self) -> None:
+        """The first context (sign-in), the idle check and the huddle banner."""
+        self.screen_change_signal.subscribe(self, self._screen_changed)
+        self.set_interval(1.0, self.lock_if_idle)
+        await self.open_context(self.sign_in_screen)
+
+    def sign_in_screen(self) -> Screen[Any]:
+        from anchor_tui.screens.sign_in import SignInScreen
+
+        return SignInScreen(self.backend, self.settings, self.clock)
+
+    # --- viewer contexts ----------------------------------------------------------------
+
+    async def open_context(self, first: Callable[[], Screen[Any]]) -> None:
+        """A new screen stack for the session's viewer; the old one (and a lock) goes.
+
+        While the terminal is locked (a roster change finishing behind the lock), the
+        new stack waits behind the lock screen, which stays: only a passphrase opens it.
+        """
+        behind_lock = self.session.locked and self._lock_mode is not None
+        closing = [mode for mode in (self._viewer_mode, self._lock_mode)
+                   if mode is not None and not (behind_lock and mode == self._lock_mode)]
+        for mode in closing:
+            for screen in self._screen_stacks.get(mode, []):
+                if isinstance(screen, KeepsDrafts):
+                    screen.keep_drafts()
+        self._generation += 1
+        name = f"viewer-{self._generation}"
+        self.add_mode(name, first)
+        if behind_lock:
+            self._viewer_mode = name
+            self._relock_for(self.session)
+        else:
+            await self.switch_mode(name)
+            self._viewer_mode, self._lock_mode = name, None
+        for mode in closing:
+            await self.remove_mode(mode)
+        self.viewer = self.session.viewer
+        self.forget_what_was_shown()
+        self.idle.touch()
+
+    def _relock_for(self, session: TerminalSession) -> None:
+        """The lock screen decides who may unlock by the session as it is now."""
+        from anchor_tui.screens.lock import LockScreen
+
+        for screen in self._screen_stacks.get(self._lock_mode or "", []):
+            if isinstance(screen, LockScreen):
+                screen.session_changed(session)
+
+    def forget_what_was_shown(self) -> None:
+        """Clear what the app itself (not a screen) may still hold of the last context."""
+        self.clear_notifications()
+        self._held_notices.clear()
+        self._held_errors.clear()
+        if self.clipboard:
+            self.copy_to_clipboard("")  # also empties the terminal's clipboard (OSC 52)
+        self._mouse_down_widget = None
+        self._last_focused_on_app_blur = None
+
+    def holds_screen(self, screen: Screen[Any]) -> bool:
+        """Whether ``screen`` belongs to the context in use (or to its lock)."""
+        return any(screen in self._screen_stacks.get(mode, [])
+                   for mode in (self._viewer_mode, self._lock_mode) if mode is not None)
+
+    def _huddle_time(self) -> tuple[int, int] | None:
+        from anchor_tui.screens.huddle import HuddleScreen
+
+        for screen in self._screen_stacks.get(self._viewer_mode or "", []):
+            if isinstance(screen, HuddleScreen):
+                return screen.take_time()
+        return None
+
+    async def signed_in(self, viewer: Viewer) -> None:
+        from anchor_tui.screens.board import BoardScreen
+
+        self.session = TerminalSession(person=viewer)
+        await self.open_context(lambda: BoardScreen(self.backend, viewer, self.today))
+
+    # --- switching user -----------------------------------------------------------------
+
+    async def action_switch_user(self) -> None:
+        """Back to sign-in with nothing of this session left (a huddle on is ended)."""
+        person, roster, viewer = self.session.person, self.session.roster, self.session.viewer
+        if person is None or viewer is None:
+            return
+        spent = self._huddle_time() if roster is not None else None
+        self.session = TerminalSession()
+        await self.open_context(self.sign_in_screen)
+        if roster is not None:
+            self.finish_huddle(viewer, spent, person)
+        else:
+            self.run_worker(lambda: audit.signed_out(self.backend, person), thread=True,
+                            group="audit", exit_on_error=False)
+
+    async def action_sign_out(self) -> None:
+        await self.action_switch_user()
+
+    # --- the lock -----------------------------------------------------------------------
+
+    async def lock_if_idle(self) -> None:
+        if self.session.person is not None and not self.session.locked and self.idle.due():
+            await self.action_lock()
+
+    async def action_lock(self) -> None:
+        from anchor_tui.screens.lock import LockScreen
+
+        viewer = self.session.viewer
+        if viewer is None or self.session.locked:
+            return
+        self.session.locked = True
+        self.clear_notifications()
+        snapshot = dataclasses.replace(self.session)
+        self._generation += 1
+        name = f"lock-{self._generation}"
+        self.add_mode(name, lambda: LockScreen(self.backend, self.settings, self.clock,
+                                               snapshot))
+        await self.switch_mode(name)
+        self._lock_mode = name
+        self.run_worker(lambda: audit.locked(self.backend, viewer), thread=True,
+                        group="audit", exit_on_error=False)
+
+    async def on_unlock_checked(self, message: UnlockChecked) -> None:
+        result = message.result
+        if not self.session.locked or self._viewer_mode is None:
+            return
+        if result.same:
+            self.session.locked = False
+            await self.switch_mode(self._viewer_mode)
+            if self._lock_mode is not None:
+                await self.remove_mode(self._lock_mode)
+            self._lock_mode = None
+            self.idle.touch()
+            notices, errors = list(self._held_notices), list(self._held_errors)
+            self._held_notices.clear()
+            self._held_errors.clear()
+            for notice in notices:
+                self.notify(notice[0], title=notice[1], severity=notice[2], timeout=notice[3],
+                            markup=notice[4])
+            for modal in errors:
+                self.push_screen(modal)
+            return
+        # Someone else signed in: the locked session ends (its drafts are kept).
+        before, roster, viewer = self.session.person, self.session.roster, self.session.viewer
+        spent = self._huddle_time() if roster is not None else None
+        await self.signed_in(result.viewer)
+        if roster is not None and viewer is not None:
+            self.finish_huddle(viewer, spent, None)
+        if before is not None:
+            self.notify(printable(f"{before.display_name}'s session has ended; their drafts "
+                                  "are kept."), title="Signed in", markup=False)
+
+    # --- the huddle -------------------------------------------------------------------
+
+    @work(exclusive=True, group="huddle-start")
+    async def action_start_huddle(self) -> None:
+        from anchor_tui.screens.confirm import ConfirmScreen
+
+        person = self.session.person
+        if person is None or self.session.roster is not None or self.session.locked:
+            return
+        if await self.push_screen_wait(ConfirmScreen(
+                "Start a huddle",
+                "Start a huddle? Every screen closes; then the screen shows only what "
+                "everyone present may see, and each person joins with their own "
+                "passphrase (+).", yes="Start")):
+            self.begin_huddle(person)
+
+    @work(thread=True, exclusive=True, group="huddle-begin", exit_on_error=False)
+    def begin_huddle(self, person: Viewer) -> None:
+        roster = start_huddle(self.backend, person, self.today(), self.clock.now())
+        self.post_message(HuddleStarted(roster, person))
+
+    async def on_huddle_started(self, message: HuddleStarted) -> None:
+        if self.session.person != message.starter or self.session.roster is not None:
+            # The person switched meanwhile: this huddle never showed; end it at once.
+            self.finish_huddle(huddle_service.huddle_viewer(message.roster, message.starter),
+                               None, None, quiet=True)
+            return
+        await self._show_roster(message.roster, None)
+
+    async def on_roster_changed(self, message: RosterChanged) -> None:
+        if self.session.roster is None or \
+                self.session.roster.huddle_id != message.roster.huddle_id:
+            return
+        viewer = self.session.viewer
+        spent = self._huddle_time()
+        if viewer is not None and spent is not None:
+            self.run_worker(lambda: huddle_service.record_time(self.backend, viewer, *spent),
+                            thread=True, group="huddle-time", exit_on_error=False)
+        await self._show_roster(message.roster, message.resume_case)
+
+    async def _show_roster(self, roster: Roster, resume_case: int | None) -> None:
+        from anchor_tui.screens.huddle import HuddleScreen
+
+        self.session.roster = roster
+        viewer = self.session.viewer
+        assert viewer is not None
+        await self.open_context(lambda: HuddleScreen(viewer, roster, resume_case))
+
+    async def on_huddle_end_confirmed(self, message: HuddleEndConfirmed) -> None:
+        person, viewer = self.session.person, self.session.viewer
+        if self.session.roster is None or viewer is None:
+            return
+        spent = self._huddle_time()
+        self.session = TerminalSession()
+        await self.open_context(self.sign_in_screen)
+        self.finish_huddle(viewer, spent, person)
+
+    @work(thread=True, group="huddle-end", exit_on_error=False)
+    def finish_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
+                      person: Viewer | None, *, quiet: bool = False) -> None:
+        """Store the minutes (and write their file); the person's session ends too."""
+        if spent is not None:
+            huddle_service.record_time(self.backend, viewer, *spent)
+        directory = self.settings.minutes_dir or default_minutes_dir()
+        ended = end_huddle(self.backend, viewer, directory, self.today(), self.clock.now())
+        if person is not None:
+            audit.signed_out(self.backend, person)
+        if not quiet:
+            self.post_message(HuddleEnded(ended))
+
+    def on_huddle_ended(self, message: HuddleEnded) -> None:
+        from anchor_tui.screens.huddle_modals import minutes_notice
+
+        ended = message.ended
+        self.push_screen(minutes_notice(ended.path, ended.problem))
+
+    def _screen_changed(self, screen: Screen[Any]) -> None:
+        """Every screen of a huddle's context carries the huddle banner."""
+        from anchor_tui.screens.lock import LockScreen
+        from anchor_tui.widgets.huddle_banner import HuddleBanner
+
+        roster = self.session.roster
+        if roster is None or isinstance(screen, ModalScreen | LockScreen) \
+                or not self.holds_screen(screen) or screen.query(HuddleBanner):
+            return
+        screen.mount(HuddleBanner(roster, self.backend.policy.professions))
+
+    # --- input, keys, notifications and errors -------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, INPUT_EVENTS):
+            self.idle.touch()
+        await super().on_event(event)
+
+    def terminal_allows(self, action: str) -> bool:
+        """Which app actions work now (none but quit and help while locked)."""
+        if self.session.locked:
+            return action in ("quit", "help")
+        if action in ("switch_user", "sign_out", "lock", "search"):
+            return self.session.person is not None
+        if action == "start_huddle":
+            return self.session.person is not None and self.session.roster is None
+        return True
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        if getattr(self, "session", None) is not None and self.session.locked:
+            self._held_notices.append((message, title, severity, timeout, markup))
+            return
+        super().notify(message, title=title, severity=severity, timeout=timeout,
+                       markup=markup)
+
+    def show_error(self, node: DOMNode, error: BaseException) -> None:
+        """The one error handler's modal, for a worker started by ``node``: logged always;
+        shown unless its context has closed; held back while the terminal is locked."""
+        log_path = self.error_log.write(error)
+        screen = _screen_of(node)
+        if screen is not None and not self.holds_screen(screen):
+            return  # read for a viewer whose screens are gone: nothing to show
+        modal = ErrorScreen.for_error(error, log_path)
+        if self.session.locked and (screen is None or screen in self._screen_stacks.get(
+                self._viewer_mode or "", [])):
+            self._held_errors.append(modal)
+            return
+        self.push_screen(modal)
+
+
+def _screen_of(node: DOMNode) -> Screen[Any] | None:
+    """The screen a node is on (None for the app itself, or a node no longer attached)."""
+    current: object = node
+    while isinstance(current, DOMNode) and not isinstance(current, Screen | App):
+        current = current._parent
+    return current if isinstance(current, Screen) else None
