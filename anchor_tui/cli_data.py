@@ -48,7 +48,10 @@ def _retention_run(args: argparse.Namespace) -> int:
                    TimeElapsedColumn())
         with Progress(*columns, console=Console(stderr=True)) as bar:
             task = bar.add_task("Erasing", total=len(plans) or 1)
-            retention.apply(backend, plans,
+            from anchor_tui.services.minutes import default_minutes_dir
+
+            minutes_dir = cli._settings(args).minutes_dir or default_minutes_dir()
+            retention.apply(backend, plans, minutes_dir=minutes_dir,
                             progress=lambda done, _total: bar.update(task, completed=done))
             bar.update(task, completed=len(plans) or 1)
     print(f"Erased {counts}. The audit trail still verifies: anchor-tui audit verify")

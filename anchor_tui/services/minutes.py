@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from anchor_tui.db import models as m
 from anchor_tui.db.types import utcnow
@@ -68,9 +68,10 @@ def duration_words(seconds: int) -> str:
     return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
-def build_minutes(backend: Backend, viewer: Viewer, today: dt.date, now: dt.datetime
-                  ) -> str:
-    """The minutes of the viewer's huddle as it stands (Markdown)."""
+def build_minutes(backend: Backend, viewer: Viewer, today: dt.date, now: dt.datetime,
+                  leave_out: frozenset[int] = frozenset()) -> str:
+    """The minutes of the viewer's huddle as it stands (Markdown), without the cases in
+    ``leave_out`` (cases whose content retention erased)."""
     if viewer.huddle_id is None:
         raise AnchorError("No huddle is on.", "Start one first.")
     stays = stays_of(backend, viewer)
@@ -100,6 +101,7 @@ def build_minutes(backend: Backend, viewer: Viewer, today: dt.date, now: dt.date
     by_case: dict[int, list[ItemEntry]] = {}
     for item in items:
         by_case.setdefault(item.case_id, []).append(item)
+    agenda = tuple(e for e in agenda if e.case_id not in leave_out)
     discussed = [e for e in agenda if e.seconds_spent > 0 or e.case_id in by_case]
     for number, entry in enumerate(discussed, start=1):
         lines += _case_lines(number, entry, by_case.get(entry.case_id, []))
@@ -108,7 +110,49 @@ def build_minutes(backend: Backend, viewer: Viewer, today: dt.date, now: dt.date
     left = len(agenda) - len(discussed)
     if left:
         lines += [f"Not reached: {left} {'case' if left == 1 else 'cases'} on the agenda.", ""]
+    if leave_out:
+        lines += [f"Rebuilt {today.isoformat()}: the content of a case whose retention "
+                  "period ended was erased from these minutes.", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def rebuild_after_retention(backend: Backend, case_id: int, now: dt.datetime,
+                            directory: Path | None = None) -> list[int]:
+    """Rebuild the stored minutes of every ended huddle that discussed ``case_id``, now
+    that retention erased its content, leaving out every erased case; rewrite this
+    terminal's minutes file of that huddle too, if there is one in ``directory``.
+    Returns the huddle ids rebuilt."""
+    with backend.sessions.system("retention: huddle minutes") as session:
+        on_agenda = select(m.HuddleCase.huddle_id).where(m.HuddleCase.case_id == case_id)
+        with_items = select(m.HuddleItem.huddle_id).where(m.HuddleItem.case_id == case_id)
+        huddles = session.execute(
+            select(m.Huddle.id, m.Huddle.ended_at, m.User)
+            .join(m.User, m.User.id == m.Huddle.started_by_id)
+            .where(m.Huddle.minutes.is_not(None), m.Huddle.ended_at.is_not(None),
+                   or_(m.Huddle.id.in_(on_agenda), m.Huddle.id.in_(with_items)))).all()
+        erased = frozenset(session.scalars(select(m.Case.id).where(
+            m.Case.erased_at.is_not(None))))
+    rebuilt: list[int] = []
+    for huddle_id, ended_at, starter in huddles:
+        assert ended_at is not None  # only ended huddles are read
+        chair = Viewer(starter.id, starter.username, starter.display_name, starter.profession,
+                       starter.role, purpose="huddle", huddle_id=huddle_id)
+        viewer = audience_viewer(chair, everyone(stays_of(backend, chair)))
+        minutes = build_minutes(backend, viewer, ended_at.astimezone().date(), ended_at,
+                                leave_out=erased | {case_id})
+        minutes = minutes.replace(
+            f"Rebuilt {ended_at.astimezone().date().isoformat()}:",
+            f"Rebuilt {now.astimezone().date().isoformat()}:")
+        with backend.sessions.system("retention: huddle minutes") as session:
+            huddle = session.get(m.Huddle, huddle_id)
+            assert huddle is not None
+            huddle.minutes = minutes
+        if directory is not None:
+            path = directory / f"huddle-{huddle_id}-{ended_at.astimezone():%Y-%m-%d}.md"
+            if path.exists():
+                write_minutes_file(minutes, directory, huddle_id, ended_at)
+        rebuilt.append(huddle_id)
+    return rebuilt
 
 
 def _case_lines(number: int, entry: AgendaEntry, items: list[ItemEntry]) -> list[str]:

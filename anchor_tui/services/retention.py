@@ -21,6 +21,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import delete, select, update
 
@@ -178,11 +179,20 @@ def _erase_case(backend: Backend, item: CaseErasure, now: dt.datetime) -> None:
 
 
 def apply(backend: Backend, plans: Sequence[CaseErasure], now: dt.datetime | None = None,
-          progress: Progress | None = None) -> RetentionReport:
-    """Erase what ``plans`` name, one case per unit of work (recorded in the audit trail)."""
+          progress: Progress | None = None, minutes_dir: Path | None = None
+          ) -> RetentionReport:
+    """Erase what ``plans`` name, one case per unit of work (recorded in the audit trail).
+
+    The stored minutes of huddles that discussed an erased case are rebuilt without it
+    (and this terminal's minutes file in ``minutes_dir`` rewritten, if there is one).
+    """
+    from anchor_tui.services.minutes import rebuild_after_retention
+
     now = now or utcnow()
     for done, item in enumerate(plans, start=1):
         _erase_case(backend, item, now)
+        if item.case_content:
+            rebuild_after_retention(backend, item.case_id, now, minutes_dir)
         if progress is not None:
             progress(done, len(plans))
     return summarise(plans)

@@ -264,6 +264,37 @@ def test_the_minutes_hold_only_what_everyone_present_could_see(
         service.add_decision(world.backend, viewer, world.case_a, "Too late", at(9))
 
 
+def test_retention_erases_a_case_from_the_stored_minutes_and_their_file(
+        world: HuddleWorld, tmp_path: Path) -> None:
+    from anchor_tui.services import retention
+
+    roster, viewer = started(world, "social", "nurse")
+    service.add_decision(world.backend, viewer, world.case_a, "Decision kept AQZ", at(2))
+    service.add_decision(world.backend, viewer, world.case_c, "Decision erased CQZ", at(3))
+    service.record_time(world.backend, viewer, world.case_a, 60)
+    service.record_time(world.backend, viewer, world.case_c, 60)
+    ended = end_huddle(world.backend, viewer, tmp_path / "minutes", TODAY, at(8))
+    assert ended.path is not None
+    assert "Decision erased CQZ" in ended.minutes and "Cecilia Celsius" in ended.minutes
+    with world.backend.sessions.system("test: close case C") as s:
+        case_c = s.get(m.Case, world.case_c)
+        assert case_c is not None
+        case_c.stage, case_c.closed_reason = "closed", "declined"
+        case_c.closed_at = at(10)
+    later = at(10) + dt.timedelta(days=400)
+    plans = retention.plan(world.backend, later)
+    assert [p.case_id for p in plans if p.case_content] == [world.case_c]
+    retention.apply(world.backend, plans, later, minutes_dir=tmp_path / "minutes")
+    with world.backend.sessions.system("test") as s:
+        huddle = s.get(m.Huddle, roster.huddle_id)
+        assert huddle is not None and huddle.minutes is not None
+        stored = huddle.minutes
+    for text in (stored, ended.path.read_text()):
+        assert "Decision kept AQZ" in text and "Aino Ankkuri" in text
+        assert "Decision erased CQZ" not in text and "Cecilia" not in text
+        assert f"Rebuilt {later.astimezone().date().isoformat()}" in text
+
+
 def test_minutes_name_cases_as_every_attendee_may_see_them(engine: Engine,
                                                            tmp_path: Path) -> None:
     from anchor_tui.policy import load_policy
