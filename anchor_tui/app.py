@@ -21,7 +21,9 @@ from textual.worker import Worker, WorkerFailed, WorkerState
 
 from anchor_tui.crashlog import ErrorLog
 from anchor_tui.domain import Viewer
-from anchor_tui.messages import SignedIn
+from anchor_tui.errors import ConnectionLostError
+from anchor_tui.live import LiveUpdates
+from anchor_tui.messages import CasesChanged, ConnectionLost, ConnectionRestored, SignedIn
 from anchor_tui.palette import AnchorCommands, PaletteCommand
 from anchor_tui.screens import BoardScreen, ErrorScreen, SignInScreen
 from anchor_tui.screens.help import HelpScreen
@@ -66,9 +68,24 @@ class AnchorApp(App[None]):
         self.viewer: Viewer | None = None
         self._crash_line: str | None = None
         self.set_keymap(settings.team.keymap)  # ids checked before start (check_keys)
+        self.live = LiveUpdates(self, backend)
+        """Changes from other terminals, the connection's state and the kept saves."""
 
     def on_mount(self) -> None:
+        self.live.start()
         self.push_screen(SignInScreen(self.backend, self.settings))
+
+    def on_unmount(self) -> None:
+        self.live.stop()
+
+    def on_cases_changed(self, message: CasesChanged) -> None:
+        self.live.forward(message)
+
+    def on_connection_lost(self, message: ConnectionLost) -> None:
+        self.live.lost(message.reason)
+
+    def on_connection_restored(self, _message: ConnectionRestored) -> None:
+        self.live.restored()
 
     def on_signed_in(self, message: SignedIn) -> None:
         self.viewer = message.viewer
@@ -119,6 +136,8 @@ class AnchorApp(App[None]):
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
         error = event.worker.error
+        if isinstance(error, ConnectionLostError):
+            self.live.lost(error.message)  # the status line, and reconnecting
         log_path = self.error_log.write(error)
         self.push_screen(ErrorScreen.for_error(error, log_path))
 

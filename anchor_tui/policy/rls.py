@@ -1,24 +1,25 @@
-"""The disclosure policy as PostgreSQL row-level security expressions (the second wall).
+"""The disclosure policy as PostgreSQL row-level security (the second wall).
 
-Nothing here is a third translation of the conditions: each expression is compiled from
-``Policy.attendee_sql``, the same SQLAlchemy expression the central filter uses, with
-the person and the moment taken from the transaction's settings (``db/rls.py`` sets
-them per transaction from the session's viewer) instead of bound parameters.
+Nothing here is a third translation of the conditions: every branch is compiled from
+``Policy.attendee_sql``, the SQLAlchemy expression the central filter uses, with the
+moment read from the transaction's settings (``db/rls.py`` sets them per transaction
+from the session's viewer) instead of bound parameters, and the person as the branch
+function's second argument.
 
 Purpose, break-the-glass and profession are constants when the app compiles its filter,
-so the expression holds one compiled branch per combination, chosen by ``CASE``:
+so there is one compiled branch per combination (identical ones shared), installed as a
+function of the row and a user id; the table's policy chooses the branch with ``CASE``:
 
 - no viewer and no system reason set: ``false`` (a protected table shows no row);
 - a system session (administration, named reason): every row;
-- an individual purpose: the viewer's own branch;
+- an individual purpose: the viewer's branch for their profession;
 - a huddle: the audience is not empty and no attendee is denied the row (the
   intersection); an attendee of a profession the policy does not declare is denied.
 
-A compiled branch is the ``WHERE`` of ``SELECT 1 FROM <table> WHERE ...``, so its
-subqueries correlate to the protected row exactly as they do in the app's filter. In
-the huddle branch it sits one subquery deeper (over the attendees); PostgreSQL resolves
-a column of the protected row from any depth, and the attendee is a plain column
-reference, so the compiled text means the same there.
+A branch is the ``WHERE`` of ``SELECT 1 FROM <table> WHERE ...``, so its subqueries
+correlate to the protected row exactly as in the app's filter; in the function the row
+is the parameter named like its table. (As functions, PostgreSQL plans one branch when
+it runs it, once per connection, instead of all of them for every query.)
 """
 
 from __future__ import annotations
