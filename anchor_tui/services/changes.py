@@ -165,8 +165,8 @@ class ChangeWatcher:
         if not self.online or self._suspect.is_set():
             self._probe()
         raw = self._backend.engine.raw_connection()
-        raw.detach()  # a listening connection must never serve a unit of work
         driver: Any = raw.driver_connection
+        raw.detach()  # a listening connection must never serve a unit of work
         try:
             driver.autocommit = True
             driver.execute(f"LISTEN {change_feed.CHANNEL}")
