@@ -32,9 +32,13 @@ class Backend:
         policy = load_policy(settings.policy_path, team=settings.team)
         engine = make_engine(settings.db_url)
         if check_schema:
-            schema.ensure_schema(engine, auto_upgrade=engine.dialect.name == "sqlite")
-            if engine.dialect.name == "postgresql":
-                rls.check(engine, policy)  # the second wall is made from this policy
+            try:
+                schema.ensure_schema(engine, auto_upgrade=engine.dialect.name == "sqlite")
+                if engine.dialect.name == "postgresql":
+                    rls.check(engine, policy)  # the second wall is made from this policy
+            except BaseException:
+                engine.dispose()
+                raise
         return cls.from_engine(engine, policy, settings.team)
 
     @classmethod

