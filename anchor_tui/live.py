@@ -51,7 +51,7 @@ class LiveUpdates:
 
     @property
     def status(self) -> str:
-        return status_text(self.online, self.reason, self._waiting)
+        return status_text(self.online, self._waiting)
 
     def lost(self, reason: str) -> None:
         """The server stopped answering (the watcher saw it, or a unit of work did)."""

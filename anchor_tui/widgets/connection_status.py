@@ -11,15 +11,16 @@ from textual.widgets import Static
 from anchor_tui.widgets.plain_text import plain
 
 
-def status_text(online: bool, reason: str, waiting: int) -> str:
-    """What the line says (empty: nothing to say)."""
+def status_text(online: bool, waiting: int) -> str:
+    """What the line says (empty: nothing to say). One line: why the connection went is
+    in the error shown for an action that failed, and in the log."""
     kept = "" if not waiting else (
         " 1 change is kept and will be saved when it is back." if waiting == 1
         else f" {waiting} changes are kept and will be saved when it is back.")
     if not online:
-        return f"Database connection lost — reconnecting…{kept} {reason}".strip()
+        return f"Database connection lost — reconnecting…{kept}"
     if waiting:
-        return f"Saving {waiting} kept change{'s' if waiting != 1 else ''}…"
+        return f"Connection back: saving {waiting} kept change{'s' if waiting != 1 else ''}…"
     return ""
 
 

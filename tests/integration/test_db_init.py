@@ -124,6 +124,20 @@ def test_init_again_keeps_everything_and_refuses_a_superuser_app_role(
     assert "may bypass row-level security" in err and "NOBYPASSRLS" in err
 
 
+def test_the_readme_setup_adds_a_user_as_the_application_role(
+    dep: Deployed, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("ankkuri-passphrase-2026\n"))
+    assert main(["user", "add", "--db", dep.app_url, "--display-name", "Hanna Vartiainen",
+                 "--profession", "social_work", "--role", "lead", "--passphrase-stdin",
+                 "hanna"]) == 0
+    app = Backend.open(load_settings(dep.app_url))
+    try:
+        assert sign_in(app, "hanna", "ankkuri-passphrase-2026").role == "lead"
+    finally:
+        app.close()
+
+
 def test_init_refuses_a_connection_that_is_no_superuser(
     dep: Deployed, capsys: pytest.CaptureFixture[str],
 ) -> None:

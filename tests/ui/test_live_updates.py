@@ -175,4 +175,4 @@ async def test_a_screen_opened_while_offline_shows_the_line(make_app: AppFactory
         await pilot.press("enter")  # open the focused case: a new screen
         await settle(pilot)
         assert _status(app).display
-        assert "Cannot reach the database server." in str(_status(app).render())
+        assert str(_status(app).render()) == "Database connection lost — reconnecting…"
