@@ -84,12 +84,16 @@ class BoardMoves(Screen[None]):
         team = self._backend.team
 
         def moved(ref: CaseRef) -> None:
-            self.notify(f"Moved {ref.person_label} to {team.stage_label(ref.stage)}.",
-                        title="Case moved")
-            self.load_board()
+            self.app.notify(f"Moved {ref.person_label} to {team.stage_label(ref.stage)}.",
+                            title="Case moved")
+            read_again()
+
+        def read_again(_error: BaseException | None = None) -> None:
+            if self.is_attached:  # (a kept move may be saved after its board is gone)
+                self.load_board()
 
         save_queue(self.app).submit(
             f"move {card.person_label} to {team.stage_label(to_stage)}",
             partial(move_stage, self._backend, self.viewer, card.case_id, card.version,
                     to_stage, closed_reason=closed_reason),
-            on_saved=moved, on_failed=lambda _error: self.load_board())
+            on_saved=moved, on_failed=read_again)
