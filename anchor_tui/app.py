@@ -19,7 +19,9 @@ from textual.worker import Worker, WorkerFailed, WorkerState
 
 from anchor_tui.crashlog import ErrorLog
 from anchor_tui.domain import Viewer
-from anchor_tui.messages import SignedIn
+from anchor_tui.errors import ConnectionLostError
+from anchor_tui.live import LiveUpdates
+from anchor_tui.messages import CasesChanged, ConnectionLost, ConnectionRestored, SignedIn
 from anchor_tui.palette import AnchorCommands, PaletteCommand
 from anchor_tui.screens.audit import AuditScreen
 from anchor_tui.screens.help import HelpScreen
@@ -80,9 +82,24 @@ class AnchorApp(SharedTerminal):
         self._crash_line: str | None = None
         self.setup_terminal()
         self.set_keymap(settings.team.keymap)  # ids checked before start (check_keys)
+        self.live = LiveUpdates(self, backend)
+        """Changes from other terminals, the connection's state and the kept saves."""
 
     async def on_mount(self) -> None:
+        self.live.start()
         await self.start_terminal()
+
+    def on_unmount(self) -> None:
+        self.live.stop()
+
+    def on_cases_changed(self, message: CasesChanged) -> None:
+        self.live.forward(message)
+
+    def on_connection_lost(self, message: ConnectionLost) -> None:
+        self.live.lost(message.reason)
+
+    def on_connection_restored(self, _message: ConnectionRestored) -> None:
+        self.live.restored()
 
     async def on_signed_in(self, message: SignedIn) -> None:
         await self.signed_in(message.viewer)
@@ -149,7 +166,10 @@ class AnchorApp(SharedTerminal):
         """A failed worker: the modal for an AnchorError, a general one for anything else."""
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
-        self.show_error(event.worker.node, event.worker.error)
+        error = event.worker.error
+        if isinstance(error, ConnectionLostError):
+            self.live.lost(error.message)  # the status line, and reconnecting
+        self.show_error(event.worker.node, error)
 
     # --- the crash handler: replaces Textual's traceback (which shows local variables) -
 

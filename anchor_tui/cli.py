@@ -263,7 +263,12 @@ def _db_upgrade(args: argparse.Namespace) -> int:
         if before == schema.HEAD:
             print(f"{_safe_url(url)} is up to date (revision {schema.HEAD}).")
             return 0
-        schema.upgrade(engine)
+        policy = None
+        if engine.dialect.name == "postgresql":  # row-level security follows the policy
+            from anchor_tui.cli_deploy import _policy
+
+            policy = _policy(args)
+        schema.upgrade(engine, policy=policy)
     finally:
         engine.dispose()
     print(f"Upgraded {_safe_url(url)} from {before or 'an empty schema'} to revision "
@@ -315,7 +320,9 @@ def _db_login(args: argparse.Namespace) -> int:
 
 def add_db_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
     db = commands.add_parser("db", help="database schema and password",
-                             description="Upgrade or inspect the schema; store a password.")
+                             description="Upgrade or inspect the schema; store a password; set "
+                             "up a shared PostgreSQL database (init) and its row-level "
+                             "security (rls).")
     actions = db.add_subparsers(dest="db_action", metavar="ACTION", required=True)
     _command(actions, "upgrade", _db_upgrade, "upgrade the schema to this version", common,
              "Run the shipped migrations (also on a shared PostgreSQL database).")
@@ -326,6 +333,9 @@ def add_db_commands(commands: Commands, common: argparse.ArgumentParser) -> None
     login.add_argument("url", metavar="URL", help="postgresql+psycopg://user@host/database")
     login.add_argument("--password-stdin", action="store_true",
                        help="read the password from standard input (for scripts)")
+    from anchor_tui.cli_deploy import add_deployment_commands
+
+    add_deployment_commands(actions, common)
 
 
 # --- user ---------------------------------------------------------------------------------

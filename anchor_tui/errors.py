@@ -43,6 +43,21 @@ class DatabaseError(AnchorError):
     title = "Database problem"
 
 
+class ConnectionLostError(DatabaseError):
+    """The database server cannot be reached (restarting, network down). Nothing of the
+    failed unit of work was saved; the app keeps what it could not save and tries again
+    when the server is back."""
+
+    title = "Connection lost"
+
+
+class TransientError(DatabaseError):
+    """PostgreSQL aborted the unit of work to keep concurrent changes consistent
+    (serialization failure or deadlock). Nothing was saved; repeating it is safe."""
+
+    title = "Database busy"
+
+
 class SchemaMismatchError(DatabaseError):
     """The schema is older or newer than this version of anchor-tui."""
 

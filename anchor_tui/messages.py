@@ -35,3 +35,31 @@ class BoardLoaded(Message):
         super().__init__()
         self.viewer = viewer
         self.columns = columns
+
+
+class CasesChanged(Message, bubble=False):
+    """Cases were changed, in another terminal or this one: ``case_ids``, or None when
+    anything may have changed. Screens that show cases read them again, keeping the
+    person's place and focus. The app hands it to each screen (it does not bubble)."""
+
+
+    def __init__(self, case_ids: frozenset[int] | None) -> None:
+        super().__init__()
+        self.case_ids = case_ids
+
+    def touches(self, case_id: int) -> bool:
+        return self.case_ids is None or case_id in self.case_ids
+
+
+class ConnectionLost(Message, bubble=False):
+    """The database server stopped answering; ``reason`` says what happened."""
+
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class ConnectionRestored(Message, bubble=False):
+    """The database server answers again."""
+

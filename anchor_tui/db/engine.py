@@ -20,12 +20,20 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 
-from anchor_tui.errors import AnchorError, DatabaseError, KeyringUnavailableError
+from anchor_tui.errors import (
+    AnchorError,
+    ConnectionLostError,
+    DatabaseError,
+    KeyringUnavailableError,
+)
 
 KEYRING_SERVICE = "anchor-tui"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 WRITE = {"anchor_write": True}
 """Execution option that marks a connection for a write transaction (IMMEDIATE on SQLite)."""
+SYSTEM = "anchor_system"
+"""Execution option naming why a connection outside a session is administration (seed,
+migrations): on PostgreSQL its transactions pass row-level security (``db/rls.py``)."""
 
 
 def parse_url(url: str) -> URL:
@@ -161,6 +169,15 @@ def _postgres_engine(url: URL, *, echo: bool) -> Engine:
         connect_args={"connect_timeout": 5, "application_name": "anchor-tui"},
     )
 
+    @event.listens_for(engine, "begin")
+    def _system_reason(conn: Any) -> None:
+        # A connection used outside a session for administration (seed, migrations)
+        # names its reason; row-level security lets such a transaction see every row.
+        reason = conn.get_execution_options().get("anchor_system")
+        if reason:
+            conn.exec_driver_sql("SELECT set_config('anchor.system', %(reason)s, true)",
+                                 {"reason": str(reason)})
+
     @event.listens_for(engine, "handle_error")
     def _terse_errors(context: ExceptionContext) -> None:
         # PostgreSQL's DETAIL ("Failing row contains (...)") and CONTEXT lines carry row
@@ -218,8 +235,9 @@ def describe_connect_error(url: str, exc: BaseException) -> AnchorError:
             f"Run: anchor-tui db upgrade --db '{safe}'  (or restore it from a backup).",
         )
     if "server closed the connection" in text or "terminating connection" in text \
-            or "connection is closed" in text or "connection already closed" in text:
-        return DatabaseError(
+            or "connection is closed" in text or "connection already closed" in text \
+            or "the database system is" in text or "consuming input failed" in text:
+        return ConnectionLostError(
             f"The connection to the database server for {safe} was lost.",
             "Nothing was saved from the failed action; try it again once the server is back.",
         )
@@ -230,7 +248,7 @@ def describe_connect_error(url: str, exc: BaseException) -> AnchorError:
         )
     if "connection refused" in text or "could not connect" in text or "timeout" in text \
             or "name or service not known" in text or "could not translate host" in text:
-        return DatabaseError(
+        return ConnectionLostError(
             f"Cannot reach the database server for {safe}.",
             "Check the host and port, that the server is running, and your network.",
         )

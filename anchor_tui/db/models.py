@@ -452,8 +452,25 @@ class HuddleCase(Base):
     seconds_spent: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ChangeCount(Base):
+    """SQLite's live-update signal: triggers count changes to what boards and queues
+    show, terminals poll the count (``db/change_feed.py``). PostgreSQL notifies instead
+    and leaves this table empty."""
+
+    __tablename__ = "change_count"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+
+
 PROTECTED = (Note, Draft, Task)
 """Entities whose every ORM query gets the disclosure filter."""
+
+for _entity in PROTECTED:
+    # PostgreSQL's row-level security checks a row that INSERT ... RETURNING hands back
+    # against what the writer may *see*, and a huddle may write a task that not every
+    # attendee sees: the new id comes from the sequence first instead (no RETURNING).
+    _entity.__table__.implicit_returning = False  # type: ignore[attr-defined]
 
 __all__ = [
     "PROTECTED",
@@ -463,6 +480,7 @@ __all__ = [
     "CaseEvent",
     "CaseMember",
     "CaseSnooze",
+    "ChangeCount",
     "ChildWelfareNotification",
     "Consent",
     "Draft",

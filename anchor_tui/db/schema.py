@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from anchor_tui.db.engine import describe_connect_error
@@ -19,9 +19,11 @@ from anchor_tui.errors import SchemaMismatchError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0007"
+    from anchor_tui.policy import Policy
+
+HEAD = "0009"
 """The newest migration this version knows; a test checks it against Alembic's head."""
-KNOWN = ("0001", "0002", "0003", "0004", "0006", "0007")
+KNOWN = ("0001", "0002", "0003", "0004", "0006", "0007", "0009")
 """Every revision of this version, oldest first (a test checks it against Alembic)."""
 
 
@@ -44,12 +46,39 @@ def current_revision(engine: Engine) -> str | None:
         raise describe_connect_error(engine.url.render_as_string(), exc) from exc
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+MIGRATING = {"anchor_system": "db upgrade"}
+"""Migrations are administration: on PostgreSQL they see every row of the protected
+tables (row-level security lets a named system transaction through)."""
+
+
+def as_schema_owner(conn: Connection) -> None:
+    """On PostgreSQL, act as the owner of the schema for the rest of the transaction.
+
+    Tables, functions and policies a migration creates must belong to the schema's
+    owner (``db init``'s owner role), whoever runs the upgrade, so that the owner's
+    default privileges grant the application role what it needs. A superuser (or a
+    member of the owner role) becomes the owner; anyone else stays who they are.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    owner = conn.execute(text(
+        "SELECT r.rolname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner "
+        "WHERE n.nspname = current_schema() AND r.rolname <> current_user "
+        "AND pg_has_role(current_user, r.oid, 'MEMBER')")).scalar()
+    if owner is not None:
+        conn.execute(text("SELECT set_config('role', :owner, true)"), {"owner": owner})
+
+
+def upgrade(engine: Engine, revision: str = "head", *, policy: Policy | None = None) -> None:
+    """Run the migrations up to ``revision``; ``policy`` is the disclosure policy the
+    PostgreSQL row-level security is made from (default: the shipped one)."""
     from alembic import command
 
     config = alembic_config()
+    config.attributes["policy"] = policy
     try:
-        with engine.begin() as conn:
+        with engine.execution_options(**MIGRATING).begin() as conn:
+            as_schema_owner(conn)
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
     except OperationalError as exc:
@@ -60,7 +89,8 @@ def downgrade(engine: Engine, revision: str) -> None:
     from alembic import command
 
     config = alembic_config()
-    with engine.begin() as conn:
+    with engine.execution_options(**MIGRATING).begin() as conn:
+        as_schema_owner(conn)
         config.attributes["connection"] = conn
         command.downgrade(config, revision)
 

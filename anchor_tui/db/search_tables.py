@@ -1,4 +1,5 @@
-"""The full-text search index's own database objects (created by migration 0003).
+"""The full-text search index's own database objects (created by migration 0003), and
+the other database objects that are not models.
 
 SQLite keeps the index in an FTS5 table, ``note_fts``, with shadow tables of its own
 (``note_fts_data``, ``note_fts_idx``...); PostgreSQL in an expression GIN index on
@@ -13,6 +14,9 @@ NOTE_FTS = "note_fts"
 """SQLite: the FTS5 external-content table over ``note.body`` (rowid = ``note.id``)."""
 NOTE_BODY_INDEX = "ix_note_body_fts"
 """PostgreSQL: the GIN index on ``to_tsvector('simple', body)``."""
+BOARD_ORDER_INDEX = "ix_case_board_order"
+"""PostgreSQL: the expression index in the board's order (migration 0009). Not a model
+either: SQLite cannot reflect expression indexes, so it would warn in comparisons."""
 TS_CONFIG = "simple"
 """PostgreSQL text search configuration: lower-cased words, no stemming, no stop words
 (the team writes Finnish, Swedish and English; ``simple`` treats them alike)."""
@@ -29,5 +33,5 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if type_ == "table":
         return not is_search_table(name)
     if type_ == "index":
-        return name != NOTE_BODY_INDEX
+        return name not in (NOTE_BODY_INDEX, BOARD_ORDER_INDEX)
     return True

@@ -18,13 +18,15 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Engine, Table, event, false
+from sqlalchemy import ColumnElement, Connection, Engine, Table, event, false
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 from sqlalchemy.sql import visitors
 
+from anchor_tui.db import rls
 from anchor_tui.db.engine import WRITE, describe_connect_error
 from anchor_tui.db.models import PROTECTED
+from anchor_tui.db.retry import transient_error
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import NoViewerError
 
@@ -79,6 +81,19 @@ def _apply_disclosure(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(
             with_loader_criteria(entity, condition, include_aliases=True)
         )
+
+
+@event.listens_for(ViewerSession, "after_begin")
+def _pass_viewer_to_the_database(session: Session, _transaction: Any,
+                                 connection: Connection) -> None:
+    # The second wall: on PostgreSQL every transaction tells row-level security who is
+    # looking (or which administration runs), local to that transaction. Without
+    # it the protected tables show no row at all.
+    if connection.dialect.name != "postgresql":
+        return
+    settings = rls.settings_of(session.info)
+    if settings is not None:
+        rls.apply_settings(connection, settings)
 
 
 _PROTECTED_TABLES = {str(entity.__tablename__): entity for entity in PROTECTED}
@@ -151,8 +166,12 @@ class SessionFactory:
 
 @contextmanager
 def _database_errors(url: str) -> Iterator[None]:
-    """A server gone, a file locked or unreadable: a DatabaseError with a fix, not a crash."""
+    """A server gone, a file locked or unreadable: a DatabaseError with a fix, not a crash.
+    A serialization failure or deadlock: a TransientError, which services repeat."""
     try:
         yield
     except (OperationalError, InterfaceError) as exc:
+        transient = transient_error(exc)
+        if transient is not None:  # retried by services (db/retry.py)
+            raise transient from exc
         raise describe_connect_error(url, exc) from exc

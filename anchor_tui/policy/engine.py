@@ -151,21 +151,36 @@ class Policy:
 
     def _build_sql(self, entity: type[Any], purpose: str, break_glass: bool,
                    professions: tuple[str, ...]) -> ColumnElement[bool]:
-        if entity is models.Draft:
-            if purpose != "individual":
-                return false()
-            return models.Draft.author_id == bindparam("anchor_viewer", type_=Integer())
-        kind = {models.Note: "note", models.Task: "task"}.get(entity)
-        if kind is None:
-            raise ValueError(f"{entity.__name__} is not a protected entity")
         if not professions:
             return false()
         scope = SqlScope(purpose, break_glass,
                          bindparam("anchor_now", type_=UTCDateTime()),
                          bindparam("anchor_today", type_=Date()))
+        if entity is models.Draft:
+            # The viewer's own drafts (the audience of an individual purpose is the viewer).
+            who = SqlAttendee(bindparam("anchor_viewer", type_=Integer()), professions[0])
+            return self.attendee_sql(entity, who, scope)
         audience = [SqlAttendee(bindparam(f"anchor_user_{i}", type_=Integer()), profession)
                     for i, profession in enumerate(professions)]
-        return and_(true(), *(self._sql_for(who, scope, entity, kind) for who in audience))
+        return and_(true(), *(self.attendee_sql(entity, who, scope) for who in audience))
+
+    def attendee_sql(self, entity: type[Any], who: SqlAttendee, scope: SqlScope
+                     ) -> ColumnElement[bool]:
+        """What one member of the audience may see of ``entity``, in SQL.
+
+        The filter of a viewer is this for each member of the audience, joined with AND.
+        The PostgreSQL row-level security policies (``policy.rls``) are compiled from
+        this same expression, with the person and the moment read from the
+        transaction's settings instead of bound parameters: one translation, two walls.
+        """
+        if entity is models.Draft:
+            if scope.purpose != "individual":
+                return false()
+            return models.Draft.author_id == who.user_id  # type: ignore[no-any-return]
+        kind = {models.Note: "note", models.Task: "task"}.get(entity)
+        if kind is None:
+            raise ValueError(f"{entity.__name__} is not a protected entity")
+        return self._sql_for(who, scope, entity, kind)
 
     def _sql_for(self, who: SqlAttendee, scope: SqlScope, entity: type[Any], kind: str
                  ) -> ColumnElement[bool]:

@@ -11,10 +11,19 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from anchor_tui.widgets.connection_status import ConnectionStatus
+
 
 class AnchorScreen(Screen[None]):
     """A full screen of the app. Subclasses may handle their own workers' states too:
-    Textual calls this handler as well as theirs."""
+    Textual calls this handler as well as theirs. Each one shows the connection's status
+    line (hidden while all is well)."""
+
+    def on_mount(self) -> None:
+        line = ConnectionStatus()
+        self.mount(line)
+        live = getattr(self.app, "live", None)
+        line.show(live.status if live is not None else "")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:

@@ -25,6 +25,7 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from anchor_tui.domain import BoardColumn, CardKey, CaseCard, FilterSpec, Viewer
+from anchor_tui.messages import CasesChanged
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.board_moves import BoardMoves
@@ -152,12 +153,18 @@ class BoardScreen(BoardMoves, HuddleFlagging, AnchorScreen):
         return max(4, self.size.height // CARD_HEIGHT + 2)
 
     @work(thread=True, exclusive=True, group="board", exit_on_error=False)
-    def load_board(self) -> None:
+    def load_board(self, per_stage: int | None = None) -> None:
         spec = self.spec
-        columns = board_columns(self._backend, self.viewer, per_stage=self._first_page(),
+        columns = board_columns(self._backend, self.viewer,
+                                per_stage=max(per_stage or 0, self._first_page()),
                                 spec=spec, today=self._today())
         if not get_current_worker().is_cancelled:
             self.post_message(ColumnsRead(self.viewer, spec, columns))
+
+    def on_cases_changed(self, _message: CasesChanged) -> None:
+        """Another terminal changed cases: read again as many cards as each column shows,
+        so the focused card (followed by its case id) and the place in a long column stay."""
+        self.load_board(max((len(c.column.cards) for c in self._columns()), default=0))
 
     def action_refresh_board(self) -> None:
         self._status("Reading the board…")

@@ -4,18 +4,21 @@ A stage change is a suggestion, never a lock: ``<``/``>`` propose the previous o
 stage and ``m`` any stage. The confirmation names the case and both stages; closing asks
 why. The move carries the case version the board showed, so a case someone else changed
 meanwhile is not overwritten: the app's error modal shows both versions and the board
-reads the case again.
+reads the case again. Moves go through the app's save queue: one made while the
+database cannot be reached is kept and saved when it is back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 
 from textual import work
 from textual.screen import Screen
 
-from anchor_tui.domain import CaseCard, Viewer
+from anchor_tui.domain import CaseCard, CaseRef, Viewer
+from anchor_tui.saving import save_queue
 from anchor_tui.screens.confirm import ConfirmScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
@@ -77,13 +80,24 @@ class BoardMoves(Screen[None]):
         if await self.app.push_screen_wait(ConfirmScreen("Move case", question, yes="Move")):
             self.write_move(card, to_stage, closed_reason)
 
-    @work(thread=True, exclusive=True, group="board-change", exit_on_error=False)
     def write_move(self, card: CaseCard, to_stage: str, closed_reason: str | None) -> None:
-        moved = move_stage(self._backend, self.viewer, card.case_id, card.version, to_stage,
-                           closed_reason=closed_reason)
-        # User text (the name) in a notification: never markup, never a control code.
-        self.app.call_from_thread(
-            self.notify, printable(f"Moved {moved.person_label} to "
-                                   f"{self._backend.team.stage_label(moved.stage)}."),
-            title="Case moved", markup=False)
-        self.app.call_from_thread(self.load_board)
+        """Save the move; with the connection lost it is kept and saved when it is back
+        (still at the version the board showed: a case changed meanwhile is a conflict)."""
+        team = self._backend.team
+
+        def moved(ref: CaseRef) -> None:
+            # User text (the name) in a notification: never markup, never a control code.
+            self.app.notify(printable(f"Moved {ref.person_label} to "
+                                      f"{team.stage_label(ref.stage)}."),
+                            title="Case moved", markup=False)
+            read_again()
+
+        def read_again(_error: BaseException | None = None) -> None:
+            if self.is_attached:  # (a kept move may be saved after its board is gone)
+                self.load_board()
+
+        save_queue(self.app).submit(
+            f"move {card.person_label} to {team.stage_label(to_stage)}",
+            partial(move_stage, self._backend, self.viewer, card.case_id, card.version,
+                    to_stage, closed_reason=closed_reason),
+            on_saved=moved, on_failed=read_again)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from anchor_tui.db import schema
+from anchor_tui.db import rls, schema
 from anchor_tui.db.engine import make_engine
 from anchor_tui.db.session import SessionFactory
 from anchor_tui.policy import Policy, load_policy
@@ -32,7 +32,13 @@ class Backend:
         policy = load_policy(settings.policy_path, team=settings.team)
         engine = make_engine(settings.db_url)
         if check_schema:
-            schema.ensure_schema(engine, auto_upgrade=engine.dialect.name == "sqlite")
+            try:
+                schema.ensure_schema(engine, auto_upgrade=engine.dialect.name == "sqlite")
+                if engine.dialect.name == "postgresql":
+                    rls.check(engine, policy)  # the second wall is made from this policy
+            except BaseException:
+                engine.dispose()
+                raise
         return cls.from_engine(engine, policy, settings.team)
 
     @classmethod

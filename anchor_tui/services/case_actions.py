@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from anchor_tui.db.models import Case, CaseEvent, CaseMember, CaseSnooze, Task, User
+from anchor_tui.db.retry import retry_transient
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import CaseRef, MemberChoice, Viewer
 from anchor_tui.errors import AnchorError, ConflictError
@@ -118,6 +119,7 @@ def _set_stage(team: TeamConfig, session: Session, viewer: Viewer, case: Case, t
     case.stage = to_stage
 
 
+@retry_transient
 def move_stage(backend: Backend, viewer: Viewer, case_id: int, seen_version: int,
                to_stage: str, *, closed_reason: str | None = None,
                reason: str | None = None) -> CaseRef:
@@ -147,6 +149,7 @@ def closed_stage(team: TeamConfig) -> str | None:
     return next((s.id for s in team.stages if s.closed), None)
 
 
+@retry_transient
 def mark_screened(backend: Backend, viewer: Viewer, case_id: int, seen_version: int, *,
                   take: bool, reason: str, closed_reason: str | None = None) -> CaseRef:
     """Record the screening decision: take the case on (it moves on) or not (it closes)."""
@@ -193,6 +196,7 @@ def _is_member(session: Session, case_id: int, user_id: int, today: dt.date) -> 
         *_active(today)).limit(1)) is not None
 
 
+@retry_transient
 def take_case(backend: Backend, viewer: Viewer, case_id: int, seen_version: int, *,
               as_lead: bool, today: dt.date) -> CaseRef:
     """Become a member of the case (from today), and its lead with ``as_lead``."""
@@ -214,6 +218,7 @@ def _id_text(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
+@retry_transient
 def assign_lead(backend: Backend, viewer: Viewer, case_id: int, seen_version: int,
                 user_id: int, today: dt.date) -> CaseRef:
     """Make a member of the case its lead."""
@@ -232,29 +237,48 @@ def assign_lead(backend: Backend, viewer: Viewer, case_id: int, seen_version: in
     return case_ref(backend, viewer, case_id)
 
 
+@retry_transient
 def assign_task(backend: Backend, viewer: Viewer, task_id: int, seen_version: int,
                 user_id: int, today: dt.date) -> None:
     """Give a task (one the viewer may see) to a member of its case."""
-    with backend.sessions.write(viewer) as session:
-        task = session.get(Task, task_id)  # the disclosure filter applies to tasks
-        if task is None:
-            raise AnchorError("That task is no longer there.", "Read the queue again (r).")
-        if task.version != seen_version:
-            raise ConflictError(
-                f"The task was changed by someone else. Yours: assign it (from version "
-                f"{seen_version}). Now: version {task.version}.",
-                "Nothing was changed. Read the queue again and repeat if it still holds.")
-        if not _is_member(session, task.case_id, user_id, today):
-            raise AnchorError("Only someone who works the case can be given its task.",
-                              "Choose one of the case's members.")
-        task.assignee_id = user_id
-        try:
-            session.flush()
-        except StaleDataError:
-            raise ConflictError("The task was changed by someone else at the same moment.",
-                                "Nothing was changed. Read the queue again.") from None
+    wanted = f"assign it (from version {seen_version})"
+    try:
+        with backend.sessions.write(viewer) as session:
+            task = session.get(Task, task_id)  # the disclosure filter applies to tasks
+            if task is None:
+                raise AnchorError("That task is no longer there.", "Read the queue again (r).")
+            wanted = f"give it to {_name(session, user_id)} (from version {seen_version})"
+            if task.version != seen_version:
+                raise _task_conflict(session, task, wanted)
+            if not _is_member(session, task.case_id, user_id, today):
+                raise AnchorError("Only someone who works the case can be given its task.",
+                                  "Choose one of the case's members.")
+            task.assignee_id = user_id
+    except StaleDataError:
+        # Changed between our read and our write (PostgreSQL, read committed).
+        with backend.sessions.read(viewer) as session:
+            task = session.get(Task, task_id)
+            if task is None:
+                raise AnchorError("That task is no longer there.",
+                                  "Read the queue again (r).") from None
+            raise _task_conflict(session, task, wanted) from None
 
 
+def _name(session: Session, user_id: int | None) -> str:
+    if user_id is None:
+        return "nobody"
+    return session.scalar(select(User.display_name).where(User.id == user_id)) or "?"
+
+
+def _task_conflict(session: Session, task: Task, wanted: str) -> ConflictError:
+    return ConflictError(
+        f"The task was changed by someone else. Yours: {wanted}. Now: version "
+        f"{task.version}, assigned to {_name(session, task.assignee_id)}"
+        f"{', done' if task.done_at is not None else ''}.",
+        "Nothing was changed. Read the queue again and repeat if it still holds.")
+
+
+@retry_transient
 def snooze_case(backend: Backend, viewer: Viewer, case_id: int, until: dt.date, reason: str,
                 today: dt.date) -> None:
     """Hide a case from the viewer's own queue until ``until``, with a reason."""

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
-from anchor_tui.db.engine import WRITE, describe_connect_error
+from anchor_tui.db.engine import SYSTEM, WRITE, describe_connect_error
 from anchor_tui.errors import AnchorError
 from anchor_tui.services import seed_names as words
 from anchor_tui.services.backend import Backend
@@ -114,7 +114,7 @@ def seed(
     counts = dict.fromkeys(_COLUMNS, 0)
     url = backend.engine.url.render_as_string(hide_password=True)
     try:
-        with backend.engine.execution_options(**WRITE).begin() as conn:
+        with backend.engine.execution_options(**WRITE, **{SYSTEM: "seed"}).begin() as conn:
             world.start_ids(conn)
             done = 0
             while done < cases:

@@ -63,9 +63,16 @@ class StageColumn(Vertical):
 
     async def show(self, column: BoardColumn) -> None:
         """Replace the cards (a new filter, or the board read again)."""
+        same_cards = column.cards == self.column.cards
         self.column = column
         self.query_one(".stage-count", Static).update(count_label(column.total))
         cards = self.query_one(CardList)
+        if same_cards:
+            # Read again after a change elsewhere (a live update): only the count and
+            # the footer may differ; the cards, and where the column is scrolled, stay.
+            await cards.query(".stage-footer").remove()
+            await cards.mount(self._footer())
+            return
         await cards.remove_children()
         await cards.mount_all([*self._card_views(column.cards), self._footer()])
         cards.scroll_home(animate=False)

@@ -1,0 +1,83 @@
+"""Live updates and the connection's state, for the whole app.
+
+:class:`LiveUpdates` runs the change watcher (``services/changes.py``) in a thread and
+turns what it reports into messages to the app: ``CasesChanged`` (the app hands it to
+every screen it holds, so the board and the queue read again and keep their place),
+``ConnectionLost`` and ``ConnectionRestored``. It also keeps what the status line says
+(``widgets/connection_status.py``) and the app's :class:`~anchor_tui.saving.SaveQueue`,
+whose kept saves run again when the connection is back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App
+from textual.screen import Screen
+
+from anchor_tui.messages import CasesChanged, ConnectionLost, ConnectionRestored
+from anchor_tui.saving import SaveQueue
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.changes import Changes, ChangeWatcher
+from anchor_tui.widgets.connection_status import ConnectionStatus, status_text
+
+
+class LiveUpdates:
+    """The app's watcher, status line and save queue (created once per app)."""
+
+    def __init__(self, app: App[Any], backend: Backend) -> None:
+        self._app = app
+        self.online = True
+        self.reason = ""
+        self.saves = SaveQueue(app, on_waiting=self._waiting_changed, on_lost=self.lost)
+        self._waiting = 0
+        self._watcher = ChangeWatcher(backend, self._changed, self._connection)
+
+    def start(self) -> None:
+        self._watcher.start()
+
+    def stop(self) -> None:
+        self._watcher.stop()
+
+    # --- from the watcher's thread ----------------------------------------------------------
+
+    def _changed(self, changes: Changes) -> None:
+        self._app.post_message(CasesChanged(changes.case_ids))
+
+    def _connection(self, online: bool, reason: str) -> None:
+        self._app.post_message(ConnectionRestored() if online else ConnectionLost(reason))
+
+    # --- on the UI thread -------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        return status_text(self.online, self._waiting)
+
+    def lost(self, reason: str) -> None:
+        """The server stopped answering (the watcher saw it, or a unit of work did)."""
+        self.online = False
+        self.reason = reason
+        self._watcher.suspect()
+        self.show_status()
+
+    def restored(self) -> None:
+        self.online = True
+        self.reason = ""
+        self.show_status()
+        self.saves.resume()
+
+    def _waiting_changed(self, waiting: int) -> None:
+        self._waiting = waiting
+        self.show_status()
+
+    def show_status(self) -> None:
+        text = self.status
+        for screen in self._app.screen_stack:
+            for line in screen.query(ConnectionStatus):
+                line.show(text)
+
+    def forward(self, message: CasesChanged) -> None:
+        """Hand a change to every screen the app holds (each reads again what it shows)."""
+        for screen in self._app.screen_stack:
+            if isinstance(screen, Screen):
+                screen.post_message(CasesChanged(message.case_ids))

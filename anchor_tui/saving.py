@@ -1,0 +1,109 @@
+"""Saves that wait for the database: kept in memory while the connection is lost.
+
+A screen saves through :meth:`SaveQueue.submit`: the save runs in a thread worker; if
+it fails because the database cannot be reached (``ConnectionLostError``), nothing of
+it was written, so it is kept, with everything it needs, and run again, in order, when
+the connection is back (:meth:`SaveQueue.resume`, called by the app). Any other failure
+(a conflict, bad input) goes to the app's one error handler as usual, so a conflict is
+shown and never dropped. ``on_saved`` runs on the UI thread once the save succeeded:
+a screen (the note editor) keeps its text until then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from textual.app import App
+
+from anchor_tui.errors import ConnectionLostError
+
+
+@dataclass
+class PendingSave:
+    label: str
+    """What the save is, in the team's words ("move Aino V. to Follow-up")."""
+    save: Callable[[], Any]
+    on_saved: Callable[[Any], None] | None = None
+    on_failed: Callable[[BaseException], object] | None = None
+
+
+class SaveQueue:
+    """The app's saves that wait for a connection (one queue per app)."""
+
+    def __init__(self, app: App[Any], on_waiting: Callable[[int], None],
+                 on_lost: Callable[[str], None]) -> None:
+        self._app = app
+        self._waiting: list[PendingSave] = []
+        self._on_waiting = on_waiting
+        self._on_lost = on_lost
+        self._resuming = False
+
+    @property
+    def waiting(self) -> tuple[str, ...]:
+        """The labels of the saves kept for later, oldest first."""
+        return tuple(item.label for item in self._waiting)
+
+    def submit(self, label: str, save: Callable[[], Any], *,
+               on_saved: Callable[[Any], None] | None = None,
+               on_failed: Callable[[BaseException], object] | None = None) -> None:
+        """Save now, or (connection lost) keep it and save it when the server is back."""
+        item = PendingSave(label, save, on_saved, on_failed)
+        if self._waiting or self._resuming:
+            self._keep(item)  # after the ones already waiting: saves keep their order
+            return
+        self._start(item, then=None)
+
+    def resume(self) -> None:
+        """The connection is back: save what waits, oldest first, one after another."""
+        if self._waiting and not self._resuming:
+            self._resuming = True
+            self._next()
+
+    def _next(self) -> None:
+        if not self._waiting:
+            self._resuming = False
+            self._on_waiting(0)
+            return
+        item = self._waiting.pop(0)
+        self._on_waiting(len(self._waiting) + 1)
+        self._start(item, then=self._next)
+
+    def _start(self, item: PendingSave, then: Callable[[], None] | None) -> None:
+        def attempt() -> None:
+            try:
+                result = item.save()
+            except ConnectionLostError as error:
+                self._app.call_from_thread(self._lost, item, error)
+                return
+            except BaseException as error:
+                if item.on_failed is not None:
+                    self._app.call_from_thread(item.on_failed, error)
+                if then is not None:
+                    self._app.call_from_thread(then)
+                raise  # to the app's one error handler
+            if item.on_saved is not None:
+                self._app.call_from_thread(item.on_saved, result)
+            if then is not None:
+                self._app.call_from_thread(then)
+
+        self._app.run_worker(attempt, thread=True, group="save", exit_on_error=False)
+
+    def _lost(self, item: PendingSave, error: ConnectionLostError) -> None:
+        self._waiting.insert(0, item)  # first again: it was the oldest
+        self._resuming = False
+        self._on_waiting(len(self._waiting))
+        self._on_lost(error.message)
+
+    def _keep(self, item: PendingSave) -> None:
+        self._waiting.append(item)
+        self._on_waiting(len(self._waiting))
+
+
+def save_queue(app: App[Any]) -> SaveQueue:
+    """The app's save queue (``AnchorApp.live.saves``)."""
+    queue = getattr(getattr(app, "live", None), "saves", None)
+    if not isinstance(queue, SaveQueue):
+        raise RuntimeError("this app has no save queue")
+    return queue

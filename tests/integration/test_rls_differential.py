@@ -1,0 +1,151 @@
+"""Row-level security, the central filter and decide() agree, on hundreds of random worlds.
+
+A deployment made by ``db init`` (an application role without BYPASSRLS, row-level
+security compiled from the shipped policy). Each random world (``tests/worlds.py``) is
+written below both walls, then for every viewer of the world:
+
+- *RLS alone*: the application role, the viewer's transaction settings, plain SQL that
+  the central filter never sees;
+- *the filter alone*: the app's read session as the superuser (who bypasses RLS);
+- *both*: the app's read session as the application role, as a terminal runs;
+
+must each return exactly the notes, tasks and drafts ``decide()`` allows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from sqlalchemy import Engine, insert, select, text
+
+from anchor_tui.db import models as m
+from anchor_tui.db import rls
+from anchor_tui.db.engine import make_engine
+from anchor_tui.domain import Viewer
+from anchor_tui.policy import Policy, load_policy
+from anchor_tui.policy.engine import calendar_day
+from anchor_tui.services.backend import Backend
+from anchor_tui.settings import PACKAGE_CONFIG_DIR, load_team_config
+from tests.conftest import PG_ADMIN_URL
+from tests.deployment import Deployed, deployment
+from tests.worlds import NOW, World, insert_world, worlds
+
+pytestmark = pytest.mark.postgres
+EXAMPLES = int(os.environ.get("ANCHOR_DIFFERENTIAL_EXAMPLES", "500"))
+
+
+class Walls:
+    def __init__(self, dep: Deployed) -> None:
+        team = load_team_config(None)
+        self.policy: Policy = load_policy(PACKAGE_CONFIG_DIR / "disclosure.yaml", team=team)
+        self.admin = make_engine(dep.admin_url)
+        self.app = make_engine(dep.app_url)
+        self.filter_only = Backend.from_engine(self.admin, self.policy, team)
+        self.terminal = Backend.from_engine(self.app, self.policy, team)
+
+    def close(self) -> None:
+        self.admin.dispose()
+        self.app.dispose()
+
+
+@pytest.fixture(scope="module")
+def walls(pg_database: str) -> Iterator[Walls]:
+    with pytest.MonkeyPatch.context() as patch, deployment(PG_ADMIN_URL, patch) as dep:
+        built = Walls(dep)
+        yield built
+        built.close()
+
+
+def _rls_only(engine: Engine, viewer: Viewer, table: str, ids: list[int]) -> set[int]:
+    with engine.connect() as conn:
+        rls.apply_settings(conn, rls.viewer_settings(viewer, NOW, calendar_day(NOW)))
+        rows = conn.execute(text(f'SELECT id FROM "{table}" WHERE id = ANY(:ids)'),
+                            {"ids": ids}).scalars()
+        return set(rows)
+
+
+def _session_ids(backend: Backend, viewer: Viewer, entity: type, ids: list[int]) -> set[int]:
+    with backend.sessions.read(viewer, now=NOW) as session:
+        return set(session.scalars(select(entity.id).where(entity.id.in_(ids))))
+
+
+def _drafts(world: World) -> list[dict[str, object]]:
+    """One draft per note author and case of the world: only its author sees it."""
+    seen = {(n.author_id, n.case_id) for n in world.notes}
+    return [{"id": note_id, "author_id": author, "case_id": case, "supersedes_id": None,
+             "category": "general", "template": None, "body": f"draft-{note_id}",
+             "updated_at": NOW}
+            for note_id, (author, case) in zip((n.id for n in world.notes), sorted(seen),
+                                               strict=False)]
+
+
+def check_world(walls: Walls, world: World) -> int:
+    insert_world(walls.admin, world)
+    drafts = _drafts(world)
+    with walls.admin.begin() as conn:
+        conn.execute(insert(m.Draft), drafts)
+    ctx = world.context()
+    policy = walls.policy
+    compared = 0
+    for viewer in world.viewers:
+        expected = {
+            "note": {n.id for n in world.notes if policy.decide(viewer, n, ctx).allowed},
+            "task": {t.id for t in world.tasks if policy.decide_task(viewer, t, ctx).allowed},
+            "draft": {int(str(d["id"])) for d in drafts
+                      if viewer.purpose == "individual" and d["author_id"] == viewer.user_id},
+        }
+        ids = {"note": [n.id for n in world.notes], "task": [t.id for t in world.tasks],
+               "draft": [int(str(d["id"])) for d in drafts]}
+        for table, entity in (("note", m.Note), ("task", m.Task), ("draft", m.Draft)):
+            assert _rls_only(walls.app, viewer, table, ids[table]) == expected[table], \
+                (table, viewer)
+            assert _session_ids(walls.filter_only, viewer, entity, ids[table]) == \
+                expected[table], (table, viewer)
+            assert _session_ids(walls.terminal, viewer, entity, ids[table]) == \
+                expected[table], (table, viewer)
+        compared += 1
+    return compared
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(world=worlds())
+def test_rls_agrees_with_the_filter_and_decide(walls: Walls, world: World) -> None:
+    assert check_world(walls, world) == len(world.viewers)
+
+
+def test_no_viewer_sees_no_protected_row(walls: Walls) -> None:
+    """A transaction of the application role that says nobody gets 0 rows, whatever it
+    asks; an administration transaction that names its reason sees them all."""
+    with walls.admin.connect() as conn:
+        totals = {t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar()
+                  for t in ("note", "task", "draft")}
+    assert all(totals.values()), "the worlds above wrote rows of every table"
+    with walls.app.connect() as conn:
+        for table in totals:
+            assert conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar() == 0
+            assert conn.execute(text(f'SELECT id FROM "{table}" LIMIT 5')).all() == []
+        conn.rollback()
+        rls.apply_settings(conn, rls.system_settings("test: count everything"))
+        for table, total in totals.items():
+            assert conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar() == total
+        conn.rollback()
+        # SET LOCAL: the next transaction on the same connection says nobody again.
+        assert conn.execute(text("SELECT count(*) FROM note")).scalar() == 0
+
+
+def test_the_viewer_is_not_left_on_a_pooled_connection(walls: Walls) -> None:
+    """After a session of one viewer, a raw transaction on the same pooled connection
+    sees nothing: the settings were local to the session's transaction."""
+    viewer = Viewer(1, "x", "X", "police", "member")
+    with walls.terminal.sessions.read(viewer, now=NOW) as session:
+        session.scalars(select(m.Note.id).limit(1)).all()
+        raw = session.connection().connection.dbapi_connection
+    with walls.app.connect() as conn:
+        assert conn.connection.dbapi_connection is raw  # the pool handed back the same one
+        assert conn.execute(text("SELECT current_setting('anchor.viewer', true)")).scalar() \
+            in ("", None)
+        assert conn.execute(text("SELECT count(*) FROM note")).scalar() == 0

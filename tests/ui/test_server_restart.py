@@ -1,0 +1,122 @@
+"""The database server goes away in the middle of a session and comes back.
+
+On a private PostgreSQL server of this test's own (``tests/private_pg.py``; the shared
+one is never stopped): the app says so in its status line, keeps the change the person
+made meanwhile, reconnects by itself and saves it; nothing is lost, and a later change
+works on the new connections.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from anchor_tui.app import AnchorApp
+from anchor_tui.db import schema
+from anchor_tui.db.engine import make_engine
+from anchor_tui.db.models import Case
+from anchor_tui.saving import save_queue
+from anchor_tui.screens import BoardScreen
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.seed import seed_demo
+from anchor_tui.settings import Settings, load_settings
+from anchor_tui.widgets.case_card import CaseCardView
+from anchor_tui.widgets.connection_status import ConnectionStatus
+from tests.private_pg import PrivatePostgres, private_postgres
+from tests.ui.conftest import TODAY, settle, sign_in
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[PrivatePostgres, Settings]]:
+    with private_postgres() as pg:
+        engine = make_engine(pg.url)
+        schema.upgrade(engine)
+        engine.dispose()
+        settings = dataclasses.replace(load_settings(pg.url, demo=True),
+                                       log_dir=tmp_path / "logs")
+        backend = Backend.open(settings)
+        seed_demo(backend, today=TODAY)
+        backend.close()
+        yield pg, settings
+
+
+async def _until(pilot: object, condition: object, seconds: float) -> bool:
+    """Wait for something outside the app (the server, the watcher's reconnect)."""
+    from textual.pilot import Pilot
+
+    assert isinstance(pilot, Pilot) and callable(condition)
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await pilot.pause(0.05)
+    await settle(pilot)
+    return True
+
+
+def _stage(backend: Backend, case_id: int) -> tuple[str, int]:
+    with backend.sessions.system("test: the case as saved") as session:
+        case = session.scalars(select(Case).where(Case.id == case_id)).one()
+        return case.stage, case.version
+
+
+async def test_a_change_made_while_the_server_is_down_is_saved_when_it_is_back(
+    server: tuple[PrivatePostgres, Settings],
+) -> None:
+    pg, settings = server
+    backend = Backend.open(settings)
+    app = AnchorApp(backend, settings, today=lambda: TODAY)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await sign_in(pilot, "police")
+            screen = app.screen
+            assert isinstance(screen, BoardScreen)
+            line = screen.query_one(ConnectionStatus)
+            assert not line.display
+            focused = screen.focused
+            assert isinstance(focused, CaseCardView)
+            card = focused.card
+            stages = [s.id for s in backend.team.stages]
+            target = stages[stages.index(card.stage) + 1]
+
+            pg.stop()
+            assert await _until(pilot, lambda: line.display, 15), "no status line"
+            assert "connection lost" in str(line.render())
+
+            await pilot.press("greater_than_sign")  # propose the next stage
+            await pilot.pause()  # (the proposal waits for the answer: no settle here)
+            await pilot.press("y")  # confirm: the save finds no server
+            assert await _until(pilot, lambda: save_queue(app).waiting, 15)
+            assert "1 change is kept" in str(line.render())
+            assert save_queue(app).waiting == (
+                f"move {card.person_label} to {backend.team.stage_label(target)}",)
+
+            pg.start()
+            assert await _until(pilot, lambda: not line.display, 30), str(line.render())
+            assert save_queue(app).waiting == ()
+            assert _stage(backend, card.case_id) == (target, card.version + 1)
+
+            # A restart while nobody is saving: the next change simply works (the pool
+            # replaces its dead connections; no error reaches the person).
+            pg.restart()
+            assert await _until(pilot, lambda: not line.display, 30)
+            moved = next(c for c in screen.query(CaseCardView) if c.card.case_id
+                         != card.case_id and c.card.stage != stages[-1])
+            screen.set_focus(moved)
+            after = stages[stages.index(moved.card.stage) + 1]
+            await pilot.press("greater_than_sign")
+            await pilot.pause()
+            await pilot.press("y")
+            await settle(pilot)
+            assert await _until(pilot, lambda: _stage(backend, moved.card.case_id)[0] == after,
+                                15)
+            assert not line.display and save_queue(app).waiting == ()
+    finally:
+        backend.close()
