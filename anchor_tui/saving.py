@@ -27,6 +27,8 @@ class PendingSave:
     save: Callable[[], Any]
     on_saved: Callable[[Any], None] | None = None
     on_failed: Callable[[BaseException], object] | None = None
+    on_kept: Callable[[], object] | None = None
+    """Called (UI thread) when the save is kept for later: the connection is lost."""
 
 
 class SaveQueue:
@@ -47,9 +49,10 @@ class SaveQueue:
 
     def submit(self, label: str, save: Callable[[], Any], *,
                on_saved: Callable[[Any], None] | None = None,
-               on_failed: Callable[[BaseException], object] | None = None) -> None:
+               on_failed: Callable[[BaseException], object] | None = None,
+               on_kept: Callable[[], object] | None = None) -> None:
         """Save now, or (connection lost) keep it and save it when the server is back."""
-        item = PendingSave(label, save, on_saved, on_failed)
+        item = PendingSave(label, save, on_saved, on_failed, on_kept)
         if self._waiting or self._resuming:
             self._keep(item)  # after the ones already waiting: saves keep their order
             return
@@ -95,10 +98,14 @@ class SaveQueue:
         self._resuming = False
         self._on_waiting(len(self._waiting))
         self._on_lost(error.message)
+        if item.on_kept is not None:
+            item.on_kept()
 
     def _keep(self, item: PendingSave) -> None:
         self._waiting.append(item)
         self._on_waiting(len(self._waiting))
+        if item.on_kept is not None:
+            item.on_kept()
 
 
 def save_queue(app: App[Any]) -> SaveQueue:

@@ -25,10 +25,11 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Static, TextArea
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
 from anchor_tui.domain import Viewer
 from anchor_tui.palette import PaletteCommand
+from anchor_tui.saving import save_queue
 from anchor_tui.screens.note_drafts import DraftDiscarded, NoteDrafts
 from anchor_tui.screens.note_settings import PREVIEW_REFRESH_SECONDS, NoteSettings
 from anchor_tui.screens.prompt import ChoiceScreen
@@ -223,22 +224,39 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
             self._write()
 
     def _write(self) -> None:
+        """Save through the app's save queue: with the connection lost the note is kept
+        (here, with its text, and in the queue) and saved when the server is back."""
         self.stop_autosave()
-        self.write_note(NoteInput(self.case_id, self.body.text, self.category,
-                                  self.template_id, self.supersedes_id))
+        note = NoteInput(self.case_id, self.body.text, self.category, self.template_id,
+                         self.supersedes_id)
+        backend, viewer, today = self.backend, self.viewer, self.host.today()
 
-    @work(thread=True, exclusive=True, group="note-save", exit_on_error=False)
-    def write_note(self, note: NoteInput) -> None:
-        today = self.host.today()
-        saved = save_note(self.backend, self.viewer, note, today=today, now=moment_on(today))
-        self.post_message(NoteWritten(saved))
+        def save() -> SavedNote:
+            return save_note(backend, viewer, note, today=today, now=moment_on(today))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.group == "note-save":
-            self._saving = False
-            self._quitting = False
-            self.start_autosave_again()
-            self.status("Not saved. Your text stays here (and in your draft).", problem=True)
+        save_queue(self.app).submit(f"save a note on case {self.case_id}", save,
+                                    on_saved=self._written, on_failed=self._not_written,
+                                    on_kept=self._kept)
+
+    def _written(self, saved: SavedNote) -> None:
+        if self.is_attached:
+            self.post_message(NoteWritten(saved))
+        else:  # kept while the server was away, saved after the editor was left
+            self.app.notify(f"The note on case {self.case_id} was saved.", title="Saved",
+                            markup=False)
+
+    def _kept(self) -> None:
+        if self.is_attached:
+            self.status("The database cannot be reached. The note is kept and is saved "
+                        "when it is back.", problem=True)
+
+    def _not_written(self, _error: BaseException) -> None:
+        if not self.is_attached:
+            return
+        self._saving = False
+        self._quitting = False
+        self.start_autosave_again()
+        self.status("Not saved. Your text stays here (and in your draft).", problem=True)
 
     def start_autosave_again(self) -> None:
         self._autosave_on = True

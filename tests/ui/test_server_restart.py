@@ -120,3 +120,48 @@ async def test_a_change_made_while_the_server_is_down_is_saved_when_it_is_back(
             assert not line.display and save_queue(app).waiting == ()
     finally:
         backend.close()
+
+
+async def test_a_note_saved_while_the_server_is_down_is_kept_and_saved_when_it_is_back(
+    server: tuple[PrivatePostgres, Settings],
+) -> None:
+    from anchor_tui.db.models import Note, User
+    from anchor_tui.screens.note_editor import NoteEditorScreen, open_note_editor
+    from anchor_tui.widgets.note_text_area import NoteTextArea
+
+    pg, settings = server
+    backend = Backend.open(settings)
+    app = AnchorApp(backend, settings, today=lambda: TODAY)
+    words = "Met the young person at school; calm, agreed to meet again on Friday."
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await sign_in(pilot, "social")
+            board = app.screen
+            assert isinstance(board, BoardScreen)
+            focused = board.focused
+            assert isinstance(focused, CaseCardView)
+            case_id = focused.card.case_id
+            open_note_editor(app, case_id)
+            await settle(pilot)
+            editor = app.screen
+            assert isinstance(editor, NoteEditorScreen)
+            editor.query_one(NoteTextArea).insert(words)
+            line = editor.query_one(ConnectionStatus)
+
+            pg.stop()
+            await pilot.press("ctrl+s")  # the save finds no server: kept, text stays
+            assert await _until(pilot, lambda: save_queue(app).waiting, 15)
+            assert app.screen is editor and editor.query_one(NoteTextArea).text == words
+            assert await _until(pilot, lambda: line.display, 15), "no status line"
+
+            pg.start()
+            assert await _until(pilot, lambda: not save_queue(app).waiting, 30)
+            assert await _until(pilot, lambda: app.screen is not editor, 15)
+            with backend.sessions.system("test: the note as saved") as session:
+                author = session.scalars(select(User.id).where(User.username == "social")
+                                         ).one()
+                bodies = session.scalars(select(Note.body).where(
+                    Note.case_id == case_id, Note.author_id == author)).all()
+            assert bodies.count(words) == 1  # saved once, whole
+    finally:
+        backend.close()
