@@ -8,10 +8,12 @@ traceback, an exception message or a local variable: those may hold note text.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
 from textual.binding import Binding
@@ -19,18 +21,20 @@ from textual.worker import Worker, WorkerFailed, WorkerState
 
 from anchor_tui.crashlog import ErrorLog
 from anchor_tui.domain import Viewer
-from anchor_tui.errors import ConnectionLostError
+from anchor_tui.errors import AnchorError, ConnectionLostError
 from anchor_tui.live import LiveUpdates
 from anchor_tui.messages import CasesChanged, ConnectionLost, ConnectionRestored, SignedIn
 from anchor_tui.palette import AnchorCommands, PaletteCommand
-from anchor_tui.screens.audit import AuditScreen
-from anchor_tui.screens.help import HelpScreen
-from anchor_tui.screens.search import SearchScreen
-from anchor_tui.services import audit
-from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import Clock, SystemClock
+from anchor_tui.services.opening import OpeningBackend
 from anchor_tui.settings import Settings
 from anchor_tui.terminal import SharedTerminal
+
+if TYPE_CHECKING:
+    from anchor_tui.services.backend import Backend
+
+# The board, search, help and the data layer are imported when first needed (or made
+# ready off screen while the person signs in): the sign-in screen is drawn without them.
 
 
 def crash_line(log_path: Path | None) -> str:
@@ -67,11 +71,11 @@ class AnchorApp(SharedTerminal):
                 id="app.palette"),
     ]
 
-    def __init__(self, backend: Backend, settings: Settings, *,
+    def __init__(self, backend: Backend | OpeningBackend, settings: Settings, *,
                  today: Callable[[], dt.date] = dt.date.today,
                  clock: Clock | None = None) -> None:
         super().__init__()
-        self.backend = backend
+        self._backend = backend
         self.settings = settings
         self.error_log = ErrorLog(settings.log_dir)
         self.today = today
@@ -79,15 +83,50 @@ class AnchorApp(SharedTerminal):
         self.clock = clock or SystemClock()
         """Sign-in waits, the idle lock and the huddle's timers (tests move it by hand)."""
         self.viewer: Viewer | None = None
+        self.start_error: AnchorError | None = None
+        """Why the app could not start (set while opening; run_app raises it)."""
         self._crash_line: str | None = None
         self.setup_terminal()
         self.set_keymap(settings.team.keymap)  # ids checked before start (check_keys)
-        self.live = LiveUpdates(self, backend)
-        """Changes from other terminals, the connection's state and the kept saves."""
+        self.live = LiveUpdates(self)
+        """Changes from other terminals, the connection's state and the kept saves
+        (watching starts once the backend is open)."""
+
+    @property
+    def backend(self) -> Backend:
+        """The open backend. Waits while it is still opening: only the sign-in check
+        (in a thread) can get here that early."""
+        return self._backend.opened()
+
+    @property
+    def opening_backend(self) -> Backend | OpeningBackend:
+        """The backend as given, open or still opening (for the sign-in screen)."""
+        return self._backend
 
     async def on_mount(self) -> None:
-        self.live.start()
         await self.start_terminal()
+        # Once the sign-in screen is drawn: open the backend and make ready what
+        # signing in and the board need, while the person types.
+        self.call_after_refresh(self.prepare_sign_in)
+
+    def prepare_sign_in(self) -> None:
+        self.run_worker(self._prepare_sign_in, thread=True, group="opening",
+                        exit_on_error=False)
+
+    def _prepare_sign_in(self) -> None:
+        """In the order the first sign-in needs them: the backend, the hash for unknown
+        usernames, the board's code (imported meanwhile the passphrase is checked), then
+        the watch for other terminals' changes."""
+        backend = self._backend.opened()  # raises what opening raised: the app stops
+        from anchor_tui.services import audit, auth
+
+        audit.policy_loaded(backend)  # the policy in force here, by its hash (no key: stop)
+
+        with contextlib.suppress(AnchorError):  # e.g. a damaged database: the sign-in
+            auth.prepare(backend)               # itself says so, in the error modal
+        from anchor_tui.screens import board  # noqa: F401 - imported for its import time
+
+        self.call_from_thread(self.live.start, backend)
 
     def on_unmount(self) -> None:
         self.live.stop()
@@ -106,6 +145,8 @@ class AnchorApp(SharedTerminal):
 
     def action_search(self) -> None:
         """Search cases and notes (signed in only; not stacked on another search)."""
+        from anchor_tui.screens.search import SearchScreen
+
         if self.viewer is not None and not isinstance(self.screen, SearchScreen):
             self.push_screen(SearchScreen())
 
@@ -115,6 +156,8 @@ class AnchorApp(SharedTerminal):
 
     def action_audit_trail(self) -> None:
         """The audit trail (auditors only; not stacked on itself)."""
+        from anchor_tui.screens.audit import AuditScreen
+
         if self.is_auditor and not isinstance(self.screen, AuditScreen):
             self.push_screen(AuditScreen())
 
@@ -133,6 +176,8 @@ class AnchorApp(SharedTerminal):
 
     def action_help(self) -> None:
         """F1: what has focus is for, and every key that works here (with its id)."""
+        from anchor_tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen.for_screen(self.screen))
 
@@ -167,6 +212,12 @@ class AnchorApp(SharedTerminal):
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
         error = event.worker.error
+        if event.worker.group == "opening" and isinstance(error, AnchorError):
+            # The app cannot start (bad policy, unusable database, no audit key): stop,
+            # and the command line says why in one line, as when the check runs first.
+            self.start_error = error
+            self.exit(return_code=2)
+            return
         if isinstance(error, ConnectionLostError):
             self.live.lost(error.message)  # the status line, and reconnecting
         self.show_error(event.worker.node, error)
@@ -208,27 +259,33 @@ class AnchorApp(SharedTerminal):
 
 def check_keys(settings: Settings) -> None:
     """Refuse a keymap naming a binding id that does not exist (file:line:key)."""
+    if not settings.team.keymap:
+        return  # nothing to check (and finding every id imports every screen)
     from anchor_tui.keys import binding_ids
 
     settings.team.check_keymap(binding_ids())
 
 
 def run_app(settings: Settings) -> int:
-    """Open the backend and run the app; the exit code for the command line.
+    """Run the app, opening the backend while the sign-in screen is shown; the exit code
+    for the command line.
 
-    Raises ``AnchorError`` (bad config, unusable database) before any screen is drawn,
-    so the command line can print it as one line.
+    Raises ``AnchorError`` (bad config, unusable database) when the backend cannot be
+    opened, after restoring the terminal, so the command line prints it as one line.
     """
     check_keys(settings)
-    backend = Backend.open(settings)
+    backend = OpeningBackend(settings)
     try:
-        audit.policy_loaded(backend)  # the policy in force on this terminal, by its hash
         app = AnchorApp(backend, settings)
         try:
             app.run()
         except Exception as error:  # outside Textual's own handling: same rule, one line
             print(crash_line(ErrorLog(settings.log_dir).write(error)), file=sys.stderr)
             return 1
+        if isinstance(backend.error, AnchorError):
+            raise backend.error
+        if app.start_error is not None:
+            raise app.start_error
         return app.return_code or 0
     finally:
         backend.close()

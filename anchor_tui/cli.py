@@ -135,7 +135,11 @@ def preflight(settings: Settings) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    preflight(settings)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # No terminal to draw on: check first. In a terminal the sign-in screen is drawn
+        # first and the same checks run while it is shown (``services.opening``); a
+        # failure then stops the app with the same one line and exit status.
+        preflight(settings)
     from anchor_tui.app import run_app
 
     return run_app(settings)

@@ -10,34 +10,43 @@ whose kept saves run again when the connection is back.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.screen import Screen
 
 from anchor_tui.messages import CasesChanged, ConnectionLost, ConnectionRestored
 from anchor_tui.saving import SaveQueue
-from anchor_tui.services.backend import Backend
-from anchor_tui.services.changes import Changes, ChangeWatcher
 from anchor_tui.widgets.connection_status import ConnectionStatus, status_text
+
+if TYPE_CHECKING:  # loaded once the backend is open (services.opening)
+    from anchor_tui.services.backend import Backend
+    from anchor_tui.services.changes import Changes, ChangeWatcher
 
 
 class LiveUpdates:
     """The app's watcher, status line and save queue (created once per app)."""
 
-    def __init__(self, app: App[Any], backend: Backend) -> None:
+    def __init__(self, app: App[Any]) -> None:
         self._app = app
         self.online = True
         self.reason = ""
         self.saves = SaveQueue(app, on_waiting=self._waiting_changed, on_lost=self.lost)
         self._waiting = 0
-        self._watcher = ChangeWatcher(backend, self._changed, self._connection)
+        self._watcher: ChangeWatcher | None = None
 
-    def start(self) -> None:
-        self._watcher.start()
+    def start(self, backend: Backend) -> None:
+        """Watch ``backend`` for changes (once it is open: the app opens it while the
+        sign-in screen is shown)."""
+        if self._watcher is None:
+            from anchor_tui.services.changes import ChangeWatcher
+
+            self._watcher = ChangeWatcher(backend, self._changed, self._connection)
+            self._watcher.start()
 
     def stop(self) -> None:
-        self._watcher.stop()
+        if self._watcher is not None:
+            self._watcher.stop()
 
     # --- from the watcher's thread ----------------------------------------------------------
 
@@ -57,7 +66,8 @@ class LiveUpdates:
         """The server stopped answering (the watcher saw it, or a unit of work did)."""
         self.online = False
         self.reason = reason
-        self._watcher.suspect()
+        if self._watcher is not None:
+            self._watcher.suspect()
         self.show_status()
 
     def restored(self) -> None:

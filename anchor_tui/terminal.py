@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from textual import events, work
 from textual.app import App
@@ -35,15 +35,18 @@ from anchor_tui.screens.terminal_messages import (
     RosterChanged,
     UnlockChecked,
 )
-from anchor_tui.services import audit
-from anchor_tui.services import huddle as huddle_service
-from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import Clock
-from anchor_tui.services.huddle import Roster, start_huddle
-from anchor_tui.services.minutes import default_minutes_dir, end_huddle
+from anchor_tui.services.opening import OpeningBackend
 from anchor_tui.services.session_state import IdleWatch, TerminalSession
 from anchor_tui.settings import Settings
 from anchor_tui.widgets.plain_text import printable
+
+if TYPE_CHECKING:
+    from anchor_tui.services.backend import Backend
+    from anchor_tui.services.huddle import Roster
+
+# The services (and SQLAlchemy under them) are imported in the methods that use them:
+# the sign-in screen is drawn before they are loaded (see services.opening).
 
 INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
                 events.Paste)
@@ -61,12 +64,21 @@ class KeepsDrafts(Protocol):
 class SharedTerminal(App[None]):
     """The app's viewer contexts and lock. Call :meth:`setup_terminal` in ``__init__``."""
 
-    backend: Backend
     settings: Settings
     clock: Clock
     today: Callable[[], Any]
     viewer: Viewer | None
     error_log: ErrorLog
+
+    @property
+    def backend(self) -> Backend:
+        """The open backend (the app provides it)."""
+        raise NotImplementedError
+
+    @property
+    def opening_backend(self) -> Backend | OpeningBackend:
+        """The backend, open or still opening (for the sign-in screen)."""
+        raise NotImplementedError
 
     def setup_terminal(self) -> None:
         self.session = TerminalSession()
@@ -86,7 +98,7 @@ class SharedTerminal(App[None]):
     def sign_in_screen(self) -> Screen[Any]:
         from anchor_tui.screens.sign_in import SignInScreen
 
-        return SignInScreen(self.backend, self.settings, self.clock)
+        return SignInScreen(self.opening_backend, self.settings, self.clock)
 
     # --- viewer contexts ----------------------------------------------------------------
 
@@ -159,6 +171,8 @@ class SharedTerminal(App[None]):
 
     async def action_switch_user(self) -> None:
         """Back to sign-in with nothing of this session left (a huddle on is ended)."""
+        from anchor_tui.services import audit
+
         person, roster, viewer = self.session.person, self.session.roster, self.session.viewer
         if person is None or viewer is None:
             return
@@ -182,6 +196,7 @@ class SharedTerminal(App[None]):
 
     async def action_lock(self) -> None:
         from anchor_tui.screens.lock import LockScreen
+        from anchor_tui.services import audit
 
         viewer = self.session.viewer
         if viewer is None or self.session.locked:
@@ -246,10 +261,14 @@ class SharedTerminal(App[None]):
 
     @work(thread=True, exclusive=True, group="huddle-begin", exit_on_error=False)
     def begin_huddle(self, person: Viewer) -> None:
+        from anchor_tui.services.huddle import start_huddle
+
         roster = start_huddle(self.backend, person, self.today(), self.clock.now())
         self.post_message(HuddleStarted(roster, person))
 
     async def on_huddle_started(self, message: HuddleStarted) -> None:
+        from anchor_tui.services import huddle as huddle_service
+
         if self.session.person != message.starter or self.session.roster is not None:
             # The person switched meanwhile: this huddle never showed; end it at once.
             self.finish_huddle(huddle_service.huddle_viewer(message.roster, message.starter),
@@ -258,6 +277,8 @@ class SharedTerminal(App[None]):
         await self._show_roster(message.roster, None)
 
     async def on_roster_changed(self, message: RosterChanged) -> None:
+        from anchor_tui.services import huddle as huddle_service
+
         if self.session.roster is None or \
                 self.session.roster.huddle_id != message.roster.huddle_id:
             return
@@ -289,6 +310,10 @@ class SharedTerminal(App[None]):
     def finish_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
                       person: Viewer | None, *, quiet: bool = False) -> None:
         """Store the minutes (and write their file); the person's session ends too."""
+        from anchor_tui.services import audit
+        from anchor_tui.services import huddle as huddle_service
+        from anchor_tui.services.minutes import default_minutes_dir, end_huddle
+
         if spent is not None:
             huddle_service.record_time(self.backend, viewer, *spent)
         directory = self.settings.minutes_dir or default_minutes_dir()

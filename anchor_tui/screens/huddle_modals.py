@@ -54,7 +54,7 @@ class JoinScreen(SignInScreen):
 
     def check(self, username: str, passphrase: str) -> Message:
         try:
-            roster = join_huddle(self._backend, self._viewer, username, passphrase,
+            roster = join_huddle(self._backend.opened(), self._viewer, username, passphrase,
                                  self._today, self._clock.now())
         except SignInError:
             raise

@@ -41,7 +41,7 @@ class LockScreen(SignInScreen):
 
     def heading(self) -> str:
         session = self._session
-        professions = self._backend.policy.professions
+        professions = self._backend.opened().policy.professions
         if session.roster is not None:
             present = ", ".join(professions.get(p, p) for p in session.roster.professions())
             return (f"The huddle is locked ({present or 'nobody'} present). Anyone present "
@@ -60,6 +60,6 @@ class LockScreen(SignInScreen):
             self.set_focus(self.query_one("#passphrase", Input))
 
     def check(self, username: str, passphrase: str) -> Message:
-        result = unlock(self._backend, self._session, username, passphrase,
+        result = unlock(self._backend.opened(), self._session, username, passphrase,
                         self._clock.now())
         return UnlockChecked(result)

@@ -10,6 +10,8 @@ form too (``check`` says what a right passphrase does).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,13 +23,15 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from anchor_tui.errors import SignInError
 from anchor_tui.messages import SignedIn, SignInRefused
 from anchor_tui.screens.base import AnchorScreen
-from anchor_tui.services.auth import sign_in, wait_words
-from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import Clock, SystemClock
+from anchor_tui.services.opening import OpeningBackend
 from anchor_tui.services.session_state import RetryWait
 from anchor_tui.settings import DEMO_PASSPHRASE, DEMO_USERS, Settings
 from anchor_tui.widgets.key_footer import KeyFooter
 from anchor_tui.widgets.plain_text import plain
+
+if TYPE_CHECKING:
+    from anchor_tui.services.backend import Backend
 
 
 def demo_hint() -> str:
@@ -72,7 +76,8 @@ class SignInScreen(AnchorScreen):
 
     HEADING = "Sign in to anchor-tui"
 
-    def __init__(self, backend: Backend, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, backend: Backend | OpeningBackend, settings: Settings,
+                 clock: Clock | None = None) -> None:
         super().__init__()
         self._backend = backend
         self._settings = settings
@@ -141,7 +146,8 @@ class SignInScreen(AnchorScreen):
 
     @work(thread=True, exclusive=True, group="sign-in", exit_on_error=False)
     def verify(self, username: str, passphrase: str) -> None:
-        """Runs in a thread: argon2id is slow on purpose."""
+        """Runs in a thread: argon2id is slow on purpose (and the backend may still be
+        opening, see ``services.opening``)."""
         try:
             result = self.check(username, passphrase)
         except SignInError as error:
@@ -152,7 +158,10 @@ class SignInScreen(AnchorScreen):
 
     def check(self, username: str, passphrase: str) -> Message:
         """What a right passphrase does (in the worker thread): here, sign in."""
-        return SignedIn(sign_in(self._backend, username, passphrase, self._clock.now()))
+        from anchor_tui.services.auth import sign_in  # (not at import: a fast first screen)
+
+        return SignedIn(sign_in(self._backend.opened(), username, passphrase,
+                                self._clock.now()))
 
     def on_sign_in_refused(self, message: SignInRefused) -> None:
         self._set_busy(False)
@@ -182,6 +191,8 @@ class SignInScreen(AnchorScreen):
         left = self.wait.remaining(name)
         text = self._said
         if left > 0:
+            from anchor_tui.services.auth import wait_words
+
             text += f"\nYou can try “{name}” again in {wait_words(left)}."
         self._show(text, error=True)
 

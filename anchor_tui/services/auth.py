@@ -15,8 +15,10 @@ The wait is kept in the database, so it holds on every terminal and across resta
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
+import threading
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -25,15 +27,42 @@ from sqlalchemy.orm import Session
 from anchor_tui.db.models import User
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Viewer
-from anchor_tui.errors import SignInError
+from anchor_tui.errors import AnchorError, SignInError
 from anchor_tui.services import audit
+from anchor_tui.services.audit_chain import audit_key
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.passphrase import hash_passphrase, needs_rehash, verify_passphrase
 
 _WRONG = "Wrong username or passphrase."
 _CHECK = "Check the username and try again."
-# Verified when the username is unknown, so a wrong name takes as long as a wrong passphrase.
-_DUMMY_HASH = hash_passphrase("not a real passphrase, only for timing")
+
+
+_DUMMY: list[str] = []
+_DUMMY_LOCK = threading.Lock()
+
+
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so a wrong name takes as long as a wrong
+    passphrase. Made once, not at import (hashing costs a noticeable part of a second
+    and 64 MiB, before the first screen could be drawn): ``prepare()`` makes it while
+    the sign-in screen is shown, or the first sign-in does, before the username is
+    looked up, so that first attempt costs the same either way. One thread makes it;
+    another that needs it meanwhile waits rather than making a second one."""
+    with _DUMMY_LOCK:
+        if not _DUMMY:
+            _DUMMY.append(hash_passphrase("not a real passphrase, only for timing"))
+        return _DUMMY[0]
+
+
+def prepare(backend: Backend) -> None:
+    """Make the first sign-in as fast as the next ones (call it off the UI thread): the
+    hash for unknown usernames, the user query, the audit key. Changes nothing; a
+    problem (no audit key) is left for the sign-in itself to report."""
+    _dummy_hash()
+    with backend.sessions.system("sign-in: prepare") as session:
+        session.scalars(select(User.id).where(User.username == "")).first()
+    with contextlib.suppress(AnchorError):
+        audit_key(backend.engine.url)
 
 Verified = Callable[[Session, Viewer], None]
 """What to record, in the check's own unit of work, once the passphrase is right."""
@@ -69,6 +98,7 @@ def authenticate(backend: Backend, username: str, passphrase: str,
     same unit of work that resets the counters.
     """
     now = now or utcnow()
+    dummy = _dummy_hash()
     rules = backend.team.sign_in
     refusal: SignInError | None = None
     # A refusal is raised only after the unit of work commits, so the failed attempt
@@ -76,7 +106,7 @@ def authenticate(backend: Backend, username: str, passphrase: str,
     with backend.sessions.system("sign-in") as session:
         user = session.scalars(select(User).where(User.username == username.strip())).first()
         if user is None:
-            verify_passphrase(_DUMMY_HASH, passphrase)
+            verify_passphrase(dummy, passphrase)
             refusal = SignInError(_WRONG, _CHECK, retry_in=rules.retry_delay(1))
         elif user.locked_until is not None and user.locked_until > now:
             refusal = SignInError(

@@ -50,5 +50,9 @@ class Backend:
             sessions=SessionFactory(engine, policy),
         )
 
+    def opened(self) -> Backend:
+        """This backend (already open; ``OpeningBackend.opened`` waits for one)."""
+        return self
+
     def close(self) -> None:
         self.engine.dispose()

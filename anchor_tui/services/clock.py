@@ -6,7 +6,11 @@ import datetime as dt
 import time
 from typing import Protocol
 
-from anchor_tui.db.types import utcnow
+
+def utcnow() -> dt.datetime:
+    """Now, in UTC (as ``db.types.utcnow``; not imported from there, so the clock, which
+    the first screen uses, does not load SQLAlchemy)."""
+    return dt.datetime.now(dt.UTC)
 
 
 def moment_on(today: dt.date) -> dt.datetime:

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from anchor_tui.domain import Viewer
-from anchor_tui.services import audit
-from anchor_tui.services.auth import authenticate
-from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import Clock
-from anchor_tui.services.huddle import Roster, huddle_viewer
 from anchor_tui.settings import SignInRules
+
+if TYPE_CHECKING:  # the data layer loads after the sign-in screen is drawn (services.opening)
+    from anchor_tui.services.backend import Backend
+    from anchor_tui.services.huddle import Roster
 
 
 @dataclass
@@ -40,6 +41,8 @@ class TerminalSession:
         if self.person is None:
             return None
         if self.roster is not None:
+            from anchor_tui.services.huddle import huddle_viewer
+
             return huddle_viewer(self.roster, self.person)
         return self.person
 
@@ -130,6 +133,9 @@ def unlock(backend: Backend, session: TerminalSession, username: str, passphrase
 
     Raises :class:`~anchor_tui.errors.SignInError` for a wrong one.
     """
+    from anchor_tui.services import audit
+    from anchor_tui.services.auth import authenticate
+
     locked_viewer = session.viewer
     person = authenticate(backend, username, passphrase, now)
     if locked_viewer is not None and session.may_unlock(person.user_id):

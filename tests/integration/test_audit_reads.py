@@ -169,7 +169,20 @@ def test_policy_load_is_recorded_when_the_app_starts(
                                    log_dir=Path(str(tmp_path)) / "logs")
     world = build(make_backend(engine))
     ran: list[bool] = []
-    monkeypatch.setattr(app_module.AnchorApp, "run", lambda self, **_: ran.append(True))
+
+    def headless_run(self: app_module.AnchorApp, **_: object) -> None:
+        """The real app, headless: the policy load is recorded while sign-in is shown."""
+        import asyncio
+
+        async def run() -> None:
+            async with self.run_test(size=(80, 24)) as pilot:
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause()
+                ran.append(True)
+
+        asyncio.run(run())
+
+    monkeypatch.setattr(app_module.AnchorApp, "run", headless_run)
     assert app_module.run_app(settings) == 0
     assert ran == [True]
     with world.backend.sessions.system("test") as s:
