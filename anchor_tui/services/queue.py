@@ -16,7 +16,7 @@ A case I snoozed is left out of every section until its day comes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
@@ -178,8 +178,13 @@ class _Queue:
 
 
 def queue_sections(backend: Backend, viewer: Viewer, today: dt.date,
-                   per_section: int = PER_SECTION) -> tuple[QueueSection, ...]:
-    """The signed-in person's queue. A huddle has no queue: every section is empty."""
+                   per_section: int = PER_SECTION,
+                   limits: Mapping[str, int] | None = None) -> tuple[QueueSection, ...]:
+    """The signed-in person's queue. A huddle has no queue: every section is empty.
+
+    Each section lists its first ``per_section`` items, or as many as ``limits`` asks
+    for it (the queue screen asks for more of a section as the person goes down it).
+    """
     profession = backend.policy.professions.get(viewer.profession, viewer.profession)
     labels = section_labels(profession)
     if viewer.purpose != "individual" or not viewer.audience:
@@ -188,6 +193,7 @@ def queue_sections(backend: Backend, viewer: Viewer, today: dt.date,
     with backend.sessions.read(viewer) as session:
         queue = _Queue(backend, viewer, session, today, per_section)
         for key, label in labels.items():
+            queue.limit = max(1, (limits or {}).get(key, per_section))
             total, items = getattr(queue, key)()
             sections.append(QueueSection(key, label, total, items))
     return tuple(sections)

@@ -21,10 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import OperationalError
 
 from anchor_tui.db.engine import SYSTEM, WRITE, describe_connect_error
+from anchor_tui.db.models import Case, InputRequest, User
 from anchor_tui.errors import AnchorError
 from anchor_tui.services import seed_names as words
 from anchor_tui.services.backend import Backend
@@ -83,8 +84,42 @@ class SeedReport:
 
 
 def seed_demo(backend: Backend, *, today: dt.date | None = None) -> SeedReport:
-    """A real Anchor team's week: about 200 cases with about 6 notes each."""
-    return seed(backend, cases=200, notes_per_case=6, seed=2026, today=today)
+    """A real Anchor team's week: about 200 cases with about 6 notes each, and a few
+    open requests for a profession's input (the queue's "input asked" section)."""
+    report = seed(backend, cases=200, notes_per_case=6, seed=2026, today=today)
+    _ask_for_input(backend, today or dt.date.today())
+    return report
+
+
+_DEMO_QUESTIONS = (
+    "Is a health check needed before the anchor meeting?",
+    "Has the school reported anything new?",
+    "Is there a youth work contact we could use?",
+    "Is a child welfare notification already made?",
+)
+_DEMO_REQUESTS = 12
+
+
+def _ask_for_input(backend: Backend, today: dt.date) -> None:
+    """Open input requests on the first open cases of the middle stages, each asked by
+    the case's lead of another profession present in the team (deterministic)."""
+    professions = list(backend.team.professions)
+    middle = [s.id for s in backend.team.stages[2:] if not s.closed][:2]
+    asked_at = dt.datetime.combine(today, dt.time(8), tzinfo=dt.UTC)
+    with backend.sessions.system("seed: requests for input") as session:
+        leads: dict[int, str] = {u: p for u, p in session.execute(
+            select(User.id, User.profession))}
+        cases = session.execute(
+            select(Case.id, Case.lead_user_id).where(Case.stage.in_(middle))
+            .order_by(Case.id).limit(_DEMO_REQUESTS)).all()
+        for k, (case_id, lead) in enumerate(cases):
+            others = [p for p in professions if p != leads.get(lead or -1)]
+            if lead is None or not others:
+                continue
+            session.add(InputRequest(
+                case_id=case_id, profession=others[k % len(others)], asked_by_id=lead,
+                question=_DEMO_QUESTIONS[k % len(_DEMO_QUESTIONS)],
+                asked_at=asked_at - dt.timedelta(days=k % 5, minutes=7 * k)))
 
 
 def seed(

@@ -105,3 +105,14 @@ def test_a_huddle_has_no_queue(engine: Engine) -> None:
     world = build_world(backend)
     huddle = dataclasses.replace(world.users["social"], purpose="huddle", attendees=())
     assert all(s.total == 0 and not s.items for s in queue_sections(backend, huddle, TODAY))
+
+
+def test_a_section_reads_as_many_items_as_asked_and_counts_them_all(engine: Engine) -> None:
+    backend = backend_for(engine)
+    world = build_world(backend)
+    social = world.users["social"]
+    sections = by_id(queue_sections(backend, social, TODAY, per_section=1,
+                                    limits={"my_tasks": 2}))
+    assert [i.what for i in sections["my_tasks"].items] == ["Task overdue", "Task elsewhere"]
+    assert sections["my_tasks"].total == 3
+    assert len(sections["reviews_due"].items) == 1 and sections["reviews_due"].total == 2
