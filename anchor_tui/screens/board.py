@@ -7,7 +7,8 @@ Keys (every binding has an id; F1 lists them): arrows and h/j/k/l move between c
 Enter opens the case, ``<``/``>`` propose moving the case to the previous/next stage and
 ``m`` to any stage (always with a confirmation naming the case and both stages), ``/``
 filters as you type, ``f`` picks a saved filter, Escape clears the filter, ``r`` reads
-the board again.
+the board again, ``t`` opens the triage queue and ``c`` shows or hides the caseload
+picture (``board_caseload``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from functools import partial
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, HorizontalScroll
+from textual.containers import Container, Horizontal
 from textual.message import Message
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -28,16 +29,18 @@ from anchor_tui.domain import BoardColumn, CardKey, CaseCard, FilterSpec, Viewer
 from anchor_tui.messages import CasesChanged
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.screens.base import AnchorScreen
+from anchor_tui.screens.board_caseload import BoardCaseload
 from anchor_tui.screens.board_moves import BoardMoves
 from anchor_tui.screens.huddle_flag import HuddleFlagging
+from anchor_tui.screens.queue import QueueScreen
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import PAGE, board_columns, filter_for, stage_page
+from anchor_tui.services.board import PAGE, board_columns, filter_for, shows_lead, stage_page
 from anchor_tui.widgets.case_card import CaseCardView
 from anchor_tui.widgets.key_footer import KeyFooter
 from anchor_tui.widgets.plain_text import plain
-from anchor_tui.widgets.stage_column import StageColumn
+from anchor_tui.widgets.stage_column import StageColumn, StageRow
+from anchor_tui.widgets.typeahead import FilterField
 
-MIN_COLUMN_WIDTH = 22
 CARD_HEIGHT = 6
 """Lines a card takes with its margin: the first page fills a column and a little more."""
 NEAR_END = 2
@@ -66,35 +69,16 @@ class StagePageRead(Message):
         self.cards = cards
 
 
-class StageRow(HorizontalScroll, can_focus=False, inherit_bindings=False):
-    """The columns side by side, as many whole columns as fit; scrolls sideways to the
-    focused card when not all fit (three on an 80-column terminal, seven on 160)."""
-
-    def on_resize(self) -> None:
-        self.fit_columns()
-
-    def fit_columns(self) -> None:
-        columns = list(self.query_children(StageColumn))
-        if not columns or not self.size.width:
-            return
-        fitting = max(1, min(len(columns), self.size.width // MIN_COLUMN_WIDTH))
-        width, spare = divmod(self.size.width, fitting)
-        width = max(MIN_COLUMN_WIDTH, width)
-        for index, column in enumerate(columns):
-            # The spare cells go one each to the first columns of each screenful, so the
-            # visible columns fill the width and no sliver of the next one shows.
-            column.styles.width = width + (1 if index % fitting < spare else 0)
-
-
-class BoardScreen(BoardMoves, HuddleFlagging, AnchorScreen):
+class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
     """The shared case load, as the signed-in viewer may see it."""
 
     HELP = ("The case board: one column per stage, a card per case you may see. Arrows "
             "or h/j/k/l move between cards, Enter opens one. < and > propose the previous "
             "or next stage, m any stage: a move is always confirmed and names both stages. "
             "/ filters as you type (name, category, member, stage); f picks a saved "
-            "filter; Esc clears it. ! flags the case for the next huddle. : or ctrl+p opens the "
-            "commands.")
+            "filter; Esc clears it. t opens your triage queue; c shows or hides the "
+            "caseload picture (cases per stage over 12 weeks, of what the board counts). "
+            "! flags the case for the next huddle. : or ctrl+p opens the commands.")
 
     AUTO_FOCUS = ""
     """No auto focus (``None`` would mean the app's ``*``): focus goes to a card once the
@@ -107,6 +91,8 @@ class BoardScreen(BoardMoves, HuddleFlagging, AnchorScreen):
         Binding("left,h", "move(-1, 0)", "Left", show=False, id="board.left"),
         Binding("right,l", "move(1, 0)", "Right", show=False, id="board.right"),
         Binding("enter", "open_case", "Open", id="board.open"),
+        Binding("t", "open_queue", "Queue", id="board.queue"),
+        Binding("c", "toggle_caseload", "Caseload", id="board.caseload"),
         Binding("less_than_sign", "move_stage(-1)", "Stage back", key_display="<",
                 id="board.move_previous"),
         Binding("greater_than_sign", "move_stage(1)", "Stage on", key_display=">",
@@ -126,6 +112,7 @@ class BoardScreen(BoardMoves, HuddleFlagging, AnchorScreen):
         self._today = today
         self.spec = FilterSpec()
         self._reading_pages: set[str] = set()
+        self._show_lead = shows_lead(backend, viewer)
 
     def compose(self) -> ComposeResult:
         team = self._backend.team
@@ -139,9 +126,11 @@ class BoardScreen(BoardMoves, HuddleFlagging, AnchorScreen):
             yield Static(plain(f"{self.viewer.display_name} · {profession}"), id="board-viewer")
         with Horizontal(id="board-filter-bar"):
             yield Static("Filter", id="board-filter-label")
-            yield Input(placeholder="name, category, member, stage — Enter: to the cards, "
-                        "Esc: clear", id="board-filter", max_length=200)
-        yield StageRow(id="board")
+            yield FilterField(self.focus_cards,
+                              placeholder="name, category, member, stage — Enter: to the "
+                              "cards, Esc: clear", id="board-filter", max_length=200)
+        with Container(id="board-body"):  # the caseload picture mounts here too
+            yield StageRow(id="board")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -173,16 +162,22 @@ class BoardScreen(BoardMoves, HuddleFlagging, AnchorScreen):
     def _status(self, text: str) -> None:
         self.query_one("#board-status", Static).update(plain(text))
 
-    def _filter_status(self, columns: list[BoardColumn]) -> str:
+    def filter_words(self) -> str:
+        """The filter in force in words (``My cases + “aino”``); empty for none."""
         if self.spec.empty:
             return ""
-        found = sum(c.total for c in columns)
         parts = [self.spec.saved_label] if self.spec.saved_label else []
         typed = self.query_one("#board-filter", Input).value.strip()
         if typed:
             parts.append(f"“{typed}”")
+        return " + ".join(parts)
+
+    def _filter_status(self, columns: list[BoardColumn]) -> str:
+        if self.spec.empty:
+            return ""
+        found = sum(c.total for c in columns)
         cases = "1 case" if found == 1 else f"{found:,} cases".replace(",", " ")
-        return f"Filter: {' + '.join(parts)} · {cases} (Esc clears)"
+        return f"Filter: {self.filter_words()} · {cases} (Esc clears)"
 
     async def on_columns_read(self, message: ColumnsRead) -> None:
         if message.viewer != self.viewer or message.spec != self.spec:
@@ -190,6 +185,9 @@ class BoardScreen(BoardMoves, HuddleFlagging, AnchorScreen):
         focus = self._focus_position()
         focused_case = self.focused.card.case_id if isinstance(self.focused, CaseCardView) \
             else None
+        # Typing in the filter keeps the focus there; otherwise (a saved filter picked, a
+        # move) focus goes back to the card, even if the cards just read replaced it.
+        typing = isinstance(self.focused, Input)
         row = self.query_one("#board", StageRow)
         existing = {c.column.stage: c for c in row.query_children(StageColumn)}
         self._reading_pages.clear()
@@ -199,11 +197,12 @@ class BoardScreen(BoardMoves, HuddleFlagging, AnchorScreen):
         else:
             await row.remove_children()
             today = self._today()
-            await row.mount_all(StageColumn(c, self._backend.team, today)
+            await row.mount_all(StageColumn(c, self._backend.team, today, self._show_lead)
                                 for c in message.columns)
             row.fit_columns()
         self._status(self._filter_status(message.columns))
-        if not isinstance(self.focused, Input):
+        self.caseload_follow()
+        if not typing:
             self._restore_focus(focused_case, focus)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -240,7 +239,9 @@ class BoardScreen(BoardMoves, HuddleFlagging, AnchorScreen):
 
     def action_start_filter(self) -> None:
         self.query_one("#board-filter-bar").add_class("-open")
-        self.query_one("#board-filter", Input).focus()
+        # At once, not after a refresh (``focus()``): the words typed right after `/`
+        # must reach the filter, not the board's keys (`m` would propose a move).
+        self.set_focus(self.query_one("#board-filter", Input))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "board-filter":
@@ -248,10 +249,9 @@ class BoardScreen(BoardMoves, HuddleFlagging, AnchorScreen):
         event.stop()
         self._set_spec(event.value)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "board-filter":
-            event.stop()
-            self._focus_near(0, 0, step=1)
+    def focus_cards(self) -> None:
+        """Enter in the filter: to the first card found."""
+        self._focus_near(0, 0, step=1)
 
     def _set_spec(self, text: str, saved_id: str | bool | None = False) -> None:
         """Filter by ``text`` and (unless ``saved_id`` is False: unchanged) a saved filter."""
@@ -358,6 +358,11 @@ class BoardScreen(BoardMoves, HuddleFlagging, AnchorScreen):
                              self.action_clear_filter)
         yield PaletteCommand("board: refresh", "Read the board again (r)",
                              self.action_refresh_board)
+        yield PaletteCommand("queue: show", "Your triage queue: what waits for you (t)",
+                             self.action_open_queue)
+        yield PaletteCommand("board: caseload picture",
+                             "Show or hide cases per stage over 12 weeks (c)",
+                             self.action_toggle_caseload)
         for saved in self._backend.team.saved_filters:
             yield PaletteCommand(f"board: saved filter {saved.label}",
                                  "Show only the cases this saved filter matches",
@@ -397,3 +402,12 @@ class BoardScreen(BoardMoves, HuddleFlagging, AnchorScreen):
         from anchor_tui.screens.case import CaseScreen
 
         self.app.push_screen(CaseScreen(case_id))
+
+    def action_open_queue(self) -> None:
+        queue = QueueScreen(self._backend, self.viewer, self._today)
+        # Changes made from the queue (taken, screened) show on the board at once.
+        self.app.push_screen(queue, callback=lambda _: self._queue_closed(queue))
+
+    def _queue_closed(self, queue: QueueScreen) -> None:
+        if queue.changed:
+            self.load_board()

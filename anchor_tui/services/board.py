@@ -52,6 +52,12 @@ def person_label(first: str, last: str, fields: frozenset[str]) -> str:
     return f"{first} {last}" if "person_name" in fields else initials(first, last)
 
 
+def shows_lead(backend: Backend, viewer: Viewer) -> bool:
+    """Whether the viewer may see who leads a case (a card then names the lead, or says
+    there is none; otherwise it says nothing about a lead)."""
+    return "lead" in backend.policy.case_fields(viewer)
+
+
 def filter_for(saved: SavedFilter | None, text: str = "") -> FilterSpec:
     """The board filter for a saved filter (or none) plus typed words."""
     if saved is None:
@@ -171,8 +177,10 @@ class _Matcher:
                 if any(part.startswith(folded) for part in name.casefold().split())]
 
 
-def _conditions(backend: Backend, viewer: Viewer, spec: FilterSpec, session: Session,
-                today: dt.date) -> list[ColumnElement[bool]]:
+def filter_conditions(backend: Backend, viewer: Viewer, spec: FilterSpec, session: Session,
+                      today: dt.date) -> list[ColumnElement[bool]]:
+    """The SQL conditions on ``Case`` for ``spec`` as ``viewer`` may use it (the board's
+    filter; the caseload picture counts the same set)."""
     conditions: list[ColumnElement[bool]] = []
     if spec.stages:
         conditions.append(Case.stage.in_(spec.stages))
@@ -285,7 +293,7 @@ def board_columns(backend: Backend, viewer: Viewer, per_stage: int = PAGE,
     day = today or dt.date.today()
     fields = backend.policy.case_fields(viewer)
     with backend.sessions.read(viewer) as session:
-        conditions = _conditions(backend, viewer, spec, session, day)
+        conditions = filter_conditions(backend, viewer, spec, session, day)
         totals, ids = _first_pages(session, [s.id for s in stages], bool(conditions),
                                    conditions, per_stage)
         rows = session.execute(_card_query([Case.id.in_(ids)])).all() if ids else []
@@ -304,7 +312,7 @@ def stage_page(backend: Backend, viewer: Viewer, stage: str, after: CardKey,
         return ()
     day = today or dt.date.today()
     with backend.sessions.read(viewer) as session:
-        conditions = _conditions(backend, viewer, spec or FilterSpec(), session, day)
+        conditions = filter_conditions(backend, viewer, spec or FilterSpec(), session, day)
         rows = session.execute(
             _card_query([Case.stage == stage, _after(after), *conditions]).limit(limit)).all()
         return _cards(rows, backend.policy.case_fields(viewer))
@@ -317,6 +325,6 @@ def find_cases(backend: Backend, viewer: Viewer, text: str, limit: int = 10,
         return ()
     day = today or dt.date.today()
     with backend.sessions.read(viewer) as session:
-        conditions = _conditions(backend, viewer, FilterSpec(text=text), session, day)
+        conditions = filter_conditions(backend, viewer, FilterSpec(text=text), session, day)
         rows = session.execute(_card_query(conditions).limit(limit)).all()
         return _cards(rows, backend.policy.case_fields(viewer))

@@ -20,6 +20,10 @@ known and it is left out rather than guessed.
 
 Each of the three terms is one grouped query over week buckets (12 ``CASE`` branches),
 whatever the number of cases.
+
+With a board filter (``spec``) the picture counts the cases the filter matches now (the
+board's own SQL conditions, so a word matches only what the viewer may see), at each
+point of the last weeks: the board and its picture always count the same set.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from anchor_tui.db import models as m
 from anchor_tui.db.types import utcnow
-from anchor_tui.domain import Viewer
+from anchor_tui.domain import FilterSpec, Viewer
+from anchor_tui.policy.engine import calendar_day
 from anchor_tui.services.backend import Backend
+from anchor_tui.services.board import filter_conditions
 
 WEEKS = 12
 
@@ -63,17 +69,20 @@ def week_points(now: dt.datetime, weeks: int = WEEKS) -> tuple[dt.datetime, ...]
 
 
 def caseload(backend: Backend, viewer: Viewer, *, now: dt.datetime | None = None,
-             weeks: int = WEEKS) -> Caseload:
-    """Cases per configured stage at each of the last ``weeks`` weekly points."""
+             weeks: int = WEEKS, spec: FilterSpec | None = None) -> Caseload:
+    """Cases per configured stage at each of the last ``weeks`` weekly points (of the
+    cases ``spec`` matches, when given)."""
     points = week_points(now or utcnow(), weeks)
     stages = backend.team.stages
     totals = {s.id: [0] * weeks for s in stages}
     if viewer.audience:
         with backend.sessions.read(viewer, points[-1]) as session:
-            _add_current(session, points, totals)
-            _add_changes(session, points, totals)
+            where = filter_conditions(backend, viewer, spec or FilterSpec(), session,
+                                      calendar_day(points[-1]))
+            _add_current(session, points, totals, where)
+            _add_changes(session, points, totals, where)
             _remove_unknown(session, points, totals,
-                            [s.id for s in stages if s.closed])
+                            [s.id for s in stages if s.closed], where)
     return Caseload(points, tuple(
         StageTrend(s.id, s.label, tuple(max(0, n) for n in totals[s.id])) for s in stages
     ))
@@ -86,12 +95,17 @@ def _bucket(column: ColumnElement[Any] | InstrumentedAttribute[Any], points: tup
                 else_=len(points))
 
 
+Where = list[ColumnElement[bool]]
+"""The board filter's conditions on ``Case`` (none: every case)."""
+
+
 def _add_current(session: Session, points: tuple[dt.datetime, ...],
-                 totals: dict[str, list[int]]) -> None:
+                 totals: dict[str, list[int]], where: Where) -> None:
     """Cases opened by each point, counted in their stage now."""
     opened = _bucket(m.Case.opened_at, points).label("opened")
     rows = session.execute(
-        select(m.Case.stage, opened, func.count()).group_by(m.Case.stage, opened)
+        select(m.Case.stage, opened, func.count()).where(*where)
+        .group_by(m.Case.stage, opened)
     ).all()
     for stage, first, count in rows:
         if stage in totals:
@@ -100,14 +114,14 @@ def _add_current(session: Session, points: tuple[dt.datetime, ...],
 
 
 def _add_changes(session: Session, points: tuple[dt.datetime, ...],
-                 totals: dict[str, list[int]]) -> None:
+                 totals: dict[str, list[int]], where: Where) -> None:
     """Stage changes after a point move their case back to the stage it came from."""
     opened = _bucket(m.Case.opened_at, points).label("opened")
     changed = _bucket(m.CaseEvent.at, points).label("changed")
     rows = session.execute(
         select(m.CaseEvent.from_value, m.CaseEvent.to_value, opened, changed, func.count())
         .join(m.Case, m.Case.id == m.CaseEvent.case_id)
-        .where(m.CaseEvent.kind == "stage", m.CaseEvent.at > points[0])
+        .where(m.CaseEvent.kind == "stage", m.CaseEvent.at > points[0], *where)
         .group_by(m.CaseEvent.from_value, m.CaseEvent.to_value, opened, changed)
     ).all()
     for from_stage, to_stage, first, change, count in rows:
@@ -120,7 +134,8 @@ def _add_changes(session: Session, points: tuple[dt.datetime, ...],
 
 
 def _remove_unknown(session: Session, points: tuple[dt.datetime, ...],
-                    totals: dict[str, list[int]], closed_stages: list[str]) -> None:
+                    totals: dict[str, list[int]], closed_stages: list[str],
+                    where: Where) -> None:
     """Closed cases before their ``closed_at`` with no stage change after the point."""
     if not closed_stages:
         return
@@ -133,7 +148,7 @@ def _remove_unknown(session: Session, points: tuple[dt.datetime, ...],
     changed = _bucket(func.coalesce(last_change, points[0]), points).label("changed")
     rows = session.execute(
         select(m.Case.stage, opened, closed, changed, func.count())
-        .where(m.Case.stage.in_(closed_stages), m.Case.closed_at > points[0])
+        .where(m.Case.stage.in_(closed_stages), m.Case.closed_at > points[0], *where)
         .group_by(m.Case.stage, opened, closed, changed)
     ).all()
     for stage, first, close, change, count in rows:

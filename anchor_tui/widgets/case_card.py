@@ -1,4 +1,8 @@
-"""A case on the board: who, what about, how urgent and when it is next reviewed.
+"""A case on the board: who, what about, how urgent, when it is next reviewed, who leads.
+
+The lead line is there only for a viewer whose profession may see the lead (the
+policy's case fields): it names the lead or says there is none. For anyone else the
+card says nothing about a lead at all.
 
 Every status is a text label (``High priority``, ``Review overdue``); colour only
 repeats what the text already says.
@@ -13,6 +17,7 @@ from textual.widgets import Static
 
 from anchor_tui.domain import CaseCard
 from anchor_tui.widgets.plain_text import plain
+from anchor_tui.widgets.typeahead import PassesTypeahead
 
 
 def review_label(next_review: dt.date | None, today: dt.date) -> tuple[str, str]:
@@ -24,25 +29,54 @@ def review_label(next_review: dt.date | None, today: dt.date) -> tuple[str, str]
     return f"Review {next_review.isoformat()}", ""
 
 
-def card_content(card: CaseCard, category_label: str, today: dt.date) -> Content:
+def lead_label(card: CaseCard) -> Content:
+    if card.lead is None:
+        return Content.assemble(("No lead", "dim"))
+    return Content.assemble("Lead ", plain(card.lead))
+
+
+def card_content(card: CaseCard, category_label: str, today: dt.date,
+                 show_lead: bool = False) -> Content:
     review, review_style = review_label(card.next_review, today)
     priority = f"{card.priority_label.capitalize()} priority"
     priority_style = "bold $text-warning" if card.priority == 1 else ""
-    return Content("\n").join([
+    lines = [
         plain(card.person_label, "bold"),
         plain(category_label),
         Content.assemble((priority, priority_style)),
         Content.assemble((review, review_style)),
-    ])
+    ]
+    if show_lead:
+        lines.append(lead_label(card))
+    return Content("\n").join(lines)
 
 
-class CaseCardView(Static, can_focus=True):
-    """One focusable case card. Holds only what the viewer may see (a ``CaseCard``)."""
+def card_classes(card: CaseCard, today: dt.date) -> set[str]:
+    classes = {f"priority-{card.priority_label}"}
+    if card.next_review is not None and card.next_review < today:
+        classes.add("overdue")
+    return classes
 
-    def __init__(self, card: CaseCard, category_label: str, today: dt.date) -> None:
-        classes = f"priority-{card.priority_label}"
-        if card.next_review is not None and card.next_review < today:
-            classes += " overdue"
-        super().__init__(card_content(card, category_label, today), classes=classes,
-                         id=f"case-{card.case_id}")
+
+class CaseCardView(Static, PassesTypeahead, can_focus=True):
+    """One focusable case card. Holds only what the viewer may see (a ``CaseCard``).
+
+    A card view is reused for another case when the board is read again (``show``):
+    updating a card costs far less than removing one and mounting another, and a
+    filter keystroke reads the board again.
+    """
+
+    def __init__(self, card: CaseCard, category_label: str, today: dt.date,
+                 show_lead: bool = False) -> None:
+        super().__init__(card_content(card, category_label, today, show_lead),
+                         classes=" ".join(sorted(card_classes(card, today))))
         self.card = card
+
+    def show(self, card: CaseCard, category_label: str, today: dt.date,
+             show_lead: bool = False) -> None:
+        """Show ``card`` here instead (nothing is redrawn when it is the same)."""
+        if card == self.card:
+            return
+        self.card = card
+        self.set_classes(card_classes(card, today))
+        self.update(card_content(card, category_label, today, show_lead))

@@ -3,7 +3,8 @@
 Self-contained: give it the backend and the viewer and mount it anywhere (the board's
 side, a panel); it reads ``services.caseload`` in its own thread worker and redraws.
 Each line is the stage's name, its sparkline and its number now, so nothing depends on
-colour. ``refresh_caseload()`` reads again (after a stage change, say).
+colour. ``refresh_caseload()`` reads again (after a stage change, say); ``show_filter()``
+counts only the cases a board filter matches (the board shows its panel so).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from anchor_tui.domain import Viewer
+from anchor_tui.domain import FilterSpec, Viewer
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.caseload import Caseload, caseload
 from anchor_tui.services.clock import moment_on
@@ -35,10 +36,14 @@ def sparkline(counts: tuple[int, ...]) -> str:
                    for n in counts)
 
 
-def caseload_content(load: Caseload) -> Content:
+def caseload_content(load: Caseload, filtered: str = "") -> Content:
+    """The picture; ``filtered`` names the board filter it counts (empty: none)."""
     width = max((len(s.label) for s in load.stages), default=0)
     digits = max((len(str(s.now)) for s in load.stages), default=1)
-    lines = [Content.assemble((f"Cases per stage, last {len(load.points)} weeks", "bold"))]
+    title = Content.assemble((f"Cases per stage, last {len(load.points)} weeks", "bold"))
+    if filtered:
+        title = Content.assemble(title, " · ", plain(filtered))
+    lines = [title]
     for stage in load.stages:
         lines.append(Content.assemble(
             plain(stage.label.ljust(width)), "  ", (sparkline(stage.counts), "$accent"),
@@ -50,10 +55,13 @@ def caseload_content(load: Caseload) -> Content:
 class CaseloadRead(Message):
     """The caseload picture was read for ``viewer``."""
 
-    def __init__(self, viewer: Viewer, load: Caseload) -> None:
+    def __init__(self, viewer: Viewer, load: Caseload, spec: FilterSpec | None = None,
+                 label: str = "") -> None:
         super().__init__()
         self.viewer = viewer
         self.load = load
+        self.spec = spec or FilterSpec()
+        self.label = label
 
 
 class SparklinePanel(Static):
@@ -64,28 +72,38 @@ class SparklinePanel(Static):
     """
 
     def __init__(self, backend: Backend, viewer: Viewer, *,
-                 today: Callable[[], dt.date] = dt.date.today, id: str | None = None) -> None:
+                 today: Callable[[], dt.date] = dt.date.today, id: str | None = None,
+                 spec: FilterSpec | None = None, filter_label: str = "") -> None:
         super().__init__("Reading the caseload…", id=id)
         self._backend = backend
         self.viewer = viewer
         self._today = today
+        self.spec = spec or FilterSpec()
+        self.filter_label = filter_label
         self.load: Caseload | None = None
 
     def on_mount(self) -> None:
         self.refresh_caseload()
 
+    def show_filter(self, spec: FilterSpec, label: str) -> None:
+        """Read again, counting only the cases ``spec`` matches (``label`` names it)."""
+        self.spec = spec
+        self.filter_label = label
+        self.refresh_caseload()
+
     @work(thread=True, exclusive=True, group="caseload", exit_on_error=False)
     def refresh_caseload(self) -> None:
-        load = caseload(self._backend, self.viewer, now=moment_on(self._today()))
+        spec, label = self.spec, self.filter_label
+        load = caseload(self._backend, self.viewer, now=moment_on(self._today()), spec=spec)
         if not get_current_worker().is_cancelled:
-            self.post_message(CaseloadRead(self.viewer, load))
+            self.post_message(CaseloadRead(self.viewer, load, spec, label))
 
     def on_caseload_read(self, message: CaseloadRead) -> None:
         message.stop()
-        if message.viewer != self.viewer:
-            return
+        if message.viewer != self.viewer or message.spec != self.spec:
+            return  # read for someone else, or for a filter no longer in force
         self.load = message.load
-        self.update(caseload_content(message.load))
+        self.update(caseload_content(message.load, message.label))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Worker state messages do not bubble: hand a failure to the app's error handler.

@@ -11,13 +11,15 @@ import datetime as dt
 from collections.abc import Sequence
 
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import HorizontalScroll, Vertical, VerticalScroll
 from textual.widgets import Static
 
 from anchor_tui.domain import BoardColumn, CardKey, CaseCard
 from anchor_tui.settings import TeamConfig
 from anchor_tui.widgets.case_card import CaseCardView
 from anchor_tui.widgets.plain_text import plain
+
+MIN_COLUMN_WIDTH = 22
 
 
 def count_label(total: int) -> str:
@@ -35,11 +37,14 @@ class CardList(VerticalScroll, can_focus=False, inherit_bindings=False):
 class StageColumn(Vertical):
     """A column of case cards for one stage."""
 
-    def __init__(self, column: BoardColumn, team: TeamConfig, today: dt.date) -> None:
+    def __init__(self, column: BoardColumn, team: TeamConfig, today: dt.date,
+                 show_lead: bool = False) -> None:
         super().__init__(id=f"stage-{column.stage}")
         self.column = column
         self._team = team
         self._today = today
+        self._show_lead = show_lead
+        """The viewer may see who leads a case (the cards then have a lead line)."""
 
     def compose(self) -> ComposeResult:
         yield Static(plain(self.column.label), classes="stage-title")
@@ -49,33 +54,51 @@ class StageColumn(Vertical):
             yield self._footer()
 
     def _card_views(self, cards: Sequence[CaseCard]) -> list[CaseCardView]:
-        return [CaseCardView(card, self._team.category_label(card.category), self._today)
+        return [CaseCardView(card, self._team.category_label(card.category), self._today,
+                             self._show_lead)
                 for card in cards]
 
-    def _footer(self) -> Static:
+    def _footer_text(self) -> tuple[str, str]:
         column = self.column
         if not column.cards:
-            return Static("No cases", classes="stage-empty stage-footer")
+            return "No cases", "stage-empty"
         if column.total > len(column.cards):
-            return Static(more_label(len(column.cards), column.total),
-                          classes="stage-more stage-footer")
-        return Static("", classes="stage-end stage-footer")
+            return more_label(len(column.cards), column.total), "stage-more"
+        return "", "stage-end"
+
+    def _footer(self) -> Static:
+        text, kind = self._footer_text()
+        return Static(text, classes=f"{kind} stage-footer")
 
     async def show(self, column: BoardColumn) -> None:
-        """Replace the cards (a new filter, or the board read again)."""
+        """Show these cards instead (a new filter, or the board read again).
+
+        The card views already there are reused, in order, for the new cards; only
+        the difference in number is mounted or removed.
+        """
         same_cards = column.cards == self.column.cards
         self.column = column
         self.query_one(".stage-count", Static).update(count_label(column.total))
-        cards = self.query_one(CardList)
+        holder = self.query_one(CardList)
+        footer = holder.query_one(".stage-footer", Static)
+        text, kind = self._footer_text()
         if same_cards:
             # Read again after a change elsewhere (a live update): only the count and
             # the footer may differ; the cards, and where the column is scrolled, stay.
-            await cards.query(".stage-footer").remove()
-            await cards.mount(self._footer())
+            footer.set_classes({kind, "stage-footer"})
+            footer.update(text)
             return
-        await cards.remove_children()
-        await cards.mount_all([*self._card_views(column.cards), self._footer()])
-        cards.scroll_home(animate=False)
+        views = self.cards
+        for view, card in zip(views, column.cards, strict=False):
+            view.show(card, self._team.category_label(card.category), self._today,
+                      self._show_lead)
+        if len(views) > len(column.cards):
+            await holder.remove_children(views[len(column.cards):])
+        if len(column.cards) > len(views):
+            await holder.mount_all(self._card_views(column.cards[len(views):]), before=footer)
+        footer.set_classes({kind, "stage-footer"})
+        footer.update(text)
+        holder.scroll_home(animate=False)
 
     async def append(self, cards: Sequence[CaseCard]) -> None:
         """Add the next page read after the last card."""
@@ -98,3 +121,23 @@ class StageColumn(Vertical):
     @property
     def cards(self) -> list[CaseCardView]:
         return list(self.query(CaseCardView))
+
+
+class StageRow(HorizontalScroll, can_focus=False, inherit_bindings=False):
+    """The columns side by side, as many whole columns as fit; scrolls sideways to the
+    focused card when not all fit (three on an 80-column terminal, seven on 160)."""
+
+    def on_resize(self) -> None:
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        columns = list(self.query_children(StageColumn))
+        if not columns or not self.size.width:
+            return
+        fitting = max(1, min(len(columns), self.size.width // MIN_COLUMN_WIDTH))
+        width, spare = divmod(self.size.width, fitting)
+        width = max(MIN_COLUMN_WIDTH, width)
+        for index, column in enumerate(columns):
+            # The spare cells go one each to the first columns of each screenful, so the
+            # visible columns fill the width and no sliver of the next one shows.
+            column.styles.width = width + (1 if index % fitting < spare else 0)

@@ -84,7 +84,7 @@ def sign_in_and_open_the_first_case(name: str) -> None:
     keys(name, "Enter")
     keys(name, DEMO_PASSPHRASE, literal=True)
     keys(name, "Enter")
-    wait_for(name, "Saved filters")  # the board's footer: the board is up
+    wait_for(name, "Stage back")  # the board's footer: the board is up
     time.sleep(0.5)  # the first card takes focus once the columns are read
     keys(name, "Enter")
     wait_for(name, "1 Notes")

@@ -111,12 +111,14 @@ async def test_a_change_made_while_the_server_is_down_is_saved_when_it_is_back(
                          != card.case_id and c.card.stage != stages[-1])
             screen.set_focus(moved)
             after = stages[stages.index(moved.card.stage) + 1]
+            moved_id = moved.card.case_id
             await pilot.press("greater_than_sign")
             await pilot.pause()
             await pilot.press("y")
             await settle(pilot)
-            assert await _until(pilot, lambda: _stage(backend, moved.card.case_id)[0] == after,
-                                15)
+            # (a card view is reused for another case once the board is read again: hold
+            # the case's id, not the view)
+            assert await _until(pilot, lambda: _stage(backend, moved_id)[0] == after, 15)
             assert not line.display and save_queue(app).waiting == ()
     finally:
         backend.close()
