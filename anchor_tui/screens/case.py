@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Protocol, cast
 
 from textual import work
@@ -26,7 +27,14 @@ from anchor_tui.palette import PaletteCommand
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.case_work import CaseWork
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.case_view import CaseRecord, NoteCursor, NotePage, more_notes, open_case
+from anchor_tui.services.case_view import (
+    CaseRecord,
+    NoteCursor,
+    NoteEntry,
+    NotePage,
+    more_notes,
+    open_case,
+)
 from anchor_tui.services.clock import moment_on
 from anchor_tui.widgets.case_record import (
     NoteView,
@@ -40,6 +48,10 @@ from anchor_tui.widgets.case_record import (
 from anchor_tui.widgets.key_footer import KeyFooter
 
 TABS = ("notes", "history", "tasks", "consents", "members")
+NOTES_AT_ONCE = 12
+"""Notes drawn at a time: more than a tall terminal shows; the rest of the page read
+is drawn as the timeline is scrolled (drawing 50 long notes at once took most of the
+time to open a case)."""
 
 
 class AppHost(Protocol):
@@ -72,6 +84,11 @@ class NotesRead(Message):
 class CaseScreen(CaseWork, AnchorScreen):
     """One case, as the signed-in viewer may see it (notes, tasks and edits: CaseWork)."""
 
+    HELP = ("One case as you may see it: the person, the stage and lead, then its parts. "
+            "1 notes (newest first; scroll down or press m for older ones), 2 history of "
+            "changes, 3 tasks, 4 consents, 5 members (where your profession sees them). "
+            "j/k or the arrows scroll, r reads the case again, Esc goes back.")
+
     DEFAULT_CSS = """
     CaseScreen #case-title { height: 1; background: $panel; padding: 0 1; }
     CaseScreen #case-summary { height: auto; max-height: 5; padding: 0 1; }
@@ -102,6 +119,8 @@ class CaseScreen(CaseWork, AnchorScreen):
         self.record: CaseRecord | None = None
         self._more: NoteCursor | None = None
         self._reading_more = False
+        self._undrawn: list[NoteEntry] = []
+        """Notes read but not drawn yet (drawn ``NOTES_AT_ONCE`` at a time)."""
 
     @property
     def host(self) -> AppHost:
@@ -166,6 +185,7 @@ class CaseScreen(CaseWork, AnchorScreen):
             self.query_one("#members-text", Static).update(members_content(record.members))
         scroll = self.query_one("#notes-scroll", VerticalScroll)
         await scroll.query(NoteView).remove()
+        self._undrawn = []
         self._show_page(record.notes)
         scroll.focus()
 
@@ -176,13 +196,18 @@ class CaseScreen(CaseWork, AnchorScreen):
         self._show_page(message.page)
 
     def _show_page(self, page: NotePage) -> None:
+        self._undrawn.extend(page.notes)
+        self._more = page.more
+        self._draw_notes()
+
+    def _draw_notes(self) -> None:
         scroll = self.query_one("#notes-scroll", VerticalScroll)
         end = self.query_one("#notes-end", Static)
-        if page.notes:
-            scroll.mount_all((NoteView(note) for note in page.notes), before=end)
-        self._more = page.more
+        batch, self._undrawn = self._undrawn[:NOTES_AT_ONCE], self._undrawn[NOTES_AT_ONCE:]
+        if batch:
+            scroll.mount_all((NoteView(note) for note in batch), before=end)
         shown = len(scroll.query(NoteView))
-        if page.more is not None:
+        if self._undrawn or self._more is not None:
             end.update(f"{shown} notes shown. Scroll down or press m for older notes.")
         elif shown:
             end.update(f"All {shown} notes shown.")
@@ -204,7 +229,9 @@ class CaseScreen(CaseWork, AnchorScreen):
         self.load_case()
 
     def action_more_notes(self) -> None:
-        if self._more is not None and not self._reading_more:
+        if self._undrawn:
+            self._draw_notes()
+        elif self._more is not None and not self._reading_more:
             self._reading_more = True
             self.load_more(self._more)
 
@@ -220,16 +247,26 @@ class CaseScreen(CaseWork, AnchorScreen):
         if changed:
             self.action_refresh_case()
 
-    def palette_commands(self) -> Iterable[PaletteCommand]:
-        yield PaletteCommand("case: consents", "Record, withdraw and see the young "
-                             "person's consents (c)", self.action_consents_manage)
-
     def action_tab(self, tab: str) -> None:
         tabs = self.query_one(TabbedContent)
         if tab == "members" and (self.record is None or self.record.members is None):
             return
         tabs.active = tab
         self.query_one(f"#{tab}-scroll", VerticalScroll).focus()
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        for index, tab in enumerate(TABS, start=1):
+            if tab == "members" and (self.record is None or self.record.members is None):
+                continue  # not a case field for this viewer: not offered either
+            yield PaletteCommand(f"case: show {tab}", f"Show the case's {tab} ({index})",
+                                 partial(self.action_tab, tab))
+        yield PaletteCommand("case: more notes", "Read older notes (m)",
+                             self.action_more_notes)
+        yield PaletteCommand("case: refresh", "Read the case again (r)", self.action_refresh_case)
+        yield PaletteCommand("case: back", "Close the case (Esc)", self.action_back)
+        yield PaletteCommand("case: consents", "Record, withdraw and see the young "
+                             "person's consents (c)", self.action_consents_manage)
+        yield from super().palette_commands()  # notes, tasks and edits (CaseWork)
 
     def action_scroll(self, step: int) -> None:
         tabs = self.query_one(TabbedContent)

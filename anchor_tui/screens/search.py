@@ -7,6 +7,8 @@ the results; Enter on a result opens its case; Escape goes back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
 from typing import cast
 
 from textual import on, work
@@ -18,6 +20,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from anchor_tui.domain import Viewer
+from anchor_tui.palette import PaletteCommand
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.case import AppHost, CaseScreen
 from anchor_tui.services.clock import moment_on
@@ -38,6 +41,10 @@ class SearchDone(Message):
 
 class SearchScreen(AnchorScreen):
     """Full-text search over what the signed-in viewer may see."""
+
+    HELP = ("Search the cases and notes you may see: type words (each matches the start "
+            "of a word; all must match). Down or Enter moves to the results, Enter opens "
+            "a result's case, ctrl+l goes back to the words, Esc closes the search.")
 
     DEFAULT_CSS = """
     SearchScreen #search-title { height: 1; background: $panel; padding: 0 1; }
@@ -117,8 +124,7 @@ class SearchScreen(AnchorScreen):
     @on(OptionList.OptionSelected, "#search-results")
     def open_result(self, event: OptionList.OptionSelected) -> None:
         option_id = event.option.id or ""
-        case_id = int(option_id.rsplit("-", 1)[1])
-        self.app.push_screen(CaseScreen(case_id))
+        self.open_case(int(option_id.rsplit("-", 1)[1]))
 
     def action_results(self) -> None:
         options = self.query_one("#search-results", OptionList)
@@ -126,6 +132,20 @@ class SearchScreen(AnchorScreen):
             options.focus()
             if options.highlighted is None:
                 options.highlighted = 0
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield PaletteCommand("search: results", "Move to the results (down)",
+                             self.action_results)
+        yield PaletteCommand("search: edit words", "Back to the words (ctrl+l)",
+                             self.action_edit_query)
+        yield PaletteCommand("search: back", "Close the search (Esc)", self.action_back)
+        for hit in self.results.cases if self.results else ():
+            yield PaletteCommand(f"case: open {hit.person_label} #{hit.case_id}",
+                                 "A case found by this search",
+                                 partial(self.open_case, hit.case_id), discover=False)
+
+    def open_case(self, case_id: int) -> None:
+        self.app.push_screen(CaseScreen(case_id))
 
     def action_edit_query(self) -> None:
         self.query_one("#search-input", Input).focus()

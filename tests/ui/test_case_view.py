@@ -12,7 +12,7 @@ from textual.widgets import Static, TabbedContent
 from anchor_tui.app import AnchorApp
 from anchor_tui.db import models as m
 from anchor_tui.screens import BoardScreen
-from anchor_tui.screens.case import CaseScreen
+from anchor_tui.screens.case import NOTES_AT_ONCE, CaseScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.widgets.case_record import NoteView
 from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
@@ -95,17 +95,26 @@ async def test_j_and_k_scroll_and_more_notes_come_by_key_and_by_scrolling(
         await sign_in(pilot, "police")
         screen = await open_case(app, pilot)
         scroll = screen.query_one("#notes-scroll", VerticalScroll)
-        assert len(shown_notes(screen)) == 50
+        # A page of 50 notes is read; they are drawn NOTES_AT_ONCE at a time.
+        assert len(shown_notes(screen)) == NOTES_AT_ONCE
         await pilot.press("j", "j", "j")
         assert scroll.scroll_y == 3
         await pilot.press("k")
         assert scroll.scroll_y == 2
-        await pilot.press("m")
+        await pilot.press("m")  # the next notes of the page read
         await settle(pilot)
-        assert len(shown_notes(screen)) == 100
-        scroll.scroll_end(animate=False)  # reaching the end reads the next page
+        assert len(shown_notes(screen)) == 2 * NOTES_AT_ONCE
+        while len(shown_notes(screen)) < 50:
+            await pilot.press("m")
+            await settle(pilot)
+        assert len(shown_notes(screen)) == 50
+        await pilot.press("m")  # then the next page is read
         await settle(pilot)
-        await pilot.pause()
+        assert len(shown_notes(screen)) == 50 + NOTES_AT_ONCE
+        for _ in range(20):  # reaching the end draws (and reads) more, to the last note
+            scroll.scroll_end(animate=False)
+            await settle(pilot)
+            await pilot.pause()
         await settle(pilot)
         ids = [view.note.note_id for view in shown_notes(screen)]
         assert len(ids) == len(set(ids)) == 130 + 5  # and the 5 the police see of the demo
