@@ -102,6 +102,7 @@ class Case(Base):
         Index("ix_case_stage_priority_id", "stage", "priority", "id"),
         Index("ix_case_next_review", "next_review"),
         Index("ix_case_person_id", "person_id"),
+        Index("ix_case_lead_user_id", "lead_user_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -132,8 +133,9 @@ class CaseMember(Base):
 
     __tablename__ = "case_member"
     __table_args__ = (
-        Index("ix_case_member_user_id_case_id", "user_id", "case_id"),
-        Index("ix_case_member_case_id", "case_id"),
+        # Both cover the board filter's membership tests (who works a case now).
+        Index("ix_case_member_user_id_case_id", "user_id", "case_id", "valid_from", "valid_to"),
+        Index("ix_case_member_case_id", "case_id", "user_id", "valid_from", "valid_to"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

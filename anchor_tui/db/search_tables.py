@@ -15,8 +15,13 @@ NOTE_FTS = "note_fts"
 NOTE_BODY_INDEX = "ix_note_body_fts"
 """PostgreSQL: the GIN index on ``to_tsvector('simple', body)``."""
 BOARD_ORDER_INDEX = "ix_case_board_order"
-"""PostgreSQL: the expression index in the board's order (migration 0009). Not a model
-either: SQLite cannot reflect expression indexes, so it would warn in comparisons."""
+"""The expression index in the board's order (PostgreSQL: migration 0009; SQLite, with
+the columns the board filter tests: 0010). Not a model either: SQLite cannot reflect
+expression indexes, so it would warn in comparisons."""
+PERSON_NAME_INDEXES = ("ix_person_first_name_folded", "ix_person_last_name_folded")
+"""The young person's names for matching from their start in any case of letters
+(migration 0010): ``COLLATE NOCASE`` on SQLite, ``lower(...) text_pattern_ops`` on
+PostgreSQL. Expression indexes: not models."""
 TS_CONFIG = "simple"
 """PostgreSQL text search configuration: lower-cased words, no stemming, no stop words
 (the team writes Finnish, Swedish and English; ``simple`` treats them alike)."""
@@ -33,5 +38,5 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if type_ == "table":
         return not is_search_table(name)
     if type_ == "index":
-        return name not in (NOTE_BODY_INDEX, BOARD_ORDER_INDEX)
+        return name not in (NOTE_BODY_INDEX, BOARD_ORDER_INDEX, *PERSON_NAME_INDEXES)
     return True

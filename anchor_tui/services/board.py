@@ -18,12 +18,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Select,
     and_,
+    exists,
     false,
     func,
-    literal,
     or_,
     select,
     union_all,
@@ -72,28 +71,44 @@ def filter_for(saved: SavedFilter | None, text: str = "") -> FilterSpec:
     )
 
 
-def worked_by(user_ids: Sequence[int], today: dt.date) -> ColumnElement[bool]:
+def worked_by(user_ids: Sequence[int], today: dt.date, *,
+              per_case: bool = False) -> ColumnElement[bool]:
     """One of ``user_ids`` works the case now (an active membership).
 
-    An uncorrelated ``IN``: the memberships are found once through their
-    (user_id, case_id) index, not once per case.
+    By default an uncorrelated ``IN``: the memberships are found once, through their
+    covering (user_id, case_id, valid_from, valid_to) index; the right test for
+    reading every case that matches (a count). ``per_case`` asks the case's own
+    memberships instead (the covering (case_id, ...) index): the right test for reading
+    only the first few matching cases of a column, which the ``IN`` would make pay
+    for finding every membership first.
     """
-    return Case.id.in_(select(CaseMember.case_id).where(
-        CaseMember.user_id.in_(user_ids), CaseMember.valid_from <= today,
-        or_(CaseMember.valid_to.is_(None), CaseMember.valid_to >= today)))
+    now_valid = (CaseMember.user_id.in_(user_ids), CaseMember.valid_from <= today,
+                 or_(CaseMember.valid_to.is_(None), CaseMember.valid_to >= today))
+    if per_case:
+        return exists().where(CaseMember.case_id == Case.id, *now_valid)
+    return Case.id.in_(select(CaseMember.case_id).where(*now_valid))
+
+
+def _like_prefix(word: str) -> str:
+    """A LIKE pattern for values starting with ``word`` (escape character ``/``), as one
+    value: SQLite uses an index for ``LIKE ?`` only when the whole pattern is bound."""
+    return word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
 def _starts(column: Any, word: str, dialect: str) -> ColumnElement[bool]:
-    """``column`` starts with ``word``, whatever the case of its letters.
+    """``column`` starts with ``word``, whatever the case of its letters, through the
+    names' folded indexes (migration 0010).
 
-    SQLite's LIKE ignores the case of ASCII letters only, and ``lower()`` would cost a
-    function call per row of a 100,000-row scan: a name is written with a capital, so
-    the capitalised word is tried as well (``äi`` finds Äijälä).
+    PostgreSQL: ``lower(name) LIKE 'aino%'``. SQLite: its LIKE ignores the case of
+    ASCII letters (and ``COLLATE NOCASE`` indexes fold the same way); a word that
+    starts with another letter is tried capitalised as well (``äi`` finds Äijälä).
     """
     if dialect == "postgresql":
-        return column.istartswith(word, autoescape=True)  # type: ignore[no-any-return]
-    return or_(column.startswith(word, autoescape=True),
-               column.startswith(word[:1].upper() + word[1:], autoescape=True))
+        return func.lower(column).like(_like_prefix(word.lower()), escape="/")
+    tests = [column.like(_like_prefix(word), escape="/")]
+    if not word[:1].isascii():
+        tests.append(column.like(_like_prefix(word[:1].upper() + word[1:]), escape="/"))
+    return or_(*tests)
 
 
 def _label_starts(ident: str, label: str, folded: str) -> bool:
@@ -114,7 +129,10 @@ class _Matcher:
     """
 
     def __init__(self, backend: Backend, viewer: Viewer, session: Session,
-                 today: dt.date) -> None:
+                 today: dt.date, per_case: bool) -> None:
+        self.per_case = per_case
+        """Tests asked of each case (for reading a column's first few matches) rather
+        than sets found once (for counting every match): see ``worked_by``."""
         self.team = backend.team
         self.dialect = backend.engine.dialect.name
         self.fields = backend.policy.case_fields(viewer)
@@ -126,11 +144,10 @@ class _Matcher:
         folded = word.casefold()
         tests: list[ColumnElement[bool]] = []
         if "person_name" in self.fields:
-            persons = select(Person.id).where(or_(_starts(Person.first_name, word, self.dialect),
-                                                  _starts(Person.last_name, word, self.dialect)))
-            tests.append(Case.person_id.in_(persons))
+            tests.append(self._person(or_(_starts(Person.first_name, word, self.dialect),
+                                          _starts(Person.last_name, word, self.dialect))))
         elif (initials_match := self._initials(word)) is not None:
-            tests.append(Case.person_id.in_(select(Person.id).where(initials_match)))
+            tests.append(self._person(initials_match))
         for ids, column in (
             ([c.id for c in self.team.case_categories if _label_starts(c.id, c.label, folded)],
              Case.category),
@@ -148,8 +165,14 @@ class _Matcher:
         if users and "lead" in self.fields:
             tests.append(Case.lead_user_id.in_(users))
         if users and "members" in self.fields:
-            tests.append(worked_by(users, self.today))
+            tests.append(worked_by(users, self.today, per_case=self.per_case))
         return or_(*tests) if tests else false()
+
+    def _person(self, matches: ColumnElement[bool]) -> ColumnElement[bool]:
+        """The case's young person ``matches`` (see ``per_case``)."""
+        if self.per_case:
+            return exists().where(Person.id == Case.person_id, matches)
+        return Case.person_id.in_(select(Person.id).where(matches))
 
     @staticmethod
     def _initials(word: str) -> ColumnElement[bool] | None:
@@ -178,9 +201,11 @@ class _Matcher:
 
 
 def filter_conditions(backend: Backend, viewer: Viewer, spec: FilterSpec, session: Session,
-                      today: dt.date) -> list[ColumnElement[bool]]:
+                      today: dt.date, *, per_case: bool = False,
+                      ) -> list[ColumnElement[bool]]:
     """The SQL conditions on ``Case`` for ``spec`` as ``viewer`` may use it (the board's
-    filter; the caseload picture counts the same set)."""
+    filter; the caseload picture counts the same set). ``per_case``: shaped for reading
+    a few cases in the board's order rather than all of them (``worked_by``)."""
     conditions: list[ColumnElement[bool]] = []
     if spec.stages:
         conditions.append(Case.stage.in_(spec.stages))
@@ -190,7 +215,7 @@ def filter_conditions(backend: Backend, viewer: Viewer, spec: FilterSpec, sessio
         conditions.append(Case.priority.in_(spec.priorities))
     if spec.mine:
         conditions.append(or_(Case.lead_user_id == viewer.user_id,
-                              worked_by([viewer.user_id], today)))
+                              worked_by([viewer.user_id], today, per_case=per_case)))
     if spec.waiting_for_my_profession:
         conditions.append(Case.id.in_(select(InputRequest.case_id).where(
             InputRequest.profession == viewer.profession, InputRequest.answered_at.is_(None))))
@@ -199,7 +224,7 @@ def filter_conditions(backend: Backend, viewer: Viewer, spec: FilterSpec, sessio
         conditions.append(Case.next_review <= horizon)
     words = spec.text.split()
     if words:
-        matcher = _Matcher(backend, viewer, session, today)
+        matcher = _Matcher(backend, viewer, session, today, per_case)
         conditions += [matcher.word(w) for w in words]
     return conditions
 
@@ -241,42 +266,52 @@ def _in_board_order(cards: Sequence[CaseCard]) -> list[CaseCard]:
                                         c.next_review or dt.date.min, c.case_id))
 
 
-def _first_pages(session: Session, stages: Sequence[str], filtered: bool,
-                 conditions: Sequence[ColumnElement[bool]], per_stage: int,
-                 ) -> tuple[dict[str, int], list[int]]:
-    """Every stage's count and first ``per_stage`` case ids, in one statement.
+SORT_AT_MOST = 2_000
+"""A filter finding at most this many cases has its columns' pages sorted from what it
+found; one finding more has each column's page read in the board's order from the
+board-order index, which stops at the page's last card (a dense filter fills a page
+within its first few entries)."""
 
-    Unfiltered, each stage's page reads the (stage, priority, id) index and the counts
-    a covering index scan. Filtered, the matching cases are found once (a materialised
-    CTE) and both the pages and the counts read that small set.
-    """
-    source: Any
-    if filtered:
-        source = (select(Case.id, Case.stage, Case.priority, Case.next_review)
-                  .where(*conditions).cte("matched").prefix_with("MATERIALIZED"))
-        c = source.c
-    else:
-        source = Case.__table__
-        c = source.c
-    parts = [
-        select(page.c.id, page.c.stage, literal(None, Integer).label("n")).select_from(page)
+
+def _counts(session: Session, conditions: Sequence[ColumnElement[bool]]) -> dict[str, int]:
+    """Every stage's number of cases matching ``conditions``: an index-only count."""
+    return {stage: count for stage, count in session.execute(
+        select(Case.stage, func.count()).where(*conditions).group_by(Case.stage))}
+
+
+def _sorted_pages(session: Session, stages: Sequence[str],
+                  conditions: Sequence[ColumnElement[bool]], per_stage: int) -> list[int]:
+    """Each stage's first ``per_stage`` case ids among few matches: the matches are
+    found once (a materialised CTE, through the indexes the conditions use) and each
+    stage's page sorted from that small set."""
+    matched = (select(Case.id, Case.stage, Case.priority, Case.next_review)
+               .where(*conditions).cte("matched").prefix_with("MATERIALIZED"))
+    c = matched.c
+    pages = [
+        select(page.c.id).select_from(page)
         for page in (
-            select(c.id, c.stage).select_from(source).where(c.stage == stage)
+            select(c.id).where(c.stage == stage)
             .order_by(c.priority, c.next_review.is_(None), c.next_review, c.id)
             .limit(per_stage).subquery()
             for stage in stages
         )
     ]
-    parts.append(select(literal(None, Integer), c.stage, func.count())
-                 .select_from(source).group_by(c.stage))
-    totals: dict[str, int] = {}
-    ids: list[int] = []
-    for case_id, stage, count in session.execute(union_all(*parts)):
-        if case_id is None:
-            totals[stage] = count
-        else:
-            ids.append(case_id)
-    return totals, ids
+    return list(session.scalars(union_all(*pages))) if pages else []
+
+
+def _walked_pages(session: Session, stages: Sequence[str],
+                  conditions: Sequence[ColumnElement[bool]], per_stage: int) -> list[int]:
+    """Each stage's first ``per_stage`` case ids, read in the board's order from the
+    board-order index (``conditions`` tested per case: ``per_case``)."""
+    pages = [
+        select(page.c.id).select_from(page)
+        for page in (
+            select(Case.id).where(Case.stage == stage, *conditions).order_by(*_ORDER)
+            .limit(per_stage).subquery()
+            for stage in stages
+        )
+    ]
+    return list(session.scalars(union_all(*pages))) if pages else []
 
 
 def board_columns(backend: Backend, viewer: Viewer, per_stage: int = PAGE,
@@ -294,8 +329,13 @@ def board_columns(backend: Backend, viewer: Viewer, per_stage: int = PAGE,
     fields = backend.policy.case_fields(viewer)
     with backend.sessions.read(viewer) as session:
         conditions = filter_conditions(backend, viewer, spec, session, day)
-        totals, ids = _first_pages(session, [s.id for s in stages], bool(conditions),
-                                   conditions, per_stage)
+        totals = _counts(session, conditions)
+        found = [s.id for s in stages if totals.get(s.id)]
+        if conditions and sum(totals.values()) <= SORT_AT_MOST:
+            ids = _sorted_pages(session, found, conditions, per_stage)
+        else:
+            ids = _walked_pages(session, found, filter_conditions(
+                backend, viewer, spec, session, day, per_case=True), per_stage)
         rows = session.execute(_card_query([Case.id.in_(ids)])).all() if ids else []
     by_stage: dict[str, list[CaseCard]] = {}
     for card in _in_board_order(_cards(rows, fields)):
@@ -312,7 +352,8 @@ def stage_page(backend: Backend, viewer: Viewer, stage: str, after: CardKey,
         return ()
     day = today or dt.date.today()
     with backend.sessions.read(viewer) as session:
-        conditions = filter_conditions(backend, viewer, spec or FilterSpec(), session, day)
+        conditions = filter_conditions(backend, viewer, spec or FilterSpec(), session, day,
+                                       per_case=True)
         rows = session.execute(
             _card_query([Case.stage == stage, _after(after), *conditions]).limit(limit)).all()
         return _cards(rows, backend.policy.case_fields(viewer))

@@ -161,3 +161,27 @@ def test_find_cases_for_the_palette(engine: Engine) -> None:
     by_number = find_cases(backend, world.users["social"], f"#{world.cases['new']}",
                            today=TODAY)
     assert [c.case_id for c in by_number] == [world.cases["new"]]
+
+
+def test_sorted_and_walked_pages_show_the_same_board(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filter that finds few cases sorts them; one that finds many walks the board-order
+    index with per-case tests (``per_case``). Both must show the same cards and counts."""
+    from anchor_tui.services import board as board_service
+
+    backend = backend_for(engine)
+    world = build_world(backend)
+    saved_filters = [None, *(f for f in backend.team.saved_filters
+                             if f.id in ("my_cases", "review_due_this_week"))]
+    specs = [filter_for(saved, text) for saved in saved_filters
+             for text in ("", "aino", "a", "joint", "mikko", "family", "ilona kor", "high",
+                          "leo", "nosuchword")]
+    boards = []
+    for limit in (0, 10**9):  # every filter walked, then every filter sorted
+        monkeypatch.setattr(board_service, "SORT_AT_MOST", limit)
+        boards.append([board_columns(backend, world.users[who], per_stage=1, spec=spec,
+                                     today=TODAY)
+                       for spec in specs for who in ("social", "police")])
+    assert boards[0] == boards[1]
+    assert sum(1 for columns in boards[0] if any(c.cards for c in columns)) >= 20

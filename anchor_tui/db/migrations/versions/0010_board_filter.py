@@ -1,0 +1,62 @@
+"""Indexes for the board's filter, so that a keystroke reads what it finds, not every case.
+
+- ``case.lead_user_id``: cases a matched team member leads.
+- ``case_member``: both lookups covered, so neither reads the membership rows:
+  ``(user_id, case_id, valid_from, valid_to)`` finds the cases a matched member works
+  now, and ``(case_id, user_id, valid_from, valid_to)`` answers "does this member work
+  this case" for the board's page reads.
+- The young person's names, matched from their start whatever the case of letters:
+  SQLite ``COLLATE NOCASE`` indexes, which ``LIKE 'aino%'`` uses; PostgreSQL
+  ``lower(name) text_pattern_ops``, which ``lower(name) LIKE 'aino%'`` uses.
+- SQLite gets the board-order index PostgreSQL has had since 0009, with the columns the
+  filter tests after it, so a page of a column reads index entries in the board's order
+  and a filtered count scans the index, not the table.
+
+The expression indexes are not models (see ``search_tables.include_name``).
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-02 13:00:00
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+from anchor_tui.db.search_tables import BOARD_ORDER_INDEX, PERSON_NAME_INDEXES
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_case_lead_user_id", "case", ["lead_user_id"])
+    op.drop_index("ix_case_member_user_id_case_id", table_name="case_member")
+    op.drop_index("ix_case_member_case_id", table_name="case_member")
+    op.create_index("ix_case_member_user_id_case_id", "case_member",
+                    ["user_id", "case_id", "valid_from", "valid_to"])
+    op.create_index("ix_case_member_case_id", "case_member",
+                    ["case_id", "user_id", "valid_from", "valid_to"])
+    first, last = PERSON_NAME_INDEXES
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"CREATE INDEX {first} ON person (lower(first_name) text_pattern_ops)")
+        op.execute(f"CREATE INDEX {last} ON person (lower(last_name) text_pattern_ops)")
+    else:
+        op.execute(f"CREATE INDEX {first} ON person (first_name COLLATE NOCASE)")
+        op.execute(f"CREATE INDEX {last} ON person (last_name COLLATE NOCASE)")
+        op.execute(f'CREATE INDEX {BOARD_ORDER_INDEX} ON "case" (stage, priority, '
+                   "next_review IS NULL, next_review, id, person_id, lead_user_id, category)")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        op.execute(f"DROP INDEX IF EXISTS {BOARD_ORDER_INDEX}")
+    for name in PERSON_NAME_INDEXES:
+        op.execute(f"DROP INDEX IF EXISTS {name}")
+    op.drop_index("ix_case_member_case_id", table_name="case_member")
+    op.drop_index("ix_case_member_user_id_case_id", table_name="case_member")
+    op.create_index("ix_case_member_case_id", "case_member", ["case_id"])
+    op.create_index("ix_case_member_user_id_case_id", "case_member", ["user_id", "case_id"])
+    op.drop_index("ix_case_lead_user_id", table_name="case")
