@@ -19,6 +19,7 @@ from rich.console import RenderableType
 from textual.binding import Binding
 from textual.worker import Worker, WorkerFailed, WorkerState
 
+from anchor_tui.collector import COLLECTOR
 from anchor_tui.crashlog import ErrorLog
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError, ConnectionLostError
@@ -115,8 +116,9 @@ class AnchorApp(SharedTerminal):
 
     def _prepare_sign_in(self) -> None:
         """In the order the first sign-in needs them: the backend, the hash for unknown
-        usernames, the board's code (imported meanwhile the passphrase is checked), then
-        the watch for other terminals' changes."""
+        usernames, the board's code (imported meanwhile the passphrase is checked), the
+        collector's settling (all of that lives as long as the app), then the watch for
+        other terminals' changes."""
         backend = self._backend.opened()  # raises what opening raised: the app stops
         from anchor_tui.services import audit, auth
 
@@ -124,8 +126,9 @@ class AnchorApp(SharedTerminal):
 
         with contextlib.suppress(AnchorError):  # e.g. a damaged database: the sign-in
             auth.prepare(backend)               # itself says so, in the error modal
-        from anchor_tui.screens import board  # noqa: F401 - imported for its import time
+        from anchor_tui.screens import board, case  # noqa: F401 - imported for the time
 
+        COLLECTOR.settle()
         self.call_from_thread(self.live.start, backend)
 
     def on_unmount(self) -> None:

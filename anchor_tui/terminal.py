@@ -25,6 +25,7 @@ from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
+from anchor_tui.collector import COLLECTOR
 from anchor_tui.crashlog import ErrorLog
 from anchor_tui.domain import Viewer
 from anchor_tui.screens.error import ErrorScreen
@@ -191,8 +192,12 @@ class SharedTerminal(App[None]):
     # --- the lock -----------------------------------------------------------------------
 
     async def lock_if_idle(self) -> None:
+        """Every second: lock when idle long enough; else, when idle a moment, let the
+        collector tidy (a full garbage collection while nobody waits for a key)."""
         if self.session.person is not None and not self.session.locked and self.idle.due():
             await self.action_lock()
+        else:
+            COLLECTOR.tidy(self.idle.idle_for())
 
     async def action_lock(self) -> None:
         from anchor_tui.screens.lock import LockScreen
