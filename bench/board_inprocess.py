@@ -36,7 +36,7 @@ from anchor_tui.screens.search import SearchScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.settings import DEMO_PASSPHRASE, Settings
 from anchor_tui.widgets.case_card import CaseCardView
-from anchor_tui.widgets.case_record import NoteView
+from anchor_tui.widgets.case_record import NotesTimeline
 
 SIZE = (120, 40)
 TIMEOUT = 60.0
@@ -163,7 +163,7 @@ async def app_figures(backend: Backend, settings: Settings, figures: Figures, *,
             await timed(figures, "open case (100 notes)", pilot, shown,
                         lambda: app.push_screen(CaseScreen(big_case)))
             case = app.screen
-            assert isinstance(case, CaseScreen) and case.query(NoteView)
+            assert isinstance(case, CaseScreen) and case.query_one(NotesTimeline).notes
             await app.pop_screen()
         # c. searches: each query put in at once, as pasted (one search).
         await pilot.press("ctrl+f")

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, Static
 from textual.worker import get_current_worker
 
 from anchor_tui.domain import Viewer
@@ -37,7 +37,8 @@ from anchor_tui.services.case_view import (
 )
 from anchor_tui.services.clock import moment_on
 from anchor_tui.widgets.case_record import (
-    NoteView,
+    CaseTabs,
+    NotesTimeline,
     consents_content,
     history_content,
     members_content,
@@ -49,9 +50,9 @@ from anchor_tui.widgets.key_footer import KeyFooter
 
 TABS = ("notes", "history", "tasks", "consents", "members")
 NOTES_AT_ONCE = 12
-"""Notes drawn at a time: more than a tall terminal shows; the rest of the page read
-is drawn as the timeline is scrolled (drawing 50 long notes at once took most of the
-time to open a case)."""
+"""Notes drawn at first: more than a tall terminal shows; the rest of the page read is
+drawn as the timeline is scrolled (drawing 50 long notes at once took most of the time
+to open a case)."""
 
 
 class AppHost(Protocol):
@@ -92,11 +93,9 @@ class CaseScreen(CaseWork, AnchorScreen):
     DEFAULT_CSS = """
     CaseScreen #case-title { height: 1; background: $panel; padding: 0 1; }
     CaseScreen #case-summary { height: auto; max-height: 5; padding: 0 1; }
-    CaseScreen TabbedContent { height: 1fr; }
-    CaseScreen TabPane { padding: 0; }
+    CaseScreen #case-tabs { height: 1; padding: 0 1; background: $panel; }
+    CaseScreen #case-parts { height: 1fr; }
     CaseScreen .case-pane { height: 1fr; padding: 0 1; }
-    CaseScreen .note { margin-bottom: 1; }
-    CaseScreen #notes-end { color: $text-muted; }
     """
 
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
@@ -121,6 +120,8 @@ class CaseScreen(CaseWork, AnchorScreen):
         self._reading_more = False
         self._undrawn: list[NoteEntry] = []
         """Notes read but not drawn yet (drawn ``NOTES_AT_ONCE`` at a time)."""
+        self.active_tab = "notes"
+        """The part of the case shown (one of ``TABS``)."""
 
     @property
     def host(self) -> AppHost:
@@ -129,17 +130,19 @@ class CaseScreen(CaseWork, AnchorScreen):
     def compose(self) -> ComposeResult:
         yield Static(f"Reading case {self.case_id}…", id="case-title")
         yield Static("", id="case-summary")
-        with TabbedContent(id="case-tabs"):
-            with TabPane("1 Notes", id="notes"), \
-                    VerticalScroll(id="notes-scroll", classes="case-pane"):
-                yield Static("", id="notes-end")
-            for index, tab in enumerate(TABS[1:], start=2):
-                with TabPane(f"{index} {tab.capitalize()}", id=tab), \
-                        VerticalScroll(id=f"{tab}-scroll", classes="case-pane"):
+        yield CaseTabs(id="case-tabs")
+        # One scroll per part, one widget in each: the light form of tabs (a
+        # TabbedContent and a widget per note took most of the time to open a case).
+        with ContentSwitcher(id="case-parts", initial="notes-scroll"):
+            with VerticalScroll(id="notes-scroll", classes="case-pane"):
+                yield NotesTimeline(id="notes-text")
+            for tab in TABS[1:]:
+                with VerticalScroll(id=f"{tab}-scroll", classes="case-pane"):
                     yield Static("", id=f"{tab}-text")
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self._show_tabs()
         scroll = self.query_one("#notes-scroll", VerticalScroll)
         self.watch(scroll, "scroll_y", self._scrolled, init=False)
         self.load_case()
@@ -177,17 +180,15 @@ class CaseScreen(CaseWork, AnchorScreen):
         self.query_one("#history-text", Static).update(history_content(record.history))
         self.query_one("#tasks-text", Static).update(tasks_content(record.tasks, today))
         self.query_one("#consents-text", Static).update(consents_content(record.consents))
-        tabs = self.query_one(TabbedContent)
-        if record.members is None:
-            tabs.hide_tab("members")  # not a case field for this viewer: no trace of it
-        else:
-            tabs.show_tab("members")
+        if record.members is not None:
             self.query_one("#members-text", Static).update(members_content(record.members))
-        scroll = self.query_one("#notes-scroll", VerticalScroll)
-        await scroll.query(NoteView).remove()
+        elif self.active_tab == "members":
+            self.action_tab("notes")  # no longer a case field for this viewer
+        self._show_tabs()
+        self.query_one(NotesTimeline).notes = ()
         self._undrawn = []
         self._show_page(record.notes)
-        scroll.focus()
+        self.query_one(f"#{self.active_tab}-scroll", VerticalScroll).focus()
 
     async def on_notes_read(self, message: NotesRead) -> None:
         if message.viewer != self.host.viewer or message.case_id != self.case_id:
@@ -201,18 +202,19 @@ class CaseScreen(CaseWork, AnchorScreen):
         self._draw_notes()
 
     def _draw_notes(self) -> None:
-        scroll = self.query_one("#notes-scroll", VerticalScroll)
-        end = self.query_one("#notes-end", Static)
+        timeline = self.query_one(NotesTimeline)
         batch, self._undrawn = self._undrawn[:NOTES_AT_ONCE], self._undrawn[NOTES_AT_ONCE:]
-        if batch:
-            scroll.mount_all((NoteView(note) for note in batch), before=end)
-        shown = len(scroll.query(NoteView))
-        if self._undrawn or self._more is not None:
-            end.update(f"{shown} notes shown. Scroll down or press m for older notes.")
-        elif shown:
-            end.update(f"All {shown} notes shown.")
-        else:
-            end.update("No notes.")
+        timeline.show(timeline.notes + tuple(batch),
+                      more=bool(self._undrawn) or self._more is not None)
+
+    def _present_tabs(self) -> tuple[str, ...]:
+        """The parts this viewer may see (members only where they are a case field)."""
+        if self.record is not None and self.record.members is None:
+            return TABS[:-1]
+        return TABS
+
+    def _show_tabs(self) -> None:
+        self.query_one(CaseTabs).show(self.active_tab, self._present_tabs())
 
     def _scrolled(self, scroll_y: float) -> None:
         scroll = self.query_one("#notes-scroll", VerticalScroll)
@@ -248,10 +250,11 @@ class CaseScreen(CaseWork, AnchorScreen):
             self.action_refresh_case()
 
     def action_tab(self, tab: str) -> None:
-        tabs = self.query_one(TabbedContent)
         if tab == "members" and (self.record is None or self.record.members is None):
             return
-        tabs.active = tab
+        self.active_tab = tab
+        self.query_one(ContentSwitcher).current = f"{tab}-scroll"
+        self._show_tabs()
         self.query_one(f"#{tab}-scroll", VerticalScroll).focus()
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
@@ -269,8 +272,7 @@ class CaseScreen(CaseWork, AnchorScreen):
         yield from super().palette_commands()  # notes, tasks and edits (CaseWork)
 
     def action_scroll(self, step: int) -> None:
-        tabs = self.query_one(TabbedContent)
-        scroll = self.query_one(f"#{tabs.active}-scroll", VerticalScroll)
+        scroll = self.query_one(f"#{self.active_tab}-scroll", VerticalScroll)
         if step > 0:
             scroll.scroll_down(animate=False)
         else:

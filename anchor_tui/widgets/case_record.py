@@ -90,15 +90,48 @@ def note_content(note: NoteEntry) -> Content:
     return Content("\n").join(parts)
 
 
-class NoteView(Static):
-    """One note of the timeline."""
+class NotesTimeline(Static):
+    """The notes drawn so far, newest first, and a last line saying whether more come.
 
-    def __init__(self, note: NoteEntry) -> None:
-        classes = "note"
-        if note.superseded or note.entered_in_error:
-            classes += " replaced"
-        super().__init__(note_content(note), classes=classes, id=f"note-{note.note_id}")
-        self.note = note
+    One widget for the whole timeline: a widget per note took Textual longer to style
+    and lay out than the notes took to read (opening a case with 100 notes).
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.notes: tuple[NoteEntry, ...] = ()
+        """The notes shown, in order (only what the viewer may read)."""
+
+    def show(self, notes: tuple[NoteEntry, ...], more: bool) -> None:
+        self.notes = notes
+        if more:
+            end = f"{len(notes)} notes shown. Scroll down or press m for older notes."
+        elif notes:
+            end = f"All {len(notes)} notes shown."
+        else:
+            end = "No notes."
+        self.update(Content("\n\n").join(
+            [*(note_content(note) for note in notes), Content.styled(end, "$text-muted")]))
+
+
+TAB_LABELS = {"notes": "Notes", "history": "History", "tasks": "Tasks",
+              "consents": "Consents", "members": "Members"}
+
+
+class CaseTabs(Static):
+    """The case's parts with their keys (``1 Notes  2 History ...``); the one shown is
+    marked by a ``▸`` (and bold, reversed: never by colour alone)."""
+
+    def show(self, active: str, present: tuple[str, ...]) -> None:
+        parts = []
+        for index, tab in enumerate(TAB_LABELS, start=1):
+            if tab not in present:
+                continue  # not a case field for this viewer: no trace of it
+            if tab == active:
+                parts.append(Content.styled(f"▸{index} {TAB_LABELS[tab]} ", "bold reverse"))
+            else:
+                parts.append(Content(f" {index} {TAB_LABELS[tab]} "))
+        self.update(Content(" ").join(parts))
 
 
 def history_content(entries: tuple[HistoryEntry, ...]) -> Content:

@@ -16,7 +16,7 @@ from anchor_tui.app import AnchorApp
 from anchor_tui.screens.case import CaseScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.settings import load_settings
-from anchor_tui.widgets.case_record import NoteView
+from anchor_tui.widgets.case_record import NotesTimeline
 
 
 class CrashingCaseApp(AnchorApp):
@@ -32,7 +32,7 @@ class CrashingCaseApp(AnchorApp):
         self.push_screen(CaseScreen(self.case_id))
 
     def action_crash(self) -> None:
-        note_body = " ".join(view.note.body for view in self.screen.query(NoteView))
+        note_body = " ".join(note.body for note in self.screen.query_one(NotesTimeline).notes)
         raise ValueError(f"could not draw {note_body}")
 
 

@@ -25,7 +25,7 @@ from anchor_tui.screens.search import SearchScreen
 from anchor_tui.services.access_report import AccessLine, access_report
 from anchor_tui.services.backend import Backend
 from anchor_tui.settings import Settings
-from anchor_tui.widgets.case_record import NoteView
+from anchor_tui.widgets.case_record import NotesTimeline
 from tests.ui.conftest import AppFactory, all_text, settle, sign_in
 
 CASE = 2
@@ -53,8 +53,8 @@ async def work_on_the_case(app: AnchorApp, pilot: Pilot[None], username: str
     profession = app.viewer.profession
     case = await open_case(app, pilot)
     assert case.record is not None
-    others = [view.note.note_id for view in case.query(NoteView)
-              if view.note.profession != app.backend.policy.professions[profession]]
+    others = [note.note_id for note in case.query_one(NotesTimeline).notes
+              if note.profession != app.backend.policy.professions[profession]]
     done: list[Access] = [(username, "case.view", CASE), (username, "note.list", CASE)]
     done += [(username, "note.disclosed", note_id) for note_id in others]
     await pilot.press("c")
@@ -180,7 +180,7 @@ async def test_a_case_whose_reading_cannot_be_recorded_is_not_shown(
         assert isinstance(modal, ErrorScreen)
         assert modal.error_title == "Not recorded"
         assert "nothing was shown" in modal.error_message
-        assert case.record is None and not list(case.query(NoteView))
+        assert case.record is None and not case.query_one(NotesTimeline).notes
         with demo_backend.sessions.system("test: bodies") as s:
             bodies = s.scalars(select(m.Note.body).where(m.Note.case_id == CASE)).all()
         text = all_text(app)

@@ -7,14 +7,15 @@ import datetime as dt
 
 from sqlalchemy import select
 from textual.containers import VerticalScroll
-from textual.widgets import Static, TabbedContent
+from textual.widgets import Static
 
 from anchor_tui.app import AnchorApp
 from anchor_tui.db import models as m
 from anchor_tui.screens import BoardScreen
 from anchor_tui.screens.case import NOTES_AT_ONCE, CaseScreen
 from anchor_tui.services.backend import Backend
-from anchor_tui.widgets.case_record import NoteView
+from anchor_tui.services.case_view import NoteEntry
+from anchor_tui.widgets.case_record import CaseTabs, NotesTimeline
 from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
 
 CASE = 2
@@ -29,8 +30,9 @@ async def open_case(app: AnchorApp, pilot: object, case_id: int = CASE) -> CaseS
     return screen
 
 
-def shown_notes(screen: CaseScreen) -> list[NoteView]:
-    return list(screen.query(NoteView))
+def shown_notes(screen: CaseScreen) -> list[NoteEntry]:
+    """The notes the timeline shows, in order."""
+    return list(screen.query_one(NotesTimeline).notes)
 
 
 def categories(backend: Backend, note_ids: list[int]) -> set[str]:
@@ -58,7 +60,7 @@ async def test_each_profession_sees_its_own_view_of_the_case(
         async with app.run_test(size=(120, 40)) as pilot:
             await sign_in(pilot, user)
             screen = await open_case(app, pilot)
-            shown = categories(demo_backend, [view.note.note_id for view in shown_notes(screen)])
+            shown = categories(demo_backend, [note.note_id for note in shown_notes(screen)])
             assert seen <= shown and not unseen & shown, user
             title = str(screen.query_one("#case-title", Static).render())
             assert screen.record is not None
@@ -70,12 +72,13 @@ async def test_number_keys_switch_parts_and_escape_goes_back(make_app: AppFactor
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "social")
         screen = await open_case(app, pilot)
-        tabs = screen.query_one(TabbedContent)
-        assert tabs.active == "notes"
+        assert screen.active_tab == "notes"
+        assert "▸1 Notes" in str(screen.query_one(CaseTabs).render())
         for key, tab in [("2", "history"), ("3", "tasks"), ("4", "consents"),
                          ("5", "members"), ("1", "notes")]:
             await pilot.press(key)
-            assert tabs.active == tab
+            assert screen.active_tab == tab
+            assert f"▸{key} " in str(screen.query_one(CaseTabs).render())
             assert app.focused is screen.query_one(f"#{tab}-scroll", VerticalScroll)
         await pilot.press("3")
         tasks = str(screen.query_one("#tasks-text", Static).render())
@@ -116,9 +119,9 @@ async def test_j_and_k_scroll_and_more_notes_come_by_key_and_by_scrolling(
             await settle(pilot)
             await pilot.pause()
         await settle(pilot)
-        ids = [view.note.note_id for view in shown_notes(screen)]
+        ids = [note.note_id for note in shown_notes(screen)]
         assert len(ids) == len(set(ids)) == 130 + 5  # and the 5 the police see of the demo
-        assert "All 135 notes shown" in str(screen.query_one("#notes-end", Static).render())
+        assert "All 135 notes shown" in str(screen.query_one(NotesTimeline).render())
 
 
 async def test_r_reads_the_case_again(make_app: AppFactory, demo_backend: Backend) -> None:
@@ -132,7 +135,7 @@ async def test_r_reads_the_case_again(make_app: AppFactory, demo_backend: Backen
         await settle(pilot)
         views = shown_notes(screen)
         assert len(views) == before + 1
-        assert views[0].note.body == "A note written meanwhile"
+        assert views[0].body == "A note written meanwhile"
 
 
 async def test_note_text_is_shown_as_written_never_as_markup(
@@ -144,8 +147,9 @@ async def test_note_text_is_shown_as_written_never_as_markup(
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "police")
         screen = await open_case(app, pilot)
-        first = shown_notes(screen)[0]
-        text = str(first.render())
+        assert shown_notes(screen)[0].body == body
+        timeline = screen.query_one(NotesTimeline)
+        text = str(timeline.render())
         assert "[@click=app.quit]Quit[/] [bold]x[/bold] \\x1b[2J done" in text
-        await pilot.click(first)
+        await pilot.click(timeline)
         assert app.is_running and app.screen is screen

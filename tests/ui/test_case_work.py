@@ -21,7 +21,7 @@ from anchor_tui.services.auth import viewer_for
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_edits import CaseChange, apply_change, case_state
 from anchor_tui.services.child_welfare import FOLLOW_UP_TITLE
-from anchor_tui.widgets.case_record import NoteView
+from anchor_tui.widgets.case_record import NotesTimeline, note_content
 from anchor_tui.widgets.note_text_area import NoteTextArea
 from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
 from tests.ui.test_note_editor import CASE, asked, choose, notes_by, until, user_id
@@ -41,6 +41,16 @@ async def open_case(app: object, pilot: object) -> CaseScreen:
     await settle(pilot)  # type: ignore[arg-type]
     return screen
 
+
+
+def shown_notes_text(screen: object) -> dict[int, str]:
+    """Each note the timeline shows, by id, as drawn (checked to be on screen)."""
+    assert isinstance(screen, CaseScreen)
+    timeline = screen.query_one(NotesTimeline)
+    drawn = str(timeline.render())
+    texts = {note.note_id: str(note_content(note)) for note in timeline.notes}
+    assert all(text in drawn for text in texts.values())
+    return texts
 
 async def test_a_task_with_a_natural_due_day_is_added_and_marked_done(
     make_app: AppFactory, demo_backend: Backend
@@ -111,7 +121,7 @@ async def test_a_note_is_corrected_marked_in_error_and_its_history_shown(
         assert second.body == "Met at ten (corrected: eleven)."
         case_view = app.screen
         assert isinstance(case_view, CaseScreen)
-        views = {v.note.note_id: str(v.render()) for v in case_view.query(NoteView)}
+        views = shown_notes_text(case_view)
         assert "Superseded by a later revision" in views[first.id]
         assert "Revision 2, corrects an earlier note" in views[second.id]
         await pilot.press("h")
@@ -128,7 +138,7 @@ async def test_a_note_is_corrected_marked_in_error_and_its_history_shown(
         await settle(pilot)
         marked = notes_by(demo_backend, "social")[1]
         assert marked.entered_in_error and marked.error_reason == "Wrong young person"
-        views = {v.note.note_id: str(v.render()) for v in app.screen.query(NoteView)}
+        views = shown_notes_text(app.screen)
         assert "Entered in error: Wrong young person" in views[second.id]
 
 

@@ -19,7 +19,7 @@ from anchor_tui.screens.consent import ConsentScreen
 from anchor_tui.screens.consent_form import ConsentFormScreen
 from anchor_tui.screens.help import HelpScreen
 from anchor_tui.services.backend import Backend
-from anchor_tui.widgets.case_record import NoteView
+from anchor_tui.widgets.case_record import NotesTimeline
 from anchor_tui.widgets.mark_list import MarkList
 from tests.ui.conftest import TODAY, AppFactory, all_text, settle, sign_in
 
@@ -108,7 +108,7 @@ async def test_record_from_the_keyboard_then_withdraw(make_app: AppFactory,
         # Back in the case view the health note now shows.
         await press(pilot, "escape")
         assert app.screen is case and HEALTH_WORD in all_text(app)
-        assert note_id in {view.note.note_id for view in case.query(NoteView)}
+        assert note_id in {note.note_id for note in case.query_one(NotesTimeline).notes}
         # Withdraw it: the newest is highlighted first; the question names it.
         await press(pilot, "c")
         await press(pilot, "w")

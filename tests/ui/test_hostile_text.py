@@ -64,7 +64,7 @@ from anchor_tui.services.search import CaseHit, Highlighted, NoteHit
 from anchor_tui.services.session_state import TerminalSession
 from anchor_tui.widgets.case_card import CaseCardView
 from anchor_tui.widgets.case_record import (
-    NoteView,
+    NotesTimeline,
     consents_content,
     history_content,
     members_content,
@@ -150,6 +150,12 @@ def assert_inert(hostile_seen: Seen, benign_seen: Seen, strings: Sequence[str] =
 
 # --- every widget that shows user text, built from strings --------------------------------
 
+def timeline_of(note: NoteEntry) -> NotesTimeline:
+    timeline = NotesTimeline()
+    timeline.show((note,), more=False)
+    return timeline
+
+
 def widgets_for(s: Sequence[str]) -> list[tuple[Widget, list[str]]]:
     """Each widget of the app that shows user text, with the strings ``s`` in it, and the
     strings it shows whole (a consent's grantor is shown capitalised; an option list only
@@ -174,7 +180,7 @@ def widgets_for(s: Sequence[str]) -> list[tuple[Widget, list[str]]]:
     in_summary = [s[1], s[2], s[3], s[5], s[6]]
     return [
         (CaseCardView(card, s[3], TODAY), [s[0], s[3]]),
-        (NoteView(note), [s[0], s[1], s[2], s[3], s[4], s[5]]),
+        (timeline_of(note), [s[0], s[1], s[2], s[3], s[4], s[5]]),
         (Static(title_content(summary)), [s[0], s[4]]),
         (Static(summary_content(summary, TODAY)), in_summary),
         (Static(history_content(history)), [s[0], s[1], s[2], s[3]]),

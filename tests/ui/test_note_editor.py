@@ -21,7 +21,7 @@ from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.notes import templates_for
 from anchor_tui.widgets.case_card import CaseCardView
-from anchor_tui.widgets.case_record import NoteView
+from anchor_tui.widgets.case_record import NotesTimeline
 from anchor_tui.widgets.disclosure_preview import DisclosurePreview
 from anchor_tui.widgets.note_text_area import NoteTextArea
 from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
@@ -149,7 +149,7 @@ async def test_a_note_typed_with_a_template_a_category_change_and_the_preview(
         assert note.body.endswith("Plan:\nSleeps badly, no medication.") or \
             note.body.endswith("Sleeps badly, no medication.")
         assert drafts_of(demo_backend, "nurse") == []
-        shown = [v.note for v in case_view.query(NoteView)]
+        shown = list(case_view.query_one(NotesTimeline).notes)
         assert shown[0].note_id == note.id  # the case view read itself again
         with demo_backend.sessions.system("test: audit") as s:
             assert s.scalar(select(func.count()).select_from(m.AuditEvent).where(
@@ -299,9 +299,9 @@ async def test_a_megabyte_paste_and_escape_sequences_stay_text(
         await settle(pilot)
         case_view = app.screen
         assert isinstance(case_view, CaseScreen)
-        first = next(iter(case_view.query(NoteView)))
-        assert shown in str(first.render())
-        await pilot.click(first)
+        timeline = case_view.query_one(NotesTimeline)
+        assert shown in str(timeline.render())
+        await pilot.click(timeline)
         assert app.is_running
         await pilot.press("n")
         await settle(pilot)

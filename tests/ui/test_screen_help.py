@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.binding import Binding
 from textual.pilot import Pilot
-from textual.widgets import Input, OptionList, Static, TabbedContent
+from textual.widgets import Input, OptionList, Static
 
 from anchor_tui.app import AnchorApp
 from anchor_tui.palette import commands_for
@@ -87,10 +87,9 @@ async def test_case_commands_switch_parts_and_go_back(make_app: AppFactory) -> N
         screen = await reach(app, pilot, "case")
         assert isinstance(screen, CaseScreen)
         commands = {c.name: c for c in commands_for(screen, app)}
-        tabs = screen.query_one(TabbedContent)
         for tab in ("history", "tasks", "consents", "members", "notes"):
             commands[f"case: show {tab}"].run()
-            assert tabs.active == tab
+            assert screen.active_tab == tab
         commands["case: refresh"].run()
         await settle(pilot)
         commands["case: back"].run()

@@ -24,7 +24,7 @@ from anchor_tui.services.case_view import CaseRecord, NoteEntry
 from anchor_tui.services.clock import ManualClock
 from anchor_tui.settings import DEMO_PASSPHRASE
 from anchor_tui.widgets.case_card import CaseCardView
-from anchor_tui.widgets.case_record import NoteView
+from anchor_tui.widgets.case_record import NotesTimeline
 from tests.ui.conftest import AppFactory, all_text, settle, sign_in, widget_text
 from tests.ui.screen_reading import reachable, screen_text, strings_holding
 
@@ -125,7 +125,7 @@ async def test_switch_user_leaves_nothing_of_the_previous_viewer(make_app: AppFa
         assert isinstance(board, BoardScreen)
         names = [card.card.person_label for card in board.query(CaseCardView)][:8]
         case_screen = await open_first_case(pilot)
-        bodies = [view.note.body for view in case_screen.query(NoteView)]
+        bodies = [note.body for note in case_screen.query_one(NotesTimeline).notes]
         assert names and bodies
         # What else a person leaves behind: a copied line, a notification, the palette.
         app.copy_to_clipboard(bodies[0])
@@ -193,7 +193,7 @@ async def test_the_terminal_locks_after_the_idle_seconds_and_shows_nothing(
         assert social is not None
         case_screen = await open_first_case(pilot)
         assert any(t._callback == app.lock_if_idle for t in app._timers)  # every second
-        markers = [view.note.body[:40] for view in case_screen.query(NoteView)]
+        markers = [note.body[:40] for note in case_screen.query_one(NotesTimeline).notes]
         markers.append(str(case_screen.query_one("#case-title", Static).render())[:20])
         clock_of(app).advance(idle - 1)
         await app.lock_if_idle()
