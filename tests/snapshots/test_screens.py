@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from anchor_tui.screens import BoardScreen
 from tests.ui.conftest import AppFactory, sign_in
@@ -23,7 +24,13 @@ SnapCompare = Callable[..., bool]
 @pytest.mark.parametrize("size", SIZES)
 def test_sign_in_screen(snap_compare: SnapCompare, make_app: AppFactory,
                         size: tuple[int, int]) -> None:
-    assert snap_compare(make_app(), terminal_size=size)
+    async def steady_cursor(pilot: Pilot[Any]) -> None:
+        # The cursor blinks on a timer: caught on or off, the snapshot would differ.
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=steady_cursor)
 
 
 @pytest.mark.parametrize("size", SIZES)
