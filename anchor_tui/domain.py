@@ -138,6 +138,10 @@ class MemberChoice:
     profession: str
 
 
+QUEUE_COUNT_AT_MOST = 999
+"""A queue section counts its items up to this many; more show as ``999+`` (a person
+triages tens of items, never thousands, and counting 15,000 tasks through the
+disclosure filter took longer than reading the whole rest of the queue)."""
 QUEUE_SECTIONS = ("to_screen", "my_tasks", "input_asked", "consents_expiring", "reviews_due")
 
 
@@ -167,4 +171,11 @@ class QueueSection:
     id: str
     label: str
     total: int
+    """The items waiting, counted up to ``QUEUE_COUNT_AT_MOST + 1`` (more than the
+    limit: ``many``)."""
     items: tuple[QueueItem, ...] = field(default_factory=tuple)
+
+    @property
+    def many(self) -> bool:
+        """More items wait than were counted."""
+        return self.total > QUEUE_COUNT_AT_MOST

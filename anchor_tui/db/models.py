@@ -186,6 +186,7 @@ class Consent(Base):
         CheckConstraint(_in("decision", CONSENT_DECISIONS), name="decision"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="period"),
         Index("ix_consent_lookup", "person_id", "category", "receiving_profession"),
+        Index("ix_consent_valid_to", "valid_to"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

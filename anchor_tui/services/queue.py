@@ -19,12 +19,12 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from anchor_tui.db.models import Case, CaseEvent, CaseSnooze, Consent, InputRequest, Person, Task
 from anchor_tui.db.models import User as Member
-from anchor_tui.domain import QueueItem, QueueSection, Viewer
+from anchor_tui.domain import QUEUE_COUNT_AT_MOST, QueueItem, QueueSection, Viewer
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import person_label, worked_by
 
@@ -58,8 +58,10 @@ class _Queue:
         snoozed = select(CaseSnooze.case_id).where(
             CaseSnooze.user_id == viewer.user_id, CaseSnooze.until > today)
         self.awake = Case.id.not_in(snoozed)
+        # Asked of each case: the sections walk few cases (in their order, or a
+        # fortnight's consents), and a worker may work tens of thousands.
         self.mine = or_(Case.lead_user_id == viewer.user_id,
-                        worked_by([viewer.user_id], today))
+                        worked_by([viewer.user_id], today, per_case=True))
         closed = [s.id for s in backend.team.stages if s.closed]
         self.open = Case.stage.not_in(closed) if closed else Case.id.is_not(None)
 
@@ -75,7 +77,9 @@ class _Queue:
                 query = query.join(entity, onclause)
             return query.where(*conditions)
 
-        total = self.session.scalar(joined(select(func.count()))) or 0
+        # Counted up to one more than QUEUE_COUNT_AT_MOST: enough to say "999+".
+        counted = joined(select(literal(1))).limit(QUEUE_COUNT_AT_MOST + 1).subquery()
+        total = self.session.scalar(select(func.count()).select_from(counted)) or 0
         rows = self.session.execute(
             joined(select(*columns)).join(Person, Person.id == Case.person_id)
             .order_by(*order).limit(self.limit))
@@ -103,7 +107,6 @@ class _Queue:
     def my_tasks(self) -> tuple[int, tuple[QueueItem, ...]]:
         conditions = [Task.assignee_id == self.viewer.user_id, Task.done_at.is_(None),
                       self.awake]
-        overdue_first = case((Task.due < self.today, 0), else_=1)
 
         def item(row: Any) -> QueueItem:
             task_id, title, due, version, case_id, category, stage, first, last = row
@@ -115,7 +118,9 @@ class _Queue:
             Task, [(Case, Case.id == Task.case_id)],
             [Task.id, Task.title, Task.due, Task.version, Case.id, Case.category, Case.stage,
              Person.first_name, Person.last_name],
-            conditions, [overdue_first, Task.due.is_(None), Task.due, Task.id], item)
+            # Overdue first: their days come before today's, so the due day's order (none
+            # last) is that order, and the open-tasks index reads it as it is.
+            conditions, [Task.due.is_(None), Task.due, Task.id], item)
 
     def input_asked(self) -> tuple[int, tuple[QueueItem, ...]]:
         conditions = [InputRequest.profession == self.viewer.profession,

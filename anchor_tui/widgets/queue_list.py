@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from anchor_tui.domain import QueueItem, QueueSection
+from anchor_tui.domain import QUEUE_COUNT_AT_MOST, QueueItem, QueueSection
 from anchor_tui.settings import TeamConfig
 from anchor_tui.widgets.plain_text import plain
 
@@ -30,6 +30,8 @@ SHORT_LABELS = {
 
 
 def count_text(total: int) -> str:
+    if total > QUEUE_COUNT_AT_MOST:
+        return f"{QUEUE_COUNT_AT_MOST}+"
     return f"{total:,}".replace(",", " ")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import warnings
 import zipfile
 from collections.abc import Iterator
 from importlib import resources
@@ -22,14 +21,24 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SAWarning
 
 import anchor_tui
 from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
 from anchor_tui.db.models import Base
-from anchor_tui.db.search_tables import BOARD_ORDER_INDEX, include_name, is_search_table
+from anchor_tui.db.search_tables import (
+    BOARD_ORDER_INDEX,
+    OPEN_TASKS_INDEX,
+    include_name,
+    is_search_table,
+)
 from anchor_tui.errors import SchemaMismatchError
+
+# SQLite's reflection skips the expression indexes (not models; include_name leaves them
+# out of comparisons) with a warning; any other warning still fails these tests.
+pytestmark = pytest.mark.filterwarnings(
+    f"ignore:Skipped unsupported reflection of expression-based index "
+    f"({BOARD_ORDER_INDEX}|{OPEN_TASKS_INDEX})$:sqlalchemy.exc.SAWarning")
 
 REPO = Path(__file__).resolve().parents[2]
 APP_TABLES = set(Base.metadata.tables)
@@ -43,12 +52,7 @@ def empty_engine(db_url: str) -> Iterator[Engine]:
 
 
 def differences(engine: Engine) -> list[Any]:
-    with engine.connect() as conn, warnings.catch_warnings():
-        # SQLite's reflection skips the board-order expression index (not a model, left
-        # out by include_name) with a warning; every other warning still fails the test.
-        warnings.filterwarnings(
-            "ignore", f"Skipped unsupported reflection of expression-based index "
-            f"{BOARD_ORDER_INDEX}$", SAWarning)
+    with engine.connect() as conn:
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_name": include_name})
         return list(compare_metadata(context, Base.metadata))

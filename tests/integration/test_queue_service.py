@@ -116,3 +116,21 @@ def test_a_section_reads_as_many_items_as_asked_and_counts_them_all(engine: Engi
     assert [i.what for i in sections["my_tasks"].items] == ["Task overdue", "Task elsewhere"]
     assert sections["my_tasks"].total == 3
     assert len(sections["reviews_due"].items) == 1 and sections["reviews_due"].total == 2
+
+
+def test_a_long_section_is_counted_up_to_its_limit(engine: Engine,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting stops one past the limit, and the bar says "limit+"."""
+    from anchor_tui import domain
+    from anchor_tui.services import queue as queue_service
+    from anchor_tui.widgets.queue_list import count_text
+
+    backend = backend_for(engine)
+    world = build_world(backend)
+    for module in (domain, queue_service):
+        monkeypatch.setattr(module, "QUEUE_COUNT_AT_MOST", 2)
+    monkeypatch.setattr("anchor_tui.widgets.queue_list.QUEUE_COUNT_AT_MOST", 2)
+    tasks = by_id(queue_sections(backend, world.users["social"], TODAY))["my_tasks"]
+    assert tasks.total == 3 and tasks.many  # three tasks wait: counted as "more than 2"
+    assert [i.what for i in tasks.items] == ["Task overdue", "Task elsewhere", "Task upcoming"]
+    assert count_text(tasks.total) == "2+" and count_text(2) == "2"

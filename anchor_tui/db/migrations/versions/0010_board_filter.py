@@ -1,4 +1,5 @@
-"""Indexes for the board's filter, so that a keystroke reads what it finds, not every case.
+"""Indexes for the board's filter and the triage queue, so that a keystroke reads what it
+finds and the queue what it shows, not every case.
 
 - ``case.lead_user_id``: cases a matched team member leads.
 - ``case_member``: both lookups covered, so neither reads the membership rows:
@@ -11,6 +12,8 @@
 - SQLite gets the board-order index PostgreSQL has had since 0009, with the columns the
   filter tests after it, so a page of a column reads index entries in the board's order
   and a filtered count scans the index, not the table.
+- The queue: a person's open tasks in its order (no due date last), and consents by the
+  day they end.
 
 The expression indexes are not models (see ``search_tables.include_name``).
 
@@ -23,7 +26,11 @@ from __future__ import annotations
 
 from alembic import op
 
-from anchor_tui.db.search_tables import BOARD_ORDER_INDEX, PERSON_NAME_INDEXES
+from anchor_tui.db.search_tables import (
+    BOARD_ORDER_INDEX,
+    OPEN_TASKS_INDEX,
+    PERSON_NAME_INDEXES,
+)
 
 revision = "0010"
 down_revision = "0009"
@@ -39,6 +46,9 @@ def upgrade() -> None:
                     ["user_id", "case_id", "valid_from", "valid_to"])
     op.create_index("ix_case_member_case_id", "case_member",
                     ["case_id", "user_id", "valid_from", "valid_to"])
+    op.create_index("ix_consent_valid_to", "consent", ["valid_to"])
+    op.execute(f"CREATE INDEX {OPEN_TASKS_INDEX} ON task "
+               "(assignee_id, (due IS NULL), due, id) WHERE done_at IS NULL")
     first, last = PERSON_NAME_INDEXES
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"CREATE INDEX {first} ON person (lower(first_name) text_pattern_ops)")
@@ -53,8 +63,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         op.execute(f"DROP INDEX IF EXISTS {BOARD_ORDER_INDEX}")
-    for name in PERSON_NAME_INDEXES:
+    for name in (*PERSON_NAME_INDEXES, OPEN_TASKS_INDEX):
         op.execute(f"DROP INDEX IF EXISTS {name}")
+    op.drop_index("ix_consent_valid_to", table_name="consent")
     op.drop_index("ix_case_member_case_id", table_name="case_member")
     op.drop_index("ix_case_member_user_id_case_id", table_name="case_member")
     op.create_index("ix_case_member_case_id", "case_member", ["case_id"])
