@@ -277,7 +277,8 @@ async def test_w_writes_a_note_on_the_case_under_discussion(make_app: AppFactory
         await settle(pilot)
         editor = app.screen
         assert isinstance(editor, NoteEditorScreen) and editor.case_id == entry.case_id
-        assert "in the huddle" in str(editor.query_one("#editor-title", Static).render())
+        title = str(editor.query_one("#editor-title", Static).render())
+        assert "in the huddle, written as Sanna Koivisto (Social work)" in title  # the chair
         assert editor.query(HuddleBanner), "the banner stays on the editor"
         editor.query_one(NoteTextArea).insert("Agreed in the huddle: a joint home visit")
         await pilot.press("ctrl+s")
