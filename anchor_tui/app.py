@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from anchor_tui.collector import COLLECTOR
@@ -92,6 +93,16 @@ class AnchorApp(SharedTerminal):
         self.live = LiveUpdates(self)
         """Changes from other terminals, the connection's state and the kept saves
         (watching starts once the backend is open)."""
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal; on Linux and macOS one that keeps a paste
+        text (``paste_input``: an escape sequence in it never acts as keys)."""
+        driver = super().get_driver_class()
+        if driver.__name__ == "LinuxDriver" and driver.__module__ == "textual.drivers.linux_driver":
+            from anchor_tui.paste_input import PasteGuardDriver
+
+            return PasteGuardDriver
+        return driver
 
     @property
     def backend(self) -> Backend:

@@ -128,12 +128,15 @@ class EditorOnly(AnchorApp):
     def __init__(self, backend: Backend, settings: Settings, viewer: Viewer,
                  case_id: int) -> None:
         super().__init__(backend, settings)
-        self.viewer = viewer
+        self.writer = viewer
         self.case_id = case_id
 
     def on_mount(self) -> None:
-        # After AnchorApp's own on_mount (the sign-in screen): the editor goes on top.
-        self.call_after_refresh(self.push_screen, NoteEditorScreen(self.case_id))
+        # After AnchorApp's own on_mount (the sign-in screen): the editor goes on top. It
+        # is given its viewer: the app's own is its terminal session's (nobody signed in),
+        # which the sign-in context sets to None as it opens.
+        self.call_after_refresh(self.push_screen, NoteEditorScreen(
+            self.case_id, viewer=self.writer, backend=self.backend))
 
 
 async def measure_app(app: App[Any], find: str, count: int, load: bool) -> list[float]:

@@ -56,7 +56,6 @@ class ChildWelfareScreen(AnchorModal[bool]):
 
     DEFAULT_CSS = """
     ChildWelfareScreen { align: center middle; background: $background 60%; }
-    ChildWelfareScreen #welfare-box { width: 76; border: thick $warning; }
     ChildWelfareScreen #welfare-method { height: auto; max-height: 5; }
     ChildWelfareScreen #welfare-message { color: $text-error; }
     """

@@ -10,7 +10,9 @@ nothing is ever written without a choice.
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -22,7 +24,7 @@ from textual.widgets.option_list import Option
 from anchor_tui.domain import PRIORITY_LABELS
 from anchor_tui.services.case_edits import CaseChange, CaseConflict, CaseState
 from anchor_tui.settings import TeamConfig
-from anchor_tui.widgets.plain_text import plain
+from anchor_tui.widgets.plain_text import plain, printable
 
 
 def _members(state: CaseState) -> str:
@@ -58,14 +60,34 @@ def describe_change(team: TeamConfig, change: CaseChange, state: CaseState) -> s
     return f"End {person}'s work on the case"
 
 
+_LABEL_CELLS = 12
+_VALUE_CELLS = 30
+"""Two value columns and the label fit the box's 84 cells with "← changed" beside them."""
+
+
+def _lines_of(value: str) -> list[str]:
+    """``value`` (made inert) in lines that fit its column: a long list of members
+    wraps within the column instead of pushing "Now" onto the next line."""
+    return textwrap.wrap(printable(value), _VALUE_CELLS - 2) or [""]
+
+
+def _padded(text: str) -> str:
+    return text + " " * max(0, _VALUE_CELLS - cell_len(text))
+
+
 def comparison(team: TeamConfig, conflict: CaseConflict) -> Content:
     seen, now = _fields(team, conflict.seen), _fields(team, conflict.now)
-    width = max(len(value) for _, value in seen) + 2
-    lines = [Content.assemble((f"{'':<12}{'You saw':<{width}}Now", "bold"))]
+    lines = [Content.assemble(
+        (f"{'':<{_LABEL_CELLS}}{'You saw':<{_VALUE_CELLS}}Now", "bold"))]
     for (label, before), (_, after) in zip(seen, now, strict=True):
-        mark = ("  ← changed", "bold $text-warning") if before != after else ("", "")
-        lines.append(Content.assemble(f"{label:<12}", plain(f"{before:<{width}}"),
-                                      plain(after), mark))
+        left, right = _lines_of(before), _lines_of(after)
+        for row in range(max(len(left), len(right))):
+            mark = ("← changed", "bold $text-warning") if before != after and row == 0 \
+                else ("", "")
+            lines.append(Content.assemble(
+                f"{label if row == 0 else '':<{_LABEL_CELLS}}",
+                plain(_padded(left[row] if row < len(left) else "")),
+                plain(_padded(right[row] if row < len(right) else "")), mark))
     return Content("\n").join(lines)
 
 
@@ -78,7 +100,6 @@ class ConflictScreen(ModalScreen[str | None]):
 
     DEFAULT_CSS = """
     ConflictScreen { align: center middle; background: $background 60%; }
-    ConflictScreen #conflict-box { width: 90; border: thick $warning; }
     ConflictScreen #conflict-options { height: auto; margin-top: 1; }
     """
 

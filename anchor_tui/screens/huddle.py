@@ -6,8 +6,10 @@ comes from the queue (new notifications, reviews due, cases flagged for the hudd
 case shows its summary, the notes and tasks everyone present may see, and the decisions
 and actions recorded on it. A timer counts the time spent on the case; ``n`` moves to
 the next case (``p`` back), ``d`` records a decision, ``a`` an action (it becomes a task
-with an assignee and a due date), ``+`` lets someone join with their own passphrase,
-``-`` removes someone (asked first: the screen may then show more), ``e`` ends the huddle.
+with an assignee and a due date), ``w`` writes a note on the case (the note editor, as
+from the board or the case view: ``n`` is taken by the next case here), ``+`` lets
+someone join with their own passphrase, ``-`` removes someone (asked first: the screen
+may then show more), ``e`` ends the huddle.
 """
 
 from __future__ import annotations
@@ -71,15 +73,17 @@ class HuddleScreen(AnchorScreen):
     """The shared screen of a huddle, for one roster."""
 
     HELP = ("The huddle: the screen shows only what everyone present may see. n next "
-            "case, p previous, d a decision, a an action (a task with who and when), + "
-            "someone joins with their own passphrase, - someone leaves (asked first), b "
-            "the board, o the whole case, e ends the huddle and writes the minutes.")
+            "case, p previous, d a decision, a an action (a task with who and when), w a "
+            "note on the case, + someone joins with their own passphrase, - someone "
+            "leaves (asked first), b the board, o the whole case, e ends the huddle and "
+            "writes the minutes.")
 
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
         Binding("n", "step(1)", "Next case", id="huddle.next"),
         Binding("p", "step(-1)", "Previous", id="huddle.previous"),
         Binding("d", "decision", "Decision", id="huddle.decision"),
         Binding("a", "action", "Action", id="huddle.action"),
+        Binding("w", "write_note", "Note", id="huddle.note"),
         Binding("plus", "join", "Join", key_display="+", id="huddle.join"),
         Binding("minus", "remove", "Remove", key_display="-", id="huddle.remove"),
         Binding("b", "board", "Board", show=False, id="huddle.board"),
@@ -235,7 +239,8 @@ class HuddleScreen(AnchorScreen):
             self._go(event.option_index)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("step", "decision", "action", "open_case", "board", "agenda"):
+        if action in ("step", "decision", "action", "write_note", "open_case", "board",
+                      "agenda"):
             return bool(self.viewer.audience) and (action in ("board", "agenda", "step")
                                                    or self.entry() is not None)
         if action == "remove":
@@ -354,6 +359,15 @@ class HuddleScreen(AnchorScreen):
 
         self.app.push_screen(BoardScreen(self.host.backend, self.viewer, self.host.today))
 
+    def action_write_note(self) -> None:
+        """The note editor on the case under discussion (one key, as ``n`` elsewhere)."""
+        from anchor_tui.screens.note_editor import open_note_editor
+
+        entry = self.entry()
+        if entry is not None:
+            case_id = entry.case_id
+            open_note_editor(self.app, case_id, on_saved=lambda _note: self._reread(case_id))
+
     def action_open_case(self) -> None:
         from anchor_tui.screens.case import CaseScreen
 
@@ -370,6 +384,8 @@ class HuddleScreen(AnchorScreen):
                              self.action_decision)
         yield PaletteCommand("huddle: action", "Record an action: a task with who and "
                              "when (a)", self.action_action)
+        yield PaletteCommand("note: new", "Write a note on the case under discussion (w)",
+                             self.action_write_note)
         yield PaletteCommand("huddle: join", "Someone joins with their own passphrase (+)",
                              self.action_join)
         yield PaletteCommand("huddle: remove attendee", "Someone leaves the huddle (-)",

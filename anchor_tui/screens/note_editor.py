@@ -140,7 +140,13 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         what = "New note" if source is None else (
             f"Correcting your note of {source.created_at.astimezone():%Y-%m-%d %H:%M} "
             f"(revision {source.revision} → {source.revision + 1})")
-        where = " · in the huddle" if self.viewer.purpose == "huddle" else ""
+        where = ""
+        if self.viewer.purpose == "huddle":
+            # A huddle's notes are written by its chair (the earliest attendee present),
+            # whoever holds the keyboard: say so before anyone writes.
+            profession = self.backend.policy.professions.get(self.viewer.profession,
+                                                             self.viewer.profession)
+            where = f" · in the huddle, written as {self.viewer.display_name} ({profession})"
         self.query_one("#editor-title", Static).update(plain(
             f"{what} · {start.person_label} · case {start.case_id}{where}"))
         self.category = start.default_category

@@ -21,7 +21,6 @@ class NoteHistoryScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     NoteHistoryScreen { align: center middle; background: $background 60%; }
-    NoteHistoryScreen #history-box { width: 100; height: 90%; }
     NoteHistoryScreen #history-scroll { height: 1fr; }
     NoteHistoryScreen .revision { margin-bottom: 1; }
     """

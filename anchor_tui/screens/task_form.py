@@ -50,7 +50,6 @@ class TaskFormScreen(AnchorModal[AddedTask | None]):
 
     DEFAULT_CSS = """
     TaskFormScreen { align: center middle; background: $background 60%; }
-    TaskFormScreen #task-box { width: 70; }
     TaskFormScreen #task-assignee { height: auto; max-height: 6; }
     TaskFormScreen #task-due-said { color: $text-muted; height: 1; }
     TaskFormScreen #task-due-said.problem, TaskFormScreen #task-message {

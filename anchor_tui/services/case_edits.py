@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from anchor_tui.db.models import Case, CaseEvent, CaseMember, User
+from anchor_tui.db.retry import retry_transient
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import PRIORITY_LABELS, MemberChoice, Viewer
 from anchor_tui.errors import AnchorError, ConflictError
@@ -169,6 +170,15 @@ def apply_change(backend: Backend, viewer: Viewer, seen: CaseState, change: Case
     if change.field.startswith("member") and seen.members is None:
         raise AnchorError("Your profession does not see who works a case.",
                           "Ask a colleague who does to change the members.")
+    _edit(backend, viewer, seen, change, today, seen_at)
+    return case_state(backend, viewer, seen.case_id, today)
+
+
+@retry_transient
+def _edit(backend: Backend, viewer: Viewer, seen: CaseState, change: CaseChange,
+          today: dt.date, seen_at: dt.datetime) -> None:
+    """One edit other than a move, in one unit of work (run again after a deadlock or a
+    serialization failure: it still checks the version the person saw)."""
     with _guarded(backend, viewer, seen, change, today, seen_at) as (session, case):
         if change.field == "priority":
             if not isinstance(change.value, int) or change.value not in PRIORITY_LABELS:
@@ -193,7 +203,6 @@ def apply_change(backend: Backend, viewer: Viewer, seen: CaseState, change: Case
             _add_member(session, viewer, case, change.value, today)
         else:
             _end_membership(session, viewer, case, change.value, today)
-    return case_state(backend, viewer, seen.case_id, today)
 
 
 def _move(backend: Backend, viewer: Viewer, seen: CaseState, change: CaseChange,

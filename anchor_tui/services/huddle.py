@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anchor_tui.db import models as m
+from anchor_tui.db.retry import retry_transient
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Attendee, Viewer
 from anchor_tui.errors import AnchorError
@@ -187,6 +188,7 @@ def _check_item(viewer: Viewer, text: str) -> str:
     return text
 
 
+@retry_transient
 def add_decision(backend: Backend, viewer: Viewer, case_id: int, text: str,
                  now: dt.datetime | None = None) -> int:
     """Record a decision on a case; its id."""
@@ -202,6 +204,7 @@ def add_decision(backend: Backend, viewer: Viewer, case_id: int, text: str,
         return item.id
 
 
+@retry_transient
 def add_action(backend: Backend, viewer: Viewer, case_id: int, text: str,
                assignee_id: int | None, due: dt.date, today: dt.date,
                now: dt.datetime | None = None) -> int:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from anchor_tui.db import models as m
+from anchor_tui.db.retry import retry_transient
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Attendee, Viewer
 from anchor_tui.errors import AnchorError, ConflictError
@@ -123,6 +124,20 @@ def save_note(backend: Backend, viewer: Viewer, note: NoteInput, *, today: dt.da
         raise AnchorError(f"There is no note category '{note.category}'.",
                           "Choose a category (F4).")
     template = _template(backend.team, viewer, note.template)
+    saved = _write_note(backend, viewer, note, body, template, today, now)
+    if viewer.purpose != "individual":
+        # A huddle's session sees no drafts (not even to delete them): the author's own
+        # unit of work drops it, after the note is safe.
+        drafts.discard_draft(backend, viewer, note.case_id, note.supersedes_id)
+    return saved
+
+
+@retry_transient
+def _write_note(backend: Backend, viewer: Viewer, note: NoteInput, body: str,
+                template: NoteTemplate | None, today: dt.date,
+                now: dt.datetime | None) -> SavedNote:
+    """The note's one unit of work (run again after a deadlock or a serialization
+    failure: nothing of it was committed)."""
     with backend.sessions.write(viewer, now) as session:
         case = session.get(m.Case, note.case_id)
         if case is None:
@@ -155,12 +170,7 @@ def save_note(backend: Backend, viewer: Viewer, note: NoteInput, *, today: dt.da
         notification = None
         if raises_concern(backend.team, viewer.profession, note.category, note.template):
             notification = open_pending(session, backend.team, viewer, case, row.id, today)
-        saved = SavedNote(row.id, case.id, revision, follow_up, notification)
-    if viewer.purpose != "individual":
-        # A huddle's session sees no drafts (not even to delete them): the author's own
-        # unit of work drops it, after the note is safe.
-        drafts.discard_draft(backend, viewer, note.case_id, note.supersedes_id)
-    return saved
+        return SavedNote(row.id, case.id, revision, follow_up, notification)
 
 
 def _refuse_unreadable(policy: Policy, session: Session, viewer: Viewer, case: m.Case,
@@ -178,6 +188,7 @@ def _refuse_unreadable(policy: Policy, session: Session, viewer: Viewer, case: m
                           "is kept as a draft.")
 
 
+@retry_transient
 def mark_entered_in_error(backend: Backend, viewer: Viewer, note_id: int,
                           reason: str) -> None:
     """Mark one's own note as entered in error, with a reason. It stays in the timeline."""

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from anchor_tui.db.models import Case, CaseMember, ChildWelfareNotification, Task, User
+from anchor_tui.db.retry import retry_transient
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import MemberChoice, Viewer
 from anchor_tui.errors import AnchorError, ConflictError
@@ -124,6 +125,7 @@ def new_task(session: Session, viewer: Viewer, case_id: int, title: str,
     return task
 
 
+@retry_transient
 def add_task(backend: Backend, viewer: Viewer, case_id: int, title: str,
              due: dt.date | None, assignee_id: int | None, today: dt.date) -> AddedTask:
     """Add a follow-up to a case, in a unit of work of its own."""
@@ -167,6 +169,7 @@ def open_tasks(backend: Backend, viewer: Viewer, case_id: int) -> tuple[OpenTask
                               pending.get(task.id)) for task, name in rows)
 
 
+@retry_transient
 def complete_task(backend: Backend, viewer: Viewer, task_id: int, seen_version: int) -> None:
     """Mark a task done (one the viewer may see), at the version they saw."""
     with backend.sessions.write(viewer) as session:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from argon2 import PasswordHasher, Type
 from sqlalchemy import Engine, select
 
 from anchor_tui.db import models as m
 from anchor_tui.errors import SignInError
 from anchor_tui.services import huddle as service
 from anchor_tui.services.auth import sign_in
+from anchor_tui.services.passphrase import needs_rehash, verify_passphrase
 from anchor_tui.services.session_state import TerminalSession, unlock
 from tests.integration.huddle_world import NOW, PASSPHRASE, TODAY, HuddleWorld, build, make_backend
 
@@ -87,6 +89,29 @@ def test_the_account_locks_after_the_configured_number_and_it_is_audited(
     assert actions(world).count(("account.locked", police_id)) == 1
     assert actions(world).count(("sign_in.failed", police_id)) == attempts + 1
     assert actions(world)[-1] == ("sign_in", police_id)
+
+
+@pytest.mark.parametrize("old", [
+    PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1),  # weaker parameters
+    PasswordHasher(type=Type.I),  # another argon2 variant
+], ids=["weaker", "argon2i"])
+def test_a_hash_of_other_parameters_is_renewed_at_the_next_sign_in(
+        world: HuddleWorld, old: PasswordHasher) -> None:
+    backend = world.backend
+    with backend.sessions.system("test: an old hash") as s:
+        nurse = s.scalars(select(m.User).where(m.User.username == "nurse")).one()
+        nurse.passphrase_hash = old.hash(PASSPHRASE)
+    stale = user(world, "nurse").passphrase_hash
+    with pytest.raises(SignInError):
+        sign_in(backend, "nurse", "wrong guess", later(0))
+    assert user(world, "nurse").passphrase_hash == stale  # a wrong one changes nothing
+    assert sign_in(backend, "nurse", PASSPHRASE, later(10)).username == "nurse"
+    renewed = user(world, "nurse").passphrase_hash
+    assert renewed != stale and renewed.startswith("$argon2id$")
+    assert not needs_rehash(renewed)
+    assert verify_passphrase(renewed, PASSPHRASE)
+    assert sign_in(backend, "nurse", PASSPHRASE, later(20)).username == "nurse"
+    assert user(world, "nurse").passphrase_hash == renewed  # renewed once, not each time
 
 
 def test_the_lock_screen_unlocks_for_the_same_person_and_hands_over_to_another(

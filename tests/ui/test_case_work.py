@@ -24,6 +24,7 @@ from anchor_tui.services.child_welfare import FOLLOW_UP_TITLE
 from anchor_tui.widgets.case_record import NotesTimeline, note_content
 from anchor_tui.widgets.note_text_area import NoteTextArea
 from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
+from tests.ui.screen_reading import screen_lines
 from tests.ui.test_note_editor import CASE, asked, choose, notes_by, until, user_id
 
 
@@ -157,6 +158,7 @@ async def test_an_edit_meeting_another_terminals_change_shows_both_and_loses_not
             police = viewer_for(s.scalars(select(m.User).where(
                 m.User.username == "police")).one())
         review = TODAY + dt.timedelta(days=9)
+        seen = case_state(demo_backend, police, CASE, TODAY).next_review
         apply_change(demo_backend, police, case_state(demo_backend, police, CASE, TODAY),
                      CaseChange("next_review", review), today=TODAY)
         before = case_state(demo_backend, police, CASE, TODAY)
@@ -168,6 +170,13 @@ async def test_an_edit_meeting_another_terminals_change_shows_both_and_loses_not
         assert isinstance(conflict, ConflictScreen)
         table = str(conflict.query_one("#conflict-table", Static).render())
         assert "Next review" in table and review.isoformat() in table and "changed" in table
+        # As drawn: each field on one row, both versions side by side, however long the
+        # members' names (a long list wraps within its column).
+        lines = screen_lines(app)
+        assert "Now" in next(line for line in lines if "You saw" in line)
+        row = next(line for line in lines if "Next review" in line)
+        assert row.count(review.isoformat()) == 1 and "← changed" in row
+        assert (seen.isoformat() if seen else "none") in row
         assert "Priority →" in str(conflict.query_one("#conflict-mine", Static).render())
         await pilot.press("a")
         await settle(pilot)

@@ -263,6 +263,38 @@ async def test_decisions_actions_next_case_and_the_timer(make_app: AppFactory) -
         assert spent == 65
 
 
+async def test_w_writes_a_note_on_the_case_under_discussion(make_app: AppFactory) -> None:
+    from anchor_tui.screens.note_editor import NoteEditorScreen
+    from anchor_tui.widgets.note_text_area import NoteTextArea
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await huddle_of(pilot, "social")
+        screen = await join(pilot, "nurse")
+        entry = screen.entry()
+        assert entry is not None
+        await pilot.press("w")  # one key, as n on the board and in the case view
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, NoteEditorScreen) and editor.case_id == entry.case_id
+        title = str(editor.query_one("#editor-title", Static).render())
+        assert "in the huddle, written as Sanna Koivisto (Social work)" in title  # the chair
+        assert editor.query(HuddleBanner), "the banner stays on the editor"
+        editor.query_one(NoteTextArea).insert("Agreed in the huddle: a joint home visit")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen  # back on the huddle, on the same case
+        assert screen.entry() == entry
+        assert screen.view is not None
+        assert "Agreed in the huddle: a joint home visit" in str(
+            screen.query_one("#huddle-case-body", Static).render())
+    with app.backend.sessions.system("test") as s:
+        note = s.scalars(select(m.Note).where(
+            m.Note.body == "Agreed in the huddle: a joint home visit")).one()
+        social = s.scalars(select(m.User).where(m.User.username == "social")).one()
+        assert (note.case_id, note.author_id) == (entry.case_id, social.id)  # the chair
+
+
 async def test_ending_stores_and_writes_minutes_of_what_all_could_see(
         make_app: AppFactory) -> None:
     app = make_app()

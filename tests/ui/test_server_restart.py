@@ -3,7 +3,8 @@
 On a private PostgreSQL server of this test's own (``tests/private_pg.py``; the shared
 one is never stopped): the app says so in its status line, keeps the change the person
 made meanwhile, reconnects by itself and saves it; nothing is lost, and a later change
-works on the new connections.
+works on the new connections. The same for a note saved while the server is away, and
+for a note's draft typed then: the autosave says it is not saved and keeps trying.
 """
 
 from __future__ import annotations
@@ -165,5 +166,51 @@ async def test_a_note_saved_while_the_server_is_down_is_kept_and_saved_when_it_i
                 bodies = session.scalars(select(Note.body).where(
                     Note.case_id == case_id, Note.author_id == author)).all()
             assert bodies.count(words) == 1  # saved once, whole
+    finally:
+        backend.close()
+
+
+async def test_a_draft_typed_while_the_server_is_down_is_saved_when_it_is_back(
+    server: tuple[PrivatePostgres, Settings],
+) -> None:
+    from anchor_tui.db.models import Draft, User
+    from anchor_tui.screens.note_editor import NoteEditorScreen, open_note_editor
+    from anchor_tui.widgets.note_text_area import NoteTextArea
+
+    pg, settings = server
+    backend = Backend.open(settings)
+    app = AnchorApp(backend, settings, today=lambda: TODAY)
+
+    def draft() -> str | None:
+        with backend.sessions.system("test: the draft as saved") as session:
+            return session.scalars(select(Draft.body).join(
+                User, User.id == Draft.author_id).where(User.username == "social")).first()
+
+    before = "Met the young person at school; calm."
+    during = " Agreed to meet again on Friday with the guardian."
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await sign_in(pilot, "social")
+            board = app.screen
+            assert isinstance(board, BoardScreen)
+            focused = board.focused
+            assert isinstance(focused, CaseCardView)
+            open_note_editor(app, focused.card.case_id)
+            await settle(pilot)
+            editor = app.screen
+            assert isinstance(editor, NoteEditorScreen)
+            area = editor.query_one(NoteTextArea)
+            area.insert(before)
+            assert await _until(pilot, lambda: draft() == before, 15), "no first draft"
+
+            pg.stop()
+            area.insert(during)  # typed while the server is away
+            status = editor.query_one("#editor-status")
+            assert await _until(pilot, lambda: "Draft not saved" in str(status.render()), 15)
+            assert app.screen is editor and area.text == before + during  # nothing lost here
+
+            pg.start()  # nobody presses anything: the autosave tries again by itself
+            assert await _until(pilot, lambda: draft() == before + during, 30), draft()
+            assert "Draft saved" in str(status.render())
     finally:
         backend.close()

@@ -1,0 +1,140 @@
+"""A paste stays text: no escape sequence inside it reaches the app as keys.
+
+A terminal wraps a paste in ``ESC [200~`` ... ``ESC [201~`` (bracketed paste), and
+Textual gathers what is between into one ``Paste`` event. But when the pasted text holds
+an escape sequence Textual does not know (an OSC 52 clipboard write, ``ESC ]52;c;...
+BEL``), its parser gives up on it after a few dozen characters and replays it as key
+presses, inside the paste or not: the BEL became ctrl+g (the terminal locked, and the
+rest of the paste was typed into the lock screen, its line end submitted as a wrong
+passphrase); a ctrl+o in it switches user, a ctrl+q quits, and letters after it are
+keys of whatever screen is on (``>`` then ``y`` on the board moves a case).
+
+So, between the paste's brackets, every control character but line ends and tabs is
+replaced by its visible escape (``\\x1b``, ``\\x07``) before Textual's parser reads it:
+the same characters ``services.note_text.clean_text`` would show in the editor and
+store, so what a paste holds is unchanged as far as anyone can see, and none of it can
+act. Outside a paste nothing changes (typed keys, function keys, mouse).
+
+:class:`PasteGuard` is the rule (pure: it sees the terminal's input as it comes, in
+pieces that may split a bracket); :class:`PasteGuardDriver` is Textual's Linux/macOS
+driver reading through it (``AnchorApp.get_driver_class``).
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import unicodedata
+from codecs import getincrementaldecoder
+
+from textual._loop import loop_last
+from textual._parser import ParseError
+from textual._xterm_parser import XTermParser
+from textual.drivers.linux_driver import LinuxDriver
+
+PASTE_START = "\x1b[200~"
+PASTE_END = "\x1b[201~"
+_KEPT = frozenset("\n\r\t")
+
+
+def _visible(char: str) -> str:
+    if char in _KEPT or unicodedata.category(char) != "Cc":
+        return char
+    return f"\\x{ord(char):02x}"
+
+
+def _held_back(text: str, marker: str) -> int:
+    """How many characters at the end of ``text`` could be the start of ``marker``."""
+    for size in range(min(len(text), len(marker) - 1), 0, -1):
+        if marker.startswith(text[-size:]):
+            return size
+    return 0
+
+
+class PasteGuard:
+    """Terminal input with the control characters inside bracketed pastes made visible.
+
+    Feed it the input as it arrives (:meth:`filter`); it returns what the parser should
+    read. Outside a paste the input passes at once, unchanged. Inside, a piece that may
+    be the start of the closing bracket waits for the next read (the paste's end always
+    follows).
+    """
+
+    def __init__(self) -> None:
+        self.in_paste = False
+        self._recent = ""
+        """The last characters passed outside a paste: an opening bracket split across
+        reads is found all the same."""
+        self._held = ""
+        """Inside a paste: the end of the last read, which may start the closing bracket."""
+
+    def filter(self, data: str) -> str:
+        out: list[str] = []
+        while data:
+            if not self.in_paste:
+                seen = self._recent + data
+                found = seen.find(PASTE_START)
+                if found < 0:
+                    out.append(data)
+                    self._recent = seen[-(len(PASTE_START) - 1):]
+                    break
+                cut = found + len(PASTE_START) - len(self._recent)
+                out.append(data[:cut])
+                data, self._recent, self.in_paste = data[cut:], "", True
+            else:
+                pending = self._held + data
+                self._held = ""
+                found = pending.find(PASTE_END)
+                if found < 0:
+                    keep = _held_back(pending, PASTE_END)
+                    self._held = pending[len(pending) - keep:]
+                    out.append("".join(map(_visible, pending[:len(pending) - keep])))
+                    break
+                out.append("".join(map(_visible, pending[:found])))
+                out.append(PASTE_END)
+                data, self.in_paste = pending[found + len(PASTE_END):], False
+        return "".join(out)
+
+
+class PasteGuardDriver(LinuxDriver):
+    """Textual's driver for Linux and macOS terminals, reading through a :class:`PasteGuard`.
+
+    ``run_input_thread`` is ``LinuxDriver``'s own (Textual 8) with one change: what is
+    read goes through the guard before the parser (Textual has no hook for it).
+    ``tests/ui/test_paste_tmux.py`` pastes into the real app in tmux, so a Textual that
+    reads its input otherwise fails there, not in a meeting.
+    """
+
+    def run_input_thread(self) -> None:
+        selector = selectors.SelectSelector()
+        selector.register(self.fileno, selectors.EVENT_READ)
+        fileno = self.fileno
+        parser = XTermParser(self._debug)
+        guard = PasteGuard()
+        decode = getincrementaldecoder("utf-8")().decode
+
+        def process_selector_events(
+            selector_events: list[tuple[selectors.SelectorKey, int]], final: bool = False
+        ) -> None:
+            for last, (_key, mask) in loop_last(selector_events):
+                if mask & selectors.EVENT_READ:
+                    data = decode(os.read(fileno, 1024 * 4), final=final and last)
+                    if not data:
+                        break
+                    for event in parser.feed(guard.filter(data)):
+                        self.process_message(event)
+            for event in parser.tick():
+                self.process_message(event)
+
+        try:
+            while not self.exit_event.is_set():
+                process_selector_events(selector.select(0.1))
+            selector.unregister(self.fileno)
+            process_selector_events(selector.select(0.1), final=True)
+        finally:
+            selector.close()
+            try:
+                for _event in parser.feed(""):
+                    pass
+            except (EOFError, ParseError):
+                pass
