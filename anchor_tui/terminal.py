@@ -363,7 +363,11 @@ class SharedTerminal(App[None]):
         return True
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
+               timeout: float | None = None, markup: bool = False) -> None:
+        """A notification, always plain text (names and notes may hold markup or escape
+        sequences: a caller cannot forget ``markup=False``); held while locked."""
+        markup = False
+        message, title = printable(message, one_line=False), printable(title)
         if getattr(self, "session", None) is not None and self.session.locked:
             self._held_notices.append((message, title, severity, timeout, markup))
             return

@@ -30,9 +30,10 @@ class AnchorScreen(Screen[None]):
             self.app.post_message(Worker.StateChanged(event.worker, event.state))
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
+               timeout: float | None = None, markup: bool = False) -> None:
         """Say something, unless this screen's viewer context has closed (its worker
-        finished after a switch of user: what it says was meant for someone else)."""
+        finished after a switch of user: what it says was meant for someone else).
+        Always plain text (the app's ``notify`` makes it so)."""
         holds = getattr(self.app, "holds_screen", None)
         if holds is not None and not holds(self):
             return

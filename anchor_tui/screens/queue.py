@@ -26,6 +26,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from anchor_tui.domain import QUEUE_SECTIONS, QueueItem, QueueSection, Viewer
+from anchor_tui.messages import CasesChanged
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.queue_actions import QueueActions
@@ -64,9 +65,10 @@ class QueueScreen(QueueActions, AnchorScreen):
     HELP = ("Your triage queue, in sections: new notifications to screen, your tasks "
             "(overdue first), input asked of your profession, consents ending within 14 "
             "days and reviews due. Left/right or h/l (or 1-5) change section, ] and [ go "
-            "to the next or previous item across sections. Enter opens the case; t takes "
-            "it, a assigns its lead or a task, z snoozes it in your queue with a reason, "
-            "s records the screening decision. Esc goes back to the board.")
+            "to the next or previous item across sections. Enter opens the case; n writes "
+            "a note on it; t takes it, a assigns its lead or a task, z snoozes it in your "
+            "queue with a reason, s records the screening decision. The queue is read "
+            "again when another terminal changes a case. Esc goes back to the board.")
 
     DEFAULT_CSS = """
     QueueScreen #queue-header { height: 1; background: $panel; padding: 0 1; }
@@ -93,6 +95,7 @@ class QueueScreen(QueueActions, AnchorScreen):
         Binding("left_square_bracket", "next_item(-1)", "Previous item", key_display="[",
                 show=False, id="queue.previous"),
         Binding("enter", "open_case", "Open", id="queue.open"),
+        Binding("n", "new_note", "New note", id="note.new"),
         Binding("t", "take", "Take", id="queue.take"),
         Binding("a", "assign", "Assign", id="queue.assign"),
         Binding("z", "snooze", "Snooze", id="queue.snooze"),
@@ -141,6 +144,12 @@ class QueueScreen(QueueActions, AnchorScreen):
                                   limits=dict(self.limits))
         if not get_current_worker().is_cancelled:
             self.post_message(QueueRead(self.viewer, sections))
+
+    def on_cases_changed(self, _message: CasesChanged) -> None:
+        """Another terminal changed cases: read again, keeping the person's place (a
+        queue under another screen reads again when it is shown)."""
+        if self.is_current:
+            self.load_queue()
 
     def action_refresh_queue(self) -> None:
         self._status("Reading the queue…")
@@ -294,6 +303,14 @@ class QueueScreen(QueueActions, AnchorScreen):
 
         self.app.push_screen(CaseScreen(case_id))
 
+    def action_new_note(self) -> None:
+        """A note on the highlighted item's case (the queue is read again afterwards)."""
+        item = self.current_item()
+        if item is not None:
+            from anchor_tui.screens.note_editor import open_note_editor
+
+            open_note_editor(self.app, item.case_id)
+
     def action_back(self) -> None:
         self.dismiss()
 
@@ -316,6 +333,8 @@ class QueueScreen(QueueActions, AnchorScreen):
         if item is not None:
             for name, help_text, action in (
                 ("open case", "Open the highlighted case (Enter)", self.action_open_case),
+                ("new note", "Write a note on the highlighted case (n)",
+                 self.action_new_note),
                 ("take", "Work the highlighted case, or lead it (t)", self.action_take),
                 ("assign", "Choose the case's lead or give its task to someone (a)",
                  self.action_assign),

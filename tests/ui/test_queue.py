@@ -498,3 +498,58 @@ async def test_a_profession_that_sees_initials_sees_no_name_in_its_queue(
         modal = app.screen
         assert isinstance(modal, ErrorScreen) and "does not see who works" in \
             modal.error_message
+
+
+async def test_a_change_in_another_terminal_reads_the_queue_again_in_place(
+    make_app: AppFactory, demo_backend: Backend
+) -> None:
+    """The live watcher's CasesChanged reaches the queue (as the board): read again, the
+    highlighted item kept."""
+    from anchor_tui.messages import CasesChanged
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_queue(app, pilot, "social")
+        await pilot.press("j")
+        kept = highlighted(screen)
+        before = screen.sections[0].total
+        with demo_backend.sessions.system("test: another terminal's notification") as s:
+            person = m.Person(first_name="Toinen", last_name="Pääte")
+            s.add(person)
+            s.flush()
+            s.add(m.Case(person_id=person.id, category="substance_use", stage="notification",
+                         priority=3))
+        app.post_message(CasesChanged(()))
+        await settle(pilot)
+        assert screen.sections[0].total == before + 1
+        assert highlighted(screen) == kept
+
+
+async def test_n_writes_a_note_on_the_highlighted_case(make_app: AppFactory) -> None:
+    from anchor_tui.screens.note_editor import NoteEditorScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_queue(app, pilot, "social")
+        item = highlighted(screen)
+        await pilot.press("n")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, NoteEditorScreen) and editor.case_id == item.case_id
+        assert "note.new" in {b.id for b in QueueScreen.BINDINGS if b.id}
+
+
+async def test_notifications_are_plain_text_whoever_forgets_markup(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "social")
+        hostile = "[@click=app.quit]Aino[/] \x1b]52;c;aGk=\x07"
+        app.notify(f"Nobody works {hostile}'s case yet", markup=True)
+        app.screen.notify(hostile, title=hostile)
+        await pilot.pause()
+        shown = list(app._notifications)
+        assert shown and all(not n.markup for n in shown)
+        assert "[@click=app.quit]Aino[/] \\x1b]52;c;aGk=\\x07" in shown[0].message
+        assert app.is_running
