@@ -203,5 +203,6 @@ def summarise(plans: Sequence[CaseErasure]) -> RetentionReport:
         notes=sum(len(p.note_ids) for p in plans),
         tasks=sum(p.tasks for p in plans),
         drafts=sum(p.drafts for p in plans),
-        persons=sum(1 for p in plans if p.person),
+        # A young person with several expired cases is named once, not once per case.
+        persons=len({p.person_id for p in plans if p.person}),
     )
