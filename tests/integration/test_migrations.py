@@ -188,13 +188,13 @@ import sys
 sys.path.insert(0, sys.argv[1])
 import anchor_tui
 assert anchor_tui.__file__.startswith(sys.argv[1]), anchor_tui.__file__
+from anchor_tui.cli import main
 from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
 from anchor_tui.settings import load_team_config
-engine = make_engine(sys.argv[2])
-schema.upgrade(engine)
+assert main(["db", "upgrade", "--db", sys.argv[2]]) == 0  # the command, as a team runs it
 load_team_config(None)
-print(schema.current_revision(engine))
+print(schema.current_revision(make_engine(sys.argv[2])))
 """
 
 
