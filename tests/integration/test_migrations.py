@@ -27,7 +27,7 @@ from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
 from anchor_tui.db.models import Base
 from anchor_tui.db.search_tables import include_name, is_search_table
-from anchor_tui.errors import SchemaMismatchError
+from anchor_tui.errors import DatabaseError, SchemaMismatchError
 
 REPO = Path(__file__).resolve().parents[2]
 APP_TABLES = set(Base.metadata.tables)
@@ -141,6 +141,20 @@ def test_ensure_schema_upgrades_when_allowed(empty_engine: Engine) -> None:
     schema.ensure_schema(empty_engine, auto_upgrade=True)
     assert schema.current_revision(empty_engine) == schema.HEAD
     schema.ensure_schema(empty_engine, auto_upgrade=False)  # at head: accepted
+
+
+def test_the_embedded_upgrade_never_writes_into_another_programs_database(
+        sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)"))
+        with pytest.raises(DatabaseError) as info:
+            schema.ensure_schema(engine, auto_upgrade=True)
+        assert "another program" in info.value.message and "--db" in info.value.fix
+        assert tables(engine) == {"moz_places"}
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.postgres
