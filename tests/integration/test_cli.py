@@ -6,6 +6,7 @@ real subprocess to prove the entry point, exit statuses and the absence of trace
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import sqlite3
@@ -19,7 +20,7 @@ import keyring.backend
 import pytest
 from sqlalchemy import text
 
-from anchor_tui.cli import main, prepare_demo
+from anchor_tui.cli import build_parser, main, prepare_demo
 from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
 from anchor_tui.policy import load_policy
@@ -61,9 +62,28 @@ def _config_dir(tmp_path: Path, anchor_yaml: str) -> str:
 
 # --- help ---------------------------------------------------------------------------------
 
-COMMANDS = [[], ["run"], ["demo"], ["seed"], ["db"], ["db", "upgrade"], ["db", "current"],
-            ["db", "login"], ["user"], ["user", "add"], ["user", "list"], ["user", "passwd"],
-            ["user", "deactivate"], ["config"], ["config", "check"]]
+def _every_command(parser: argparse.ArgumentParser | None = None,
+                   path: tuple[str, ...] = ()) -> list[list[str]]:
+    """Every command and group the parser knows, found by walking it (so a command
+    added later is checked too)."""
+    parser = parser or build_parser()
+    found = [list(path)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _every_command(sub, (*path, name))
+    return found
+
+
+COMMANDS = _every_command()
+
+
+def test_the_issues_commands_are_all_there() -> None:
+    named = {" ".join(c) for c in COMMANDS}
+    assert {"", "run", "demo", "seed", "db upgrade", "db current", "db login", "user add",
+            "user list", "user passwd", "user deactivate", "config check", "policy check",
+            "policy matrix", "policy explain", "audit verify", "audit checkpoint",
+            "audit access-report", "retention run", "export person"} <= named
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "anchor-tui")
@@ -73,6 +93,7 @@ def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixtur
     assert out.startswith(f"usage: {' '.join(['anchor-tui', *command])}")
     if len(command) == 2 or command in (["run"], ["demo"], ["seed"]):
         assert "--db URL" in out and "--config DIR" in out
+    assert "Traceback" not in out + capsys.readouterr().err
 
 
 def test_help_loads_neither_textual_nor_sqlalchemy() -> None:
