@@ -181,6 +181,11 @@ class AnchorApp(SharedTerminal):
             ask = getattr(screen, "ask_before_quit", None)
             if callable(ask) and ask():
                 return
+        await self.quit_now()
+
+    async def quit_now(self) -> None:
+        """Quit without asking; whoever is signed in is signed out first (recorded)."""
+        await self.sign_out_to_quit()
         self.exit()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

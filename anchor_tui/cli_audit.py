@@ -43,8 +43,15 @@ def _verify(args: argparse.Namespace) -> int:
     if not result.ok:
         print(f"anchor-tui: the audit trail does NOT verify: {result.problem} "
               f"(first bad row: id {result.bad_id}).", file=sys.stderr)
-        print("  fix: keep a copy of the database as it is now and tell the data protection "
-              "officer; compare with a backup to see what changed.", file=sys.stderr)
+        if result.wrong_key:
+            print("  fix: check the audit key first (the OS keyring entry, or "
+                  "ANCHOR_AUDIT_KEY: the team's key for this database); if it is right, keep "
+                  "a copy of the database and tell the data protection officer.",
+                  file=sys.stderr)
+        else:
+            print("  fix: keep a copy of the database as it is now and tell the data "
+                  "protection officer; compare with a backup to see what changed.",
+                  file=sys.stderr)
         return EXIT_BROKEN
     against = f", including the checkpoint up to row {head.last_id}" if head else ""
     print(f"ok: {result.rows} rows verify{against}; last row {result.last_id or '-'}.")

@@ -46,6 +46,11 @@ def _matrix(args: argparse.Namespace) -> int:
     from anchor_tui.policy.matrix import policy_matrix
 
     policy = _policy(args)
+    if args.category and args.category not in policy.categories:
+        from anchor_tui.errors import AnchorError
+
+        raise AnchorError(f"The policy has no note category '{args.category}'.",
+                          f"Use one of: {', '.join(sorted(policy.categories))}.")
     table = Table(title=f"Disclosure matrix ({policy.path}, hash {policy.hash[:12]})",
                   caption="The receiver works the case and did not write the note. "
                           "Consent is the young person's; 'refused' has a guardian's "

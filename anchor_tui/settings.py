@@ -152,10 +152,6 @@ class RetentionRules:
     note_categories: dict[str, int] = field(default_factory=dict)
     """Per note category (disclosure.yaml): days after closing for notes of that category,
     instead of the case's period."""
-    source: tuple[str, dict[str, int | None]] = field(
-        default=("anchor.yaml", {}), init=False, compare=False, repr=False)
-    """Where ``note_categories`` was read (file, line per category), for errors."""
-
     def case_days(self, closed_reason: str | None) -> int:
         return self.closed_reasons.get(closed_reason or "", self.default_days)
 
@@ -193,22 +189,30 @@ class TeamConfig:
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id -> key(s), comma-separated (``board.move_next: "right_square_bracket"``).
     F1 shows the id of every binding; an unknown id stops the app with file:line:key."""
-    keymap_source: tuple[str, dict[str, int | None]] = field(
+    source: tuple[str, dict[str, tuple[str, int]]] = field(
         default=("anchor.yaml", {}), init=False, compare=False, repr=False)
-    """Where the keymap was read (file, line per id), for errors; not a YAML key."""
+    """Where it was read: the team's file (else the default), and for each key (dotted,
+    e.g. ``retention.note_categories.health``) the file and line it came from; for
+    errors found later against the policy or the key bindings. Not a YAML key."""
+
+    def error(self, key: str, problem: str, fix: str = "") -> ConfigError:
+        """A :class:`ConfigError` at ``key`` (dotted), naming the file and line of the
+        key (or of its nearest parent)."""
+        path, where = self.source
+        probe = key
+        while probe and probe not in where:
+            probe = probe.rpartition(".")[0]
+        path, line = where.get(probe, (path, None))
+        return ConfigError(path, line, key, problem, fix)
 
     def check_keymap(self, known: Collection[str]) -> None:
         """Refuse a keymap naming a binding id that does not exist (file:line:key)."""
-        path, lines = self.keymap_source
         for binding_id in self.keymap:
             if binding_id not in known:
                 near = difflib.get_close_matches(binding_id, sorted(known), n=3)
                 hint = f"did you mean {', '.join(near)}? " if near else ""
-                raise ConfigError(
-                    path, lines.get(binding_id), f"keymap.{binding_id}",
-                    "names no key binding",
-                    f"{hint}F1 in the app lists every binding with its id.",
-                )
+                raise self.error(f"keymap.{binding_id}", "names no key binding",
+                                 f"{hint}F1 in the app lists every binding with its id.")
 
     def stage_label(self, stage_id: str) -> str:
         return next((s.label for s in self.stages if s.id == stage_id), stage_id)
@@ -281,8 +285,6 @@ def _validate_keymap(doc: YamlDoc, team: TeamConfig) -> None:
         if all(k.lower() in UNDELIVERABLE_KEYS for k in names):
             raise doc.error(("keymap", binding_id), f"uses only {keys!r}, which terminals "
                             "and tmux do not send", "choose another key as well")
-    lines = {str(k[1]): doc.line_of(k) for k in doc.lines if len(k) == 2 and k[0] == "keymap"}
-    object.__setattr__(team, "keymap_source", (doc.path, lines))
 
 
 def _validate_retention(doc: YamlDoc, team: TeamConfig) -> None:
@@ -300,9 +302,6 @@ def _validate_retention(doc: YamlDoc, team: TeamConfig) -> None:
     for category, days in rules.note_categories.items():
         if days < 1:
             raise doc.error((*where, "note_categories", category), "must be at least 1 day")
-    lines = {str(k[2]): doc.line_of(k) for k in doc.lines
-             if len(k) == 3 and k[:2] == ("retention", "note_categories")}
-    object.__setattr__(rules, "source", (doc.path, lines))
 
 
 def _templates_for(templates: Any, professions: list[Any]) -> Any:
@@ -324,6 +323,7 @@ def load_team_config(config_dir: Path | None) -> TeamConfig:
     """Read the default ``anchor.yaml`` and a team's override, validated."""
     default = load_yaml(PACKAGE_CONFIG_DIR / "anchor.yaml")
     doc = default
+    where = {_dotted(k): (default.path, line) for k, line in default.lines.items()}
     if config_dir is not None and (config_dir / "anchor.yaml").exists():
         team_doc = load_yaml(config_dir / "anchor.yaml")
         if not isinstance(team_doc.data, dict):
@@ -349,9 +349,16 @@ def load_team_config(config_dir: Path | None) -> TeamConfig:
         lines = {k: v for k, v in default.lines.items() if k and k[0] not in team_doc.data}
         lines.update(team_doc.lines)
         doc = YamlDoc(path=team_doc.path, data=merged, lines=lines)
+        where = {_dotted(k): (team_doc.path if k in team_doc.lines else default.path, line)
+                 for k, line in lines.items()}
     team = build(doc, TeamConfig)
     _validate_team(doc, team)
+    object.__setattr__(team, "source", (doc.path, where))
     return team
+
+
+def _dotted(key: tuple[str | int, ...]) -> str:
+    return ".".join(str(part) for part in key)
 
 
 def user_config_dir() -> Path:

@@ -15,6 +15,8 @@ are held back and shown after unlocking (and dropped if someone else takes over)
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -28,6 +30,7 @@ from textual.screen import ModalScreen, Screen
 from anchor_tui.collector import COLLECTOR
 from anchor_tui.crashlog import ErrorLog
 from anchor_tui.domain import Viewer
+from anchor_tui.errors import AnchorError
 from anchor_tui.screens.error import ErrorScreen
 from anchor_tui.screens.terminal_messages import (
     HuddleEndConfirmed,
@@ -45,6 +48,7 @@ from anchor_tui.widgets.plain_text import printable
 if TYPE_CHECKING:
     from anchor_tui.services.backend import Backend
     from anchor_tui.services.huddle import Roster
+    from anchor_tui.services.minutes import EndedHuddle
 
 # The services (and SQLAlchemy under them) are imported in the methods that use them:
 # the sign-in screen is drawn before they are loaded (see services.opening).
@@ -52,6 +56,8 @@ if TYPE_CHECKING:
 INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
                 events.Paste)
 """What counts as someone at the keyboard (a mouse merely moving does not)."""
+QUIT_WAIT_SECONDS = 5.0
+"""How long quitting waits to record the sign-out (and end a huddle) in the database."""
 
 
 @runtime_checkable
@@ -315,6 +321,12 @@ class SharedTerminal(App[None]):
     def finish_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
                       person: Viewer | None, *, quiet: bool = False) -> None:
         """Store the minutes (and write their file); the person's session ends too."""
+        ended = self._end_huddle(viewer, spent, person)
+        if not quiet:
+            self.post_message(HuddleEnded(ended))
+
+    def _end_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
+                    person: Viewer | None) -> EndedHuddle:
         from anchor_tui.services import audit
         from anchor_tui.services import huddle as huddle_service
         from anchor_tui.services.minutes import default_minutes_dir, end_huddle
@@ -325,8 +337,29 @@ class SharedTerminal(App[None]):
         ended = end_huddle(self.backend, viewer, directory, self.today(), self.clock.now())
         if person is not None:
             audit.signed_out(self.backend, person)
-        if not quiet:
-            self.post_message(HuddleEnded(ended))
+        return ended
+
+    async def sign_out_to_quit(self) -> None:
+        """Quitting with someone signed in signs them out, recorded as ctrl+o records it
+        (a huddle on ends: everyone leaves it and its minutes are stored), so the audit
+        trail never holds a session that did not end. A database that is away is waited
+        for at most ``QUIT_WAIT_SECONDS``: it never keeps the app from quitting."""
+        from anchor_tui.services import audit
+
+        person, roster, viewer = self.session.person, self.session.roster, self.session.viewer
+        if viewer is None:
+            return
+        spent = self._huddle_time() if roster is not None else None
+
+        def sign_out() -> None:
+            if roster is not None:
+                self._end_huddle(viewer, spent, person)
+            elif person is not None:
+                audit.signed_out(self.backend, person)
+
+        self.session = TerminalSession()
+        with contextlib.suppress(AnchorError, TimeoutError):
+            await asyncio.wait_for(asyncio.to_thread(sign_out), QUIT_WAIT_SECONDS)
 
     def on_huddle_ended(self, message: HuddleEnded) -> None:
         from anchor_tui.screens.huddle_modals import minutes_notice

@@ -40,7 +40,7 @@ def parse_url(url: str) -> URL:
     """Parse and check a database URL: only SQLite and PostgreSQL (psycopg 3) are supported."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is no number
         raise DatabaseError(
             f"'{_redact(url)}' is not a database URL.",
             "Use sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user@host/dbname.",
@@ -59,7 +59,7 @@ def parse_url(url: str) -> URL:
 def _redact(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return url.split("@")[-1]
 
 

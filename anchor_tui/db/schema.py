@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from anchor_tui.db.engine import describe_connect_error
-from anchor_tui.errors import SchemaMismatchError
+from anchor_tui.errors import DatabaseError, SchemaMismatchError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -42,6 +42,14 @@ def current_revision(engine: Engine) -> str | None:
             if not inspect(conn).has_table("alembic_version"):
                 return None
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, DBAPIError) as exc:
+        raise describe_connect_error(engine.url.render_as_string(), exc) from exc
+
+
+def _holds_tables(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            return bool(inspect(conn).get_table_names())
     except (OperationalError, DBAPIError) as exc:
         raise describe_connect_error(engine.url.render_as_string(), exc) from exc
 
@@ -112,6 +120,12 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
             "Upgrade anchor-tui on this terminal (pip install -U anchor-tui).",
         )
     if auto_upgrade:
+        if revision is None and _holds_tables(engine):
+            # Another program's database (a mistyped --db): never add our tables to it.
+            raise DatabaseError(
+                f"{safe_url} holds tables of another program, not an anchor-tui database.",
+                "Point --db at an anchor-tui database, or at a new file (it is created).",
+            )
         upgrade(engine)
         return
     state = "empty" if revision is None else f"at {revision}, older than {HEAD}"

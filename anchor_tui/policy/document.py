@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from anchor_tui.errors import ConfigError
 from anchor_tui.policy import conditions as c
 from anchor_tui.yamldoc import KeyPath, YamlDoc, build, load_yaml
 
@@ -192,14 +191,3 @@ def read_policy(path: Path | str, text: str | None = None) -> tuple[YamlDoc, Pol
     doc = load_yaml(path, text)
     pf, rules = parse_policy(doc)
     return doc, pf, rules
-
-
-def check_team(doc: YamlDoc, pf: PolicyFile, team_professions: tuple[str, ...],
-               team_path: str) -> None:
-    """Every profession a team lists must be declared by the policy."""
-    declared = {p.id for p in pf.professions}
-    for profession in team_professions:
-        if profession not in declared:
-            raise ConfigError(team_path, None, "professions",
-                              f"names '{profession}', which {doc.path} does not declare",
-                              "declare it in disclosure.yaml or remove it from anchor.yaml")

@@ -28,7 +28,6 @@ from anchor_tui.policy.document import (
     CASE_FIELDS,
     PolicyFile,
     Rule,
-    check_team,
     policy_hash,
     read_policy,
 )
@@ -244,10 +243,10 @@ def _cost(atom: Any) -> int:
 
 
 def load_policy(path: Path | str, *, team: TeamConfig | None = None,
-                team_path: str = "anchor.yaml", text: str | None = None) -> Policy:
-    """Load and validate a policy file; with ``team``, check the team's professions exist."""
+                text: str | None = None) -> Policy:
+    """Load and validate a policy file; with ``team``, check that the professions and
+    note categories the team's settings name exist in it."""
     doc, pf, rules = read_policy(path, text)
     if team is not None:
-        check_team(doc, pf, team.professions, team_path)
-        check_team_notes(doc.path, pf, team, team_path)
+        check_team_notes(doc.path, pf, team)
     return Policy(doc.path, pf, rules, policy_hash(doc.data))

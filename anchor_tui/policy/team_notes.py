@@ -1,9 +1,12 @@
-"""The team's note settings checked against the policy: every category and profession
-that ``anchor.yaml`` names for notes must be one ``disclosure.yaml`` declares.
+"""The team's settings checked against the policy: every profession and note category
+that ``anchor.yaml`` names must be one ``disclosure.yaml`` declares.
 
-A template defaulting to a category the policy does not know would write notes no rule
-covers; a misspelt profession in ``child_welfare.professions`` would silently skip the
-statutory prompt. Both stop the app at start, with the key that is wrong.
+A profession the policy does not know would see nothing and be refused everywhere; a
+template defaulting to an unknown category would write notes no rule covers; a
+misspelt profession in ``child_welfare.professions`` would silently skip the statutory
+prompt; a misspelt category under ``retention.note_categories`` would silently give
+those notes the case's period (erased too early, or kept too long). All of them stop
+the app at start (and ``config check``), naming the file, line and key that is wrong.
 """
 
 from __future__ import annotations
@@ -17,17 +20,21 @@ if TYPE_CHECKING:
     from anchor_tui.settings import TeamConfig
 
 
-def check_team_notes(policy_path: str, pf: PolicyFile, team: TeamConfig,
-                     team_path: str) -> None:
-    """Raise :class:`ConfigError` for a note category or profession the policy lacks."""
+def check_team_notes(policy_path: str, pf: PolicyFile, team: TeamConfig) -> None:
+    """Raise :class:`ConfigError` for a profession or note category the policy lacks."""
     categories = {k.id for k in pf.categories}
     professions = {p.id for p in pf.professions}
 
     def refuse(key: str, kind: str, value: str) -> ConfigError:
         known = sorted(categories if kind == "category" else professions)
-        return ConfigError(team_path, None, key, f"names {kind} '{value}', which "
-                           f"{policy_path} does not declare", f"use one of: {', '.join(known)}")
+        return team.error(key, f"names {kind} '{value}', which {policy_path} does not "
+                          "declare", f"use one of: {', '.join(known)}")
 
+    for index, profession in enumerate(team.professions):
+        if profession not in professions:
+            raise team.error(f"professions.{index}", f"names '{profession}', which "
+                             f"{policy_path} does not declare",
+                             "declare it in disclosure.yaml or remove it from anchor.yaml")
     for index, template in enumerate(team.note_templates):
         if template.category not in categories:
             raise refuse(f"note_templates.{index}.category", "category", template.category)
@@ -43,3 +50,6 @@ def check_team_notes(policy_path: str, pf: PolicyFile, team: TeamConfig,
     for index, category in enumerate(rules.categories):
         if category not in categories:
             raise refuse(f"child_welfare.categories.{index}", "category", category)
+    for category in team.retention.note_categories:
+        if category not in categories:
+            raise refuse(f"retention.note_categories.{category}", "category", category)

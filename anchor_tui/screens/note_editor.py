@@ -336,7 +336,12 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
     def _close(self) -> None:
         self.stop_autosave()
         if self._quitting:
-            self.app.exit()
+            # As the app's own quit: whoever is signed in is signed out first (audited).
+            quit_now = getattr(self.app, "quit_now", None)
+            if callable(quit_now):
+                self.app.call_later(quit_now)
+            else:
+                self.app.exit()
         elif self.app.screen is self:
             self.dismiss()
 

@@ -223,6 +223,9 @@ class Verification:
     last_hash: str | None
     bad_id: int | None = None
     problem: str = ""
+    wrong_key: bool = False
+    """The first row fails and no later row verifies either: most likely the key is not
+    this database's (a tampered trail and a wrong key look alike there)."""
 
     @property
     def ok(self) -> bool:
@@ -311,6 +314,11 @@ def _verify(backend: Backend, checkpoint: Checkpoint | None) -> Verification:
                     f"{'the start' if last_id is None else f'row {last_id}'}: a row before "
                     "it was deleted, inserted or moved"))
             if not hmac.compare_digest(event.hash or "", row_hash(key, fields_of(event))):
+                if last_id is None and not _next_row_verifies(session, key, event.id):
+                    return Verification(rows, last_id, prev, event.id, (
+                        f"row {event.id}, the first, does not verify under this key, nor "
+                        "does the next: the key is not this database's audit key, or "
+                        "the rows were changed"), wrong_key=True)
                 return Verification(rows, last_id, prev, event.id,
                                     f"row {event.id} was changed after it was written")
             if checkpoint is not None and event.id == checkpoint.last_id:
@@ -328,6 +336,14 @@ def _verify(backend: Backend, checkpoint: Checkpoint | None) -> Verification:
             f"{checkpoint.written_at}, but the chain ends at {last_id or 'nothing'}: "
             "the newest rows were deleted"))
     return Verification(rows, last_id, None if last_id is None else prev)
+
+
+def _next_row_verifies(session: Session, key: bytes, after: int) -> bool:
+    """Whether the row after ``after`` verifies under ``key`` (then the key is right)."""
+    following = session.scalars(select(AuditEvent).where(AuditEvent.id > after)
+                                .order_by(AuditEvent.id).limit(1)).first()
+    return following is not None and hmac.compare_digest(
+        following.hash or "", row_hash(key, fields_of(following)))
 
 
 def checkpoint(backend: Backend) -> Checkpoint:

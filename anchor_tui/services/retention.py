@@ -38,7 +38,6 @@ from anchor_tui.db.models import (
     Task,
 )
 from anchor_tui.db.types import utcnow
-from anchor_tui.errors import ConfigError
 from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
 
@@ -78,13 +77,13 @@ class RetentionReport:
 
 
 def _check_categories(backend: Backend) -> None:
-    path, lines = backend.team.retention.source
+    # Also checked when the policy is loaded for the team (the app refuses to start);
+    # here for a backend built from parts.
     for category in backend.team.retention.note_categories:
         if category not in backend.policy.categories:
-            raise ConfigError(path, lines.get(category),
-                              f"retention.note_categories.{category}",
-                              "is not a note category of the disclosure policy",
-                              "use a category id from disclosure.yaml")
+            raise backend.team.error(f"retention.note_categories.{category}",
+                                     "is not a note category of the disclosure policy",
+                                     "use a category id from disclosure.yaml")
 
 
 def plan(backend: Backend, now: dt.datetime | None = None) -> list[CaseErasure]:
@@ -204,5 +203,6 @@ def summarise(plans: Sequence[CaseErasure]) -> RetentionReport:
         notes=sum(len(p.note_ids) for p in plans),
         tasks=sum(p.tasks for p in plans),
         drafts=sum(p.drafts for p in plans),
-        persons=sum(1 for p in plans if p.person),
+        # A young person with several expired cases is named once, not once per case.
+        persons=len({p.person_id for p in plans if p.person}),
     )

@@ -331,9 +331,22 @@ def test_a_short_key_is_refused(backend: Backend, monkeypatch: pytest.MonkeyPatc
 
 
 def test_another_key_does_not_verify(backend: Backend, chain: Team,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+                                     monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv(KEY_ENV, "a different key of some length")
-    assert verify(backend).bad_id == 1
+    result = verify(backend)
+    assert (result.ok, result.bad_id, result.wrong_key) == (False, 1, True)
+    assert "not this database's audit key" in result.problem
+    url = backend.engine.url.render_as_string(hide_password=False)
+    assert main(["audit", "verify", "--db", url]) == 1
+    assert "check the audit key first" in capsys.readouterr().err
+
+
+def test_an_edited_first_row_is_not_blamed_on_the_key(backend: Backend, chain: Team) -> None:
+    _sql(backend, "UPDATE audit_event SET object_id = 999 WHERE id = 1")
+    result = verify(backend)
+    assert (result.ok, result.bad_id, result.wrong_key) == (False, 1, False)
+    assert "row 1 was changed" in result.problem
 
 
 # --- concurrent writers -------------------------------------------------------------------
@@ -431,3 +444,4 @@ def test_verify_and_checkpoint_commands(backend: Backend, chain: Team, tmp_path:
     assert main(["audit", "verify", "--db", url]) == 1
     out = capsys.readouterr()
     assert "first bad row: id 2" in out.err
+    assert "tell the data protection officer" in out.err and "audit key" not in out.err

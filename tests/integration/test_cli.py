@@ -6,6 +6,7 @@ real subprocess to prove the entry point, exit statuses and the absence of trace
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import sqlite3
@@ -19,7 +20,7 @@ import keyring.backend
 import pytest
 from sqlalchemy import text
 
-from anchor_tui.cli import main, prepare_demo
+from anchor_tui.cli import build_parser, main, prepare_demo
 from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
 from anchor_tui.policy import load_policy
@@ -61,9 +62,28 @@ def _config_dir(tmp_path: Path, anchor_yaml: str) -> str:
 
 # --- help ---------------------------------------------------------------------------------
 
-COMMANDS = [[], ["run"], ["demo"], ["seed"], ["db"], ["db", "upgrade"], ["db", "current"],
-            ["db", "login"], ["user"], ["user", "add"], ["user", "list"], ["user", "passwd"],
-            ["user", "deactivate"], ["config"], ["config", "check"]]
+def _every_command(parser: argparse.ArgumentParser | None = None,
+                   path: tuple[str, ...] = ()) -> list[list[str]]:
+    """Every command and group the parser knows, found by walking it (so a command
+    added later is checked too)."""
+    parser = parser or build_parser()
+    found = [list(path)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _every_command(sub, (*path, name))
+    return found
+
+
+COMMANDS = _every_command()
+
+
+def test_the_issues_commands_are_all_there() -> None:
+    named = {" ".join(c) for c in COMMANDS}
+    assert {"", "run", "demo", "seed", "db upgrade", "db current", "db login", "user add",
+            "user list", "user passwd", "user deactivate", "config check", "policy check",
+            "policy matrix", "policy explain", "audit verify", "audit checkpoint",
+            "audit access-report", "retention run", "export person"} <= named
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "anchor-tui")
@@ -73,6 +93,7 @@ def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixtur
     assert out.startswith(f"usage: {' '.join(['anchor-tui', *command])}")
     if len(command) == 2 or command in (["run"], ["demo"], ["seed"]):
         assert "--db URL" in out and "--config DIR" in out
+    assert "Traceback" not in out + capsys.readouterr().err
 
 
 def test_help_loads_neither_textual_nor_sqlalchemy() -> None:
@@ -253,6 +274,66 @@ def test_empty_postgres_schema_is_never_upgraded_by_the_app(
         assert schema.current_revision(engine) is None
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", [["run"], ["user", "list"]])
+def test_postgres_schema_behind_is_refused_with_the_upgrade_command(
+    pg_url: str, command: list[str], capsys: pytest.CaptureFixture[str],
+) -> None:
+    older = schema.KNOWN[-2]
+    engine = make_engine(pg_url)
+    try:
+        schema.upgrade(engine, older)
+        message, fix = _problem(capsys, ["--db", pg_url, *command])
+        assert f"schema is at {older}, older than {schema.HEAD}" in message
+        assert fix.startswith("  fix: Ask the database owner to run: anchor-tui db upgrade --db ")
+        assert schema.current_revision(engine) == older  # the app upgraded nothing
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_password_comes_from_the_keyring_or_pgpassword(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On a server that asks for a password (scram): without a keyring backend or
+    PGPASSWORD one line says so; the password 'db login' stores is the one used; a
+    wrong one is named; PGPASSWORD works instead of the keyring."""
+    from tests.private_pg import private_postgres
+
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    with private_postgres() as server:
+        admin = make_engine(server.url)
+        with admin.begin() as conn:
+            conn.execute(text("ALTER ROLE postgres PASSWORD 'pw in the keyring'"))
+        admin.dispose()
+        (server.data / "pg_hba.conf").write_text(
+            "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n",
+            encoding="utf-8")
+        server.restart()
+        url = server.url
+
+        message, fix = _problem(capsys, ["db", "current", "--db", url])
+        assert "needs a password" in message and "no OS keyring" in message
+        assert "anchor-tui db login" in fix and "PGPASSWORD" in fix
+
+        ring = _MemoryKeyring()
+        keyring.set_keyring(ring)  # the autouse fixture puts the "no keyring" one back
+        for stored, works in (("pw in the keyring", True), ("a wrong one", False)):
+            _stdin(monkeypatch, stored)
+            assert main(["db", "login", url, "--password-stdin"]) == 0
+            capsys.readouterr()
+            if works:
+                assert main(["db", "current", "--db", url]) == 1  # reached: empty schema
+                assert ": empty (run: anchor-tui db upgrade" in capsys.readouterr().out
+            else:
+                message, fix = _problem(capsys, ["db", "current", "--db", url])
+                assert "refused the password" in message and "db login" in fix
+
+        monkeypatch.setenv("PGPASSWORD", "pw in the keyring")  # beats the keyring's
+        assert main(["db", "current", "--db", url]) == 1
+        assert ": empty (run: anchor-tui db upgrade" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("command", [["run"], ["seed", "--cases", "1"], ["db", "upgrade"]])

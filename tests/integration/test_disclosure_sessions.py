@@ -200,6 +200,13 @@ def test_policy_commands(backend: Backend, sqlite_url: str, tmp_path: Path,
     out = capsys.readouterr().out
     assert "police-intel-stays-with-police" in out and "police-intel-not-in-huddle" in out
 
+    # A misspelt category is said, not answered with an empty table (which would read
+    # as "nobody sees it").
+    assert main(["policy", "matrix", "--category", "helth"]) == 2
+    captured = capsys.readouterr()
+    assert "no note category 'helth'" in captured.err and "health" in captured.err
+    assert captured.out == ""
+
 
 def test_policy_explain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'explain.sqlite3'}"

@@ -147,7 +147,9 @@ def test_unsupported_schemes(url: str) -> None:
     assert "pw-in-url" not in str(info.value)
 
 
-@pytest.mark.parametrize("url", ["garbage", "", "://nothing", "just some words:pw@host"])
+@pytest.mark.parametrize("url", ["garbage", "", "://nothing", "just some words:pw@host",
+                                 "postgresql+psycopg://anchor:pw@db:notaport/anchor",
+                                 "postgresql+psycopg://anchor:pw@[::1/anchor"])
 def test_garbage_urls(url: str) -> None:
     with pytest.raises(DatabaseError) as info:
         make_engine(url)

@@ -32,7 +32,7 @@ from anchor_tui.db.search_tables import (
     include_name,
     is_search_table,
 )
-from anchor_tui.errors import SchemaMismatchError
+from anchor_tui.errors import DatabaseError, SchemaMismatchError
 
 # SQLite's reflection skips the expression indexes (not models; include_name leaves them
 # out of comparisons) with a warning; any other warning still fails these tests.
@@ -154,6 +154,20 @@ def test_ensure_schema_upgrades_when_allowed(empty_engine: Engine) -> None:
     schema.ensure_schema(empty_engine, auto_upgrade=False)  # at head: accepted
 
 
+def test_the_embedded_upgrade_never_writes_into_another_programs_database(
+        sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)"))
+        with pytest.raises(DatabaseError) as info:
+            schema.ensure_schema(engine, auto_upgrade=True)
+        assert "another program" in info.value.message and "--db" in info.value.fix
+        assert tables(engine) == {"moz_places"}
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.postgres
 def test_fix_never_shows_the_password(pg_url: str) -> None:
     with_password = make_url(pg_url).set(password="hunter2-secret")
@@ -199,13 +213,13 @@ import sys
 sys.path.insert(0, sys.argv[1])
 import anchor_tui
 assert anchor_tui.__file__.startswith(sys.argv[1]), anchor_tui.__file__
+from anchor_tui.cli import main
 from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
 from anchor_tui.settings import load_team_config
-engine = make_engine(sys.argv[2])
-schema.upgrade(engine)
+assert main(["db", "upgrade", "--db", sys.argv[2]]) == 0  # the command, as a team runs it
 load_team_config(None)
-print(schema.current_revision(engine))
+print(schema.current_revision(make_engine(sys.argv[2])))
 """
 
 

@@ -140,6 +140,17 @@ def _refused(backend: Backend, statement: str) -> None:
         conn.execute(text(statement))
 
 
+def test_a_young_person_with_two_expired_cases_is_counted_once(backend: Backend) -> None:
+    world, _recent = expired_world(backend)
+    with backend.sessions.system("test") as s:
+        s.add(m.Case(person_id=world.person_id, category="first_offence", stage="closed",
+                     closed_reason="no_need", closed_at=NOW - dt.timedelta(days=900)))
+    plans = retention.plan(backend)
+    assert [p.person_id for p in plans if p.person] == [world.person_id, world.person_id]
+    summary = retention.summarise(plans)
+    assert (summary.cases, summary.persons) == (2, 1)
+
+
 def test_the_note_guard_lets_only_the_erasure_through(backend: Backend) -> None:
     world = team(backend)
     note = world.notes["general"]

@@ -393,6 +393,24 @@ async def test_switch_user_in_a_huddle_ends_it_and_stores_the_minutes(
         assert huddle.ended_at is not None and huddle.minutes
 
 
+async def test_quitting_in_a_huddle_ends_it_and_signs_out(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await huddle_of(pilot, "lead")
+        lead = app.session.person
+        await join(pilot, "nurse")
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+    assert lead is not None and app.return_code == 0
+    with app.backend.sessions.system("test") as s:
+        huddle = s.scalars(select(m.Huddle)).one()
+        assert huddle.ended_at is not None and huddle.minutes
+        assert s.scalars(select(m.HuddleAttendee.left_at)).all() != [] and None not in \
+            s.scalars(select(m.HuddleAttendee.left_at)).all()
+        last = s.scalars(select(m.AuditEvent).order_by(m.AuditEvent.id.desc())).first()
+        assert last is not None and (last.action, last.actor_id) == ("sign_out", lead.user_id)
+
+
 async def test_a_locked_huddle_unlocks_for_anyone_present(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -223,8 +223,14 @@ async def test_escape_twice_never_discards_and_quitting_asks(
         await choose(app, pilot, "stay")
         assert app.is_running and app.screen is editor
         await pilot.press("ctrl+q")
+        police = app.viewer
         await choose(app, pilot, "draft")
+        await settle(pilot)
     assert drafts_of(demo_backend, "police") == ["Half written"]
+    assert police is not None and app.return_code == 0
+    with demo_backend.sessions.system("test: the trail") as s:
+        last = s.scalars(select(m.AuditEvent).order_by(m.AuditEvent.id.desc())).first()
+        assert last is not None and (last.action, last.actor_id) == ("sign_out", police.user_id)
 
 
 async def test_a_draft_is_saved_when_focus_moves_and_a_failure_is_shown_not_fatal(

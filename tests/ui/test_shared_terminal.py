@@ -169,6 +169,48 @@ async def test_switch_user_leaves_nothing_of_the_previous_viewer(make_app: AppFa
     assert ("sign_out", nurse.user_id) in audit_actions(app.backend)
 
 
+async def test_quitting_signs_the_person_out_in_the_trail(make_app: AppFactory) -> None:
+    """ctrl+q with someone signed in ends their session like ctrl+o: the audit trail
+    (and the young person's access report) never shows a session that did not end."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "nurse")
+        nurse = app.viewer
+        assert nurse is not None
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+    assert app.return_code == 0
+    assert audit_actions(app.backend)[-2:] == [("sign_in", nurse.user_id),
+                                               ("sign_out", nurse.user_id)]
+
+
+async def test_quitting_while_the_database_is_away_still_quits(
+        make_app: AppFactory, monkeypatch: Any) -> None:
+    from anchor_tui.errors import ConnectionLostError
+    from anchor_tui.services import audit
+
+    def away(*_args: object, **_kwargs: object) -> int:
+        raise ConnectionLostError("The connection to the database server was lost.", "")
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "nurse")
+        monkeypatch.setattr(audit, "signed_out", away)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+    assert app.return_code == 0 and not app.is_running
+
+
+async def test_quitting_at_sign_in_records_nothing(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        before = audit_actions(app.backend)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+    assert audit_actions(app.backend) == before
+
+
 async def test_switch_user_works_from_inside_an_input(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:

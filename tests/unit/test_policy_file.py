@@ -114,7 +114,9 @@ def test_broken_files_are_rejected(tmp_path: Path, text: str, problem: str) -> N
     with pytest.raises(ConfigError) as info:
         _load(text, tmp_path)
     assert problem in str(info.value)
-    assert "disclosure.yaml" in str(info.value)
+    # file:line, so a person can go straight there
+    assert info.value.line is not None and info.value.line >= 1
+    assert str(info.value).startswith(f"{tmp_path / 'disclosure.yaml'}:{info.value.line}:")
 
 
 def test_team_profession_must_be_declared(tmp_path: Path) -> None:
@@ -123,7 +125,37 @@ def test_team_profession_must_be_declared(tmp_path: Path) -> None:
     path.write_text(MINIMAL, encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_policy(path, team=team)
-    assert "health" in str(info.value) and info.value.key == "professions"
+    shipped = PACKAGE_CONFIG_DIR / "anchor.yaml"
+    assert "health" in str(info.value) and info.value.key == "professions.2"
+    assert (info.value.path, info.value.line) == (
+        str(shipped), _line_of(shipped.read_text("utf-8"), "professions: ["))
+
+
+@pytest.mark.parametrize(
+    ("anchor_yaml", "key", "needle"),
+    [
+        # A misspelt category would give those notes the case's period: erased early.
+        ("retention:\n  default_days: 30\n  note_categories:\n    helth: 3650\n",
+         "retention.note_categories.helth", "helth: 3650"),
+        ("professions: [police, social_work, clergy]\n", "professions.2", "clergy"),
+        ("default_note_category:\n  police: intel\n", "default_note_category.police",
+         "police: intel"),
+        ("child_welfare:\n  professions: [police, helth]\n",
+         "child_welfare.professions.1", "helth"),
+    ],
+)
+def test_team_settings_naming_what_the_policy_lacks_name_the_teams_file_and_line(
+    tmp_path: Path, anchor_yaml: str, key: str, needle: str
+) -> None:
+    team_file = tmp_path / "anchor.yaml"
+    team_file.write_text(anchor_yaml, encoding="utf-8")
+    team = load_team_config(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        load_policy(PACKAGE_CONFIG_DIR / "disclosure.yaml", team=team)
+    error = info.value
+    assert (error.path, error.key) == (str(team_file), key)
+    assert error.line == _line_of(anchor_yaml, needle)
+    assert str(error).startswith(f"{team_file}:{error.line}: key '{key}'")
 
 
 def test_default_policy_loads_and_hash_ignores_layout(tmp_path: Path) -> None:
