@@ -15,11 +15,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
+from anchor_tui.services import passphrase
+
+# Sign-in checks argon2id at the library's recommended cost (64 MiB, a fifth of a second
+# here) on purpose; the tests sign in hundreds of times, so in the test process hashes
+# are made with the cheapest argon2id parameters. The code path is the product's own;
+# the tests of parameters themselves (rehash, the stored form) build their own hashers
+# or read the stored hash. Other processes a test starts (the real app in tmux, another
+# terminal) verify these hashes as they are and renew them at sign-in, as the product
+# does for any hash made with other parameters.
+passphrase._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 PG_ADMIN_URL = os.environ.get(
     "ANCHOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
