@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from textual import events, work
@@ -124,7 +125,7 @@ class SharedTerminal(App[None]):
                     screen.keep_drafts()
         self._generation += 1
         name = f"viewer-{self._generation}"
-        self.add_mode(name, first)
+        self.add_mode(name, partial(self._styled_now, first))
         if behind_lock:
             self._viewer_mode = name
             self._relock_for(self.session)
@@ -136,6 +137,15 @@ class SharedTerminal(App[None]):
         self.viewer = self.session.viewer
         self.forget_what_was_shown()
         self.idle.touch()
+
+    def _styled_now(self, first: Callable[[], Screen[Any]]) -> Screen[Any]:
+        """The context's first screen, marked as styled with the style sheet as it is
+        now (Textual styles each widget as it is mounted). Otherwise opening the mode
+        re-parsed every style sheet of the app, twice: about 100 ms of each sign-in,
+        switch of user and change of a huddle's roster, for nothing."""
+        screen = first()
+        screen._css_update_count = self._css_update_count
+        return screen
 
     def _relock_for(self, session: TerminalSession) -> None:
         """The lock screen decides who may unlock by the session as it is now."""
@@ -369,11 +379,13 @@ class SharedTerminal(App[None]):
 
     def _screen_changed(self, screen: Screen[Any]) -> None:
         """Every screen of a huddle's context carries the huddle banner."""
+        roster = self.session.roster
+        if roster is None:
+            return  # (and the first screen is drawn without loading the data layer)
         from anchor_tui.screens.lock import LockScreen
         from anchor_tui.widgets.huddle_banner import HuddleBanner
 
-        roster = self.session.roster
-        if roster is None or isinstance(screen, ModalScreen | LockScreen) \
+        if isinstance(screen, ModalScreen | LockScreen) \
                 or not self.holds_screen(screen) or screen.query(HuddleBanner):
             return
         screen.mount(HuddleBanner(roster, self.backend.policy.professions))

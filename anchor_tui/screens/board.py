@@ -197,9 +197,10 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
         else:
             await row.remove_children()
             today = self._today()
-            await row.mount_all(StageColumn(c, self._backend.team, today, self._show_lead)
-                                for c in message.columns)
-            row.fit_columns()
+            columns = [StageColumn(c, self._backend.team, today, self._show_lead)
+                       for c in message.columns]
+            row.fit_columns(columns)
+            await row.mount_all(columns)
         self._status(self._filter_status(message.columns))
         self.caseload_follow()
         if not typing:

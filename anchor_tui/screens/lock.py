@@ -11,16 +11,19 @@ in the database). The sign-in rules apply as on the sign-in screen: waits, locko
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.widgets import Input
 
 from anchor_tui.screens.sign_in import SignInScreen
 from anchor_tui.screens.terminal_messages import UnlockChecked
-from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import Clock
 from anchor_tui.services.session_state import TerminalSession, unlock
 from anchor_tui.settings import Settings
+
+if TYPE_CHECKING:
+    from anchor_tui.services.backend import Backend
 
 
 class LockScreen(SignInScreen):

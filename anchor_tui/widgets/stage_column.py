@@ -130,8 +130,10 @@ class StageRow(HorizontalScroll, can_focus=False, inherit_bindings=False):
     def on_resize(self) -> None:
         self.fit_columns()
 
-    def fit_columns(self) -> None:
-        columns = list(self.query_children(StageColumn))
+    def fit_columns(self, columns: Sequence[StageColumn] | None = None) -> None:
+        """Size ``columns`` (by default the ones shown) to this row's width. Columns
+        about to be mounted are sized first, so the board is laid out once, not twice."""
+        columns = list(self.query_children(StageColumn)) if columns is None else list(columns)
         if not columns or not self.size.width:
             return
         fitting = max(1, min(len(columns), self.size.width // MIN_COLUMN_WIDTH))
