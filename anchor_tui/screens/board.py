@@ -316,7 +316,7 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
     def _restore_focus(self, case_id: int | None, position: tuple[int, int] | None) -> None:
         if case_id is not None:
             for card in self.query(CaseCardView):
-                if card.card.case_id == case_id:
+                if card.display and card.card.case_id == case_id:
                     self.set_focus(card)
                     return
         x, y = position or (0, 0)

@@ -73,32 +73,24 @@ class StageColumn(Vertical):
     async def show(self, column: BoardColumn) -> None:
         """Show these cards instead (a new filter, or the board read again).
 
-        The card views already there are reused, in order, for the new cards; only
-        the difference in number is mounted or removed.
+        The card views already there are reused, in order, for the new cards; views
+        left over are hidden (kept for the next filter), and only views beyond all
+        there are mounted. Mounting or removing a card view cost Textual a few
+        milliseconds each, so a keystroke that went from a few cards to a full board
+        (or back) took over 100 ms.
         """
         same_cards = column.cards == self.column.cards
         self.column = column
         self.query_one(".stage-count", Static).update(count_label(column.total))
-        holder = self.query_one(CardList)
-        footer = holder.query_one(".stage-footer", Static)
+        footer = self.query_one(CardList).query_one(".stage-footer", Static)
         text, kind = self._footer_text()
-        if same_cards:
-            # Read again after a change elsewhere (a live update): only the count and
-            # the footer may differ; the cards, and where the column is scrolled, stay.
-            footer.set_classes({kind, "stage-footer"})
-            footer.update(text)
-            return
-        views = self.cards
-        for view, card in zip(views, column.cards, strict=False):
-            view.show(card, self._team.category_label(card.category), self._today,
-                      self._show_lead)
-        if len(views) > len(column.cards):
-            await holder.remove_children(views[len(column.cards):])
-        if len(column.cards) > len(views):
-            await holder.mount_all(self._card_views(column.cards[len(views):]), before=footer)
+        if not same_cards:
+            await self._place(column.cards)
+            self.query_one(CardList).scroll_home(animate=False)
+        # (Read again after a change elsewhere, a live update: only the count and the
+        # footer may differ; the cards, and where the column is scrolled, stay.)
         footer.set_classes({kind, "stage-footer"})
         footer.update(text)
-        holder.scroll_home(animate=False)
 
     async def append(self, cards: Sequence[CaseCard]) -> None:
         """Add the next page read after the last card."""
@@ -106,9 +98,25 @@ class StageColumn(Vertical):
         fresh = tuple(card for card in cards if card.case_id not in known)
         self.column = BoardColumn(self.column.stage, self.column.label, self.column.total,
                                   self.column.cards + fresh)
+        await self._place(self.column.cards)
+        text, kind = self._footer_text()
+        footer = self.query_one(CardList).query_one(".stage-footer", Static)
+        footer.set_classes({kind, "stage-footer"})
+        footer.update(text)
+
+    async def _place(self, cards: Sequence[CaseCard]) -> None:
+        """Show ``cards``, in order, in the card views (all of them, shown or hidden)."""
         holder = self.query_one(CardList)
-        await holder.query(".stage-footer").remove()
-        await holder.mount_all([*self._card_views(fresh), self._footer()])
+        views = list(holder.query(CaseCardView))
+        for view, card in zip(views, cards, strict=False):
+            view.show(card, self._team.category_label(card.category), self._today,
+                      self._show_lead)
+            view.display = True
+        for view in views[len(cards):]:
+            view.display = False
+        if len(cards) > len(views):
+            await holder.mount_all(self._card_views(cards[len(views):]),
+                                   before=holder.query_one(".stage-footer", Static))
 
     @property
     def has_more(self) -> bool:
@@ -120,7 +128,8 @@ class StageColumn(Vertical):
 
     @property
     def cards(self) -> list[CaseCardView]:
-        return list(self.query(CaseCardView))
+        """The card views shown, in order (hidden ones wait for the next filter)."""
+        return [view for view in self.query(CaseCardView) if view.display]
 
 
 class StageRow(HorizontalScroll, can_focus=False, inherit_bindings=False):

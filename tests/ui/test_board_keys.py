@@ -166,8 +166,11 @@ async def test_slash_filters_as_one_types_and_escape_clears(
         found = sum(c.total for c in expected)
         assert 0 < found < sum(everything.values())
         assert f"“{word.lower()}”" in status(screen) and f"{found} case" in status(screen)
-        shown = [c.card for c in screen.query(CaseCardView)]
+        # The cards shown (views left over from the wider board are hidden, for reuse).
+        shown = [view.card for column in screen.query(StageColumn) for view in column.cards]
         assert shown and all(word in c.person_label for c in shown)
+        hidden = [view for view in screen.query(CaseCardView) if not view.display]
+        assert hidden and not set(hidden) & set(screen.focus_chain)  # never reached by keys
         await pilot.press("enter")  # to the cards
         assert isinstance(app.focused, CaseCardView)
         await pilot.press("escape")
