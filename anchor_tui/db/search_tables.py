@@ -12,6 +12,10 @@ from typing import Any
 
 NOTE_FTS = "note_fts"
 """SQLite: the FTS5 external-content table over ``note.body`` (rowid = ``note.id``)."""
+CASE_FTS = "case_fts"
+"""SQLite: the FTS5 external-content table over ``case.summary`` (migration 0010)."""
+CASE_SUMMARY_INDEX = "ix_case_summary_fts"
+"""PostgreSQL: the GIN index on ``to_tsvector('simple', summary)`` (migration 0010)."""
 NOTE_BODY_INDEX = "ix_note_body_fts"
 """PostgreSQL: the GIN index on ``to_tsvector('simple', body)``."""
 BOARD_ORDER_INDEX = "ix_case_board_order"
@@ -33,7 +37,7 @@ partial expression index, so not a model)."""
 
 
 def is_search_table(name: str) -> bool:
-    return name == NOTE_FTS or name.startswith(NOTE_FTS + "_")
+    return any(name == fts or name.startswith(fts + "_") for fts in (NOTE_FTS, CASE_FTS))
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -43,6 +47,6 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if type_ == "table":
         return not is_search_table(name)
     if type_ == "index":
-        return name not in (NOTE_BODY_INDEX, BOARD_ORDER_INDEX, OPEN_TASKS_INDEX,
-                            *PERSON_NAME_INDEXES)
+        return name not in (NOTE_BODY_INDEX, CASE_SUMMARY_INDEX, BOARD_ORDER_INDEX,
+                            OPEN_TASKS_INDEX, *PERSON_NAME_INDEXES)
     return True

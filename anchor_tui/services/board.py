@@ -20,7 +20,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
-    exists,
     false,
     func,
     or_,
@@ -85,8 +84,19 @@ def worked_by(user_ids: Sequence[int], today: dt.date, *,
     now_valid = (CaseMember.user_id.in_(user_ids), CaseMember.valid_from <= today,
                  or_(CaseMember.valid_to.is_(None), CaseMember.valid_to >= today))
     if per_case:
-        return exists().where(CaseMember.case_id == Case.id, *now_valid)
+        return asked_per_case(select(CaseMember.id).where(CaseMember.case_id == Case.id,
+                                                          *now_valid))
     return Case.id.in_(select(CaseMember.case_id).where(*now_valid))
+
+
+def asked_per_case(query: Select[Any]) -> ColumnElement[bool]:
+    """``EXISTS (query)``, asked of each case in turn.
+
+    ``OFFSET 0`` keeps PostgreSQL from turning the EXISTS into a hashed set of every
+    match, which it prefers inside an OR: to show a column's first eight cards of a
+    team member's cases it read all 48,000 of their memberships, per column (22 ms
+    a column instead of 0.7). SQLite asks per case either way."""
+    return query.offset(0).exists()
 
 
 def _like_prefix(word: str) -> str:
@@ -95,7 +105,7 @@ def _like_prefix(word: str) -> str:
     return word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
-def _starts(column: Any, word: str, dialect: str) -> ColumnElement[bool]:
+def starts_with(column: Any, word: str, dialect: str) -> ColumnElement[bool]:
     """``column`` starts with ``word``, whatever the case of its letters, through the
     names' folded indexes (migration 0010).
 
@@ -144,8 +154,8 @@ class _Matcher:
         folded = word.casefold()
         tests: list[ColumnElement[bool]] = []
         if "person_name" in self.fields:
-            tests.append(self._person(or_(_starts(Person.first_name, word, self.dialect),
-                                          _starts(Person.last_name, word, self.dialect))))
+            tests.append(self._person(or_(starts_with(Person.first_name, word, self.dialect),
+                                          starts_with(Person.last_name, word, self.dialect))))
         elif (initials_match := self._initials(word)) is not None:
             tests.append(self._person(initials_match))
         for ids, column in (
@@ -171,7 +181,7 @@ class _Matcher:
     def _person(self, matches: ColumnElement[bool]) -> ColumnElement[bool]:
         """The case's young person ``matches`` (see ``per_case``)."""
         if self.per_case:
-            return exists().where(Person.id == Case.person_id, matches)
+            return asked_per_case(select(Person.id).where(Person.id == Case.person_id, matches))
         return Case.person_id.in_(select(Person.id).where(matches))
 
     @staticmethod

@@ -4,7 +4,8 @@ Notes: SQLite matches the FTS5 index ``note_fts`` (migration 0003) and PostgreSQ
 ``to_tsvector('simple', body)`` GIN index; either way the match is joined to the ORM
 ``Note`` entity, so the central disclosure filter applies to every result and count,
 and every note shown is re-checked with ``decide()``. Cases: the person's name (only
-for viewers who may see names) and the case summary (only where visible).
+for viewers who may see names) and the words of the case summary (only where visible;
+SQLite ``case_fts``, PostgreSQL a GIN index, migration 0010).
 
 Results show note text and names, so a search is audited like a case view: in the
 viewer's write unit of work, one ``search.results`` event per case listed and the
@@ -41,12 +42,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from anchor_tui.db import models as m
-from anchor_tui.db.search_tables import NOTE_FTS, TS_CONFIG
+from anchor_tui.db.search_tables import CASE_FTS, NOTE_FTS, TS_CONFIG
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Viewer
 from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import initials
+from anchor_tui.services.board import initials, starts_with
 from anchor_tui.services.disclosure import load_context, recheck
 
 MAX_WORDS = 8
@@ -61,6 +62,7 @@ SNIPPET = 90
 _WORD = re.compile(r"[^\W_]+")
 _ONE_LINE = str.maketrans("\n\r\t", "   ")
 _note_fts = table(NOTE_FTS, column("rowid", Integer), column("body", Text))
+_case_fts = table(CASE_FTS, column("rowid", Integer), column("summary", Text))
 
 
 @dataclass(frozen=True)
@@ -145,23 +147,40 @@ def search(backend: Backend, viewer: Viewer, query: str, *, limit: int = RESULTS
 
 def _matching_cases(session: Session, words: tuple[str, ...], fields: frozenset[str]
                     ) -> tuple[list[int], int]:
-    """Ids of the first matching cases (newest first) and the count (up to the cap + 1)."""
+    """Ids of the first matching cases (newest first) and the count (up to the cap + 1).
+
+    Each word must start the young person's first or last name (where names are
+    visible) or a word of the case's summary (where it is visible); both through
+    indexes (the names' folded indexes, the summary's full-text index), so a search
+    never reads every case."""
+    dialect = session.get_bind().dialect.name
     conditions: list[ColumnElement[bool]] = []
     for word in words:
         either: list[ColumnElement[bool]] = []
         if "person_name" in fields:
-            either += [m.Person.first_name.ilike(f"{word}%"),
-                       m.Person.last_name.ilike(f"{word}%")]
+            either.append(m.Case.person_id.in_(select(m.Person.id).where(or_(
+                starts_with(m.Person.first_name, word, dialect),
+                starts_with(m.Person.last_name, word, dialect)))))
         if "summary" in fields:
-            either.append(m.Case.summary.ilike(f"%{word}%"))
+            either.append(m.Case.id.in_(_summary_matches(word, dialect)))
         if not either:
             return [], 0  # nothing of a case this viewer may search in
         conditions.append(or_(*either))
     ids = list(session.scalars(
-        select(m.Case.id).join(m.Person, m.Person.id == m.Case.person_id)
-        .where(and_(*conditions)).order_by(m.Case.id.desc()).limit(COUNT_CAP + 1)
+        select(m.Case.id).where(and_(*conditions)).order_by(m.Case.id.desc())
+        .limit(COUNT_CAP + 1)
     ))
     return ids[:CASE_RESULTS], len(ids)
+
+
+def _summary_matches(word: str, dialect: str) -> Select[Any]:
+    """Ids of the cases whose summary has a word starting with ``word``."""
+    if dialect == "sqlite":
+        # Letters and digits only, so quoting is enough: no FTS5 operator can be typed.
+        return select(_case_fts.c.rowid).where(_case_fts.c.summary.match(f'"{word}"*'))
+    config: ColumnElement[Any] = literal_column(f"'{TS_CONFIG}'::regconfig")
+    return select(m.Case.id).where(func.to_tsvector(config, m.Case.summary).bool_op("@@")(
+        func.to_tsquery(config, f"{word}:*")))
 
 
 def _case_hits(session: Session, backend: Backend, ids: list[int], words: tuple[str, ...],
@@ -181,7 +200,7 @@ def _case_hits(session: Session, backend: Backend, ids: list[int], words: tuple[
         shown = highlight(name, words, anywhere=False) if "person_name" in fields \
             else Highlighted(label)
         if not shown.spans and "summary" in fields:
-            shown = highlight(summary, words, anywhere=True)
+            shown = highlight(summary, words, anywhere=False)
         hits.append(CaseHit(case_id, label, backend.team.stage_label(stage),
                             backend.team.category_label(category), shown))
     return tuple(hits)

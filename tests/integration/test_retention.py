@@ -124,6 +124,8 @@ def test_apply_erases_exactly_the_expired_content_and_the_chain_verifies(
         assert s.scalars(select(m.CaseEvent.reason)).all() == [None]
         case = s.get(m.Case, world.case_id)
         assert case is not None and case.summary == "" and case.erased_at is not None
+    # Nor can a search find the erased summary (its full-text index follows the row).
+    assert world.case_id not in _summary_index_hits(backend, "why")
     assert verify(backend).ok and verify(backend, head).ok
     assert [e.action for e in events(backend)][-1] == "retention.erase"
     assert main(["audit", "verify", "--db", url]) == 0
@@ -133,6 +135,23 @@ def test_apply_erases_exactly_the_expired_content_and_the_chain_verifies(
     assert next((p.case_id, set(p.note_ids), p.case_content) for p in later) == (
         world.case_id, {world.notes["police_intel"], world.notes["child_welfare"]}, False)
     assert [p.case_id for p in later] == [world.case_id, recent]  # declined: 365 days
+
+
+def _summary_index_hits(backend: Backend, word: str) -> set[int]:
+    """The cases the summary search index finds for ``word`` (migration 0010)."""
+    if backend.engine.dialect.name == "sqlite":
+        sql = "SELECT rowid FROM case_fts WHERE case_fts MATCH :w"
+    else:
+        sql = ('SELECT id FROM "case" WHERE to_tsvector(\'simple\', summary) '
+               "@@ to_tsquery('simple', :w)")
+    with backend.sessions.system("test: the summary index") as s:
+        return set(s.execute(text(sql), {"w": word}).scalars())
+
+
+def test_the_summary_index_finds_a_case_summary(backend: Backend) -> None:
+    """(So that the erasure check above can fail.)"""
+    world, _recent = expired_world(backend)
+    assert world.case_id in _summary_index_hits(backend, "why")
 
 
 def _refused(backend: Backend, statement: str) -> None:

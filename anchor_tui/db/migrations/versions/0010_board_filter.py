@@ -14,6 +14,9 @@ finds and the queue what it shows, not every case.
   and a filtered count scans the index, not the table.
 - The queue: a person's open tasks in its order (no due date last), and consents by the
   day they end.
+- Search: a case's summary word by word, as notes are (SQLite: ``case_fts``, FTS5 kept
+  in step by triggers; PostgreSQL: a GIN index on ``to_tsvector('simple', summary)``),
+  so a search no longer reads every case's summary.
 
 The expression indexes are not models (see ``search_tables.include_name``).
 
@@ -28,6 +31,8 @@ from alembic import op
 
 from anchor_tui.db.search_tables import (
     BOARD_ORDER_INDEX,
+    CASE_FTS,
+    CASE_SUMMARY_INDEX,
     OPEN_TASKS_INDEX,
     PERSON_NAME_INDEXES,
 )
@@ -36,6 +41,20 @@ revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
+
+
+_SQLITE_CASE_FTS = (  # (case_fts is search_tables.CASE_FTS)
+    "CREATE VIRTUAL TABLE case_fts USING fts5(summary, content='case', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "INSERT INTO case_fts(case_fts) VALUES ('rebuild')",
+    'CREATE TRIGGER case_fts_insert AFTER INSERT ON "case" BEGIN '
+    "INSERT INTO case_fts(rowid, summary) VALUES (new.id, new.summary); END",
+    'CREATE TRIGGER case_fts_update AFTER UPDATE OF summary ON "case" BEGIN '
+    "INSERT INTO case_fts(case_fts, rowid, summary) VALUES ('delete', old.id, old.summary); "
+    "INSERT INTO case_fts(rowid, summary) VALUES (new.id, new.summary); END",
+    'CREATE TRIGGER case_fts_delete AFTER DELETE ON "case" BEGIN '
+    "INSERT INTO case_fts(case_fts, rowid, summary) VALUES ('delete', old.id, old.summary); END",
+)
 
 
 def upgrade() -> None:
@@ -53,7 +72,11 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"CREATE INDEX {first} ON person (lower(first_name) text_pattern_ops)")
         op.execute(f"CREATE INDEX {last} ON person (lower(last_name) text_pattern_ops)")
+        op.execute(f'CREATE INDEX {CASE_SUMMARY_INDEX} ON "case" USING gin '
+                   "(to_tsvector('simple'::regconfig, summary))")
     else:
+        for statement in _SQLITE_CASE_FTS:
+            op.execute(statement)
         op.execute(f"CREATE INDEX {first} ON person (first_name COLLATE NOCASE)")
         op.execute(f"CREATE INDEX {last} ON person (last_name COLLATE NOCASE)")
         op.execute(f'CREATE INDEX {BOARD_ORDER_INDEX} ON "case" (stage, priority, '
@@ -63,6 +86,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         op.execute(f"DROP INDEX IF EXISTS {BOARD_ORDER_INDEX}")
+        for trigger in ("case_fts_delete", "case_fts_update", "case_fts_insert"):
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        op.execute(f"DROP TABLE IF EXISTS {CASE_FTS}")
+    else:
+        op.execute(f"DROP INDEX IF EXISTS {CASE_SUMMARY_INDEX}")
     for name in (*PERSON_NAME_INDEXES, OPEN_TASKS_INDEX):
         op.execute(f"DROP INDEX IF EXISTS {name}")
     op.drop_index("ix_consent_valid_to", table_name="consent")
