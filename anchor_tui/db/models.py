@@ -466,6 +466,16 @@ class ChangeCount(Base):
     changes: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class StageCount(Base):
+    """How many cases each stage holds, kept by triggers on ``case`` in the same
+    transaction as the change (``db/stage_counts.py``): the unfiltered board's counts."""
+
+    __tablename__ = "stage_count"
+
+    stage: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+
+
 PROTECTED = (Note, Draft, Task)
 """Entities whose every ORM query gets the disclosure filter."""
 

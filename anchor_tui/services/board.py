@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from anchor_tui.db.models import Case, CaseMember, InputRequest, Person, User
+from anchor_tui.db.models import Case, CaseMember, InputRequest, Person, StageCount, User
 from anchor_tui.domain import PRIORITY_LABELS, BoardColumn, CardKey, CaseCard, FilterSpec, Viewer
 from anchor_tui.services.backend import Backend
 from anchor_tui.settings import SavedFilter
@@ -284,7 +284,11 @@ within its first few entries)."""
 
 
 def _counts(session: Session, conditions: Sequence[ColumnElement[bool]]) -> dict[str, int]:
-    """Every stage's number of cases matching ``conditions``: an index-only count."""
+    """Every stage's number of cases matching ``conditions``: without conditions the
+    counts the database keeps (``stage_count``), otherwise a grouped count."""
+    if not conditions:
+        return {stage: count for stage, count in session.execute(
+            select(StageCount.stage, StageCount.cases))}
     return {stage: count for stage, count in session.execute(
         select(Case.stage, func.count()).where(*conditions).group_by(Case.stage))}
 

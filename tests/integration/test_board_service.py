@@ -185,3 +185,42 @@ def test_sorted_and_walked_pages_show_the_same_board(
                        for spec in specs for who in ("social", "police")])
     assert boards[0] == boards[1]
     assert sum(1 for columns in boards[0] if any(c.cards for c in columns)) >= 20
+
+
+def test_the_database_keeps_each_stage_count(engine: Engine) -> None:
+    """``stage_count`` follows every insert, stage change and delete of a case, in the
+    same transaction, and the unfiltered board shows it."""
+    from sqlalchemy import delete, func, select, update
+
+    from anchor_tui.db.models import StageCount
+
+    backend = backend_for(engine)
+    world = build_world(backend)
+
+    def kept_and_real() -> tuple[dict[str, int], dict[str, int]]:
+        with backend.sessions.system("test: the counts") as s:
+            kept = {st: n for st, n in s.execute(select(StageCount.stage, StageCount.cases))
+                    if n}
+            real = {st: n for st, n in s.execute(
+                select(Case.stage, func.count()).group_by(Case.stage))}
+        return kept, real
+
+    kept, real = kept_and_real()
+    assert kept == real and sum(real.values()) > 3
+    with backend.sessions.system("test: cases change") as s:
+        person = Person(first_name="Laskettu", last_name="Tapaus")
+        s.add(person)
+        s.flush()
+        s.add_all([Case(person_id=person.id, category="first_offence", stage=stage,
+                        priority=2) for stage in ("screening", "screening", "follow_up")])
+        s.flush()
+        first = s.scalars(select(Case.id).where(Case.stage == "notification")
+                          .order_by(Case.id)).first()
+        s.execute(update(Case).where(Case.id == first).values(stage="closed"))
+        s.execute(update(Case).where(Case.stage == "assessment").values(priority=1))
+        s.execute(delete(Case).where(Case.person_id == person.id,
+                                     Case.stage == "follow_up"))
+    kept, real = kept_and_real()
+    assert kept == real
+    columns = board_columns(backend, world.users["social"], today=TODAY)
+    assert totals(columns) == real

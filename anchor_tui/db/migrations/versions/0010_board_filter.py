@@ -14,6 +14,9 @@ finds and the queue what it shows, not every case.
   and a filtered count scans the index, not the table.
 - The queue: a person's open tasks in its order (no due date last), and consents by the
   day they end.
+- ``stage_count``: the number of cases in each stage, kept by triggers on ``case``
+  (``db/stage_counts.py``), so the unfiltered board reads seven rows instead of
+  counting every case.
 - Search: a case's summary word by word, as notes are (SQLite: ``case_fts``, FTS5 kept
   in step by triggers; PostgreSQL: a GIN index on ``to_tsvector('simple', summary)``),
   so a search no longer reads every case's summary.
@@ -27,6 +30,7 @@ Create Date: 2026-12-02 13:00:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 from anchor_tui.db.search_tables import (
@@ -58,6 +62,15 @@ _SQLITE_CASE_FTS = (  # (case_fts is search_tables.CASE_FTS)
 
 
 def upgrade() -> None:
+    from anchor_tui.db import stage_counts
+
+    op.create_table(
+        "stage_count",
+        sa.Column("stage", sa.String(length=64), nullable=False),
+        sa.Column("cases", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("stage", name=op.f("pk_stage_count")),
+    )
+    stage_counts.install(op.get_bind())
     op.create_index("ix_case_lead_user_id", "case", ["lead_user_id"])
     op.drop_index("ix_case_member_user_id_case_id", table_name="case_member")
     op.drop_index("ix_case_member_case_id", table_name="case_member")
@@ -99,3 +112,7 @@ def downgrade() -> None:
     op.create_index("ix_case_member_case_id", "case_member", ["case_id"])
     op.create_index("ix_case_member_user_id_case_id", "case_member", ["user_id", "case_id"])
     op.drop_index("ix_case_lead_user_id", table_name="case")
+    from anchor_tui.db import stage_counts
+
+    stage_counts.uninstall(op.get_bind())
+    op.drop_table("stage_count")
