@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Engine, Table, event, false
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -29,6 +29,8 @@ from anchor_tui.db.models import PROTECTED
 from anchor_tui.db.retry import transient_error
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import NoViewerError
+
+T = TypeVar("T")
 
 
 class DisclosureFilter(Protocol):
@@ -100,7 +102,26 @@ _PROTECTED_TABLES = {str(entity.__tablename__): entity for entity in PROTECTED}
 
 
 def _protected_entities_in(statement: Any) -> list[type[Any]]:
-    """The protected entities whose tables appear anywhere in the statement."""
+    """The protected entities whose tables appear anywhere in the statement (a statement
+    marked ``reusable`` was scanned when it was marked: it cannot change)."""
+    known = _REUSABLE.get(id(statement))
+    if known is not None and known[0] is statement:
+        return known[1]
+    return _scan(statement)
+
+
+_REUSABLE: dict[int, tuple[Any, list[type[Any]]]] = {}
+
+
+def reusable(statement: T) -> T:
+    """Mark a statement that is built once and run again (the unfiltered board's): the
+    disclosure hook scans it now, once, instead of at every run (SQLAlchemy statements
+    are immutable). The statement is kept for the life of the process."""
+    _REUSABLE[id(statement)] = (statement, _scan(statement))
+    return statement
+
+
+def _scan(statement: Any) -> list[type[Any]]:
     found: dict[str, type[Any]] = {}
     for element in visitors.iterate(statement):
         table = element if isinstance(element, Table) else getattr(element, "table", None)
