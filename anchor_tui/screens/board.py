@@ -35,7 +35,7 @@ from anchor_tui.screens.huddle_flag import HuddleFlagging
 from anchor_tui.screens.queue import QueueScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import PAGE, board_columns, filter_for, shows_lead, stage_page
-from anchor_tui.widgets.case_card import CaseCardView
+from anchor_tui.widgets.card_column import CardColumn
 from anchor_tui.widgets.key_footer import KeyFooter
 from anchor_tui.widgets.plain_text import plain
 from anchor_tui.widgets.stage_column import StageColumn, StageRow
@@ -183,8 +183,8 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
         if message.viewer != self.viewer or message.spec != self.spec:
             return  # read for someone else, or for a filter no longer typed
         focus = self._focus_position()
-        focused_case = self.focused.card.case_id if isinstance(self.focused, CaseCardView) \
-            else None
+        focused = self.focused_card()
+        focused_case = focused.case_id if focused is not None else None
         # Typing in the filter keeps the focus there; otherwise (a saved filter picked, a
         # move) focus goes back to the card, even if the cards just read replaced it.
         typing = isinstance(self.focused, Input)
@@ -193,7 +193,7 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
         self._reading_pages.clear()
         if [c.stage for c in message.columns] == list(existing):
             for column in message.columns:
-                await existing[column.stage].show(column)
+                existing[column.stage].show(column, focused_case)
         else:
             await row.remove_children()
             today = self._today()
@@ -222,12 +222,12 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
                            limit=PAGE, spec=spec, today=self._today())
         self.post_message(StagePageRead(self.viewer, spec, column.stage, cards))
 
-    async def on_stage_page_read(self, message: StagePageRead) -> None:
+    def on_stage_page_read(self, message: StagePageRead) -> None:
         self._reading_pages.discard(message.stage)
         if message.viewer != self.viewer or message.spec != self.spec:
             return
         column = self.query_one(f"#stage-{message.stage}", StageColumn)
-        await column.append(message.cards)
+        column.append(message.cards)
 
     def _read_more_if_near_end(self, column: StageColumn, index: int) -> None:
         stage = column.column.stage
@@ -303,34 +303,39 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
         return list(self.query(StageColumn))
 
     def _focus_position(self) -> tuple[int, int] | None:
-        """(column, card) index of the focused card, if a card has focus."""
+        """(column, card) index of the card the cursor is on, if a column has focus."""
         focused = self.focused
-        if not isinstance(focused, CaseCardView):
+        if not isinstance(focused, CardColumn) or not focused.cards:
             return None
         for x, column in enumerate(self._columns()):
-            cards = column.cards
-            if focused in cards:
-                return x, cards.index(focused)
+            if column.card_list is focused:
+                return x, focused.cursor
         return None
 
     def _restore_focus(self, case_id: int | None, position: tuple[int, int] | None) -> None:
         if case_id is not None:
-            for card in self.query(CaseCardView):
-                if card.display and card.card.case_id == case_id:
-                    self.set_focus(card)
+            for column in self._columns():
+                index = next((i for i, card in enumerate(column.cards)
+                              if card.case_id == case_id), None)
+                if index is not None:
+                    self._put_cursor(column, index)
                     return
         x, y = position or (0, 0)
         self._focus_near(x, y, step=1)
+
+    def _put_cursor(self, column: StageColumn, index: int) -> None:
+        """Focus ``column`` with its cursor on card ``index``; read on near the end."""
+        card_list = column.card_list
+        card_list.move_cursor(index)
+        self.set_focus(card_list)
+        self._read_more_if_near_end(column, card_list.cursor)
 
     def _focus_near(self, x: int, y: int, step: int) -> bool:
         """Focus card ``y`` (or the last) in column ``x``, or the next column with cards."""
         columns = self._columns()
         while 0 <= x < len(columns):
-            cards = columns[x].cards
-            if cards:
-                index = min(y, len(cards) - 1)
-                self.set_focus(cards[index])
-                self._read_more_if_near_end(columns[x], index)
+            if columns[x].cards:
+                self._put_cursor(columns[x], y)
                 return True
             x += step
         return False
@@ -342,11 +347,7 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
             return
         x, y = position
         if dy:
-            column = self._columns()[x]
-            cards = column.cards
-            index = max(0, min(y + dy, len(cards) - 1))
-            self.set_focus(cards[index])
-            self._read_more_if_near_end(column, index)
+            self._put_cursor(self._columns()[x], y + dy)
         elif dx:
             self._focus_near(x + dx, y, step=dx)
 
@@ -385,7 +386,7 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
 
     def focused_card(self) -> CaseCard | None:
         focused = self.focused
-        return focused.card if isinstance(focused, CaseCardView) else None
+        return focused.cursor_card if isinstance(focused, CardColumn) else None
 
     def action_open_case(self) -> None:
         card = self.focused_card()

@@ -13,11 +13,9 @@ from __future__ import annotations
 import datetime as dt
 
 from textual.content import Content
-from textual.widgets import Static
 
 from anchor_tui.domain import CaseCard
 from anchor_tui.widgets.plain_text import plain
-from anchor_tui.widgets.typeahead import PassesTypeahead
 
 
 def review_label(next_review: dt.date | None, today: dt.date) -> tuple[str, str]:
@@ -56,27 +54,3 @@ def card_classes(card: CaseCard, today: dt.date) -> set[str]:
     if card.next_review is not None and card.next_review < today:
         classes.add("overdue")
     return classes
-
-
-class CaseCardView(Static, PassesTypeahead, can_focus=True):
-    """One focusable case card. Holds only what the viewer may see (a ``CaseCard``).
-
-    A card view is reused for another case when the board is read again (``show``):
-    updating a card costs far less than removing one and mounting another, and a
-    filter keystroke reads the board again.
-    """
-
-    def __init__(self, card: CaseCard, category_label: str, today: dt.date,
-                 show_lead: bool = False) -> None:
-        super().__init__(card_content(card, category_label, today, show_lead),
-                         classes=" ".join(sorted(card_classes(card, today))))
-        self.card = card
-
-    def show(self, card: CaseCard, category_label: str, today: dt.date,
-             show_lead: bool = False) -> None:
-        """Show ``card`` here instead (nothing is redrawn when it is the same)."""
-        if card == self.card:
-            return
-        self.card = card
-        self.set_classes(card_classes(card, today))
-        self.update(card_content(card, category_label, today, show_lead))

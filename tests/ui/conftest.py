@@ -12,12 +12,14 @@ import datetime as dt
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.text import Text
 from textual.app import App
 from textual.content import Content
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed
@@ -25,10 +27,13 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from anchor_tui.app import AnchorApp
 from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
+from anchor_tui.domain import CaseCard
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import ManualClock
 from anchor_tui.services.seed import seed_demo
 from anchor_tui.settings import DEMO_PASSPHRASE, Settings, load_settings
+from anchor_tui.widgets.card_column import CardColumn
+from anchor_tui.widgets.stage_column import StageColumn
 
 TODAY = dt.date(2026, 11, 16)
 """The demo week's Monday: the seed and the app's calendar both use it."""
@@ -122,11 +127,38 @@ async def sign_in(pilot: Pilot[None], username: str, passphrase: str = DEMO_PASS
     await settle(pilot)
 
 
+def board_cards(screen: Screen[Any]) -> list[CaseCard]:
+    """Every card the board holds, column by column."""
+    return [card for column in screen.query(StageColumn) for card in column.cards]
+
+
+def focused_card(app: App[Any]) -> CaseCard:
+    """The card the cursor is on in the focused board column (fails if none)."""
+    focused = app.focused
+    assert isinstance(focused, CardColumn), f"focus is on {focused!r}, not a board column"
+    card = focused.cursor_card
+    assert card is not None
+    return card
+
+
+def focus_card(screen: Screen[Any], case_id: int) -> CaseCard:
+    """Put the board's cursor on the card of ``case_id`` and focus its column."""
+    for column in screen.query(StageColumn):
+        for index, card in enumerate(column.cards):
+            if card.case_id == case_id:
+                column.card_list.move_cursor(index)
+                screen.set_focus(column.card_list)
+                return card
+    raise AssertionError(f"case {case_id} is not on the board")
+
+
 def widget_text(widget: Widget) -> str:
     """What a widget holds as text: its rendered content and, for inputs, value and hint."""
     parts: list[str] = []
     if isinstance(widget, Input):
         parts += [widget.value, str(widget.placeholder)]
+    if isinstance(widget, CardColumn):  # drawn a line at a time: every card it holds
+        parts += [str(content) for content in widget.contents] + [widget.footer]
     rendered = widget.render()
     if isinstance(rendered, str | Content | Text):
         parts.append(str(rendered))

@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 
 from anchor_tui.app import AnchorApp
 from anchor_tui.db import models as m
+from anchor_tui.domain import CaseCard
 from anchor_tui.policy import load_policy
 from anchor_tui.screens import BoardScreen, ErrorScreen
 from anchor_tui.screens.case import CaseScreen
@@ -20,12 +21,13 @@ from anchor_tui.services.auth import viewer_for
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import board_columns, filter_for
 from anchor_tui.settings import Settings
-from anchor_tui.widgets.case_card import CaseCardView
+from anchor_tui.widgets.card_column import CardColumn
 from anchor_tui.widgets.sparkline_panel import SparklinePanel
 from anchor_tui.widgets.stage_column import StageColumn
 from tests.integration.board_world import NAMELESS_YOUTH_FIELDS, SHIPPED_YOUTH_FIELDS
 from tests.ui.asking import choose, confirm
 from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
+from tests.ui.conftest import focused_card as focused_in
 
 
 async def board_for(app: AnchorApp, pilot: Pilot[None], user: str) -> BoardScreen:
@@ -35,10 +37,14 @@ async def board_for(app: AnchorApp, pilot: Pilot[None], user: str) -> BoardScree
     return screen
 
 
-def focused_card(screen: BoardScreen) -> CaseCardView:
-    card = screen.focused
-    assert isinstance(card, CaseCardView)
-    return card
+def focused_card(screen: BoardScreen) -> CaseCard:
+    return focused_in(screen.app)
+
+
+def card_texts(screen: BoardScreen) -> list[tuple[CaseCard, str]]:
+    """Every card the board holds, with what it says."""
+    return [(card, str(content)) for column in screen.query(CardColumn)
+            for card, content in zip(column.cards, column.contents, strict=True)]
 
 
 def stage_of(backend: Backend, case_id: int) -> str:
@@ -61,7 +67,7 @@ async def test_enter_opens_the_focused_case(make_app: AppFactory) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await board_for(app, pilot, "social")
         await pilot.press("j")
-        case_id = focused_card(screen).card.case_id
+        case_id = focused_card(screen).case_id
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen) and app.screen.case_id == case_id
@@ -73,7 +79,7 @@ async def test_greater_than_moves_on_after_a_confirmation_naming_both_stages(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await board_for(app, pilot, "social")
-        card = focused_card(screen).card
+        card = focused_card(screen)
         assert card.stage == "notification"
         await pilot.press("greater_than_sign")
         question = await confirm(pilot, yes=False)  # "n": nothing happens
@@ -84,11 +90,12 @@ async def test_greater_than_moves_on_after_a_confirmation_naming_both_stages(
         await confirm(pilot, yes=True)
         await settle(pilot)
         assert stage_of(demo_backend, card.case_id) == "screening"
-        assert card.case_id in {c.card.case_id for c in
-                                screen.query_one("#stage-screening", StageColumn).cards}
+        screening = screen.query_one("#stage-screening", StageColumn)
+        assert card.case_id in {c.case_id for c in screening.cards}
         # And back with <.
-        target = next(c for c in screen.query(CaseCardView) if c.card.case_id == card.case_id)
-        screen.set_focus(target)
+        screening.card_list.move_cursor(
+            next(i for i, c in enumerate(screening.cards) if c.case_id == card.case_id))
+        screen.set_focus(screening.card_list)
         await pilot.press("less_than_sign")
         question = await confirm(pilot, yes=True)
         await settle(pilot)
@@ -112,7 +119,7 @@ async def test_m_moves_to_any_stage_and_closing_asks_why(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await board_for(app, pilot, "social")
-        card = focused_card(screen).card
+        card = focused_card(screen)
         await pilot.press("m")
         choice = await choose(pilot, "closed")
         assert card.stage not in [v for v, _ in choice.choices]
@@ -134,7 +141,7 @@ async def test_a_move_of_a_case_changed_meanwhile_is_refused(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await board_for(app, pilot, "social")
-        card = focused_card(screen).card
+        card = focused_card(screen)
         with demo_backend.sessions.system("test: another terminal") as s:
             case = s.get(m.Case, card.case_id)
             assert case is not None
@@ -154,7 +161,7 @@ async def test_slash_filters_as_one_types_and_escape_clears(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await board_for(app, pilot, "social")
         everything = totals(screen)
-        first = focused_card(screen).card
+        first = focused_card(screen)
         word = first.person_label.split()[0]
         await pilot.press("slash")
         assert app.focused is screen.query_one("#board-filter", Input)
@@ -166,13 +173,12 @@ async def test_slash_filters_as_one_types_and_escape_clears(
         found = sum(c.total for c in expected)
         assert 0 < found < sum(everything.values())
         assert f"“{word.lower()}”" in status(screen) and f"{found} case" in status(screen)
-        # The cards shown (views left over from the wider board are hidden, for reuse).
-        shown = [view.card for column in screen.query(StageColumn) for view in column.cards]
+        shown = [card for column in screen.query(StageColumn) for card in column.cards]
         assert shown and all(word in c.person_label for c in shown)
-        hidden = [view for view in screen.query(CaseCardView) if not view.display]
-        assert hidden and not set(hidden) & set(screen.focus_chain)  # never reached by keys
+        drawn = [text for _, text in card_texts(screen)]
+        assert len(drawn) == len(shown)  # nothing of the wider board is left in the columns
         await pilot.press("enter")  # to the cards
-        assert isinstance(app.focused, CaseCardView)
+        assert focused_card(screen) == shown[0]
         await pilot.press("escape")
         await settle(pilot)
         assert totals(screen) == everything and status(screen) == ""
@@ -252,12 +258,11 @@ async def test_cards_name_the_lead_or_say_there_is_none(
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await board_for(app, pilot, "social")
-        cards = list(screen.query(CaseCardView))
-        for card in cards:
-            text = str(card.render())
-            lead = leads[card.card.case_id]
+        cards = card_texts(screen)
+        for card, text in cards:
+            lead = leads[card.case_id]
             assert (f"Lead {names[lead]}" if lead else "No lead") in text
-        assert any(c.card.case_id == first.id for c in cards)
+        assert any(c.case_id == first.id for c, _ in cards)
 
 
 async def test_a_profession_without_the_lead_field_sees_no_lead_line(
@@ -281,7 +286,7 @@ async def test_a_profession_without_the_lead_field_sees_no_lead_line(
     app = AnchorApp(backend, demo_settings, today=lambda: TODAY)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await board_for(app, pilot, "youth")
-        texts = [str(card.render()) for card in screen.query(CaseCardView)]
+        texts = [text for _, text in card_texts(screen)]
         assert texts
         for text in texts:
             assert "Lead" not in text and "No lead" not in text

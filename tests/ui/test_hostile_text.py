@@ -62,7 +62,7 @@ from anchor_tui.services.huddle import Present, Roster
 from anchor_tui.services.huddle_agenda import AgendaEntry, HuddleCaseView, ItemEntry
 from anchor_tui.services.search import CaseHit, Highlighted, NoteHit
 from anchor_tui.services.session_state import TerminalSession
-from anchor_tui.widgets.case_card import CaseCardView
+from anchor_tui.widgets.card_column import CardColumn
 from anchor_tui.widgets.case_record import (
     NotesTimeline,
     consents_content,
@@ -156,6 +156,12 @@ def timeline_of(note: NoteEntry) -> NotesTimeline:
     return timeline
 
 
+def card_column_of(card: CaseCard, category_label: str) -> CardColumn:
+    column = CardColumn(lambda _category: category_label, TODAY, show_lead=True)
+    column.show((card,), "")
+    return column
+
+
 def widgets_for(s: Sequence[str]) -> list[tuple[Widget, list[str]]]:
     """Each widget of the app that shows user text, with the strings ``s`` in it, and the
     strings it shows whole (a consent's grantor is shown capitalised; an option list only
@@ -179,7 +185,7 @@ def widgets_for(s: Sequence[str]) -> list[tuple[Widget, list[str]]]:
                          Option(agenda_content(entry)))
     in_summary = [s[1], s[2], s[3], s[5], s[6]]
     return [
-        (CaseCardView(card, s[3], TODAY), [s[0], s[3]]),
+        (card_column_of(card, s[3]), [s[0], s[2], s[3]]),
         (timeline_of(note), [s[0], s[1], s[2], s[3], s[4], s[5]]),
         (Static(title_content(summary)), [s[0], s[4]]),
         (Static(summary_content(summary, TODAY)), in_summary),

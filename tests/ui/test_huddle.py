@@ -25,9 +25,8 @@ from anchor_tui.services.auth import viewer_for
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import ManualClock, moment_on
 from anchor_tui.services.disclosure import load_context, note_facts
-from anchor_tui.widgets.case_card import CaseCardView
 from anchor_tui.widgets.huddle_banner import HuddleBanner
-from tests.ui.conftest import TODAY, AppFactory, all_text, settle, sign_in
+from tests.ui.conftest import TODAY, AppFactory, all_text, board_cards, focus_card, settle, sign_in
 from tests.ui.screen_reading import screen_text
 
 
@@ -364,9 +363,7 @@ async def test_a_flagged_case_comes_onto_the_agenda(make_app: AppFactory) -> Non
         await sign_in(pilot, "youth")
         board = app.screen
         assert isinstance(board, BoardScreen)
-        cards = list(board.query(CaseCardView))
-        card = cards[-1]
-        board.set_focus(card)
+        card = focus_card(board, board_cards(board)[-1].case_id)
         await pilot.press("exclamation_mark")
         await settle(pilot)
         await pilot.press("ctrl+t")
@@ -375,7 +372,7 @@ async def test_a_flagged_case_comes_onto_the_agenda(make_app: AppFactory) -> Non
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, HuddleScreen)
-        entry = next(e for e in screen.agenda if e.case_id == card.card.case_id)
+        entry = next(e for e in screen.agenda if e.case_id == card.case_id)
         assert "Flagged for the huddle" in entry.reasons
 
 

@@ -27,10 +27,9 @@ from anchor_tui.screens import BoardScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.seed import seed_demo
 from anchor_tui.settings import Settings, load_settings
-from anchor_tui.widgets.case_card import CaseCardView
 from anchor_tui.widgets.connection_status import ConnectionStatus
 from anchor_tui.widgets.stage_column import StageColumn
-from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
+from tests.ui.conftest import TODAY, AppFactory, focused_card, settle, sign_in
 
 REACH_SECONDS = 2.0
 REPO = Path(__file__).resolve().parents[2]
@@ -84,11 +83,10 @@ async def test_a_move_in_another_terminal_reaches_the_board_within_2_s(
             screen = app.screen
             assert isinstance(screen, BoardScreen)
             await pilot.press("right", "down")  # the person's place: a card, not the first
-            focused = screen.focused
-            assert isinstance(focused, CaseCardView)
-            kept = focused.card.case_id
+            focused = focused_card(app)
+            kept = focused.case_id
             source = next(c for c in screen.query(StageColumn)
-                          if c.column.stage != focused.card.stage and c.column.cards)
+                          if c.column.stage != focused.stage and c.column.cards)
             moved = source.column.cards[0]
             target = "follow_up" if moved.stage != "follow_up" else "assessment"
             before = _totals(screen)
@@ -116,8 +114,7 @@ async def test_a_move_in_another_terminal_reaches_the_board_within_2_s(
             print(f"live update reached the board in {seen - committed:.3f} s")
             assert seen - committed <= REACH_SECONDS, f"took {seen - committed:.2f} s"
             await settle(pilot)
-            assert isinstance(screen.focused, CaseCardView)
-            assert screen.focused.card.case_id == kept
+            assert focused_card(app).case_id == kept
             assert moved.case_id not in [c.case_id for c in source.column.cards]
     finally:
         backend.close()

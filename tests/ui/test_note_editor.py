@@ -20,11 +20,10 @@ from anchor_tui.screens.note_editor import NoteEditorScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.notes import templates_for
-from anchor_tui.widgets.case_card import CaseCardView
 from anchor_tui.widgets.case_record import NotesTimeline
 from anchor_tui.widgets.disclosure_preview import DisclosurePreview
 from anchor_tui.widgets.note_text_area import NoteTextArea
-from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
+from tests.ui.conftest import TODAY, AppFactory, focused_card, settle, sign_in
 
 CASE = 2
 """A demo case that the police, social work, health and youth work all work."""
@@ -331,13 +330,12 @@ async def test_n_on_the_board_opens_the_editor_for_the_focused_case(
         await sign_in(pilot, "social")
         board = app.screen
         assert isinstance(board, BoardScreen)
-        card = board.focused
-        assert isinstance(card, CaseCardView)
+        card = focused_card(app)
         await pilot.press("n")
         await settle(pilot)
         editor = app.screen
-        assert isinstance(editor, NoteEditorScreen) and editor.case_id == card.card.case_id
-        assert f"case {card.card.case_id}" in text_of(editor, "#editor-title")
+        assert isinstance(editor, NoteEditorScreen) and editor.case_id == card.case_id
+        assert f"case {card.case_id}" in text_of(editor, "#editor-title")
         await pilot.press("escape")  # nothing typed: leaves without asking
         await settle(pilot)
         assert app.screen is board

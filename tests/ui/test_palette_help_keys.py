@@ -19,8 +19,7 @@ from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.help import HelpScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.settings import Settings, load_settings
-from anchor_tui.widgets.case_card import CaseCardView
-from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
+from tests.ui.conftest import TODAY, AppFactory, board_cards, settle, sign_in
 
 
 def palette_options(app: AnchorApp) -> list[str]:
@@ -60,10 +59,10 @@ async def test_palette_opens_only_cases_the_board_shows(make_app: AppFactory) ->
         await sign_in(pilot, "youth")
         board = app.screen
         assert isinstance(board, BoardScreen)
-        shown = {card.card.case_id for card in board.query(CaseCardView)}
+        shown = {card.case_id for card in board_cards(board)}
         opened = [c for c in commands_for(board, app) if c.name.startswith("case: open")]
         assert {int(c.name.rsplit("#", 1)[1]) for c in opened} == shown
-        first = next(iter(board.query(CaseCardView))).card
+        first = board_cards(board)[0]
         await pilot.press("ctrl+p")
         await pilot.press(*f"open {first.person_label} #{first.case_id}")
         await settle(pilot)

@@ -15,8 +15,7 @@ from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.help import HelpScreen
 from anchor_tui.screens.queue import QueueScreen
 from anchor_tui.screens.search import SearchScreen
-from anchor_tui.widgets.case_card import CaseCardView
-from tests.ui.conftest import AppFactory, settle, sign_in
+from tests.ui.conftest import AppFactory, board_cards, settle, sign_in
 
 
 async def reach(app: AnchorApp, pilot: Pilot[None], where: str) -> object:
@@ -104,7 +103,7 @@ async def test_search_commands_move_between_words_and_results(make_app: AppFacto
         assert isinstance(screen, SearchScreen)
         board = app.screen_stack[-2]
         assert isinstance(board, BoardScreen)
-        name = board.query(CaseCardView).first().card.person_label
+        name = board_cards(board)[0].person_label
         screen.query_one("#search-input", Input).value = name.split()[0]
         await settle(pilot)
         commands = {c.name: c for c in commands_for(screen, app)}

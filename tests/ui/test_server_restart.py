@@ -26,10 +26,9 @@ from anchor_tui.screens import BoardScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.seed import seed_demo
 from anchor_tui.settings import Settings, load_settings
-from anchor_tui.widgets.case_card import CaseCardView
 from anchor_tui.widgets.connection_status import ConnectionStatus
 from tests.private_pg import PrivatePostgres, private_postgres
-from tests.ui.conftest import TODAY, settle, sign_in
+from tests.ui.conftest import TODAY, board_cards, focus_card, focused_card, settle, sign_in
 
 pytestmark = pytest.mark.postgres
 
@@ -81,9 +80,7 @@ async def test_a_change_made_while_the_server_is_down_is_saved_when_it_is_back(
             assert isinstance(screen, BoardScreen)
             line = screen.query_one(ConnectionStatus)
             assert not line.display
-            focused = screen.focused
-            assert isinstance(focused, CaseCardView)
-            card = focused.card
+            card = focused_card(app)
             stages = [s.id for s in backend.team.stages]
             target = stages[stages.index(card.stage) + 1]
 
@@ -108,17 +105,15 @@ async def test_a_change_made_while_the_server_is_down_is_saved_when_it_is_back(
             # replaces its dead connections; no error reaches the person).
             pg.restart()
             assert await _until(pilot, lambda: not line.display, 30)
-            moved = next(c for c in screen.query(CaseCardView) if c.card.case_id
-                         != card.case_id and c.card.stage != stages[-1])
-            screen.set_focus(moved)
-            after = stages[stages.index(moved.card.stage) + 1]
-            moved_id = moved.card.case_id
+            moved = next(c for c in board_cards(screen) if c.case_id
+                         != card.case_id and c.stage != stages[-1])
+            focus_card(screen, moved.case_id)
+            after = stages[stages.index(moved.stage) + 1]
+            moved_id = moved.case_id
             await pilot.press("greater_than_sign")
             await pilot.pause()
             await pilot.press("y")
             await settle(pilot)
-            # (a card view is reused for another case once the board is read again: hold
-            # the case's id, not the view)
             assert await _until(pilot, lambda: _stage(backend, moved_id)[0] == after, 15)
             assert not line.display and save_queue(app).waiting == ()
     finally:
@@ -141,9 +136,7 @@ async def test_a_note_saved_while_the_server_is_down_is_kept_and_saved_when_it_i
             await sign_in(pilot, "social")
             board = app.screen
             assert isinstance(board, BoardScreen)
-            focused = board.focused
-            assert isinstance(focused, CaseCardView)
-            case_id = focused.card.case_id
+            case_id = focused_card(app).case_id
             open_note_editor(app, case_id)
             await settle(pilot)
             editor = app.screen
@@ -193,9 +186,7 @@ async def test_a_draft_typed_while_the_server_is_down_is_saved_when_it_is_back(
             await sign_in(pilot, "social")
             board = app.screen
             assert isinstance(board, BoardScreen)
-            focused = board.focused
-            assert isinstance(focused, CaseCardView)
-            open_note_editor(app, focused.card.case_id)
+            open_note_editor(app, focused_card(app).case_id)
             await settle(pilot)
             editor = app.screen
             assert isinstance(editor, NoteEditorScreen)

@@ -23,9 +23,16 @@ from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_view import CaseRecord, NoteEntry
 from anchor_tui.services.clock import ManualClock
 from anchor_tui.settings import DEMO_PASSPHRASE
-from anchor_tui.widgets.case_card import CaseCardView
 from anchor_tui.widgets.case_record import NotesTimeline
-from tests.ui.conftest import AppFactory, all_text, settle, sign_in, widget_text
+from tests.ui.conftest import (
+    AppFactory,
+    all_text,
+    board_cards,
+    focused_card,
+    settle,
+    sign_in,
+    widget_text,
+)
 from tests.ui.screen_reading import reachable, screen_text, strings_holding
 
 
@@ -46,7 +53,7 @@ def audit_actions(backend: Backend) -> list[tuple[str, int | None]]:
 
 async def open_first_case(pilot: Any) -> CaseScreen:
     app = pilot.app
-    assert isinstance(app.focused, CaseCardView)
+    focused_card(app)  # the cursor is on a card
     await pilot.press("enter")
     await settle(pilot)
     assert isinstance(app.screen, CaseScreen)
@@ -123,7 +130,7 @@ async def test_switch_user_leaves_nothing_of_the_previous_viewer(make_app: AppFa
         assert nurse is not None
         board = app.screen
         assert isinstance(board, BoardScreen)
-        names = [card.card.person_label for card in board.query(CaseCardView)][:8]
+        names = [card.person_label for card in board_cards(board)][:8]
         case_screen = await open_first_case(pilot)
         bodies = [note.body for note in case_screen.query_one(NotesTimeline).notes]
         assert names and bodies
@@ -159,8 +166,8 @@ async def test_switch_user_leaves_nothing_of_the_previous_viewer(make_app: AppFa
         # lead of a case on a card), never as the one signed in.
         board = app.screen
         assert isinstance(board, BoardScreen)
-        leads = {f"Lead {card.card.lead}" for card in board.query(CaseCardView)
-                 if card.card.lead is not None}
+        leads = {f"Lead {card.lead}" for card in board_cards(board)
+                 if card.lead is not None}
         shown = all_text(app)
         for lead in leads:
             shown = shown.replace(lead, "")

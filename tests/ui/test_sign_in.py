@@ -7,9 +7,8 @@ from textual.widgets import Input, Static
 from anchor_tui.screens import BoardScreen, SignInScreen
 from anchor_tui.screens.sign_in import demo_hint
 from anchor_tui.settings import DEMO_PASSPHRASE
-from anchor_tui.widgets.case_card import CaseCardView
 from anchor_tui.widgets.stage_column import StageColumn
-from tests.ui.conftest import AppFactory, settle, sign_in
+from tests.ui.conftest import AppFactory, board_cards, focused_card, settle, sign_in
 
 
 async def test_demo_nurse_signs_in_and_sees_the_board(make_app: AppFactory) -> None:
@@ -29,9 +28,9 @@ async def test_demo_nurse_signs_in_and_sees_the_board(make_app: AppFactory) -> N
         for column in columns:
             count = str(column.query_one(".stage-count", Static).render())
             assert count.startswith(f"{column.column.total} case")
-        cards = list(screen.query(CaseCardView))
+        cards = board_cards(screen)
         assert cards, "the board shows case cards"
-        assert isinstance(app.focused, CaseCardView)  # ready for the arrow keys
+        assert focused_card(app) == cards[0]  # ready for the arrow keys
 
 
 async def test_wrong_passphrase_is_said_and_the_screen_stays(make_app: AppFactory) -> None:

@@ -1,0 +1,238 @@
+"""A stage's cards as one virtual, focusable list: drawn a line at a time, only what shows.
+
+A widget per card cost Textual a few milliseconds each to style, lay out and draw: a
+board of seven columns had some sixty, and a filter keystroke, which reads the board
+again, spent most of its time there rather than in SQL. Here a column is one widget
+(Textual's line API): the cards are values, a cursor marks the one the person is on,
+and ``render_line`` draws the lines on screen from strips made once per card and
+width. Reading more cards, filtering, or a live update changes the values and redraws;
+nothing is mounted.
+
+Cards wrap like the text of any widget (a long name is shown whole, never cut: what a
+card shows is user text, and none of it is hidden). The cursor card has a bar on its
+left and a lighter background while the column has focus; the text says the rest
+(``High priority``, ``Overdue …``): colour only repeats it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+
+from rich.segment import Segment
+from textual import events
+from textual.content import Content
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.visual import Visual
+
+from anchor_tui.domain import CaseCard
+from anchor_tui.widgets.case_card import card_content
+from anchor_tui.widgets.typeahead import PassesTypeahead
+
+BAR = "▌"
+"""The cursor card's left edge (the rest of the time a blank cell)."""
+GAP = 1
+"""Blank lines after each card."""
+
+
+class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=False):
+    """The cards of one stage, read so far, with a cursor; a footer line after them."""
+
+    COMPONENT_CLASSES = {  # noqa: RUF012 - Textual reads class-level component classes
+        "card-column--cursor",
+        "card-column--bar",
+        "card-column--footer",
+    }
+
+    def __init__(self, category_label: Callable[[str], str], today: dt.date,
+                 show_lead: bool = False, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._category_label = category_label
+        self._today = today
+        self._show_lead = show_lead
+        self.cards: tuple[CaseCard, ...] = ()
+        self.cursor = 0
+        """Index of the card the person is on (drawn as such while the column has focus)."""
+        self._footer = ""
+        self._contents: list[Content] = []
+        self._tops: list[int] = []
+        """First line of each card, for the width laid out."""
+        self._end = 0
+        """First line after the last card (the footer's)."""
+        self._laid_out_width = -1
+        self._strips: dict[tuple[int, bool], list[Strip]] = {}
+
+    # --- what it shows ------------------------------------------------------------------
+
+    def content_of(self, card: CaseCard) -> Content:
+        return card_content(card, self._category_label(card.category), self._today,
+                            self._show_lead)
+
+    def show(self, cards: Sequence[CaseCard], footer: str,
+             cursor_case: int | None = None) -> None:
+        """Show ``cards`` and ``footer``; the cursor goes to ``cursor_case`` if among them,
+        else stays where it was (within the cards); scrolled to the top when the cards
+        are not the ones shown before."""
+        same = tuple(cards) == self.cards
+        if same and footer == self._footer:
+            return
+        old_contents = dict(zip(self.cards, self._contents, strict=True))
+        self.cards = tuple(cards)
+        # A card already shown keeps its content (a live update re-reads the same cards).
+        self._contents = [old_contents.get(card) or self.content_of(card) for card in cards]
+        self._footer = footer
+        if cursor_case is not None:
+            self.cursor = next((i for i, c in enumerate(self.cards) if c.case_id == cursor_case),
+                               self.cursor)
+        self.cursor = max(0, min(self.cursor, len(self.cards) - 1))
+        self._relayout()
+        if not same and self.is_attached:
+            self.scroll_to(y=0, animate=False, immediate=True)
+
+    def append(self, cards: Sequence[CaseCard], footer: str) -> None:
+        """Add the next page read after the last card (cursor and place stay)."""
+        known = {card.case_id for card in self.cards}
+        fresh = [card for card in cards if card.case_id not in known]
+        self.cards += tuple(fresh)
+        self._contents += [self.content_of(card) for card in fresh]
+        self._footer = footer
+        self._relayout()
+
+    @property
+    def contents(self) -> tuple[Content, ...]:
+        """What each card says, in order (plain text where it is user text)."""
+        return tuple(self._contents)
+
+    @property
+    def footer(self) -> str:
+        """The line after the cards (``No cases``, ``8 of 1 200 shown …`` or nothing)."""
+        return self._footer
+
+    @property
+    def cursor_card(self) -> CaseCard | None:
+        return self.cards[self.cursor] if self.cards else None
+
+    def move_cursor(self, index: int) -> None:
+        """Put the cursor on card ``index`` (clamped) and scroll it into view."""
+        if not self.cards:
+            return
+        index = max(0, min(index, len(self.cards) - 1))
+        if index != self.cursor:
+            self._strips.pop((self.cursor, True), None)
+            self.cursor = index
+            self.refresh()
+        self._ensure_layout()
+        if self._tops:
+            top = self._tops[index]
+            bottom = self._tops[index + 1] if index + 1 < len(self._tops) else self._end
+            self.scroll_to_region(Region(0, top, 1, bottom - top), animate=False,
+                                  immediate=True, force=True)
+
+    def card_at(self, line: int) -> int | None:
+        """Index of the card drawn on virtual line ``line``, if any."""
+        self._ensure_layout()
+        if not self._tops or line < 0 or line >= self._end:
+            return None
+        index = bisect_right(self._tops, line) - 1
+        return index if 0 <= index < len(self.cards) else None
+
+    # --- layout -------------------------------------------------------------------------
+
+    def _text_width(self) -> int:
+        # One cell for the cursor bar, one to the right, as a card had as a widget.
+        return max(1, self.scrollable_content_region.width - 2)
+
+    def _relayout(self) -> None:
+        self._laid_out_width = -1
+        self._strips.clear()
+        self._ensure_layout()
+        self.refresh()
+
+    def _ensure_layout(self) -> None:
+        """Card heights for the current width (a card wraps like any text)."""
+        self._layout_for(self._text_width() if self.is_attached else 0)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # (For ``height: auto``: the cards' wrapped height at the width offered.)
+        self._layout_for(max(1, width - 2))
+        return self._end + (1 if self._footer else 0)
+
+    def _layout_for(self, width: int) -> None:
+        if width == self._laid_out_width:
+            return
+        self._laid_out_width = width
+        self._strips.clear()
+        tops: list[int] = []
+        line = 0
+        for index, content in enumerate(self._contents):
+            tops.append(line)
+            height = (len(self._card_strips(index, False)) if width > 1
+                      else len(content.plain.splitlines()) or 1)
+            line += height + GAP
+        self._tops = tops
+        self._end = line
+        self.virtual_size = Size(width + 2, self._end + (1 if self._footer else 0))
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._ensure_layout()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    # --- drawing ------------------------------------------------------------------------
+
+    def _card_strips(self, index: int, highlighted: bool) -> list[Strip]:
+        key = (index, highlighted)
+        cached = self._strips.get(key)
+        if cached is not None:
+            return cached
+        width = max(1, self._laid_out_width)
+        # The cursor card is drawn on its own background (the text's colours on top).
+        style = (self.get_visual_style("card-column--cursor") if highlighted
+                 else self.visual_style)
+        strips = Visual.to_strips(self, self._contents[index], width, None, style, pad=True)
+        around = style.rich_style
+        edge = Segment(BAR, around + self.get_component_rich_style("card-column--bar",
+                                                                   partial=True)) \
+            if highlighted else Segment(" ", around)
+        tail = Strip([Segment(" ", around)])
+        strips = [Strip.join([Strip([edge]), strip, tail]) for strip in strips]
+        self._strips[key] = strips
+        return strips
+
+    def render_line(self, y: int) -> Strip:
+        self._ensure_layout()
+        width = self.scrollable_content_region.width
+        line = y + self.scroll_offset.y
+        base = self.rich_style
+        index = self.card_at(line)
+        if index is not None:
+            strips = self._card_strips(index, index == self.cursor and self.has_focus)
+            row = line - self._tops[index]
+            if row < len(strips):
+                return strips[row].crop_extend(0, width, base)
+            return Strip.blank(width, base)
+        if line == self._end and self._footer:
+            footer = self.get_component_rich_style("card-column--footer")
+            return Strip([Segment(" "), Segment(self._footer, footer)]).crop_extend(
+                0, width, base)
+        return Strip.blank(width, base)
+
+    # --- focus and the mouse ------------------------------------------------------------
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        index = self.card_at(event.y + self.scroll_offset.y)
+        if index is not None:
+            self.move_cursor(index)
+            self.focus()
