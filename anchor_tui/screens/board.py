@@ -160,7 +160,8 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
         self.load_board()
 
     def _status(self, text: str) -> None:
-        self.query_one("#board-status", Static).update(plain(text))
+        # The status has a fixed place in the one-line header: no new layout for it.
+        self.query_one("#board-status", Static).update(plain(text), layout=False)
 
     def filter_words(self) -> str:
         """The filter in force in words (``My cases + “aino”``); empty for none."""

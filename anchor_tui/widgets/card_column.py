@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.content import Content
 from textual.geometry import Region, Size
@@ -36,6 +38,9 @@ BAR = "▌"
 """The cursor card's left edge (the rest of the time a blank cell)."""
 GAP = 1
 """Blank lines after each card."""
+STRIPS_KEPT = 160
+"""Drawn cards a column keeps (a screenful is about eight; a filter typed and cleared
+shows the same ones again)."""
 
 
 class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=False):
@@ -63,7 +68,12 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
         self._end = 0
         """First line after the last card (the footer's)."""
         self._laid_out_width = -1
-        self._strips: dict[tuple[int, bool], list[Strip]] = {}
+        self._heights: list[int] = []
+        self._strips: OrderedDict[tuple[CaseCard, int, bool], list[Strip]] = OrderedDict()
+        """Drawn cards by (card, width, cursor), the most recently drawn last: kept across
+        ``show`` (typing a filter and clearing it shows the same cards again), at most
+        ``STRIPS_KEPT``; emptied when the style changes."""
+        self._base_style: Style | None = None
 
     # --- what it shows ------------------------------------------------------------------
 
@@ -121,7 +131,6 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
             return
         index = max(0, min(index, len(self.cards) - 1))
         if index != self.cursor:
-            self._strips.pop((self.cursor, True), None)
             self.cursor = index
             self.refresh()
         self._ensure_layout()
@@ -147,7 +156,6 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
 
     def _relayout(self) -> None:
         self._laid_out_width = -1
-        self._strips.clear()
         self._ensure_layout()
         self.refresh()
 
@@ -161,20 +169,41 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
         return self._end + (1 if self._footer else 0)
 
     def _layout_for(self, width: int) -> None:
+        """Where each card starts. Only the heights are worked out here (the text wrapped,
+        not styled): a card is drawn when it first comes into view."""
         if width == self._laid_out_width:
             return
         self._laid_out_width = width
-        self._strips.clear()
         tops: list[int] = []
+        heights: list[int] = []
         line = 0
-        for index, content in enumerate(self._contents):
+        for content in self._contents:
             tops.append(line)
-            height = (len(self._card_strips(index, False)) if width > 1
+            height = (max(1, content.get_height(self.styles, width)) if width > 1
                       else len(content.plain.splitlines()) or 1)
+            heights.append(height)
             line += height + GAP
         self._tops = tops
+        self._heights = heights
         self._end = line
-        self.virtual_size = Size(width + 2, self._end + (1 if self._footer else 0))
+        self._set_virtual_size(Size(width + 2, self._end + (1 if self._footer else 0)))
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """The scrollable size, without laying out the whole screen again.
+
+        ``virtual_size`` is a layout reactive: setting it reflows every widget on the
+        screen, and a filter keystroke sets it in each column. The column's own size
+        does not depend on it (its height comes from the stage column), so only its
+        scrollbars need updating, which ``_scroll_update`` does (it lays out the screen
+        itself when a scrollbar appears or goes)."""
+        if size == self.virtual_size:
+            return
+        if not self.is_attached or not self.container_size:
+            self.virtual_size = size
+            return
+        self.set_reactive(CardColumn.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
 
     def on_resize(self, _event: events.Resize) -> None:
         self._ensure_layout()
@@ -183,15 +212,18 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._base_style = None
 
     # --- drawing ------------------------------------------------------------------------
 
     def _card_strips(self, index: int, highlighted: bool) -> list[Strip]:
-        key = (index, highlighted)
+        card = self.cards[index]
+        width = max(1, self._laid_out_width)
+        key = (card, width, highlighted)
         cached = self._strips.get(key)
         if cached is not None:
+            self._strips.move_to_end(key)
             return cached
-        width = max(1, self._laid_out_width)
         # The cursor card is drawn on its own background (the text's colours on top).
         style = (self.get_visual_style("card-column--cursor") if highlighted
                  else self.visual_style)
@@ -202,14 +234,21 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
             if highlighted else Segment(" ", around)
         tail = Strip([Segment(" ", around)])
         strips = [Strip.join([Strip([edge]), strip, tail]) for strip in strips]
-        self._strips[key] = strips
+        height = self._heights[index]
+        if len(strips) < height:  # (the layout's height is the one that counts)
+            strips += [Strip.blank(width + 2, around)] * (height - len(strips))
+        self._strips[key] = strips = strips[:height]
+        while len(self._strips) > STRIPS_KEPT:
+            self._strips.popitem(last=False)
         return strips
 
     def render_line(self, y: int) -> Strip:
         self._ensure_layout()
         width = self.scrollable_content_region.width
         line = y + self.scroll_offset.y
-        base = self.rich_style
+        if self._base_style is None:
+            self._base_style = self.rich_style
+        base = self._base_style
         index = self.card_at(line)
         if index is not None:
             strips = self._card_strips(index, index == self.cursor and self.has_focus)

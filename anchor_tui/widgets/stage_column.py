@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import HorizontalScroll, Vertical
 from textual.widgets import Static
@@ -66,7 +67,11 @@ class StageColumn(Vertical):
         """Show these cards instead (a new filter, or the board read again: then only the
         count and the footer may differ, and the cursor and the place in the column stay)."""
         self.column = column
-        self.query_one(".stage-count", Static).update(count_label(column.total))
+        count = self.query_one(".stage-count", Static)
+        label = count_label(column.total)
+        # A count fits its line (a column is at least 22 cells wide): no new layout of
+        # the screen for it, only when it would not.
+        count.update(label, layout=cell_len(label) > count.content_region.width)
         self.card_list.show(column.cards, self._footer_text(), cursor_case)
 
     def append(self, cards: Sequence[CaseCard]) -> None:
