@@ -20,6 +20,7 @@ import datetime as dt
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -33,6 +34,9 @@ from textual.visual import Visual
 from anchor_tui.domain import CaseCard
 from anchor_tui.widgets.case_card import card_content
 from anchor_tui.widgets.typeahead import PassesTypeahead
+
+if TYPE_CHECKING:
+    from textual.css.styles import RulesMap
 
 BAR = "▌"
 """The cursor card's left edge (the rest of the time a blank cell)."""
@@ -177,9 +181,11 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
         tops: list[int] = []
         heights: list[int] = []
         line = 0
+        # The rules Textual's own widgets pass (their styles; typed as a plain mapping).
+        rules = cast("RulesMap", self.styles)
         for content in self._contents:
             tops.append(line)
-            height = (max(1, content.get_height(self.styles, width)) if width > 1
+            height = (max(1, content.get_height(rules, width)) if width > 1
                       else len(content.plain.splitlines()) or 1)
             heights.append(height)
             line += height + GAP
