@@ -15,9 +15,10 @@ Textual takes CSS and component classes from the first base only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from textual import events
+from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -66,9 +67,31 @@ class FilterField(Input):
     not after a ``Submitted`` message has gone round, so a second Enter typed right
     after it already reaches the bindings of where the focus went (it opens a case)."""
 
+    _no_screen_layout = False
+    """Set while the value's change is handled (see ``_watch_value``)."""
+
     def __init__(self, on_enter: Callable[[], object], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._when_done = on_enter
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        if self._no_screen_layout:
+            layout = False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _watch_value(self, value: str) -> None:
+        # Input sets its scrollable width (a layout reactive) on every change, which lays
+        # out the whole screen again: on the board, with every keystroke of the filter.
+        # A field of a fixed size (not ``auto``) never changes size by its text, so only
+        # its own scrolling needs the new width.
+        self._no_screen_layout = not self.styles.auto_dimensions
+        try:
+            super()._watch_value(value)
+        finally:
+            self._no_screen_layout = False
+        if self.is_attached and self.container_size:
+            self._scroll_update(self.virtual_size)
 
     async def action_submit(self) -> None:
         self._when_done()
