@@ -9,6 +9,10 @@ when the note is written (``GENERATED ALWAYS ... STORED``: the database keeps it
 trigger and no application code writes it; retention's erasure empties it with the
 body).
 
+The words are kept without their positions (``strip``): search matches words and
+their starts, never phrases, and a note's words take a third less room that way (on
+the seeded 1,000,000 notes about 190 bytes a note instead of 290).
+
 The columns are not models (``search_tables.include_name`` leaves them out of schema
 comparisons; ``select(Note)`` never loads them). Notes stay append-only: adding a
 generated column rewrites the table without firing the row triggers.
@@ -46,11 +50,11 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(f"ALTER TABLE note ADD COLUMN {NOTE_WORDS} tsvector "
-               f"GENERATED ALWAYS AS (to_tsvector({_CONFIG}, body)) STORED")
+               f"GENERATED ALWAYS AS (strip(to_tsvector({_CONFIG}, body))) STORED")
     op.execute(f"CREATE INDEX {NOTE_WORDS_INDEX} ON note USING gin ({NOTE_WORDS})")
     op.execute(f"DROP INDEX IF EXISTS {NOTE_BODY_INDEX}")
     op.execute(f'ALTER TABLE "case" ADD COLUMN {CASE_WORDS} tsvector '
-               f"GENERATED ALWAYS AS (to_tsvector({_CONFIG}, summary)) STORED")
+               f"GENERATED ALWAYS AS (strip(to_tsvector({_CONFIG}, summary))) STORED")
     op.execute(f'CREATE INDEX {CASE_WORDS_INDEX} ON "case" USING gin ({CASE_WORDS})')
     op.execute(f"DROP INDEX IF EXISTS {CASE_SUMMARY_INDEX}")
     # The planner's statistics for the new columns (a prefix match is estimated from
