@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -132,8 +133,10 @@ def worlds(draw: st.DrawFn) -> World:
                  tuple(viewers))
 
 
-def insert_world(engine: Engine, world: World) -> None:
-    """Write a world with its explicit ids, in one transaction, below the disclosure layer."""
+def insert_world(engine: Engine, world: World,
+                 note_body: Callable[[NoteFacts], str] | None = None) -> None:
+    """Write a world with its explicit ids, in one transaction, below the disclosure layer
+    (each note's body ``marker-<id>``, or what ``note_body`` makes of the note)."""
     created = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     with engine.begin() as conn:
         conn.execute(insert(m.User), [
@@ -161,7 +164,8 @@ def insert_world(engine: Engine, world: World) -> None:
         conn.execute(insert(m.Note), [
             {"id": n.id, "case_id": n.case_id, "author_id": n.author_id,
              "author_profession": n.author_profession, "category": n.category,
-             "body": f"marker-{n.id}", "created_at": created, "revision": 1,
+             "body": note_body(n) if note_body else f"marker-{n.id}",
+             "created_at": created, "revision": 1,
              "entered_in_error": False}
             for n in world.notes
         ])

@@ -2,8 +2,9 @@
 the other database objects that are not models.
 
 SQLite keeps the index in an FTS5 table, ``note_fts``, with shadow tables of its own
-(``note_fts_data``, ``note_fts_idx``...); PostgreSQL in an expression GIN index on
-``note``. They are not models: schema comparisons leave them out with ``include_name``.
+(``note_fts_data``, ``note_fts_idx``...); PostgreSQL in a stored ``tsvector`` column of
+``note`` with a GIN index (an expression GIN index before migration 0011). They are not
+models: schema comparisons leave them out with ``include_name``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,19 @@ NOTE_FTS = "note_fts"
 CASE_FTS = "case_fts"
 """SQLite: the FTS5 external-content table over ``case.summary`` (migration 0010)."""
 CASE_SUMMARY_INDEX = "ix_case_summary_fts"
-"""PostgreSQL: the GIN index on ``to_tsvector('simple', summary)`` (migration 0010)."""
+"""PostgreSQL: the GIN index on ``to_tsvector('simple', summary)`` (migration 0010; 0011
+replaces it with ``CASE_WORDS_INDEX``)."""
 NOTE_BODY_INDEX = "ix_note_body_fts"
-"""PostgreSQL: the GIN index on ``to_tsvector('simple', body)``."""
+"""PostgreSQL: the GIN index on ``to_tsvector('simple', body)`` (0003 to 0010)."""
+NOTE_WORDS = "body_words"
+"""PostgreSQL: ``note``'s stored ``tsvector`` of its body (migration 0011), not a model
+column: search reads it through ``note_words()``."""
+NOTE_WORDS_INDEX = "ix_note_body_words"
+"""PostgreSQL: the GIN index on ``note.body_words`` (migration 0011)."""
+CASE_WORDS = "summary_words"
+"""PostgreSQL: ``case``'s stored ``tsvector`` of its summary (migration 0011)."""
+CASE_WORDS_INDEX = "ix_case_summary_words"
+"""PostgreSQL: the GIN index on ``case.summary_words`` (migration 0011)."""
 BOARD_ORDER_INDEX = "ix_case_board_order"
 """The expression index in the board's order (PostgreSQL: migration 0009; SQLite, with
 the columns the board filter tests: 0010). Not a model either: SQLite cannot reflect
@@ -48,5 +59,9 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
         return not is_search_table(name)
     if type_ == "index":
         return name not in (NOTE_BODY_INDEX, CASE_SUMMARY_INDEX, BOARD_ORDER_INDEX,
-                            OPEN_TASKS_INDEX, *PERSON_NAME_INDEXES)
+                            OPEN_TASKS_INDEX, NOTE_WORDS_INDEX, CASE_WORDS_INDEX,
+                            *PERSON_NAME_INDEXES)
+    if type_ == "column":
+        return (parent_names.get("table_name"), name) not in (
+            ("note", NOTE_WORDS), ("case", CASE_WORDS))
     return True

@@ -1,11 +1,12 @@
 """Full-text search over the cases and notes a viewer may see.
 
 Notes: SQLite matches the FTS5 index ``note_fts`` (migration 0003) and PostgreSQL the
-``to_tsvector('simple', body)`` GIN index; either way the match is joined to the ORM
-``Note`` entity, so the central disclosure filter applies to every result and count,
-and every note shown is re-checked with ``decide()``. Cases: the person's name (only
-for viewers who may see names) and the words of the case summary (only where visible;
-SQLite ``case_fts``, PostgreSQL a GIN index, migration 0010).
+stored words ``note.body_words`` and their GIN index (migration 0011; newest first in
+two windows, ``search_postgres``); either way the match is a read of the ORM ``Note``
+entity, so the central disclosure filter applies to every result and count, and every
+note shown is re-checked with ``decide()``. Cases: the person's name (only for viewers
+who may see names) and the words of the case summary (only where visible; SQLite
+``case_fts``, PostgreSQL ``case.summary_words``, migrations 0010 and 0011).
 
 Results show note text and names, so a search is audited like a case view: in the
 viewer's write unit of work, one ``search.results`` event per case listed and the
@@ -21,6 +22,7 @@ no results. Counts are exact up to ``COUNT_CAP`` and then say "more than".
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -33,8 +35,6 @@ from sqlalchemy import (
     Text,
     and_,
     column,
-    func,
-    literal_column,
     or_,
     select,
     table,
@@ -42,10 +42,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from anchor_tui.db import models as m
-from anchor_tui.db.search_tables import CASE_FTS, NOTE_FTS, TS_CONFIG
+from anchor_tui.db.search_tables import CASE_FTS, NOTE_FTS
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Viewer
-from anchor_tui.services import audit
+from anchor_tui.services import audit, search_postgres
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import initials, starts_with
 from anchor_tui.services.disclosure import load_context, recheck
@@ -134,7 +134,7 @@ def search(backend: Backend, viewer: Viewer, query: str, *, limit: int = RESULTS
         shown = audit.Batch(session, viewer)
         case_ids, case_count = _matching_cases(session, words, fields)
         cases = _case_hits(session, backend, case_ids, words, fields)
-        note_ids = list(session.scalars(_matching_notes(session, words)))
+        note_ids = _matching_notes(session, words, COUNT_CAP + 1)
         notes, dropped = _note_hits(session, backend, viewer, note_ids[:limit], words, fields,
                                     now, shown)
         shown.cases_listed("search.results", [*(hit.case_id for hit in cases),
@@ -154,33 +154,40 @@ def _matching_cases(session: Session, words: tuple[str, ...], fields: frozenset[
     indexes (the names' folded indexes, the summary's full-text index), so a search
     never reads every case."""
     dialect = session.get_bind().dialect.name
+    names, summary = "person_name" in fields, "summary" in fields
+    if not (names or summary):
+        return [], 0  # nothing of a case this viewer may search in
     conditions: list[ColumnElement[bool]] = []
     for word in words:
         either: list[ColumnElement[bool]] = []
-        if "person_name" in fields:
-            either.append(m.Case.person_id.in_(select(m.Person.id).where(or_(
-                starts_with(m.Person.first_name, word, dialect),
-                starts_with(m.Person.last_name, word, dialect)))))
-        if "summary" in fields:
-            either.append(m.Case.id.in_(_summary_matches(word, dialect)))
-        if not either:
-            return [], 0  # nothing of a case this viewer may search in
+        if names:
+            either.append(m.Case.person_id.in_(_named(word, dialect)))
+        if summary:
+            either.append(m.Case.id.in_(_summary_matches(word)) if dialect == "sqlite"
+                          else search_postgres.summary_has(word))
         conditions.append(or_(*either))
-    ids = list(session.scalars(
-        select(m.Case.id).where(and_(*conditions)).order_by(m.Case.id.desc())
-        .limit(COUNT_CAP + 1)
-    ))
+    query = select(m.Case.id).where(and_(*conditions))
+    if dialect == "postgresql":
+        # Read from the few cases that can match (through the indexes), each then
+        # checked word by word; not every case checked newest first.
+        candidates = search_postgres.case_candidates(
+            words, _named(words[0], dialect, *words[1:]) if names else None, summary)
+        query = query.where(candidates)
+    ids = list(session.scalars(query.order_by(m.Case.id.desc()).limit(COUNT_CAP + 1)))
     return ids[:CASE_RESULTS], len(ids)
 
 
-def _summary_matches(word: str, dialect: str) -> Select[Any]:
-    """Ids of the cases whose summary has a word starting with ``word``."""
-    if dialect == "sqlite":
-        # Letters and digits only, so quoting is enough: no FTS5 operator can be typed.
-        return select(_case_fts.c.rowid).where(_case_fts.c.summary.match(f'"{word}"*'))
-    config: ColumnElement[Any] = literal_column(f"'{TS_CONFIG}'::regconfig")
-    return select(m.Case.id).where(func.to_tsvector(config, m.Case.summary).bool_op("@@")(
-        func.to_tsquery(config, f"{word}:*")))
+def _named(word: str, dialect: str, *more: str) -> Select[Any]:
+    """Ids of the young persons whose first or last name starts with a word given."""
+    return select(m.Person.id).where(or_(*(
+        starts_with(name, each, dialect)
+        for each in (word, *more) for name in (m.Person.first_name, m.Person.last_name))))
+
+
+def _summary_matches(word: str) -> Select[Any]:
+    """SQLite: ids of the cases whose summary has a word starting with ``word``."""
+    # Letters and digits only, so quoting is enough: no FTS5 operator can be typed.
+    return select(_case_fts.c.rowid).where(_case_fts.c.summary.match(f'"{word}"*'))
 
 
 def _case_hits(session: Session, backend: Backend, ids: list[int], words: tuple[str, ...],
@@ -208,21 +215,17 @@ def _case_hits(session: Session, backend: Backend, ids: list[int], words: tuple[
 
 # --- notes ------------------------------------------------------------------------------
 
-def _matching_notes(session: Session, words: tuple[str, ...]) -> Select[int]:
-    """Visible notes matching every word, newest first, at most the cap + 1 (ids only)."""
-    if session.get_bind().dialect.name == "sqlite":
-        # Each word is letters and digits only, so quoting it is enough: nothing typed
-        # can become an FTS5 operator.
-        match = " ".join(f'"{word}"*' for word in words)
-        return (select(m.Note.id).join(_note_fts, _note_fts.c.rowid == m.Note.id)
-                .where(_note_fts.c.body.match(match))
-                .order_by(_note_fts.c.rowid.desc()).limit(COUNT_CAP + 1))
-    config: ColumnElement[Any] = literal_column(f"'{TS_CONFIG}'::regconfig")
-    tsquery = " & ".join(f"{word}:*" for word in words)
-    return (select(m.Note.id)
-            .where(func.to_tsvector(config, m.Note.body).bool_op("@@")(
-                func.to_tsquery(config, tsquery)))
-            .order_by(m.Note.id.desc()).limit(COUNT_CAP + 1))
+def _matching_notes(session: Session, words: tuple[str, ...], wanted: int) -> list[int]:
+    """Ids of the newest ``wanted`` visible notes matching every word, newest first."""
+    if session.get_bind().dialect.name == "postgresql":
+        return search_postgres.note_ids(session, words, wanted)
+    # Each word is letters and digits only, so quoting it is enough: nothing typed
+    # can become an FTS5 operator.
+    match = " ".join(f'"{word}"*' for word in words)
+    return list(session.scalars(
+        select(m.Note.id).join(_note_fts, _note_fts.c.rowid == m.Note.id)
+        .where(_note_fts.c.body.match(match))
+        .order_by(_note_fts.c.rowid.desc()).limit(wanted)))
 
 
 def _note_hits(session: Session, backend: Backend, viewer: Viewer, ids: list[int],
@@ -262,16 +265,28 @@ def _note_hits(session: Session, backend: Backend, viewer: Viewer, ids: list[int
 
 # --- highlighting -----------------------------------------------------------------------
 
-def _folded(text: str) -> tuple[str, list[int]]:
+@functools.lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    """One character case- and accent-folded as the index folds it (never empty)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", char)
+                   if not unicodedata.combining(c)).casefold() or char
+
+
+def _folded(text: str) -> tuple[str, list[int] | None]:
     """``text`` case- and accent-folded as the index folds it, and for each folded
-    character the index of the original character it came from."""
+    character the index of the original character it came from (None when they are
+    the same: ASCII text folds character for character, by ``lower()``)."""
+    if text.isascii():
+        return text.lower(), None
     out: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
-        base = "".join(c for c in unicodedata.normalize("NFKD", char)
-                       if not unicodedata.combining(c)).casefold() or char
+        base = char if char.isascii() and not char.isupper() else _fold_char(char)
         out.append(base)
-        origin.extend([index] * len(base))
+        if len(base) == 1:
+            origin.append(index)
+        else:
+            origin.extend([index] * len(base))
     return "".join(out), origin
 
 
@@ -282,11 +297,19 @@ def highlight(text: str, words: tuple[str, ...], *, anywhere: bool) -> Highlight
     spans: list[tuple[int, int]] = []
     for word in words:
         target, _ = _folded(word)
-        pattern = re.escape(target) if anywhere else rf"(?<![^\W_]){re.escape(target)}[^\W_]*"
-        for found in re.finditer(pattern, folded):
-            start, end = origin[found.start()], origin[found.end() - 1] + 1
-            spans.append((start, end))
+        pattern = _pattern(target, anywhere)
+        for found in pattern.finditer(folded):
+            if origin is None:
+                spans.append((found.start(), found.end()))
+            else:
+                spans.append((origin[found.start()], origin[found.end() - 1] + 1))
     return Highlighted(text, _merge(spans))
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(target: str, anywhere: bool) -> re.Pattern[str]:
+    return re.compile(re.escape(target) if anywhere
+                      else rf"(?<![^\W_]){re.escape(target)}[^\W_]*")
 
 
 def _merge(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:

@@ -9,11 +9,13 @@ written below both walls, then for every viewer of the world:
 - *the filter alone*: the app's read session as the superuser (who bypasses RLS);
 - *both*: the app's read session as the application role, as a terminal runs;
 
-must each return exactly the notes, tasks and drafts ``decide()`` allows.
+must each return exactly the notes, tasks and drafts ``decide()`` allows. And a search
+through both walls lists exactly the notes ``decide()`` allows.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -25,12 +27,14 @@ from anchor_tui.db import models as m
 from anchor_tui.db import rls
 from anchor_tui.db.engine import make_engine
 from anchor_tui.domain import Viewer
-from anchor_tui.policy import Policy, load_policy
+from anchor_tui.policy import NoteFacts, Policy, TaskFacts, load_policy
 from anchor_tui.policy.engine import calendar_day
+from anchor_tui.services import search_postgres
 from anchor_tui.services.backend import Backend
 from anchor_tui.settings import PACKAGE_CONFIG_DIR, load_team_config
 from tests.conftest import PG_ADMIN_URL
 from tests.deployment import Deployed, deployment
+from tests.integration.test_search_disclosure import WINDOWS, check_search, write_world
 from tests.worlds import NOW, World, insert_world, worlds
 
 pytestmark = pytest.mark.postgres
@@ -126,13 +130,36 @@ def test_rls_agrees_with_the_filter_and_decide(walls: Walls, world: World) -> No
     assert check_world(walls, world) == len(world.viewers)
 
 
+@settings(max_examples=max(1, EXAMPLES // 5), deadline=None, derandomize=False,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(world=worlds(), window=WINDOWS)
+def test_search_through_both_walls_finds_what_decide_allows(
+    walls: Walls, world: World, window: int, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A search as a terminal runs it (the application role: the central filter and
+    row-level security), in its two windows of note ids, lists exactly what decide()
+    allows."""
+    caplog.set_level(logging.ERROR, logger="anchor_tui.disclosure")
+    monkeypatch.setattr(search_postgres, "WINDOW", window)
+    write_world(walls.admin, world)
+    assert check_search(walls.terminal, world, caplog) == len(world.viewers)
+
+
 def test_no_viewer_sees_no_protected_row(walls: Walls) -> None:
     """A transaction of the application role that says nobody gets 0 rows, whatever it
     asks; an administration transaction that names its reason sees them all."""
+    # Rows of every table, whichever tests ran before on this worker.
+    b = 8_000_000
+    check_world(walls, World(
+        users=((b, "police"),), persons=(b,), cases=((b, b),), memberships=(),
+        notes=(NoteFacts(b, b, b, "general", b, "police"),),
+        tasks=(TaskFacts(b, b, None, b),), consents=(),
+        viewers=(Viewer(b, "p", "Police", "police", "member"),)))
     with walls.admin.connect() as conn:
         totals = {t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar()
                   for t in ("note", "task", "draft")}
-    assert all(totals.values()), "the worlds above wrote rows of every table"
+    assert all(totals.values())
     with walls.app.connect() as conn:
         for table in totals:
             assert conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar() == 0
