@@ -13,9 +13,8 @@ note must never print the note.
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, ExceptionContext, make_url
@@ -27,6 +26,9 @@ from anchor_tui.errors import (
     DatabaseError,
     KeyringUnavailableError,
 )
+
+if TYPE_CHECKING:
+    import sqlite3  # for its type only: SQLAlchemy loads it on SQLite, never on PostgreSQL
 
 KEYRING_SERVICE = "anchor-tui"
 SQLITE_BUSY_TIMEOUT_MS = 5000
