@@ -1,7 +1,8 @@
 """Engines for the embedded SQLite default and the shared PostgreSQL deployment.
 
-SQLite: WAL, ``foreign_keys=ON``, ``synchronous=FULL``, a busy timeout, and write
-transactions begun ``IMMEDIATE`` (so two writers queue instead of failing halfway).
+SQLite: WAL, ``foreign_keys=ON``, ``synchronous=FULL``, a busy timeout, a small page
+cache, and write transactions begun ``IMMEDIATE`` (so two writers queue instead of
+failing halfway).
 PostgreSQL: psycopg 3; the password comes from the OS keyring (``anchor-tui db login``)
 or ``PGPASSWORD``, never from a plain file.
 
@@ -12,9 +13,8 @@ note must never print the note.
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, ExceptionContext, make_url
@@ -27,8 +27,16 @@ from anchor_tui.errors import (
     KeyringUnavailableError,
 )
 
+if TYPE_CHECKING:
+    import sqlite3  # for its type only: SQLAlchemy loads it on SQLite, never on PostgreSQL
+
 KEYRING_SERVICE = "anchor-tui"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_CACHE_KIB = 512
+"""SQLite's page cache per connection (its default is 2,000 KiB). The app reads a page
+of a board, a case or a search at a time, through indexes, and the operating system
+caches the file anyway: each of the pool's connections holding 2 MiB of pages cost the
+app 4-8 MiB of resident memory at 100,000 cases for no measurable speed."""
 WRITE = {"anchor_write": True}
 """Execution option that marks a connection for a write transaction (IMMEDIATE on SQLite)."""
 SYSTEM = "anchor_system"
@@ -137,6 +145,7 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # negative: KiB
         finally:
             cursor.close()
 

@@ -37,6 +37,7 @@ def test_sqlite_pragmas_on_every_new_connection(sqlite_engine: Engine) -> None:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -512  # KiB
         sqlite_engine.dispose()
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 import anchor_tui
 from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
-from anchor_tui.db.models import Base
+from anchor_tui.db.models import PARTIAL_WHERE, Base
 from anchor_tui.db.search_tables import (
     BOARD_ORDER_INDEX,
     OPEN_TASKS_INDEX,
@@ -95,6 +95,37 @@ def test_upgrade_from_empty_reaches_head(empty_engine: Engine) -> None:
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
     assert differences(engine) == []
+
+
+def _predicate(sql: object) -> str:
+    """A partial index's predicate, compared without case, brackets or spacing."""
+    return "".join(ch for ch in str(sql).lower() if ch not in "() \n\t")
+
+
+def test_partial_indexes_have_the_models_predicates(engine: Engine) -> None:
+    """The models keep a partial index's predicate in ``info`` (not as a dialect's
+    option, which would load that dialect); Alembic's comparison does not look at
+    predicates, so this checks the migrated ones against the models."""
+    expected = {index.name: (table.name, index.info[PARTIAL_WHERE])
+                for table in Base.metadata.tables.values() for index in table.indexes
+                if PARTIAL_WHERE in index.info}
+    assert set(expected) == {"uq_draft_author_id_case_id_new", "uq_huddle_flag_open_case_id"}
+    option = f"{engine.dialect.name}_where"
+    with engine.connect() as conn:
+        for name, (table, where) in expected.items():
+            reflected = {i["name"]: i for i in inspect(conn).get_indexes(table)}[name]
+            assert reflected["unique"]
+            assert _predicate(reflected["dialect_options"][option]) == _predicate(where)
+
+
+def test_the_models_load_no_dialect() -> None:
+    """Importing the models (and the data layer) loads neither database's SQLAlchemy
+    dialect: the engine loads the one in use."""
+    probe = ("import sys, anchor_tui.db.models, anchor_tui.db.session, anchor_tui.policy; "
+             "print(sorted(m for m in sys.modules if m.startswith('sqlalchemy.dialects.')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, timeout=120)
+    assert done.stdout.strip() == "[]"
 
 
 def test_compare_metadata_would_notice_a_drift(engine: Engine) -> None:
