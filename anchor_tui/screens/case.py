@@ -18,6 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Static
 from textual.worker import get_current_worker
@@ -133,12 +134,12 @@ class CaseScreen(CaseWork, AnchorScreen):
         yield CaseTabs(id="case-tabs")
         # One scroll per part, one widget in each: the light form of tabs (a
         # TabbedContent and a widget per note took most of the time to open a case).
-        with ContentSwitcher(id="case-parts", initial="notes-scroll"):
-            with VerticalScroll(id="notes-scroll", classes="case-pane"):
-                yield NotesTimeline(id="notes-text")
-            for tab in TABS[1:]:
-                with VerticalScroll(id=f"{tab}-scroll", classes="case-pane"):
-                    yield Static("", id=f"{tab}-text")
+        # Only the notes are composed now; each other part when it is first shown
+        # (``_part_pane``): composing, styling and laying out parts nobody looks at
+        # was a good share of opening a case.
+        with (ContentSwitcher(id="case-parts", initial="notes-scroll"),
+              VerticalScroll(id="notes-scroll", classes="case-pane")):
+            yield NotesTimeline(id="notes-text")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -177,12 +178,10 @@ class CaseScreen(CaseWork, AnchorScreen):
         today = self.host.today()
         self.query_one("#case-title", Static).update(title_content(record.summary))
         self.query_one("#case-summary", Static).update(summary_content(record.summary, today))
-        self.query_one("#history-text", Static).update(history_content(record.history))
-        self.query_one("#tasks-text", Static).update(tasks_content(record.tasks, today))
-        self.query_one("#consents-text", Static).update(consents_content(record.consents))
-        if record.members is not None:
-            self.query_one("#members-text", Static).update(members_content(record.members))
-        elif self.active_tab == "members":
+        for tab in TABS[1:]:  # the parts composed so far (the others read it when shown)
+            for text in self.query(f"#{tab}-text").results(Static):
+                text.update(self._part_content(tab))
+        if record.members is None and self.active_tab == "members":
             self.action_tab("notes")  # no longer a case field for this viewer
         self._show_tabs()
         self.query_one(NotesTimeline).notes = ()
@@ -206,6 +205,32 @@ class CaseScreen(CaseWork, AnchorScreen):
         batch, self._undrawn = self._undrawn[:NOTES_AT_ONCE], self._undrawn[NOTES_AT_ONCE:]
         timeline.show(timeline.notes + tuple(batch),
                       more=bool(self._undrawn) or self._more is not None)
+
+    def _part_content(self, tab: str) -> Content:
+        """What part ``tab`` (not the notes) shows of the case read (nothing before)."""
+        record = self.record
+        if record is None:
+            return Content("")
+        if tab == "history":
+            return history_content(record.history)
+        if tab == "tasks":
+            return tasks_content(record.tasks, self.host.today())
+        if tab == "consents":
+            return consents_content(record.consents)
+        return members_content(record.members) if record.members is not None else Content("")
+
+    def _part_pane(self, tab: str) -> VerticalScroll:
+        """The scroll of part ``tab``, composed and mounted the first time it is shown
+        (hidden until the switcher shows it). Mounting registers it at once: the switcher
+        can show it and it can take focus in the same handler."""
+        switcher = self.query_one(ContentSwitcher)
+        for pane in switcher.query_children(f"#{tab}-scroll").results(VerticalScroll):
+            return pane
+        pane = VerticalScroll(Static(self._part_content(tab), id=f"{tab}-text"),
+                              id=f"{tab}-scroll", classes="case-pane")
+        pane.display = False
+        switcher.mount(pane)
+        return pane
 
     def _present_tabs(self) -> tuple[str, ...]:
         """The parts this viewer may see (members only where they are a case field)."""
@@ -252,10 +277,11 @@ class CaseScreen(CaseWork, AnchorScreen):
     def action_tab(self, tab: str) -> None:
         if tab == "members" and (self.record is None or self.record.members is None):
             return
+        pane = self._part_pane(tab)
         self.active_tab = tab
         self.query_one(ContentSwitcher).current = f"{tab}-scroll"
         self._show_tabs()
-        self.query_one(f"#{tab}-scroll", VerticalScroll).focus()
+        pane.focus()
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         for index, tab in enumerate(TABS, start=1):
