@@ -9,6 +9,7 @@ was loaded for this screen's viewer; sign-out drops the screen.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -83,6 +84,11 @@ class NotesRead(Message):
         self.page = page
 
 
+def _resolve(future: asyncio.Future[CaseRead | None], read: CaseRead | None) -> None:
+    if not future.done():
+        future.set_result(read)
+
+
 class CaseScreen(CaseWork, AnchorScreen):
     """One case, as the signed-in viewer may see it (notes, tasks and edits: CaseWork)."""
 
@@ -98,6 +104,9 @@ class CaseScreen(CaseWork, AnchorScreen):
     CaseScreen #case-parts { height: 1fr; }
     CaseScreen .case-pane { height: 1fr; padding: 0 1; }
     """
+
+    FIRST_READ_WAIT = 0.3
+    """Seconds the screen waits for the case's first read before it is first drawn."""
 
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
         Binding("escape", "back", "Back", id="case.back"),
@@ -123,6 +132,8 @@ class CaseScreen(CaseWork, AnchorScreen):
         """Notes read but not drawn yet (drawn ``NOTES_AT_ONCE`` at a time)."""
         self.active_tab = "notes"
         """The part of the case shown (one of ``TABS``)."""
+        self._first_read: asyncio.Future[CaseRead | None] | None = None
+        """The first read, while ``on_mount`` waits for it (resolved from the worker)."""
 
     @property
     def host(self) -> AppHost:
@@ -142,23 +153,44 @@ class CaseScreen(CaseWork, AnchorScreen):
             yield NotesTimeline(id="notes-text")
         yield KeyFooter()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self._show_tabs()
         scroll = self.query_one("#notes-scroll", VerticalScroll)
         self.watch(scroll, "scroll_y", self._scrolled, init=False)
+        if self.host.viewer is None:
+            return
+        # The first read, waited for here (at most FIRST_READ_WAIT) before the screen is
+        # laid out and drawn: drawn once, with the case, instead of drawn with "Reading
+        # case…" and laid out again when the read comes. A slower read is shown when it
+        # comes, as any later one is (its message).
+        first: asyncio.Future[CaseRead | None] = asyncio.get_running_loop().create_future()
+        self._first_read = first
         self.load_case()
+        try:
+            read = await asyncio.wait_for(asyncio.shield(first), self.FIRST_READ_WAIT)
+        except TimeoutError:
+            return
+        if read is not None:
+            await self.on_case_read(read)
 
     # --- reading ----------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="case", exit_on_error=False)
     def load_case(self) -> None:
-        viewer = self.host.viewer
-        if viewer is None:
-            return
-        record = open_case(self.host.backend, viewer, self.case_id,
-                           now=moment_on(self.host.today()))
-        if not get_current_worker().is_cancelled:
-            self.post_message(CaseRead(viewer, record))
+        first, self._first_read = self._first_read, None
+        read: CaseRead | None = None
+        try:
+            viewer = self.host.viewer
+            if viewer is None:
+                return
+            record = open_case(self.host.backend, viewer, self.case_id,
+                               now=moment_on(self.host.today()))
+            if not get_current_worker().is_cancelled:
+                read = CaseRead(viewer, record)
+                self.post_message(read)
+        finally:
+            if first is not None:  # on_mount waits for it (None: nothing to show now)
+                first.get_loop().call_soon_threadsafe(_resolve, first, read)
 
     @work(thread=True, exclusive=True, group="case-notes", exit_on_error=False)
     def load_more(self, after: NoteCursor) -> None:
@@ -174,6 +206,8 @@ class CaseScreen(CaseWork, AnchorScreen):
         if message.viewer != self.host.viewer:
             return  # read for someone else: never shown here
         record = message.record
+        if record is self.record:
+            return  # shown already, before the first draw (on_mount)
         self.record = record
         today = self.host.today()
         self.query_one("#case-title", Static).update(title_content(record.summary))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -153,3 +154,35 @@ async def test_note_text_is_shown_as_written_never_as_markup(
         assert "[@click=app.quit]Quit[/] [bold]x[/bold] \\x1b[2J done" in text
         await pilot.click(timeline)
         assert app.is_running and app.screen is screen
+
+
+async def test_a_quick_first_read_is_shown_before_the_screen_is_first_drawn(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Waited for long enough, the read is shown as the screen mounts: never "Reading…".
+    monkeypatch.setattr(CaseScreen, "FIRST_READ_WAIT", 60.0)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "social")
+        screen = CaseScreen(CASE)
+        await app.push_screen(screen)  # (waits for the screen to be mounted)
+        record, notes = screen.record, shown_notes(screen)
+        assert record is not None and notes
+        assert "Reading case" not in str(screen.query_one("#case-title", Static).render())
+        await settle(pilot)  # the read's message comes too: shown once, not again
+        assert screen.record is record and shown_notes(screen) == notes
+
+
+async def test_a_slow_first_read_shows_the_loading_state_until_it_comes(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CaseScreen, "FIRST_READ_WAIT", 0.0)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "social")
+        screen = CaseScreen(CASE)
+        await app.push_screen(screen)
+        assert screen.record is None
+        assert "Reading case 2" in str(screen.query_one("#case-title", Static).render())
+        await settle(pilot)
+        assert screen.record is not None and shown_notes(screen)
