@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 from textual.worker import get_current_worker
 
@@ -148,15 +149,14 @@ class CaseScreen(CaseWork, AnchorScreen):
         # Only the notes are composed now; each other part when it is first shown
         # (``_part_pane``): composing, styling and laying out parts nobody looks at
         # was a good share of opening a case.
-        with (ContentSwitcher(id="case-parts", initial="notes-scroll"),
-              VerticalScroll(id="notes-scroll", classes="case-pane")):
-            yield NotesTimeline(id="notes-text")
+        with ContentSwitcher(id="case-parts", initial="notes-scroll"):
+            # The notes scroll themselves (one virtual widget: only what shows is drawn).
+            yield NotesTimeline(id="notes-scroll", classes="case-pane")
         yield KeyFooter()
 
     async def on_mount(self) -> None:
         self._show_tabs()
-        scroll = self.query_one("#notes-scroll", VerticalScroll)
-        self.watch(scroll, "scroll_y", self._scrolled, init=False)
+        self.watch(self.query_one(NotesTimeline), "scroll_y", self._scrolled, init=False)
         if self.host.viewer is None:
             return
         # The first read, waited for here (at most FIRST_READ_WAIT) before the screen is
@@ -221,7 +221,7 @@ class CaseScreen(CaseWork, AnchorScreen):
         self.query_one(NotesTimeline).notes = ()
         self._undrawn = []
         self._show_page(record.notes)
-        self.query_one(f"#{self.active_tab}-scroll", VerticalScroll).focus()
+        self.query_one(f"#{self.active_tab}-scroll").focus()
 
     async def on_notes_read(self, message: NotesRead) -> None:
         if message.viewer != self.host.viewer or message.case_id != self.case_id:
@@ -253,12 +253,12 @@ class CaseScreen(CaseWork, AnchorScreen):
             return consents_content(record.consents)
         return members_content(record.members) if record.members is not None else Content("")
 
-    def _part_pane(self, tab: str) -> VerticalScroll:
+    def _part_pane(self, tab: str) -> Widget:
         """The scroll of part ``tab``, composed and mounted the first time it is shown
         (hidden until the switcher shows it). Mounting registers it at once: the switcher
         can show it and it can take focus in the same handler."""
         switcher = self.query_one(ContentSwitcher)
-        for pane in switcher.query_children(f"#{tab}-scroll").results(VerticalScroll):
+        for pane in switcher.query_children(f"#{tab}-scroll"):
             return pane
         pane = VerticalScroll(Static(self._part_content(tab), id=f"{tab}-text"),
                               id=f"{tab}-scroll", classes="case-pane")
@@ -276,7 +276,7 @@ class CaseScreen(CaseWork, AnchorScreen):
         self.query_one(CaseTabs).show(self.active_tab, self._present_tabs())
 
     def _scrolled(self, scroll_y: float) -> None:
-        scroll = self.query_one("#notes-scroll", VerticalScroll)
+        scroll = self.query_one(NotesTimeline)
         if scroll.max_scroll_y and scroll_y >= scroll.max_scroll_y - 2:
             self.action_more_notes()
 
@@ -332,7 +332,7 @@ class CaseScreen(CaseWork, AnchorScreen):
         yield from super().palette_commands()  # notes, tasks and edits (CaseWork)
 
     def action_scroll(self, step: int) -> None:
-        scroll = self.query_one(f"#{self.active_tab}-scroll", VerticalScroll)
+        scroll = self.query_one(f"#{self.active_tab}-scroll")
         if step > 0:
             scroll.scroll_down(animate=False)
         else:
