@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 
+from rich.style import Style
 from textual import events
 from textual.content import Content
 from textual.geometry import Size
@@ -123,6 +124,8 @@ class NotesTimeline(ScrollView, can_focus=True):
         """Lines in all."""
         self._laid_out_width = -1
         self._strips: dict[int, list[Strip]] = {}
+        self._base_style: Style | None = None
+        """The widget's own style (its background), kept until its styles change."""
 
     # --- what it shows ------------------------------------------------------------------
 
@@ -198,6 +201,7 @@ class NotesTimeline(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._base_style = None
 
     # --- drawing ------------------------------------------------------------------------
 
@@ -212,10 +216,14 @@ class NotesTimeline(ScrollView, can_focus=True):
         return strips
 
     def render_line(self, y: int) -> Strip:
-        self._ensure_layout()
+        # (The region and the widget's style are looked up once per line, not twice:
+        # profiled, each lookup cost about as much as drawing the line.)
         width = self.scrollable_content_region.width
+        self._layout_for(width)
         line = y + self.scroll_offset.y
-        base = self.rich_style
+        base = self._base_style
+        if base is None:
+            base = self._base_style = self.rich_style
         if 0 <= line < self._end:
             index = bisect_right(self._tops, line) - 1
             strips = self._item_strips(index)
