@@ -9,6 +9,7 @@ was loaded for this screen's viewer; sign-out drops the screen.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -18,7 +19,9 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 from textual.worker import get_current_worker
 
@@ -82,6 +85,11 @@ class NotesRead(Message):
         self.page = page
 
 
+def _resolve(future: asyncio.Future[CaseRead | None], read: CaseRead | None) -> None:
+    if not future.done():
+        future.set_result(read)
+
+
 class CaseScreen(CaseWork, AnchorScreen):
     """One case, as the signed-in viewer may see it (notes, tasks and edits: CaseWork)."""
 
@@ -97,6 +105,9 @@ class CaseScreen(CaseWork, AnchorScreen):
     CaseScreen #case-parts { height: 1fr; }
     CaseScreen .case-pane { height: 1fr; padding: 0 1; }
     """
+
+    FIRST_READ_WAIT = 0.3
+    """Seconds the screen waits for the case's first read before it is first drawn."""
 
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
         Binding("escape", "back", "Back", id="case.back"),
@@ -122,6 +133,8 @@ class CaseScreen(CaseWork, AnchorScreen):
         """Notes read but not drawn yet (drawn ``NOTES_AT_ONCE`` at a time)."""
         self.active_tab = "notes"
         """The part of the case shown (one of ``TABS``)."""
+        self._first_read: asyncio.Future[CaseRead | None] | None = None
+        """The first read, while ``on_mount`` waits for it (resolved from the worker)."""
 
     @property
     def host(self) -> AppHost:
@@ -133,31 +146,51 @@ class CaseScreen(CaseWork, AnchorScreen):
         yield CaseTabs(id="case-tabs")
         # One scroll per part, one widget in each: the light form of tabs (a
         # TabbedContent and a widget per note took most of the time to open a case).
+        # Only the notes are composed now; each other part when it is first shown
+        # (``_part_pane``): composing, styling and laying out parts nobody looks at
+        # was a good share of opening a case.
         with ContentSwitcher(id="case-parts", initial="notes-scroll"):
-            with VerticalScroll(id="notes-scroll", classes="case-pane"):
-                yield NotesTimeline(id="notes-text")
-            for tab in TABS[1:]:
-                with VerticalScroll(id=f"{tab}-scroll", classes="case-pane"):
-                    yield Static("", id=f"{tab}-text")
+            # The notes scroll themselves (one virtual widget: only what shows is drawn).
+            yield NotesTimeline(id="notes-scroll", classes="case-pane")
         yield KeyFooter()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self._show_tabs()
-        scroll = self.query_one("#notes-scroll", VerticalScroll)
-        self.watch(scroll, "scroll_y", self._scrolled, init=False)
+        self.watch(self.query_one(NotesTimeline), "scroll_y", self._scrolled, init=False)
+        if self.host.viewer is None:
+            return
+        # The first read, waited for here (at most FIRST_READ_WAIT) before the screen is
+        # laid out and drawn: drawn once, with the case, instead of drawn with "Reading
+        # case…" and laid out again when the read comes. A slower read is shown when it
+        # comes, as any later one is (its message).
+        first: asyncio.Future[CaseRead | None] = asyncio.get_running_loop().create_future()
+        self._first_read = first
         self.load_case()
+        try:
+            read = await asyncio.wait_for(asyncio.shield(first), self.FIRST_READ_WAIT)
+        except TimeoutError:
+            return
+        if read is not None:
+            await self.on_case_read(read)
 
     # --- reading ----------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="case", exit_on_error=False)
     def load_case(self) -> None:
-        viewer = self.host.viewer
-        if viewer is None:
-            return
-        record = open_case(self.host.backend, viewer, self.case_id,
-                           now=moment_on(self.host.today()))
-        if not get_current_worker().is_cancelled:
-            self.post_message(CaseRead(viewer, record))
+        first, self._first_read = self._first_read, None
+        read: CaseRead | None = None
+        try:
+            viewer = self.host.viewer
+            if viewer is None:
+                return
+            record = open_case(self.host.backend, viewer, self.case_id,
+                               now=moment_on(self.host.today()))
+            if not get_current_worker().is_cancelled:
+                read = CaseRead(viewer, record)
+                self.post_message(read)
+        finally:
+            if first is not None:  # on_mount waits for it (None: nothing to show now)
+                first.get_loop().call_soon_threadsafe(_resolve, first, read)
 
     @work(thread=True, exclusive=True, group="case-notes", exit_on_error=False)
     def load_more(self, after: NoteCursor) -> None:
@@ -173,22 +206,22 @@ class CaseScreen(CaseWork, AnchorScreen):
         if message.viewer != self.host.viewer:
             return  # read for someone else: never shown here
         record = message.record
+        if record is self.record:
+            return  # shown already, before the first draw (on_mount)
         self.record = record
         today = self.host.today()
         self.query_one("#case-title", Static).update(title_content(record.summary))
         self.query_one("#case-summary", Static).update(summary_content(record.summary, today))
-        self.query_one("#history-text", Static).update(history_content(record.history))
-        self.query_one("#tasks-text", Static).update(tasks_content(record.tasks, today))
-        self.query_one("#consents-text", Static).update(consents_content(record.consents))
-        if record.members is not None:
-            self.query_one("#members-text", Static).update(members_content(record.members))
-        elif self.active_tab == "members":
+        for tab in TABS[1:]:  # the parts composed so far (the others read it when shown)
+            for text in self.query(f"#{tab}-text").results(Static):
+                text.update(self._part_content(tab))
+        if record.members is None and self.active_tab == "members":
             self.action_tab("notes")  # no longer a case field for this viewer
         self._show_tabs()
         self.query_one(NotesTimeline).notes = ()
         self._undrawn = []
         self._show_page(record.notes)
-        self.query_one(f"#{self.active_tab}-scroll", VerticalScroll).focus()
+        self.query_one(f"#{self.active_tab}-scroll").focus()
 
     async def on_notes_read(self, message: NotesRead) -> None:
         if message.viewer != self.host.viewer or message.case_id != self.case_id:
@@ -207,6 +240,32 @@ class CaseScreen(CaseWork, AnchorScreen):
         timeline.show(timeline.notes + tuple(batch),
                       more=bool(self._undrawn) or self._more is not None)
 
+    def _part_content(self, tab: str) -> Content:
+        """What part ``tab`` (not the notes) shows of the case read (nothing before)."""
+        record = self.record
+        if record is None:
+            return Content("")
+        if tab == "history":
+            return history_content(record.history)
+        if tab == "tasks":
+            return tasks_content(record.tasks, self.host.today())
+        if tab == "consents":
+            return consents_content(record.consents)
+        return members_content(record.members) if record.members is not None else Content("")
+
+    def _part_pane(self, tab: str) -> Widget:
+        """The scroll of part ``tab``, composed and mounted the first time it is shown
+        (hidden until the switcher shows it). Mounting registers it at once: the switcher
+        can show it and it can take focus in the same handler."""
+        switcher = self.query_one(ContentSwitcher)
+        for pane in switcher.query_children(f"#{tab}-scroll"):
+            return pane
+        pane = VerticalScroll(Static(self._part_content(tab), id=f"{tab}-text"),
+                              id=f"{tab}-scroll", classes="case-pane")
+        pane.display = False
+        switcher.mount(pane)
+        return pane
+
     def _present_tabs(self) -> tuple[str, ...]:
         """The parts this viewer may see (members only where they are a case field)."""
         if self.record is not None and self.record.members is None:
@@ -217,7 +276,7 @@ class CaseScreen(CaseWork, AnchorScreen):
         self.query_one(CaseTabs).show(self.active_tab, self._present_tabs())
 
     def _scrolled(self, scroll_y: float) -> None:
-        scroll = self.query_one("#notes-scroll", VerticalScroll)
+        scroll = self.query_one(NotesTimeline)
         if scroll.max_scroll_y and scroll_y >= scroll.max_scroll_y - 2:
             self.action_more_notes()
 
@@ -252,10 +311,11 @@ class CaseScreen(CaseWork, AnchorScreen):
     def action_tab(self, tab: str) -> None:
         if tab == "members" and (self.record is None or self.record.members is None):
             return
+        pane = self._part_pane(tab)
         self.active_tab = tab
         self.query_one(ContentSwitcher).current = f"{tab}-scroll"
         self._show_tabs()
-        self.query_one(f"#{tab}-scroll", VerticalScroll).focus()
+        pane.focus()
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         for index, tab in enumerate(TABS, start=1):
@@ -272,7 +332,7 @@ class CaseScreen(CaseWork, AnchorScreen):
         yield from super().palette_commands()  # notes, tasks and edits (CaseWork)
 
     def action_scroll(self, step: int) -> None:
-        scroll = self.query_one(f"#{self.active_tab}-scroll", VerticalScroll)
+        scroll = self.query_one(f"#{self.active_tab}-scroll")
         if step > 0:
             scroll.scroll_down(animate=False)
         else:

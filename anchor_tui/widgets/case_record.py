@@ -8,8 +8,15 @@ Times are shown in the terminal's local time zone, as the team's calendar is.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 
+from rich.style import Style
+from textual import events
 from textual.content import Content
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.visual import Visual
 from textual.widgets import Static
 
 from anchor_tui.services.case_view import (
@@ -90,28 +97,140 @@ def note_content(note: NoteEntry) -> Content:
     return Content("\n").join(parts)
 
 
-class NotesTimeline(Static):
-    """The notes drawn so far, newest first, and a last line saying whether more come.
+class NotesTimeline(ScrollView, can_focus=True):
+    """The notes drawn so far, newest first, and a last line saying whether more come:
+    one virtual widget that scrolls itself, drawn a line at a time (Textual's line API).
 
-    One widget for the whole timeline: a widget per note took Textual longer to style
-    and lay out than the notes took to read (opening a case with 100 notes).
+    A widget per note took Textual longer to style and lay out than the notes took to
+    read; one ``Static`` in a scroll still wrapped and drew every note on each layout,
+    and laid the case out again once its scroll bar appeared. Here, as in the board's
+    columns (``card_column``), the notes are values: each is wrapped once per width into
+    strips (kept), and ``render_line`` draws only the lines on screen. A note's text is
+    plain (``note_content``: never markup, control characters made visible).
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.notes: tuple[NoteEntry, ...] = ()
         """The notes shown, in order (only what the viewer may read)."""
+        self._contents: list[Content] = []
+        self._known: dict[NoteEntry, Content] = {}
+        """The content of each note shown (kept when the next batch is added)."""
+        self._footer = ""
+        self._tops: list[int] = []
+        """First line of each note and of the last line (``_footer``), at the width laid
+        out; one blank line between them."""
+        self._end = 0
+        """Lines in all."""
+        self._laid_out_width = -1
+        self._strips: dict[int, list[Strip]] = {}
+        self._base_style: Style | None = None
+        """The widget's own style (its background), kept until its styles change."""
+
+    # --- what it shows ------------------------------------------------------------------
 
     def show(self, notes: tuple[NoteEntry, ...], more: bool) -> None:
+        """Show ``notes`` (a note already shown keeps its content) and the last line."""
         self.notes = notes
+        self._contents = [self._known.get(note) or note_content(note) for note in notes]
+        self._known = dict(zip(notes, self._contents, strict=True))
         if more:
-            end = f"{len(notes)} notes shown. Scroll down or press m for older notes."
+            self._footer = f"{len(notes)} notes shown. Scroll down or press m for older notes."
         elif notes:
-            end = f"All {len(notes)} notes shown."
+            self._footer = f"All {len(notes)} notes shown."
         else:
-            end = "No notes."
-        self.update(Content("\n\n").join(
-            [*(note_content(note) for note in notes), Content.styled(end, "$text-muted")]))
+            self._footer = "No notes."
+        self._laid_out_width = -1
+        self._strips.clear()
+        self._ensure_layout()
+        self.refresh()
+
+    @property
+    def contents(self) -> tuple[Content, ...]:
+        """What each note says, in order (plain text where it is user text)."""
+        return tuple(self._contents)
+
+    @property
+    def footer(self) -> str:
+        """The last line (``12 notes shown. …``, ``All 5 notes shown.``, ``No notes.``)."""
+        return self._footer
+
+    @property
+    def text(self) -> str:
+        """All it shows, unwrapped, as the lines of the notes and the last line."""
+        return "\n\n".join([*(content.plain for content in self._contents), self._footer])
+
+    # --- layout -------------------------------------------------------------------------
+
+    def _items(self) -> int:
+        return len(self._contents) + 1
+
+    def _content_of(self, index: int) -> Content:
+        if index < len(self._contents):
+            return self._contents[index]
+        return Content.styled(self._footer, "$text-muted")
+
+    def _ensure_layout(self) -> None:
+        self._layout_for(self.scrollable_content_region.width if self.is_attached else 0)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # (For ``height: auto``: every line at the width offered.)
+        self._layout_for(width)
+        return self._end
+
+    def _layout_for(self, width: int) -> None:
+        if width == self._laid_out_width:
+            return
+        self._laid_out_width = width
+        self._strips.clear()
+        tops: list[int] = []
+        line = 0
+        for index in range(self._items()):
+            tops.append(line)
+            height = (len(self._item_strips(index)) if width > 0
+                      else len(self._content_of(index).plain.splitlines()) or 1)
+            line += height + 1
+        self._tops = tops
+        self._end = line - 1
+        self.virtual_size = Size(width, self._end)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._ensure_layout()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+        self._base_style = None
+
+    # --- drawing ------------------------------------------------------------------------
+
+    def _item_strips(self, index: int) -> list[Strip]:
+        cached = self._strips.get(index)
+        if cached is not None:
+            return cached
+        width = max(1, self._laid_out_width)
+        strips = Visual.to_strips(self, self._content_of(index), width, None,
+                                  self.visual_style, pad=True)
+        self._strips[index] = strips
+        return strips
+
+    def render_line(self, y: int) -> Strip:
+        # (The region and the widget's style are looked up once per line, not twice:
+        # profiled, each lookup cost about as much as drawing the line.)
+        width = self.scrollable_content_region.width
+        self._layout_for(width)
+        line = y + self.scroll_offset.y
+        base = self._base_style
+        if base is None:
+            base = self._base_style = self.rich_style
+        if 0 <= line < self._end:
+            index = bisect_right(self._tops, line) - 1
+            strips = self._item_strips(index)
+            row = line - self._tops[index]
+            if row < len(strips):
+                return strips[row].crop_extend(0, width, base)
+        return Strip.blank(width, base)
 
 
 TAB_LABELS = {"notes": "Notes", "history": "History", "tasks": "Tasks",

@@ -41,6 +41,11 @@ class ConnectionStatus(Static):
     ConnectionStatus.-shown { display: block; }
     """
 
+    @classmethod
+    def saying(cls, text: str) -> ConnectionStatus:
+        """A line that says ``text`` from the start (shown if there is something to say)."""
+        return cls(plain(text), classes="-shown" if text else "")
+
     def show(self, text: str) -> None:
         self.update(plain(text))
         self.set_class(bool(text), "-shown")

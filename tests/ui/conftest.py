@@ -33,6 +33,7 @@ from anchor_tui.services.clock import ManualClock
 from anchor_tui.services.seed import seed_demo
 from anchor_tui.settings import DEMO_PASSPHRASE, Settings, load_settings
 from anchor_tui.widgets.card_column import CardColumn
+from anchor_tui.widgets.case_record import NotesTimeline
 from anchor_tui.widgets.stage_column import StageColumn
 
 TODAY = dt.date(2026, 11, 16)
@@ -157,7 +158,7 @@ def widget_text(widget: Widget) -> str:
     parts: list[str] = []
     if isinstance(widget, Input):
         parts += [widget.value, str(widget.placeholder)]
-    if isinstance(widget, CardColumn):  # drawn a line at a time: every card it holds
+    if isinstance(widget, CardColumn | NotesTimeline):  # drawn a line at a time: all it holds
         parts += [str(content) for content in widget.contents] + [widget.footer]
     rendered = widget.render()
     if isinstance(rendered, str | Content | Text):

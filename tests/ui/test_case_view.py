@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from anchor_tui.app import AnchorApp
@@ -17,6 +17,7 @@ from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_view import NoteEntry
 from anchor_tui.widgets.case_record import CaseTabs, NotesTimeline
 from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
+from tests.ui.screen_reading import screen_text
 
 CASE = 2
 """A demo case that the police, social work, health and youth work all work."""
@@ -79,7 +80,7 @@ async def test_number_keys_switch_parts_and_escape_goes_back(make_app: AppFactor
             await pilot.press(key)
             assert screen.active_tab == tab
             assert f"▸{key} " in str(screen.query_one(CaseTabs).render())
-            assert app.focused is screen.query_one(f"#{tab}-scroll", VerticalScroll)
+            assert app.focused is screen.query_one(f"#{tab}-scroll")
         await pilot.press("3")
         tasks = str(screen.query_one("#tasks-text", Static).render())
         assert "Overdue" in tasks or "Open" in tasks or "Done" in tasks
@@ -97,7 +98,7 @@ async def test_j_and_k_scroll_and_more_notes_come_by_key_and_by_scrolling(
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "police")
         screen = await open_case(app, pilot)
-        scroll = screen.query_one("#notes-scroll", VerticalScroll)
+        scroll = screen.query_one(NotesTimeline)  # the notes scroll themselves
         # A page of 50 notes is read; they are drawn NOTES_AT_ONCE at a time.
         assert len(shown_notes(screen)) == NOTES_AT_ONCE
         await pilot.press("j", "j", "j")
@@ -121,7 +122,7 @@ async def test_j_and_k_scroll_and_more_notes_come_by_key_and_by_scrolling(
         await settle(pilot)
         ids = [note.note_id for note in shown_notes(screen)]
         assert len(ids) == len(set(ids)) == 130 + 5  # and the 5 the police see of the demo
-        assert "All 135 notes shown" in str(screen.query_one(NotesTimeline).render())
+        assert screen.query_one(NotesTimeline).footer == "All 135 notes shown."
 
 
 async def test_r_reads_the_case_again(make_app: AppFactory, demo_backend: Backend) -> None:
@@ -149,7 +150,39 @@ async def test_note_text_is_shown_as_written_never_as_markup(
         screen = await open_case(app, pilot)
         assert shown_notes(screen)[0].body == body
         timeline = screen.query_one(NotesTimeline)
-        text = str(timeline.render())
-        assert "[@click=app.quit]Quit[/] [bold]x[/bold] \\x1b[2J done" in text
+        shown = "[@click=app.quit]Quit[/] [bold]x[/bold] \\x1b[2J done"
+        assert shown in timeline.text and shown in screen_text(app)  # (as drawn)
         await pilot.click(timeline)
         assert app.is_running and app.screen is screen
+
+
+async def test_a_quick_first_read_is_shown_before_the_screen_is_first_drawn(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Waited for long enough, the read is shown as the screen mounts: never "Reading…".
+    monkeypatch.setattr(CaseScreen, "FIRST_READ_WAIT", 60.0)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "social")
+        screen = CaseScreen(CASE)
+        await app.push_screen(screen)  # (waits for the screen to be mounted)
+        record, notes = screen.record, shown_notes(screen)
+        assert record is not None and notes
+        assert "Reading case" not in str(screen.query_one("#case-title", Static).render())
+        await settle(pilot)  # the read's message comes too: shown once, not again
+        assert screen.record is record and shown_notes(screen) == notes
+
+
+async def test_a_slow_first_read_shows_the_loading_state_until_it_comes(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CaseScreen, "FIRST_READ_WAIT", 0.0)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "social")
+        screen = CaseScreen(CASE)
+        await app.push_screen(screen)
+        assert screen.record is None
+        assert "Reading case 2" in str(screen.query_one("#case-title", Static).render())
+        await settle(pilot)
+        assert screen.record is not None and shown_notes(screen)

@@ -48,7 +48,7 @@ def shown_notes_text(screen: object) -> dict[int, str]:
     """Each note the timeline shows, by id, as drawn (checked to be on screen)."""
     assert isinstance(screen, CaseScreen)
     timeline = screen.query_one(NotesTimeline)
-    drawn = str(timeline.render())
+    drawn = timeline.text
     texts = {note.note_id: str(note_content(note)) for note in timeline.notes}
     assert all(text in drawn for text in texts.values())
     return texts
