@@ -20,6 +20,11 @@ surrogate, line and paragraph separator characters."""
 INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0\u180e")
 """Letters and marks that draw nothing (the Hangul fillers are used to fake blank names)."""
 
+SKIN_TONES = range(0x1F3FB, 0x1F400)
+"""Emoji skin-tone modifiers: part of the emoji before them, where they take no cell of
+their own; alone, a terminal draws them as a glyph two cells wide that the screen's
+layout counts as none, which shifts what follows on the line."""
+
 
 def _escape(char: str) -> str:
     code = ord(char)
@@ -35,14 +40,24 @@ def printable(value: str, *, one_line: bool = True) -> str:
     otherwise newlines stay.
     """
     out: list[str] = []
+    previous = ""
     for char in value:
         if char == "\n":
             out.append("\\n" if one_line else "\n")
-        elif char in INVISIBLE or unicodedata.category(char) in INERT_CATEGORIES:
+        elif (char in INVISIBLE or unicodedata.category(char) in INERT_CATEGORIES
+              or (ord(char) in SKIN_TONES and not _modifies(previous))):
             out.append(_escape(char))
         else:
             out.append(char)
+        previous = char
     return "".join(out)
+
+
+def _modifies(previous: str) -> bool:
+    """A skin-tone modifier after ``previous`` is part of an emoji (a wide character
+    that is not itself a modifier)."""
+    return (bool(previous) and ord(previous) not in SKIN_TONES
+            and unicodedata.east_asian_width(previous) == "W")
 
 
 _MARKDOWN_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
