@@ -17,10 +17,8 @@ left and a lighter background while the column has focus; the text says the rest
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -34,9 +32,7 @@ from textual.visual import Visual
 from anchor_tui.domain import CaseCard
 from anchor_tui.widgets.case_card import card_content
 from anchor_tui.widgets.typeahead import PassesTypeahead
-
-if TYPE_CHECKING:
-    from textual.css.styles import RulesMap
+from anchor_tui.widgets.wrapped_stack import Stack, set_virtual_size, stack
 
 BAR = "▌"
 """The cursor card's left edge (the rest of the time a blank cell)."""
@@ -67,12 +63,9 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
         """Index of the card the person is on (drawn as such while the column has focus)."""
         self._footer = ""
         self._contents: list[Content] = []
-        self._tops: list[int] = []
-        """First line of each card, for the width laid out."""
-        self._end = 0
-        """First line after the last card (the footer's)."""
+        self._stack = Stack()
+        """Where each card starts at the width laid out; its end is the footer's line."""
         self._laid_out_width = -1
-        self._heights: list[int] = []
         self._strips: OrderedDict[tuple[CaseCard, int, bool], list[Strip]] = OrderedDict()
         """Drawn cards by (card, width, cursor), the most recently drawn last: kept across
         ``show`` (typing a filter and clearing it shows the same cards again), at most
@@ -138,19 +131,17 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
             self.cursor = index
             self.refresh()
         self._ensure_layout()
-        if self._tops:
-            top = self._tops[index]
-            bottom = self._tops[index + 1] if index + 1 < len(self._tops) else self._end
+        if self._stack.tops:
+            top = self._stack.tops[index]
+            bottom = top + self._stack.heights[index] + GAP
             self.scroll_to_region(Region(0, top, 1, bottom - top), animate=False,
                                   immediate=True, force=True)
 
     def card_at(self, line: int) -> int | None:
         """Index of the card drawn on virtual line ``line``, if any."""
         self._ensure_layout()
-        if not self._tops or line < 0 or line >= self._end:
-            return None
-        index = bisect_right(self._tops, line) - 1
-        return index if 0 <= index < len(self.cards) else None
+        index = self._stack.block_at(line)
+        return index if index is not None and index < len(self.cards) else None
 
     # --- layout -------------------------------------------------------------------------
 
@@ -170,7 +161,7 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         # (For ``height: auto``: the cards' wrapped height at the width offered.)
         self._layout_for(max(1, width - 2))
-        return self._end + (1 if self._footer else 0)
+        return self._stack.end + (1 if self._footer else 0)
 
     def _layout_for(self, width: int) -> None:
         """Where each card starts. Only the heights are worked out here (the text wrapped,
@@ -178,38 +169,8 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
         if width == self._laid_out_width:
             return
         self._laid_out_width = width
-        tops: list[int] = []
-        heights: list[int] = []
-        line = 0
-        # The rules Textual's own widgets pass (their styles; typed as a plain mapping).
-        rules = cast("RulesMap", self.styles)
-        for content in self._contents:
-            tops.append(line)
-            height = (max(1, content.get_height(rules, width)) if width > 1
-                      else len(content.plain.splitlines()) or 1)
-            heights.append(height)
-            line += height + GAP
-        self._tops = tops
-        self._heights = heights
-        self._end = line
-        self._set_virtual_size(Size(width + 2, self._end + (1 if self._footer else 0)))
-
-    def _set_virtual_size(self, size: Size) -> None:
-        """The scrollable size, without laying out the whole screen again.
-
-        ``virtual_size`` is a layout reactive: setting it reflows every widget on the
-        screen, and a filter keystroke sets it in each column. The column's own size
-        does not depend on it (its height comes from the stage column), so only its
-        scrollbars need updating, which ``_scroll_update`` does (it lays out the screen
-        itself when a scrollbar appears or goes)."""
-        if size == self.virtual_size:
-            return
-        if not self.is_attached or not self.container_size:
-            self.virtual_size = size
-            return
-        self.set_reactive(CardColumn.virtual_size, size)
-        self._scroll_update(size)
-        self.refresh()
+        self._stack = stack(self, self._contents, width, GAP)
+        set_virtual_size(self, Size(width + 2, self._stack.end + (1 if self._footer else 0)))
 
     def on_resize(self, _event: events.Resize) -> None:
         self._ensure_layout()
@@ -240,7 +201,7 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
             if highlighted else Segment(" ", around)
         tail = Strip([Segment(" ", around)])
         strips = [Strip.join([Strip([edge]), strip, tail]) for strip in strips]
-        height = self._heights[index]
+        height = self._stack.heights[index]
         if len(strips) < height:  # (the layout's height is the one that counts)
             strips += [Strip.blank(width + 2, around)] * (height - len(strips))
         self._strips[key] = strips = strips[:height]
@@ -258,11 +219,11 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
         index = self.card_at(line)
         if index is not None:
             strips = self._card_strips(index, index == self.cursor and self.has_focus)
-            row = line - self._tops[index]
+            row = line - self._stack.tops[index]
             if row < len(strips):
                 return strips[row].crop_extend(0, width, base)
             return Strip.blank(width, base)
-        if line == self._end and self._footer:
+        if line == self._stack.end and self._footer:
             footer = self.get_component_rich_style("card-column--footer")
             return Strip([Segment(" "), Segment(self._footer, footer)]).crop_extend(
                 0, width, base)

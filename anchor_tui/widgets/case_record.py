@@ -8,7 +8,6 @@ Times are shown in the terminal's local time zone, as the team's calendar is.
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
 
 from rich.style import Style
 from textual import events
@@ -28,6 +27,7 @@ from anchor_tui.services.case_view import (
     TaskEntry,
 )
 from anchor_tui.widgets.plain_text import plain
+from anchor_tui.widgets.wrapped_stack import Stack, set_virtual_size, stack
 
 
 def when(moment: dt.datetime) -> str:
@@ -117,11 +117,9 @@ class NotesTimeline(ScrollView, can_focus=True):
         self._known: dict[NoteEntry, Content] = {}
         """The content of each note shown (kept when the next batch is added)."""
         self._footer = ""
-        self._tops: list[int] = []
-        """First line of each note and of the last line (``_footer``), at the width laid
-        out; one blank line between them."""
-        self._end = 0
-        """Lines in all."""
+        self._stack = Stack()
+        """Where each note and the last line (``_footer``) start at the width laid out;
+        one blank line between them."""
         self._laid_out_width = -1
         self._strips: dict[int, list[Strip]] = {}
         self._base_style: Style | None = None
@@ -162,10 +160,10 @@ class NotesTimeline(ScrollView, can_focus=True):
 
     # --- layout -------------------------------------------------------------------------
 
-    def _items(self) -> int:
-        return len(self._contents) + 1
+    def _items(self) -> list[Content]:
+        return [*self._contents, self._item(len(self._contents))]
 
-    def _content_of(self, index: int) -> Content:
+    def _item(self, index: int) -> Content:
         if index < len(self._contents):
             return self._contents[index]
         return Content.styled(self._footer, "$text-muted")
@@ -173,26 +171,25 @@ class NotesTimeline(ScrollView, can_focus=True):
     def _ensure_layout(self) -> None:
         self._layout_for(self.scrollable_content_region.width if self.is_attached else 0)
 
+    @property
+    def _end(self) -> int:
+        """Lines in all (no blank line after the last)."""
+        return max(0, self._stack.end - 1)
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         # (For ``height: auto``: every line at the width offered.)
         self._layout_for(width)
         return self._end
 
     def _layout_for(self, width: int) -> None:
+        """Where each note starts: only the heights here (the text wrapped, not styled);
+        a note is drawn when it first comes into view."""
         if width == self._laid_out_width:
             return
         self._laid_out_width = width
         self._strips.clear()
-        tops: list[int] = []
-        line = 0
-        for index in range(self._items()):
-            tops.append(line)
-            height = (len(self._item_strips(index)) if width > 0
-                      else len(self._content_of(index).plain.splitlines()) or 1)
-            line += height + 1
-        self._tops = tops
-        self._end = line - 1
-        self.virtual_size = Size(width, self._end)
+        self._stack = stack(self, self._items(), width, 1)
+        set_virtual_size(self, Size(width, self._end))
 
     def on_resize(self, _event: events.Resize) -> None:
         self._ensure_layout()
@@ -210,9 +207,9 @@ class NotesTimeline(ScrollView, can_focus=True):
         if cached is not None:
             return cached
         width = max(1, self._laid_out_width)
-        strips = Visual.to_strips(self, self._content_of(index), width, None,
+        strips = Visual.to_strips(self, self._item(index), width, None,
                                   self.visual_style, pad=True)
-        self._strips[index] = strips
+        self._strips[index] = strips = strips[:self._stack.heights[index]]
         return strips
 
     def render_line(self, y: int) -> Strip:
@@ -224,10 +221,10 @@ class NotesTimeline(ScrollView, can_focus=True):
         base = self._base_style
         if base is None:
             base = self._base_style = self.rich_style
-        if 0 <= line < self._end:
-            index = bisect_right(self._tops, line) - 1
+        index = self._stack.block_at(line) if line < self._end else None
+        if index is not None:
             strips = self._item_strips(index)
-            row = line - self._tops[index]
+            row = line - self._stack.tops[index]
             if row < len(strips):
                 return strips[row].crop_extend(0, width, base)
         return Strip.blank(width, base)
