@@ -134,3 +134,17 @@ def no_os_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     finally:
         keyring.set_keyring(previous)
         audit_chain._KEYRING_KEYS.clear()
+
+
+@pytest.fixture(autouse=True)
+def no_idle_time_collections(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's idle-time full garbage collection (``collector.py``) is off in tests.
+
+    In the app it scans one app's objects (100-250 ms, while nobody waits). In a test
+    worker it scans every object the earlier tests left alive: on a busy CI machine that
+    took seconds and landed inside a timed wait (a live update measured at 2.2 s, of
+    which the update itself takes 0.2-0.4 s). The policy is tested on its own
+    (``tests/unit/test_collector.py``); automatic collections still run."""
+    from anchor_tui.collector import COLLECTOR
+
+    monkeypatch.setattr(COLLECTOR, "every", float("inf"))
