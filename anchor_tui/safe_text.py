@@ -33,14 +33,16 @@ def _escape(char: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def printable(value: str, *, one_line: bool = True) -> str:
+def printable(value: str, *, one_line: bool = True, after: str = "") -> str:
     """``value`` with every control, format or invisible character as a visible escape.
 
     With ``one_line`` a newline is escaped too (``\\n``), so a name cannot break a layout;
-    otherwise newlines stay.
+    otherwise newlines stay. ``after``: the text this piece follows on screen (a piece cut
+    out of a longer text, as a search result's highlight is), so that a skin-tone
+    modifier that begins the piece stays part of the emoji that ends the text before it.
     """
     out: list[str] = []
-    previous = ""
+    previous = after[-1:]
     for char in value:
         if char == "\n":
             out.append("\\n" if one_line else "\n")

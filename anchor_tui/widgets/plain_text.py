@@ -17,9 +17,10 @@ from anchor_tui.safe_text import printable
 __all__ = ["markup_literal", "plain", "printable"]
 
 
-def plain(value: str, style: str = "", *, one_line: bool = True) -> Content:
-    """User text as Textual content: no markup, no control codes, optional style."""
-    text = printable(value, one_line=one_line)
+def plain(value: str, style: str = "", *, one_line: bool = True, after: str = "") -> Content:
+    """User text as Textual content: no markup, no control codes, optional style
+    (``after``: what the piece follows, see ``printable``)."""
+    text = printable(value, one_line=one_line, after=after)
     return Content.assemble((text, style)) if style else Content(text)
 
 

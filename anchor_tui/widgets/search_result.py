@@ -19,13 +19,15 @@ MATCH_STYLE = "bold underline $text-accent"
 def highlighted(value: Highlighted, style: str = "") -> Content:
     pieces: list[Content] = []
     at = 0
+    text = value.text
     for start, end in value.spans:
         if start > at:
-            pieces.append(plain(value.text[at:start], style))
-        pieces.append(plain(value.text[start:end], f"{style} {MATCH_STYLE}".strip()))
+            pieces.append(plain(text[at:start], style, after=text[:at]))
+        pieces.append(plain(text[start:end], f"{style} {MATCH_STYLE}".strip(),
+                            after=text[:start]))
         at = end
-    if at < len(value.text):
-        pieces.append(plain(value.text[at:], style))
+    if at < len(text):
+        pieces.append(plain(text[at:], style, after=text[:at]))
     return Content.assemble(*pieces)
 
 
