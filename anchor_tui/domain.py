@@ -75,6 +75,8 @@ class BoardColumn:
     label: str
     total: int
     cards: tuple[CaseCard, ...] = field(default_factory=tuple)
+    exact: bool = True
+    """False: counting stopped at ``total`` (a broad filter); more cases match."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -34,7 +35,15 @@ from anchor_tui.screens.board_moves import BoardMoves
 from anchor_tui.screens.huddle_flag import HuddleFlagging
 from anchor_tui.screens.queue import QueueScreen
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import PAGE, board_columns, filter_for, shows_lead, stage_page
+from anchor_tui.services.board import (
+    COUNT_AT_MOST,
+    PAGE,
+    board_columns,
+    exact_counts,
+    filter_for,
+    shows_lead,
+    stage_page,
+)
 from anchor_tui.widgets.card_column import CardColumn
 from anchor_tui.widgets.key_footer import KeyFooter
 from anchor_tui.widgets.plain_text import plain
@@ -45,6 +54,9 @@ CARD_HEIGHT = 6
 """Lines a card takes with its margin: the first page fills a column and a little more."""
 NEAR_END = 2
 """Read the next page when focus comes this close to a column's last card."""
+EXACT_COUNT_AFTER = 0.5
+"""Seconds the filter stays unchanged before columns that stopped counting at
+``COUNT_AT_MOST`` are counted exactly (typing goes a key every 0.1-0.3 s)."""
 
 
 class ColumnsRead(Message):
@@ -55,6 +67,16 @@ class ColumnsRead(Message):
         self.viewer = viewer
         self.spec = spec
         self.columns = columns
+
+
+class CountsRead(Message):
+    """Every stage's exact count under ``spec``."""
+
+    def __init__(self, viewer: Viewer, spec: FilterSpec, totals: dict[str, int]) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.spec = spec
+        self.totals = totals
 
 
 class StagePageRead(Message):
@@ -113,6 +135,7 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
         self.spec = FilterSpec()
         self._reading_pages: set[str] = set()
         self._show_lead = shows_lead(backend, viewer)
+        self._count_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         team = self._backend.team
@@ -142,22 +165,26 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
         return max(4, self.size.height // CARD_HEIGHT + 2)
 
     @work(thread=True, exclusive=True, group="board", exit_on_error=False)
-    def load_board(self, per_stage: int | None = None) -> None:
+    def load_board(self, per_stage: int | None = None, *, exact: bool = False) -> None:
+        """Read the columns under the filter in force; ``exact``: count every match at
+        once (a re-read nobody is typing for), not up to ``COUNT_AT_MOST`` first."""
         spec = self.spec
         columns = board_columns(self._backend, self.viewer,
                                 per_stage=max(per_stage or 0, self._first_page()),
-                                spec=spec, today=self._today())
+                                spec=spec, today=self._today(),
+                                count_at_most=None if exact else COUNT_AT_MOST)
         if not get_current_worker().is_cancelled:
             self.post_message(ColumnsRead(self.viewer, spec, columns))
 
     def on_cases_changed(self, _message: CasesChanged) -> None:
         """Another terminal changed cases: read again as many cards as each column shows,
         so the focused card (followed by its case id) and the place in a long column stay."""
-        self.load_board(max((len(c.column.cards) for c in self._columns()), default=0))
+        self.load_board(max((len(c.column.cards) for c in self._columns()), default=0),
+                        exact=True)
 
     def action_refresh_board(self) -> None:
         self._status("Reading the board…")
-        self.load_board()
+        self.load_board(exact=True)
 
     def _status(self, text: str) -> None:
         # The status has a fixed place in the one-line header: no new layout for it.
@@ -173,12 +200,43 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
             parts.append(f"“{typed}”")
         return " + ".join(parts)
 
-    def _filter_status(self, columns: list[BoardColumn]) -> str:
+    def _filter_status(self, columns: Iterable[BoardColumn]) -> str:
         if self.spec.empty:
             return ""
+        columns = list(columns)
         found = sum(c.total for c in columns)
         cases = "1 case" if found == 1 else f"{found:,} cases".replace(",", " ")
+        if not all(c.exact for c in columns):
+            cases = f"at least {cases}"
         return f"Filter: {self.filter_words()} · {cases} (Esc clears)"
+
+    def _count_later(self, spec: FilterSpec) -> None:
+        """Count exactly once the filter has stayed ``spec`` a moment (a new filter, or
+        none, cancels a count not yet started)."""
+        if self._count_timer is not None:
+            self._count_timer.stop()
+            self._count_timer = None
+        if EXACT_COUNT_AFTER <= 0:  # no pause to wait for (Textual's timers need one)
+            self.call_later(self.count_exactly, spec)
+        else:
+            self._count_timer = self.set_timer(EXACT_COUNT_AFTER,
+                                               partial(self.count_exactly, spec))
+
+    @work(thread=True, exclusive=True, group="board-count", exit_on_error=False)
+    def count_exactly(self, spec: FilterSpec) -> None:
+        if spec != self.spec:
+            return
+        totals = exact_counts(self._backend, self.viewer, spec, today=self._today())
+        if not get_current_worker().is_cancelled:
+            self.post_message(CountsRead(self.viewer, spec, totals))
+
+    def on_counts_read(self, message: CountsRead) -> None:
+        if message.viewer != self.viewer or message.spec != self.spec:
+            return
+        for column in self._columns():
+            if not column.column.exact:
+                column.recount(message.totals.get(column.column.stage, 0))
+        self._status(self._filter_status(c.column for c in self._columns()))
 
     async def on_columns_read(self, message: ColumnsRead) -> None:
         if message.viewer != self.viewer or message.spec != self.spec:
@@ -203,6 +261,8 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
             row.fit_columns(columns)
             await row.mount_all(columns)
         self._status(self._filter_status(message.columns))
+        if not all(c.exact for c in message.columns):
+            self._count_later(message.spec)
         self.caseload_follow()
         if not typing:
             self._restore_focus(focused_case, focus)
@@ -263,6 +323,8 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
         spec = filter_for(saved, text)
         if spec != self.spec:
             self.spec = spec
+            if self._count_timer is not None:
+                self._count_timer.stop()
             self.load_board()
 
     def apply_saved_filter(self, saved_id: str | None) -> None:

@@ -2,7 +2,8 @@
 
 The panel counts exactly the cases the board counts: every case the viewer may see,
 narrowed by the filter in force (the same SQL conditions), so its last point equals
-the column counts. It sits under the columns on a narrow terminal and beside them on
+the column counts (once they are exact: a broad filter's columns count to 100 while
+it is typed). It sits under the columns on a narrow terminal and beside them on
 a wide one (120 columns or more). It is read only while shown: whenever the board is
 read again (a filter typed, a case moved, ``r``), a shown panel reads itself again.
 """

@@ -3,13 +3,15 @@
 The column is virtual: it holds the pages of cards read so far (one ``CardColumn``, drawn
 a line at a time) and the board reads the next page (keyset) when the cursor comes near
 the last card. The count is the SQL count of the
-cases the viewer may see under the current filter.
+cases the viewer may see under the current filter (under a filter, counted up to
+``services.board.COUNT_AT_MOST`` at first: ``1 000+``, then exactly once typing pauses).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rich.cells import cell_len
 from textual.app import ComposeResult
@@ -24,12 +26,17 @@ from anchor_tui.widgets.plain_text import plain
 MIN_COLUMN_WIDTH = 22
 
 
-def count_label(total: int) -> str:
-    return "1 case" if total == 1 else f"{total:,} cases".replace(",", " ")
+def count_text(total: int, exact: bool = True) -> str:
+    """``12 000``; ``1 000+`` where counting stopped (more match)."""
+    return f"{total:,}".replace(",", " ") + ("" if exact else "+")
 
 
-def more_label(shown: int, total: int) -> str:
-    return f"{shown} of {total:,} shown · more as you go down".replace(",", " ")
+def count_label(total: int, exact: bool = True) -> str:
+    return "1 case" if total == 1 and exact else f"{count_text(total, exact)} cases"
+
+
+def more_label(shown: int, total: int, exact: bool = True) -> str:
+    return f"{shown} of {count_text(total, exact)} shown · more as you go down"
 
 
 class StageColumn(Vertical):
@@ -46,7 +53,7 @@ class StageColumn(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(plain(self.column.label), classes="stage-title")
-        yield Static(count_label(self.column.total), classes="stage-count")
+        yield Static(count_label(self.column.total, self.column.exact), classes="stage-count")
         card_list = CardColumn(self._team.category_label, self._today, self._show_lead)
         card_list.show(self.column.cards, self._footer_text())
         yield card_list
@@ -55,8 +62,8 @@ class StageColumn(Vertical):
         column = self.column
         if not column.cards:
             return "No cases"
-        if column.total > len(column.cards):
-            return more_label(len(column.cards), column.total)
+        if self.has_more:
+            return more_label(len(column.cards), column.total, column.exact)
         return ""
 
     @property
@@ -67,24 +74,32 @@ class StageColumn(Vertical):
         """Show these cards instead (a new filter, or the board read again: then only the
         count and the footer may differ, and the cursor and the place in the column stay)."""
         self.column = column
+        self._show_count()
+        self.card_list.show(column.cards, self._footer_text(), cursor_case)
+
+    def recount(self, total: int) -> None:
+        """The exact count (read after a count that stopped at its limit)."""
+        self.column = replace(self.column, total=total, exact=True)
+        self._show_count()
+        self.card_list.show(self.column.cards, self._footer_text())  # cursor and place stay
+
+    def _show_count(self) -> None:
         count = self.query_one(".stage-count", Static)
-        label = count_label(column.total)
+        label = count_label(self.column.total, self.column.exact)
         # A count fits its line (a column is at least 22 cells wide): no new layout of
         # the screen for it, only when it would not.
         count.update(label, layout=cell_len(label) > count.content_region.width)
-        self.card_list.show(column.cards, self._footer_text(), cursor_case)
 
     def append(self, cards: Sequence[CaseCard]) -> None:
         """Add the next page read after the last card."""
         known = {card.case_id for card in self.column.cards}
         fresh = tuple(card for card in cards if card.case_id not in known)
-        self.column = BoardColumn(self.column.stage, self.column.label, self.column.total,
-                                  self.column.cards + fresh)
+        self.column = replace(self.column, cards=self.column.cards + fresh)
         self.card_list.append(fresh, self._footer_text())
 
     @property
     def has_more(self) -> bool:
-        return len(self.column.cards) < self.column.total
+        return not self.column.exact or len(self.column.cards) < self.column.total
 
     @property
     def last_key(self) -> CardKey | None:

@@ -12,7 +12,13 @@ from sqlalchemy import Engine
 from anchor_tui.db.models import Case, Person
 from anchor_tui.domain import BoardColumn, CardKey, FilterSpec
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import board_columns, filter_for, find_cases, stage_page
+from anchor_tui.services.board import (
+    board_columns,
+    exact_counts,
+    filter_for,
+    find_cases,
+    stage_page,
+)
 from tests.integration.board_world import TODAY, backend_for, build_world
 
 
@@ -224,3 +230,33 @@ def test_the_database_keeps_each_stage_count(engine: Engine) -> None:
     assert kept == real
     columns = board_columns(backend, world.users["social"], today=TODAY)
     assert totals(columns) == real
+
+
+def test_a_broad_filter_counts_up_to_the_limit_then_exactly(engine: Engine) -> None:
+    """A filter whose every word names a team member counts each column only up to the
+    limit (saying so) while typing; ``exact_counts`` then gives what the full count
+    gives. Other filters are counted exactly at once. The cards are the same either way."""
+    backend = backend_for(engine)
+    world = build_world(backend)
+    viewer = world.users["social"]
+    for text, broad in (("mikko", True), ("mikko lahtinen", True), ("aino", False),
+                        ("mikko aino", False), ("joint", False)):
+        spec = filter_for(None, text)
+        full = board_columns(backend, viewer, spec=spec, today=TODAY, count_at_most=None)
+        stopped = board_columns(backend, viewer, spec=spec, today=TODAY, count_at_most=1)
+        assert all(c.exact for c in full)
+        assert [c.cards for c in stopped] == [c.cards for c in full], text
+        assert exact_counts(backend, viewer, spec, today=TODAY) == {
+            c.stage: c.total for c in full}
+        if broad:
+            assert any(c.total for c in full), text
+            for whole, counted in zip(full, stopped, strict=True):
+                assert counted.total == min(whole.total, 1), (text, whole.stage)
+                assert counted.exact == (whole.total == 0), (text, whole.stage)
+        else:
+            assert stopped == full, text
+    # A saved filter narrows: counted exactly even with a broad word.
+    mine = filter_for(next(f for f in backend.team.saved_filters if f.id == "my_cases"),
+                      "mikko")
+    assert all(c.exact for c in board_columns(backend, viewer, spec=mine, today=TODAY,
+                                              count_at_most=1))

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, select
 from anchor_tui.db import models as m
 from anchor_tui.domain import PRIORITY_LABELS, Attendee, BoardColumn, Viewer
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import board_columns, filter_for
+from anchor_tui.services.board import board_columns, exact_counts, filter_for
 from anchor_tui.services.caseload import caseload
 from anchor_tui.services.clock import moment_on
 from anchor_tui.services.queue import queue_sections
@@ -149,6 +149,8 @@ def test_the_board_filter_finds_only_what_the_viewer_may_see_and_counts_it(
         fields = backend.policy.case_fields(viewer)
         found = [card for column in columns for card in column.cards]
         assert sum(c.total for c in columns) == len(found)  # counts are of the cards
+        # ... and so are the exact counts read once typing pauses.
+        assert exact_counts(backend, viewer, spec, today=board_world.TODAY) == totals(columns)
         if not viewer.audience:
             assert not found
         for card in found:

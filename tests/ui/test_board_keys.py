@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
@@ -15,6 +16,7 @@ from anchor_tui.db import models as m
 from anchor_tui.domain import CaseCard
 from anchor_tui.policy import load_policy
 from anchor_tui.screens import BoardScreen, ErrorScreen
+from anchor_tui.screens import board as board_screen
 from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.auth import viewer_for
@@ -23,7 +25,7 @@ from anchor_tui.services.board import board_columns, filter_for
 from anchor_tui.settings import Settings
 from anchor_tui.widgets.card_column import CardColumn
 from anchor_tui.widgets.sparkline_panel import SparklinePanel
-from anchor_tui.widgets.stage_column import StageColumn
+from anchor_tui.widgets.stage_column import StageColumn, count_label
 from tests.integration.board_world import NAMELESS_YOUTH_FIELDS, SHIPPED_YOUTH_FIELDS
 from tests.ui.asking import choose, confirm
 from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
@@ -183,6 +185,49 @@ async def test_slash_filters_as_one_types_and_escape_clears(
         await settle(pilot)
         assert totals(screen) == everything and status(screen) == ""
         assert screen.query_one("#board-filter", Input).value == ""
+
+
+async def test_a_broad_filter_says_where_counting_stopped_then_shows_exact_counts(
+    make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A team member's name matches every case they work on: while it is typed, each
+    column counts only up to the limit and says so (``1+ cases``); once the filter
+    stays, the exact counts replace them, and the cards and the focus stay."""
+    monkeypatch.setattr(board_screen, "COUNT_AT_MOST", 1)
+    monkeypatch.setattr(board_screen, "EXACT_COUNT_AFTER", 60)  # not while asserting
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await board_for(app, pilot, "social")
+        with demo_backend.sessions.system("test: a lead's name") as s:
+            lead = s.scalars(select(m.User).join(m.Case, m.Case.lead_user_id == m.User.id)
+                             ).first()
+            assert lead is not None
+            word = lead.display_name.split()[0].lower()
+        exact = {c.stage: c.total for c in board_columns(
+            demo_backend, screen.viewer, spec=filter_for(None, word), today=TODAY,
+            count_at_most=None)}
+        assert sum(exact.values()) > 1
+        await pilot.press("slash", *word)
+        await settle(pilot)
+        columns = list(screen.query(StageColumn))
+        assert totals(screen) == {stage: min(n, 1) for stage, n in exact.items()}
+        for column in columns:
+            label = str(column.query_one(".stage-count", Static).render())
+            assert label == ("1+ cases" if exact[column.column.stage] else "0 cases")
+        assert "at least" in status(screen)
+        cards = {c.column.stage: c.cards for c in columns}
+        # The filter stays (a letter taken back and typed again): counted exactly.
+        monkeypatch.setattr(board_screen, "EXACT_COUNT_AFTER", 0)
+        await pilot.press("backspace", word[-1])
+        await settle(pilot)
+        assert totals(screen) == exact
+        for column in screen.query(StageColumn):
+            assert str(column.query_one(".stage-count", Static).render()) == count_label(
+                exact[column.column.stage])
+            assert column.cards == cards[column.column.stage]
+        assert "at least" not in status(screen)
+        assert f"{sum(exact.values())} case" in status(screen)
+        assert app.focused is screen.query_one("#board-filter", Input)
 
 
 async def test_f_picks_a_saved_filter(make_app: AppFactory, demo_backend: Backend) -> None:
