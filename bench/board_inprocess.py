@@ -29,11 +29,13 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from anchor_tui.app import AnchorApp
+from anchor_tui.screens import board as board_screen
 from anchor_tui.screens.board import BoardScreen
 from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.queue import QueueScreen
 from anchor_tui.screens.search import SearchScreen
 from anchor_tui.services.backend import Backend
+from anchor_tui.services.board import exact_counts
 from anchor_tui.settings import DEMO_PASSPHRASE, Settings
 from anchor_tui.widgets.case_record import NotesTimeline
 from anchor_tui.widgets.stage_column import StageColumn
@@ -136,11 +138,27 @@ async def sign_in(pilot: Pilot[None], username: str) -> BoardScreen:
     return board
 
 
+class CountStarts:
+    """Notes when the board's exact count (read once typing pauses) starts."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        original = exact_counts
+
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            self.started = time.perf_counter()
+            return original(*args, **kwargs)
+
+        board_screen.__dict__["exact_counts"] = noted  # the name the board's worker calls
+
+
 async def app_figures(backend: Backend, settings: Settings, figures: Figures, *,
                       filter_words: list[str], queries: list[str], big_case: int,
-                      reps: int) -> None:
+                      reps: int, broad_words: list[str]) -> None:
     shown = Shown()
+    counts = CountStarts()
     shown.after(BoardScreen, "on_columns_read", lambda board, m: m.spec == board.spec)
+    shown.after(BoardScreen, "on_counts_read", lambda board, m: m.spec == board.spec)
     shown.after(CaseScreen, "on_case_read")
     shown.after(SearchScreen, "on_search_done", lambda search, m: search.results is m.results)
     shown.after(QueueScreen, "on_queue_read")
@@ -155,6 +173,21 @@ async def app_figures(backend: Backend, settings: Settings, figures: Figures, *,
                 await timed(figures, "filter keystroke", pilot, shown,
                             lambda n=name: key(app, n))
             assert board.spec.empty
+        # a2. a team member's name (broad: counted up to a limit while typing), left in
+        # the filter: its exact counts, timed from the count's start (after the pause).
+        field = board.query_one("#board-filter", Input)
+        for _ in range(max(1, reps // len(broad_words))):
+            for word in broad_words:
+                def put_word(w: str = word) -> None:
+                    field.value = w
+                await timed(figures, "filter put", pilot, shown, put_word)
+                assert not all(c.column.exact for c in board.query(StageColumn)), word
+                shown.arm()
+                await asyncio.wait_for(shown.event.wait(), TIMEOUT)
+                figures.add("exact counts", time.perf_counter() - counts.started)
+                assert all(c.column.exact for c in board.query(StageColumn))
+        field.value = ""
+        await idle(pilot)
         await pilot.press("escape")
         await idle(pilot)
         assert any(c.cards for c in board.query(StageColumn)), "the board shows cards again"
