@@ -22,6 +22,7 @@ from anchor_tui import __version__
 from anchor_tui.cli_audit import add_audit_commands
 from anchor_tui.cli_data import add_data_commands
 from anchor_tui.cli_policy import add_policy_commands
+from anchor_tui.cli_users import add_user_commands
 from anchor_tui.errors import AnchorError, ConfigError
 
 if TYPE_CHECKING:
@@ -340,83 +341,6 @@ def add_db_commands(commands: Commands, common: argparse.ArgumentParser) -> None
     from anchor_tui.cli_deploy import add_deployment_commands
 
     add_deployment_commands(actions, common)
-
-
-# --- user ---------------------------------------------------------------------------------
-
-def _user_add(args: argparse.Namespace) -> int:
-    from anchor_tui.services.users import add_user, check_new_user, check_passphrase
-
-    with _backend(args) as backend:
-        check_new_user(backend, args.username, args.display_name, args.profession, args.role)
-        passphrase = _read_secret(args, f"Passphrase for {args.username}: ", confirm=True)
-        check_passphrase(passphrase)
-        info = add_user(backend, args.username, args.display_name, args.profession, args.role,
-                        passphrase)
-    print(f"Added {info.username} ({info.profession}, {info.role}).")
-    return 0
-
-
-def _user_list(args: argparse.Namespace) -> int:
-    from anchor_tui.services.users import list_users
-
-    with _backend(args) as backend:
-        users = list_users(backend)
-    rows = [("USERNAME", "NAME", "PROFESSION", "ROLE", "STATUS")]
-    for user in users:
-        status = "locked" if user.locked else "active" if user.active else "deactivated"
-        rows.append((_plain(user.username), _plain(user.display_name), user.profession,
-                     user.role, status))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-              .rstrip())
-    return 0
-
-
-def _user_passwd(args: argparse.Namespace) -> int:
-    from anchor_tui.services.users import check_passphrase, get_user, set_passphrase
-
-    with _backend(args) as backend:
-        get_user(backend, args.username)
-        passphrase = _read_secret(args, f"New passphrase for {args.username}: ", confirm=True)
-        check_passphrase(passphrase)
-        set_passphrase(backend, args.username, passphrase)
-    print(f"Changed the passphrase of {_plain(args.username)}.")
-    return 0
-
-
-def _user_deactivate(args: argparse.Namespace) -> int:
-    from anchor_tui.services.users import deactivate
-
-    with _backend(args) as backend:
-        changed = deactivate(backend, args.username)
-    name = _plain(args.username)
-    print(f"Deactivated {name}." if changed else f"{name} was already deactivated.")
-    return 0
-
-
-def add_user_commands(commands: Commands, common: argparse.ArgumentParser) -> None:
-    user = commands.add_parser("user", help="add, list, change or deactivate users",
-                               description="Manage who may sign in.")
-    actions = user.add_subparsers(dest="user_action", metavar="ACTION", required=True)
-    stdin_help = "read the passphrase from standard input instead of asking twice"
-    add = _command(actions, "add", _user_add, "add a user", common)
-    add.add_argument("username", help="lowercase letters, digits, '.', '-', '_'")
-    add.add_argument("--display-name", required=True, metavar="NAME",
-                     help="the name shown on screen")
-    add.add_argument("--profession", required=True,
-                     help="one of the team's professions (anchor.yaml)")
-    add.add_argument("--role", default="member", help="member, lead, auditor or admin")
-    add.add_argument("--passphrase-stdin", action="store_true", help=stdin_help)
-    _command(actions, "list", _user_list, "list users", common)
-    passwd = _command(actions, "passwd", _user_passwd,
-                      "set a new passphrase (also ends a lockout)", common)
-    passwd.add_argument("username")
-    passwd.add_argument("--passphrase-stdin", action="store_true", help=stdin_help)
-    deactivate = _command(actions, "deactivate", _user_deactivate,
-                          "stop a user from signing in (their notes stay)", common)
-    deactivate.add_argument("username")
 
 
 # --- config -------------------------------------------------------------------------------
