@@ -233,14 +233,16 @@ def test_the_database_keeps_each_stage_count(engine: Engine) -> None:
 
 
 def test_a_broad_filter_counts_up_to_the_limit_then_exactly(engine: Engine) -> None:
-    """A filter whose every word names a team member counts each column only up to the
-    limit (saying so) while typing; ``exact_counts`` then gives what the full count
-    gives. Other filters are counted exactly at once. The cards are the same either way."""
+    """A filter whose every word is broad (names a team member, a category or a
+    priority) counts each column only up to the limit (saying so) while typing;
+    ``exact_counts`` then gives what the full count gives. Other filters (a person's
+    name, a stage) are counted exactly at once. The cards are the same either way."""
     backend = backend_for(engine)
     world = build_world(backend)
     viewer = world.users["social"]
-    for text, broad in (("mikko", True), ("mikko lahtinen", True), ("aino", False),
-                        ("mikko aino", False), ("joint", False)):
+    for text, broad in (("mikko", True), ("mikko lahtinen", True), ("family", True),
+                        ("high", True), ("aino", False),
+                        ("mikko aino", False), ("joint", False), ("family joint", False)):
         spec = filter_for(None, text)
         full = board_columns(backend, viewer, spec=spec, today=TODAY, count_at_most=None)
         stopped = board_columns(backend, viewer, spec=spec, today=TODAY, count_at_most=1)
