@@ -47,7 +47,7 @@ from anchor_tui.services.board import (
 from anchor_tui.widgets.card_column import CardColumn
 from anchor_tui.widgets.key_footer import KeyFooter
 from anchor_tui.widgets.plain_text import plain
-from anchor_tui.widgets.stage_column import StageColumn, StageRow
+from anchor_tui.widgets.stage_column import StageColumn, StageRow, count_label
 from anchor_tui.widgets.typeahead import FilterField
 
 CARD_HEIGHT = 6
@@ -205,9 +205,9 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
             return ""
         columns = list(columns)
         found = sum(c.total for c in columns)
-        cases = "1 case" if found == 1 else f"{found:,} cases".replace(",", " ")
-        if not all(c.exact for c in columns):
-            cases = f"at least {cases}"
+        # ``700+ cases`` where a column stopped counting, as the columns say ``100+``
+        # (short: the status shares its line with the team and the viewer).
+        cases = count_label(found, all(c.exact for c in columns))
         return f"Filter: {self.filter_words()} · {cases} (Esc clears)"
 
     def _count_later(self, spec: FilterSpec) -> None:
