@@ -39,11 +39,17 @@ def tmux_session() -> Iterator[str]:
         pytest.skip("tmux is not installed")
     name = f"anchor-crash-{uuid.uuid4().hex[:8]}"
     yield name
-    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, check=False)
+    subprocess.run(tmux(name, "kill-server"), capture_output=True, check=False)
+
+
+def tmux(name: str, *args: str) -> list[str]:
+    """A tmux command on this test's own server (``-L``, no user config): other tmux
+    users (other tests, the developer's own sessions) neither see it nor end it."""
+    return ["tmux", "-L", name, "-f", "/dev/null", *args]
 
 
 def screen(name: str) -> str:
-    return subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True,
+    return subprocess.run(tmux(name, "capture-pane", "-p", "-t", name), capture_output=True,
                           text=True, check=False).stdout
 
 
@@ -60,20 +66,28 @@ def wait_for(name: str, wanted: str, timeout: float = 30.0) -> str:
 
 
 def keys(name: str, *names: str, literal: bool = False) -> None:
-    subprocess.run(["tmux", "send-keys", "-t", name, *(["-l"] if literal else []), *names],
+    subprocess.run(tmux(name, "send-keys", "-t", name, *(["-l"] if literal else []), *names),
                    check=True)
 
 
-def start_app(name: str, db_path: Path, home: Path) -> int:
-    """Start the app in a new tmux session; the pid of the app itself."""
+def start_app(name: str, db_path: Path, home: Path, *, again: bool = False) -> int:
+    """Start the app in a new tmux session (``again``: in the same session's pane, the
+    app before having ended there; ending the session and starting a new one raced
+    with the server stopping: "server exited unexpectedly"); the pid of the app."""
     env = {"XDG_DATA_HOME": home / "data", "XDG_STATE_HOME": home / "state",
            "XDG_CONFIG_HOME": home / "config",
            "ANCHOR_AUDIT_KEY": "tmux-test audit key, not a secret"}
     exports = " ".join(f"{k}='{v}'" for k, v in env.items())
     command = f"exec env {exports} '{APP}' run --db 'sqlite:///{db_path}'"
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30",
-                    command], check=True)
-    pid = subprocess.run(["tmux", "display-message", "-p", "-t", name, "#{pane_pid}"],
+    if again:
+        subprocess.run(tmux(name, "respawn-pane", "-k", "-t", name, command), check=True)
+    else:
+        subprocess.run(tmux(name, "new-session", "-d", "-s", name, "-x", "100", "-y", "30",
+                            command), check=True)
+        # The pane (and so the server) outlives the killed app, to start it again in.
+        subprocess.run(tmux(name, "set-option", "-w", "-t", name, "remain-on-exit", "on"),
+                       check=True)
+    pid = subprocess.run(tmux(name, "display-message", "-p", "-t", name, "#{pane_pid}"),
                          capture_output=True, text=True, check=True).stdout.strip()
     return int(pid)
 
@@ -132,9 +146,7 @@ def test_a_killed_app_loses_at_most_the_last_two_seconds_of_typing(
         f"needed {len(must_have)}")
 
     # Started again, the app offers the draft back on the same case.
-    subprocess.run(["tmux", "kill-session", "-t", tmux_session], capture_output=True,
-                   check=False)
-    start_app(tmux_session, db_path, tmp_path)
+    start_app(tmux_session, db_path, tmp_path, again=True)
     sign_in_and_open_the_first_case(tmux_session)
     offered = wait_for(tmux_session, "You have an unsaved draft of this note")
     assert "word00 word01" in offered
