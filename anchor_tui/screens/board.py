@@ -40,10 +40,10 @@ from anchor_tui.services.board import (
     PAGE,
     board_columns,
     exact_counts,
-    filter_for,
     shows_lead,
     stage_page,
 )
+from anchor_tui.services.board_filter import filter_for
 from anchor_tui.widgets.card_column import CardColumn
 from anchor_tui.widgets.key_footer import KeyFooter
 from anchor_tui.widgets.plain_text import plain

@@ -40,7 +40,7 @@ from anchor_tui.db.types import utcnow
 from anchor_tui.domain import FilterSpec, Viewer
 from anchor_tui.policy.engine import calendar_day
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import filter_conditions
+from anchor_tui.services.board_filter import filter_conditions
 
 WEEKS = 12
 

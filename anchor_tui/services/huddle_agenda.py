@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from anchor_tui.db import models as m
 from anchor_tui.domain import Attendee, Viewer
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import person_label, worked_by
+from anchor_tui.services.board import person_label
+from anchor_tui.services.board_filter import worked_by
 from anchor_tui.services.case_view import CaseRecord, open_case
 from anchor_tui.settings import TeamConfig
 

@@ -26,7 +26,8 @@ from anchor_tui.db.models import Case, CaseEvent, CaseSnooze, Consent, InputRequ
 from anchor_tui.db.models import User as Member
 from anchor_tui.domain import QUEUE_COUNT_AT_MOST, QueueItem, QueueSection, Viewer
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import person_label, worked_by
+from anchor_tui.services.board import person_label
+from anchor_tui.services.board_filter import worked_by
 
 CONSENT_DAYS = 14
 REVIEW_DAYS = 7

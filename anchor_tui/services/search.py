@@ -47,7 +47,8 @@ from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Viewer
 from anchor_tui.services import audit, search_postgres
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import initials, starts_with
+from anchor_tui.services.board import initials
+from anchor_tui.services.board_filter import starts_with
 from anchor_tui.services.disclosure import load_context, recheck
 
 MAX_WORDS = 8

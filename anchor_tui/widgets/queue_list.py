@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from anchor_tui.domain import QUEUE_COUNT_AT_MOST, QueueItem, QueueSection
 from anchor_tui.settings import TeamConfig
+from anchor_tui.widgets import counts
 from anchor_tui.widgets.plain_text import plain
 
 SHORT_LABELS = {
@@ -30,9 +31,8 @@ SHORT_LABELS = {
 
 
 def count_text(total: int) -> str:
-    if total > QUEUE_COUNT_AT_MOST:
-        return f"{QUEUE_COUNT_AT_MOST}+"
-    return f"{total:,}".replace(",", " ")
+    """A section's count: ``999+`` when it counted past the limit."""
+    return counts.count_text(min(total, QUEUE_COUNT_AT_MOST), total <= QUEUE_COUNT_AT_MOST)
 
 
 def bar_content(sections: Sequence[QueueSection], current: int) -> Content:

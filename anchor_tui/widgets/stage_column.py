@@ -21,14 +21,10 @@ from textual.widgets import Static
 from anchor_tui.domain import BoardColumn, CardKey, CaseCard
 from anchor_tui.settings import TeamConfig
 from anchor_tui.widgets.card_column import CardColumn
+from anchor_tui.widgets.counts import count_text
 from anchor_tui.widgets.plain_text import plain
 
 MIN_COLUMN_WIDTH = 22
-
-
-def count_text(total: int, exact: bool = True) -> str:
-    """``12 000``; ``1 000+`` where counting stopped (more match)."""
-    return f"{total:,}".replace(",", " ") + ("" if exact else "+")
 
 
 def count_label(total: int, exact: bool = True) -> str:

@@ -12,13 +12,8 @@ from sqlalchemy import Engine
 from anchor_tui.db.models import Case, Person
 from anchor_tui.domain import BoardColumn, CardKey, FilterSpec
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import (
-    board_columns,
-    exact_counts,
-    filter_for,
-    find_cases,
-    stage_page,
-)
+from anchor_tui.services.board import board_columns, exact_counts, find_cases, stage_page
+from anchor_tui.services.board_filter import filter_for
 from tests.integration.board_world import TODAY, backend_for, build_world
 
 

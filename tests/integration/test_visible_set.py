@@ -26,7 +26,8 @@ from sqlalchemy import Engine, select
 from anchor_tui.db import models as m
 from anchor_tui.domain import PRIORITY_LABELS, Attendee, BoardColumn, Viewer
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import board_columns, exact_counts, filter_for
+from anchor_tui.services.board import board_columns, exact_counts
+from anchor_tui.services.board_filter import filter_for
 from anchor_tui.services.caseload import caseload
 from anchor_tui.services.clock import moment_on
 from anchor_tui.services.queue import queue_sections

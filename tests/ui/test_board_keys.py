@@ -21,7 +21,8 @@ from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.auth import viewer_for
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import board_columns, filter_for
+from anchor_tui.services.board import board_columns
+from anchor_tui.services.board_filter import filter_for
 from anchor_tui.settings import Settings
 from anchor_tui.widgets.card_column import CardColumn
 from anchor_tui.widgets.sparkline_panel import SparklinePanel

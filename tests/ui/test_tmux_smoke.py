@@ -28,7 +28,8 @@ from sqlalchemy import func, select
 from anchor_tui.db import models as m
 from anchor_tui.services.auth import viewer_for
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.board import board_columns, filter_for
+from anchor_tui.services.board import board_columns
+from anchor_tui.services.board_filter import filter_for
 from anchor_tui.services.users import get_user
 from anchor_tui.settings import DEMO_PASSPHRASE, load_settings
 from tests.conftest import IN_CI
