@@ -36,7 +36,6 @@ from anchor_tui.screens.huddle_flag import HuddleFlagging
 from anchor_tui.screens.queue import QueueScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import (
-    COUNT_AT_MOST,
     PAGE,
     board_columns,
     exact_counts,
@@ -55,8 +54,8 @@ CARD_HEIGHT = 6
 NEAR_END = 2
 """Read the next page when focus comes this close to a column's last card."""
 EXACT_COUNT_AFTER = 0.5
-"""Seconds the filter stays unchanged before columns that stopped counting at
-``COUNT_AT_MOST`` are counted exactly (typing goes a key every 0.1-0.3 s)."""
+"""Seconds the filter stays unchanged before columns that were counted only as far as
+their page are counted exactly (typing goes a key every 0.1-0.3 s)."""
 
 
 class ColumnsRead(Message):
@@ -167,12 +166,12 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
     @work(thread=True, exclusive=True, group="board", exit_on_error=False)
     def load_board(self, per_stage: int | None = None, *, exact: bool = False) -> None:
         """Read the columns under the filter in force; ``exact``: count every match at
-        once (a re-read nobody is typing for), not up to ``COUNT_AT_MOST`` first."""
+        once (a re-read nobody is typing for), not only as far as the page first."""
         spec = self.spec
         columns = board_columns(self._backend, self.viewer,
                                 per_stage=max(per_stage or 0, self._first_page()),
                                 spec=spec, today=self._today(),
-                                count_at_most=None if exact else COUNT_AT_MOST)
+                                exact=exact)
         if not get_current_worker().is_cancelled:
             self.post_message(ColumnsRead(self.viewer, spec, columns))
 
@@ -205,7 +204,7 @@ class BoardScreen(BoardCaseload, BoardMoves, HuddleFlagging, AnchorScreen):
             return ""
         columns = list(columns)
         found = sum(c.total for c in columns)
-        # ``700+ cases`` where a column stopped counting, as the columns say ``100+``
+        # ``56+ cases`` where a column stopped counting, as the columns say ``8+``
         # (short: the status shares its line with the team and the viewer).
         cases = count_label(found, all(c.exact for c in columns))
         return f"Filter: {self.filter_words()} · {cases} (Esc clears)"

@@ -6,10 +6,10 @@ card shown (keyset pagination), and column counts are SQL counts. Nothing reads 
 case, so a board of 100,000 cases opens as fast as one of 10.
 
 A filter (typed words and/or a saved filter; its SQL is ``services/board_filter.py``)
-narrows the cases. A filter of broad words (team members' names, categories,
-priorities) counts each column only up to ``COUNT_AT_MOST`` (a column with more shows
-``100+``) and the exact counts are read once typing pauses (``exact_counts``): counting
-every match of a broad word was most of a keystroke.
+narrows the cases. While a filter of broad words (team members' names, categories,
+priorities) is typed, a column is counted only as far as its first page (a column with
+more shows ``8+``) and the exact counts are read once typing pauses (``exact_counts``):
+counting every match of a broad word was most of a keystroke.
 """
 
 from __future__ import annotations
@@ -43,16 +43,16 @@ from anchor_tui.services.board_filter import all_words_broad, filter_conditions
 PAGE = 20
 """Cards read per stage at a time: more than a tall terminal shows in one column."""
 
-COUNT_AT_MOST = 100
-"""A filter of broad words counts each column up to this many cases (then ``100+``)
-until typing pauses and the exact counts follow. A word is broad when it names a team
-member (the cases the person leads or works on: half the board for some), a category or
-a priority: matches found in every stage. Counting every match was most of a keystroke
-at 100,000 cases: 40-66 ms on SQLite for ``s``, ``k``, ``h``, ``j`` (team members),
-20 ms on both databases for ``sc``, ``hi`` (a category, a priority), against 3-11 ms
-counting to 100 per stage (each stage's count walks its part of the board-order index
-and stops there). Any other filter is counted exactly at once: a name narrows to few
-cases and a stage's label to one stage, which a count that stops would walk in full."""
+# While broad words are typed, a column is counted no further than its page. A word is
+# broad when it names a team member (the cases the person leads or works on: half the
+# board for some), a category or a priority: matches found in every stage. Counting
+# every match was most of a keystroke at 100,000 cases (40-66 ms on SQLite for a team
+# member, 20 ms on both databases for a category or a priority); counting up to 100 per
+# stage still took 10-30 ms on PostgreSQL, more than reading the cards. Reading one card
+# more than the page tells a column of more (``8+``) from one that is whole (exact), in
+# the same statement as the cards. Any other filter is counted exactly at once: a name
+# narrows to few cases and a stage's label to one stage, which reading a page of cards
+# per stage would walk in full.
 
 _ORDER = (Case.priority, Case.next_review.is_(None), Case.next_review, Case.id)
 
@@ -127,38 +127,20 @@ def _each_stage(stages: Sequence[str]) -> TableValuedAlias:
     of one copy per stage. The statement no longer grows with the number of stages and
     does not change shape with which stages a filter found: SQLAlchemy compiles it once
     (compiling the seven-copy union of a shape not seen before took 10-20 ms of a
-    keystroke) and PostgreSQL plans one copy (a cached union still took twice as long)."""
+    keystroke) and PostgreSQL plans one copy (a cached union still took twice as long).
+    SQLite has no ``LATERAL``: it keeps the union."""
     return (func.unnest(literal(list(stages), ARRAY(String)))
             .table_valued("stage").render_derived(name="s"))
 
 
-def _counts(session: Session, stages: Sequence[str],
-            conditions: Sequence[ColumnElement[bool]], at_most: int | None,
-            ) -> dict[str, int]:
+def _counts(session: Session, conditions: Sequence[ColumnElement[bool]]) -> dict[str, int]:
     """Every stage's number of cases matching ``conditions``: without conditions the
-    counts the database keeps (``stage_count``); otherwise counted up to ``at_most`` per
-    stage (None: all of them)."""
+    counts the database keeps (``stage_count``), otherwise one grouped count."""
     if not conditions:
         return {stage: count for stage, count in session.execute(
             select(StageCount.stage, StageCount.cases))}
-    if at_most is None or not stages:
-        return {stage: count for stage, count in session.execute(
-            select(Case.stage, func.count()).where(*conditions).group_by(Case.stage))}
-    # One statement: per stage, the count of at most ``at_most`` matching ids.
-    if _on_postgresql(session):
-        each = _each_stage(stages)
-        upto = (select(Case.id).where(Case.stage == each.c.stage, *conditions)
-                .limit(at_most).lateral("upto"))
-        return {stage: count for stage, count in session.execute(
-            select(each.c.stage, func.count(upto.c.id)).select_from(each)
-            .outerjoin(upto, true()).group_by(each.c.stage))}
-    counted = [
-        select(literal(stage).label("stage"), select(func.count()).select_from(
-            select(Case.id).where(Case.stage == stage, *conditions).limit(at_most)
-            .subquery()).scalar_subquery().label("cases"))
-        for stage in stages
-    ]
-    return {stage: count for stage, count in session.execute(union_all(*counted))}
+    return {stage: count for stage, count in session.execute(
+        select(Case.stage, func.count()).where(*conditions).group_by(Case.stage))}
 
 
 def _sorted_pages(session: Session, stages: Sequence[str],
@@ -223,13 +205,13 @@ remembered."""
 
 def board_columns(backend: Backend, viewer: Viewer, per_stage: int = PAGE,
                   spec: FilterSpec | None = None, today: dt.date | None = None,
-                  count_at_most: int | None = COUNT_AT_MOST) -> list[BoardColumn]:
+                  exact: bool = False) -> list[BoardColumn]:
     """One column per configured stage: its (filtered) total and its first cards.
 
-    Under a filter of broad words a column counts up to ``count_at_most`` cases (None:
-    all); a column with that many says its total is not exact (``exact_counts`` reads
-    the rest). An
-    empty huddle sees nothing: every column is empty and counts are zero.
+    Under a filter of broad words a column is counted only as far as its first page
+    unless ``exact``: a column with more says its total (the page) is not exact, and
+    ``exact_counts`` reads the rest. An empty huddle sees nothing: every column is empty
+    and counts are zero.
     """
     stages = backend.team.stages
     if not viewer.audience:
@@ -237,39 +219,45 @@ def board_columns(backend: Backend, viewer: Viewer, per_stage: int = PAGE,
     spec = spec or FilterSpec()
     day = today or dt.date.today()
     fields = backend.policy.case_fields(viewer)
+    inexact: set[str] = set()
     with backend.sessions.read(viewer) as session:
         conditions = filter_conditions(backend, viewer, spec, session, day)
         per_case = filter_conditions(backend, viewer, spec, session, day, per_case=True)
-        stop_at = count_at_most if all_words_broad(backend, viewer, spec, session, day) else None
-        if stop_at is None:
-            totals = _counts(session, [], conditions, None)
-        else:  # tested per case: a count that stops must not first list every match
-            totals = _counts(session, [s.id for s in stages], per_case, stop_at)
-        inexact = {stage for stage, n in totals.items() if stop_at is not None and n >= stop_at}
-        found = [s.id for s in stages if totals.get(s.id)]
-        if conditions and not inexact and sum(totals.values()) <= SORT_AT_MOST:
-            ids = _sorted_pages(session, found, conditions, per_stage)
-            rows = session.execute(_card_query([Case.id.in_(ids)])).all() if ids else []
+        if not exact and all_words_broad(backend, viewer, spec, session, day):
+            # Tested per case, one card more than the page: the cards and how far the
+            # column goes in one statement.
+            rows = _walked_cards(session, [s.id for s in stages], per_case, per_stage + 1)
+            totals: dict[str, int] = {}
+            for row in rows:
+                totals[row.stage] = totals.get(row.stage, 0) + 1
+            inexact = {stage for stage, n in totals.items() if n > per_stage}
+            totals = {stage: min(n, per_stage) for stage, n in totals.items()}
         else:
-            rows = _walked_cards(session, found, per_case, per_stage)
+            totals = _counts(session, conditions)
+            found = [s.id for s in stages if totals.get(s.id)]
+            if conditions and sum(totals.values()) <= SORT_AT_MOST:
+                ids = _sorted_pages(session, found, conditions, per_stage)
+                rows = session.execute(_card_query([Case.id.in_(ids)])).all() if ids else []
+            else:
+                rows = _walked_cards(session, found, per_case, per_stage)
     by_stage: dict[str, list[CaseCard]] = {}
     for card in _in_board_order(_cards(rows, fields)):
         by_stage.setdefault(card.stage, []).append(card)
-    return [BoardColumn(s.id, s.label, totals.get(s.id, 0), tuple(by_stage.get(s.id, ())),
-                        exact=s.id not in inexact)
+    return [BoardColumn(s.id, s.label, totals.get(s.id, 0),
+                        tuple(by_stage.get(s.id, ())[:per_stage]), exact=s.id not in inexact)
             for s in stages]
 
 
 def exact_counts(backend: Backend, viewer: Viewer, spec: FilterSpec,
                  today: dt.date | None = None) -> dict[str, int]:
     """Every stage's exact number of cases under ``spec`` (after ``board_columns``
-    counted only up to ``COUNT_AT_MOST``): read once typing pauses."""
+    counted only as far as the page): read once typing pauses."""
     if not viewer.audience:
         return {s.id: 0 for s in backend.team.stages}
     day = today or dt.date.today()
     with backend.sessions.read(viewer) as session:
         conditions = filter_conditions(backend, viewer, spec, session, day)
-        totals = _counts(session, [], conditions, None)
+        totals = _counts(session, conditions)
     return {s.id: totals.get(s.id, 0) for s in backend.team.stages}
 
 

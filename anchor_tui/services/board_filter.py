@@ -224,8 +224,8 @@ def filter_conditions(backend: Backend, viewer: Viewer, spec: FilterSpec, sessio
 def all_words_broad(backend: Backend, viewer: Viewer, spec: FilterSpec, session: Session,
                     today: dt.date) -> bool:
     """Every typed word is broad (a team member, a category, a priority) and nothing
-    else narrows: the board counts its columns only up to a limit while it is typed
-    (``services.board.COUNT_AT_MOST``)."""
+    else narrows: the board counts its columns only as far as their first page while it
+    is typed (``services.board.board_columns``)."""
     words = spec.text.split()
     if not words or spec.saved_id is not None:
         return False

@@ -3,8 +3,8 @@
 The column is virtual: it holds the pages of cards read so far (one ``CardColumn``, drawn
 a line at a time) and the board reads the next page (keyset) when the cursor comes near
 the last card. The count is the SQL count of the
-cases the viewer may see under the current filter (under a filter, counted up to
-``services.board.COUNT_AT_MOST`` at first: ``1 000+``, then exactly once typing pauses).
+cases the viewer may see under the current filter (under a filter of broad words,
+counted as far as the first page at first: ``8+``, then exactly once typing pauses).
 """
 
 from __future__ import annotations

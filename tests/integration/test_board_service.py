@@ -227,33 +227,40 @@ def test_the_database_keeps_each_stage_count(engine: Engine) -> None:
     assert totals(columns) == real
 
 
-def test_a_broad_filter_counts_up_to_the_limit_then_exactly(engine: Engine) -> None:
+def test_a_broad_filter_counts_as_far_as_the_page_then_exactly(engine: Engine) -> None:
     """A filter whose every word is broad (names a team member, a category or a
-    priority) counts each column only up to the limit (saying so) while typing;
-    ``exact_counts`` then gives what the full count gives. Other filters (a person's
-    name, a stage) are counted exactly at once. The cards are the same either way."""
+    priority) counts each column only as far as its page (saying when there are more)
+    while typing; ``exact_counts`` then gives what the full count gives. Other filters
+    (a person's name, a stage) are counted exactly at once. The cards are the same
+    either way."""
     backend = backend_for(engine)
     world = build_world(backend)
     viewer = world.users["social"]
+    page = 1
+    cut_short = 0
     for text, broad in (("mikko", True), ("mikko lahtinen", True), ("family", True),
-                        ("high", True), ("aino", False),
+                        ("high", True), ("substance", True), ("aino", False),
                         ("mikko aino", False), ("joint", False), ("family joint", False)):
         spec = filter_for(None, text)
-        full = board_columns(backend, viewer, spec=spec, today=TODAY, count_at_most=None)
-        stopped = board_columns(backend, viewer, spec=spec, today=TODAY, count_at_most=1)
+        full = board_columns(backend, viewer, per_stage=page, spec=spec, today=TODAY,
+                             exact=True)
+        stopped = board_columns(backend, viewer, per_stage=page, spec=spec, today=TODAY)
         assert all(c.exact for c in full)
         assert [c.cards for c in stopped] == [c.cards for c in full], text
+        assert all(len(c.cards) <= page for c in stopped), text
         assert exact_counts(backend, viewer, spec, today=TODAY) == {
             c.stage: c.total for c in full}
         if broad:
             assert any(c.total for c in full), text
+            cut_short += sum(1 for c in full if c.total > page)
             for whole, counted in zip(full, stopped, strict=True):
-                assert counted.total == min(whole.total, 1), (text, whole.stage)
-                assert counted.exact == (whole.total == 0), (text, whole.stage)
+                assert counted.total == min(whole.total, page), (text, whole.stage)
+                assert counted.exact == (whole.total <= page), (text, whole.stage)
         else:
             assert stopped == full, text
+    assert cut_short, "some column held more than its page"
     # A saved filter narrows: counted exactly even with a broad word.
     mine = filter_for(next(f for f in backend.team.saved_filters if f.id == "my_cases"),
                       "mikko")
-    assert all(c.exact for c in board_columns(backend, viewer, spec=mine, today=TODAY,
-                                              count_at_most=1))
+    assert all(c.exact for c in board_columns(backend, viewer, per_stage=page, spec=mine,
+                                              today=TODAY))
