@@ -40,7 +40,7 @@ GAP = 1
 """Blank lines after each card."""
 STRIPS_KEPT = 160
 """Drawn cards a column keeps (a screenful is about eight; a filter typed and cleared
-shows the same ones again)."""
+shows the same ones again). As many cards' contents and heights are kept too."""
 
 
 class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=False):
@@ -71,12 +71,25 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
         ``show`` (typing a filter and clearing it shows the same cards again), at most
         ``STRIPS_KEPT``; emptied when the style changes."""
         self._base_style: Style | None = None
+        self._known_contents: OrderedDict[CaseCard, Content] = OrderedDict()
+        """Cards' contents made before (the most recent last, at most ``STRIPS_KEPT``):
+        a filter typed a key at a time shows many of the same cards again."""
+        self._known_heights: dict[tuple[str, int], int] = {}
+        """Cards' wrapped heights by (text, width), emptied when it holds many."""
 
     # --- what it shows ------------------------------------------------------------------
 
     def content_of(self, card: CaseCard) -> Content:
-        return card_content(card, self._category_label(card.category), self._today,
-                            self._show_lead)
+        known = self._known_contents.get(card)
+        if known is not None:
+            self._known_contents.move_to_end(card)
+            return known
+        content = card_content(card, self._category_label(card.category), self._today,
+                               self._show_lead)
+        self._known_contents[card] = content
+        while len(self._known_contents) > STRIPS_KEPT:
+            self._known_contents.popitem(last=False)
+        return content
 
     def show(self, cards: Sequence[CaseCard], footer: str,
              cursor_case: int | None = None) -> None:
@@ -86,10 +99,9 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
         same = tuple(cards) == self.cards
         if same and footer == self._footer:
             return
-        old_contents = dict(zip(self.cards, self._contents, strict=True))
         self.cards = tuple(cards)
-        # A card already shown keeps its content (a live update re-reads the same cards).
-        self._contents = [old_contents.get(card) or self.content_of(card) for card in cards]
+        # A card shown before keeps its content (a live update re-reads the same cards).
+        self._contents = [self.content_of(card) for card in cards]
         self._footer = footer
         if cursor_case is not None:
             self.cursor = next((i for i, c in enumerate(self.cards) if c.case_id == cursor_case),
@@ -169,7 +181,9 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
         if width == self._laid_out_width:
             return
         self._laid_out_width = width
-        self._stack = stack(self, self._contents, width, GAP)
+        if len(self._known_heights) > 4 * STRIPS_KEPT:
+            self._known_heights.clear()
+        self._stack = stack(self, self._contents, width, GAP, self._known_heights)
         set_virtual_size(self, Size(width + 2, self._stack.end + (1 if self._footer else 0)))
 
     def on_resize(self, _event: events.Resize) -> None:
@@ -179,6 +193,7 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._known_heights.clear()
         self._base_style = None
 
     # --- drawing ------------------------------------------------------------------------
@@ -210,14 +225,16 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
         return strips
 
     def render_line(self, y: int) -> Strip:
-        self._ensure_layout()
+        # (The region is worked out once a line: asking Textual for it was most of
+        # the time spent here.)
         width = self.scrollable_content_region.width
+        self._layout_for(max(1, width - 2))
         line = y + self.scroll_offset.y
         if self._base_style is None:
             self._base_style = self.rich_style
         base = self._base_style
-        index = self.card_at(line)
-        if index is not None:
+        index = self._stack.block_at(line)
+        if index is not None and index < len(self.cards):
             strips = self._card_strips(index, index == self.cursor and self.has_focus)
             row = line - self._stack.tops[index]
             if row < len(strips):

@@ -10,7 +10,7 @@ into view (see ``CardColumn._card_strips``, ``NotesTimeline._item_strips``).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -38,9 +38,13 @@ class Stack:
         return bisect_right(self.tops, line) - 1
 
 
-def stack(widget: ScrollView, contents: Sequence[Content], width: int, gap: int) -> Stack:
+def stack(widget: ScrollView, contents: Sequence[Content], width: int, gap: int,
+          known: MutableMapping[tuple[str, int], int] | None = None) -> Stack:
     """``contents`` wrapped at ``width`` as ``widget`` wraps text, ``gap`` blank lines
-    after each (before the widget knows its width: one block per line of text)."""
+    after each (before the widget knows its width: one block per line of text).
+
+    ``known``: heights wrapped before, by (text, width), read and added to (a block's
+    height depends on its text alone, not on its styles)."""
     # The rules Textual's own widgets pass (their styles; typed as a plain mapping).
     rules = cast("RulesMap", widget.styles)
     tops: list[int] = []
@@ -48,8 +52,13 @@ def stack(widget: ScrollView, contents: Sequence[Content], width: int, gap: int)
     line = 0
     for content in contents:
         tops.append(line)
-        height = (max(1, content.get_height(rules, width)) if width > 1
-                  else len(content.plain.splitlines()) or 1)
+        key = (content.plain, width)
+        height = known.get(key) if known is not None else None
+        if height is None:
+            height = (max(1, content.get_height(rules, width)) if width > 1
+                      else len(content.plain.splitlines()) or 1)
+            if known is not None:
+                known[key] = height
         heights.append(height)
         line += height + gap
     return Stack(tuple(tops), tuple(heights), line)
