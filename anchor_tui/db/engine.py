@@ -123,7 +123,38 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return _postgres_engine(parsed, echo=echo)
 
 
+SQLITE_AT_LEAST = (3, 35)
+"""What the queries need: ``MATERIALIZED`` common table expressions (3.35), FTS5 and
+``json_each`` (built in since 3.38, and in most earlier builds)."""
+
+
+def check_sqlite_features() -> None:
+    """Raise a ``DatabaseError`` naming what this Python's SQLite lacks, if anything."""
+    import sqlite3
+
+    version = sqlite3.sqlite_version
+    fix = ("Use a Python built with a newer SQLite (3.38 or later has everything "
+           "built in), or a PostgreSQL database (--db).")
+    if sqlite3.sqlite_version_info < SQLITE_AT_LEAST:
+        raise DatabaseError(f"This Python's SQLite is {version}; anchor-tui needs "
+                            f"{'.'.join(map(str, SQLITE_AT_LEAST))} or later.", fix)
+    probe = sqlite3.connect(":memory:")
+    try:
+        for feature, sql in (("JSON (json_each)", "SELECT value FROM json_each('[1]')"),
+                             ("full-text search (FTS5)",
+                              "CREATE VIRTUAL TABLE probe USING fts5(body)")):
+            try:
+                probe.execute(sql)
+            except sqlite3.OperationalError as exc:
+                raise DatabaseError(
+                    f"This Python's SQLite ({version}) was built without {feature}.",
+                    fix) from exc
+    finally:
+        probe.close()
+
+
 def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
+    check_sqlite_features()
     database = url.database or ""
     if database and database != ":memory:":
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import keyring
 import keyring.backend
 import keyring.backends.fail
 import pytest
 
-from anchor_tui.db.engine import describe_connect_error
+from anchor_tui.db.engine import check_sqlite_features, describe_connect_error, make_engine
 from anchor_tui.errors import DatabaseError, KeyringUnavailableError
 
 URL = "postgresql+psycopg://anchor:secret@db.example/anchor"
@@ -73,3 +74,19 @@ def test_password_refused_with_a_keyring_points_to_db_login(with_keyring: None) 
 def test_each_failure_names_its_fix(text: str, expected: str) -> None:
     error = describe_connect_error(URL, Exception(text))
     assert expected in error.message and error.fix
+
+
+def test_an_sqlite_too_old_for_the_queries_is_named_with_a_fix(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The board's and search's queries need SQLite 3.35 (MATERIALIZED), FTS5 and
+    json_each: an older or smaller build stops with what it lacks, before any query."""
+    import sqlite3
+
+    check_sqlite_features()  # this Python's SQLite has everything
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(DatabaseError) as caught:
+        make_engine(f"sqlite:///{tmp_path / 'anchor.sqlite3'}")
+    assert "3.31.1" in caught.value.message and "3.35" in caught.value.message
+    assert "PostgreSQL" in caught.value.fix
+    assert not (tmp_path / "anchor.sqlite3").exists()
