@@ -46,10 +46,11 @@ class StageColumn(Vertical):
         self._today = today
         self._show_lead = show_lead
         """The viewer may see who leads a case (the cards then have a lead line)."""
+        self._count_shown = count_label(column.total, column.exact)
 
     def compose(self) -> ComposeResult:
         yield Static(plain(self.column.label), classes="stage-title")
-        yield Static(count_label(self.column.total, self.column.exact), classes="stage-count")
+        yield Static(self._count_shown, classes="stage-count")
         card_list = CardColumn(self._team.category_label, self._today, self._show_lead)
         card_list.show(self.column.cards, self._footer_text())
         yield card_list
@@ -80,8 +81,11 @@ class StageColumn(Vertical):
         self.card_list.show(self.column.cards, self._footer_text())  # cursor and place stay
 
     def _show_count(self) -> None:
-        count = self.query_one(".stage-count", Static)
         label = count_label(self.column.total, self.column.exact)
+        if label == self._count_shown:
+            return  # (a filter typed a key further often finds as many: nothing to draw)
+        self._count_shown = label
+        count = self.query_one(".stage-count", Static)
         # A count fits its line (a column is at least 22 cells wide): no new layout of
         # the screen for it, only when it would not.
         count.update(label, layout=cell_len(label) > count.content_region.width)
