@@ -10,6 +10,7 @@ Set ``ANCHOR_TEST_PG_URL`` to use another server (an admin URL to its ``postgres
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,13 +102,64 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """An engine on a database built through the migrations (never create_all)."""
-    eng = make_engine(db_url)
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file built through the migrations, once per run and worker."""
+    path = tmp_path_factory.mktemp("migrated") / "anchor.sqlite3"
+    eng = make_engine(f"sqlite:///{path}")
     schema.upgrade(eng)
-    yield eng
-    eng.dispose()
+    eng.dispose()  # closing the last connection checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_database: str) -> Iterator[str]:
+    """A PostgreSQL database built through the migrations, once per run and worker: each
+    test's migrated database is a copy of it (``CREATE DATABASE ... TEMPLATE``)."""
+    name = f"{make_url(pg_database).database}_{uuid.uuid4().hex[:6]}_tpl"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    eng = make_engine(make_url(PG_ADMIN_URL).set(database=name)
+                      .render_as_string(hide_password=False))
+    try:
+        schema.upgrade(eng)
+        eng.dispose()  # a template must have no connections while it is copied
+        yield name
+    finally:
+        eng.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest, db_url: str) -> Iterator[Engine]:
+    """An engine on a database built through the migrations (never create_all): a copy
+    of this run's migrated database (running the migrations for each of some 600 tests
+    took 0.1 s on SQLite and 0.6 s on PostgreSQL each; the migrations have tests of
+    their own, ``test_migrations.py``)."""
+    if db_url.startswith("sqlite"):
+        shutil.copyfile(request.getfixturevalue("sqlite_template"),
+                        make_url(db_url).database or "")
+        eng = make_engine(db_url)
+        yield eng
+        eng.dispose()
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"{template.removesuffix('_tpl')}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    eng = make_engine(make_url(PG_ADMIN_URL).set(database=name)
+                      .render_as_string(hide_password=False))
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 TEST_AUDIT_KEY = "test-run audit key, not a secret"

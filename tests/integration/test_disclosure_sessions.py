@@ -161,9 +161,10 @@ def test_huddle_sees_the_intersection_and_empty_huddle_nothing(backend: Backend)
 
 
 def test_withdrawal_in_another_process_applies_to_the_next_query(
-    backend: Backend, db_url: str, tmp_path: Path
+    backend: Backend, tmp_path: Path
 ) -> None:
     viewers = _team(backend)
+    db_url = backend.engine.url.render_as_string(hide_password=False)
     assert "health" in _categories(backend, viewers["social"])
     script = tmp_path / "withdraw.py"
     script.write_text(textwrap.dedent(f"""
