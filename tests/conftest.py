@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,22 @@ def _pg_unreachable_reason() -> str | None:
     return None
 
 
+@contextmanager
+def _scratch_database(name: str, template: str | None = None) -> Iterator[str]:
+    """Database ``name`` on the test server (a copy of ``template`` if given), as a URL;
+    dropped at the end, whoever is still connected."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A database of this test run's own on the PostgreSQL server; dropped at the end."""
@@ -59,17 +76,8 @@ def pg_database() -> Iterator[str]:
         if IN_CI:
             pytest.fail(f"CI=true but {reason}; PostgreSQL tests must run in CI")
         pytest.skip(reason)
-    name = f"anchor_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with _scratch_database(f"anchor_test_{uuid.uuid4().hex[:12]}") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
@@ -117,20 +125,11 @@ def pg_template(pg_database: str) -> Iterator[str]:
     """A PostgreSQL database built through the migrations, once per run and worker: each
     test's migrated database is a copy of it (``CREATE DATABASE ... TEMPLATE``)."""
     name = f"{make_url(pg_database).database}_{uuid.uuid4().hex[:6]}_tpl"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    eng = make_engine(make_url(PG_ADMIN_URL).set(database=name)
-                      .render_as_string(hide_password=False))
-    try:
+    with _scratch_database(name) as url:
+        eng = make_engine(url)
         schema.upgrade(eng)
         eng.dispose()  # a template must have no connections while it is copied
         yield name
-    finally:
-        eng.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
@@ -139,27 +138,18 @@ def engine(request: pytest.FixtureRequest, db_url: str) -> Iterator[Engine]:
     of this run's migrated database (running the migrations for each of some 600 tests
     took 0.1 s on SQLite and 0.6 s on PostgreSQL each; the migrations have tests of
     their own, ``test_migrations.py``)."""
-    if db_url.startswith("sqlite"):
-        shutil.copyfile(request.getfixturevalue("sqlite_template"),
-                        make_url(db_url).database or "")
-        eng = make_engine(db_url)
+    with ExitStack() as scratch:
+        if db_url.startswith("sqlite"):
+            shutil.copyfile(request.getfixturevalue("sqlite_template"),
+                            make_url(db_url).database or "")
+            url = db_url
+        else:
+            template = request.getfixturevalue("pg_template")
+            name = f"{template.removesuffix('_tpl')}_{uuid.uuid4().hex[:10]}"
+            url = scratch.enter_context(_scratch_database(name, template))
+        eng = make_engine(url)
         yield eng
         eng.dispose()
-        return
-    template = request.getfixturevalue("pg_template")
-    name = f"{template.removesuffix('_tpl')}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    eng = make_engine(make_url(PG_ADMIN_URL).set(database=name)
-                      .render_as_string(hide_password=False))
-    try:
-        yield eng
-    finally:
-        eng.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 TEST_AUDIT_KEY = "test-run audit key, not a secret"

@@ -86,10 +86,15 @@ def _after(key: CardKey) -> ColumnElement[bool]:
     return or_(Case.priority > key.priority, later)
 
 
+def _card_columns(case: Any = Case, person: Any = Person, lead: Any = User) -> tuple[Any, ...]:
+    """What a card shows, in ``_cards``' order (from aliases where a query needs them)."""
+    return (case.id, case.category, case.stage, case.priority, case.next_review,
+            person.first_name, person.last_name, lead.display_name, case.version)
+
+
 def _card_query(conditions: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
     return (
-        select(Case.id, Case.category, Case.stage, Case.priority, Case.next_review,
-               Person.first_name, Person.last_name, User.display_name, Case.version)
+        select(*_card_columns())
         .join(Person, Person.id == Case.person_id)
         .outerjoin(User, User.id == Case.lead_user_id)
         .where(*conditions)
@@ -129,7 +134,7 @@ def _each_stage(stages: Sequence[str]) -> TableValuedAlias:
     does not change shape with which stages a filter found: SQLAlchemy compiles it once
     (compiling the seven-copy union of a shape not seen before took 10-20 ms of a
     keystroke) and PostgreSQL plans one copy (a cached union still took twice as long).
-    SQLite has no ``LATERAL``: it keeps the union."""
+    SQLite has no ``LATERAL``: see ``_cards_per_stage_sqlite``."""
     return (func.unnest(literal(list(stages), ARRAY(String)))
             .table_valued("stage").render_derived(name="s"))
 
@@ -149,11 +154,11 @@ def _sorted_pages(session: Session, stages: Sequence[str],
     """Each stage's first ``per_stage`` case ids among few matches: the matches are
     found once (a materialised CTE, through the indexes the conditions use) and each
     stage's page sorted from that small set."""
+    if not stages:
+        return []
     matched = (select(Case.id, Case.stage, Case.priority, Case.next_review)
                .where(*conditions).cte("matched").prefix_with("MATERIALIZED"))
     c = matched.c
-    if not stages:
-        return []
     if _on_postgresql(session):
         each = _each_stage(stages)
         page = (select(c.id).where(c.stage == each.c.stage)
@@ -192,7 +197,7 @@ def _walked_cards(session: Session, stages: Sequence[str],
         elif conditions:
             statement = _cards_per_stage_sqlite(stages, conditions, per_stage)
         else:
-            pages = [_card_query([Case.stage == stage, *conditions]).limit(per_stage).subquery()
+            pages = [_card_query([Case.stage == stage]).limit(per_stage).subquery()
                      for stage in stages]
             statement = union_all(*(select(*page.c) for page in pages))
         if not conditions:
@@ -212,9 +217,8 @@ def _cards_per_stage_sqlite(stages: Sequence[str], conditions: Sequence[ColumnEl
              .limit(per_stage).correlate(each))
     shown, person, lead = (aliased(Case, name="shown"), aliased(Person, name="shown_person"),
                            aliased(User, name="shown_lead"))
-    return (select(shown.id, shown.category, shown.stage, shown.priority, shown.next_review,
-                   person.first_name, person.last_name, lead.display_name, shown.version)
-            .select_from(each).join(shown, shown.id.in_(first))
+    return (select(*_card_columns(shown, person, lead)).select_from(each)
+            .join(shown, shown.id.in_(first))
             .join(person, person.id == shown.person_id)
             .outerjoin(lead, lead.id == shown.lead_user_id))
 
