@@ -31,6 +31,7 @@ from tests.integration.board_world import NAMELESS_YOUTH_FIELDS, SHIPPED_YOUTH_F
 from tests.ui.asking import choose, confirm
 from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
 from tests.ui.conftest import focused_card as focused_in
+from tests.ui.screen_reading import screen_lines
 
 
 async def board_for(app: AnchorApp, pilot: Pilot[None], user: str) -> BoardScreen:
@@ -230,6 +231,23 @@ async def test_a_broad_filter_says_where_counting_stopped_then_shows_exact_count
             assert column.cards == cards[column.column.stage]
         assert f"· {count_label(sum(exact.values()))} (Esc" in status(screen)
         assert app.focused is screen.query_one("#board-filter", Input)
+
+
+async def test_a_long_filter_status_is_cut_before_the_viewers_name(
+    make_app: AppFactory, demo_backend: Backend
+) -> None:
+    """At 100 columns a long filter leaves the status more text than room: it is cut
+    with an ellipsis on its own line of the header, and the viewer's name stays whole."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await board_for(app, pilot, "social")
+        await pilot.press("slash", *"a much longer filter than the header has room for")
+        await settle(pilot)
+        header = screen_lines(app)[0]
+        viewer = str(screen.query_one("#board-viewer", Static).render())
+        assert header.rstrip().endswith(" " + viewer)
+        assert "…" in header and "(Esc clears)" not in header
+        assert "(Esc clears)" in status(screen)  # all of it is still there, only cut
 
 
 async def test_f_picks_a_saved_filter(make_app: AppFactory, demo_backend: Backend) -> None:
