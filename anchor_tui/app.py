@@ -20,9 +20,9 @@ from textual.binding import Binding
 from textual.driver import Driver
 from textual.worker import Worker, WorkerFailed, WorkerState
 
+from anchor_tui import startup
 from anchor_tui.collector import COLLECTOR
 from anchor_tui.crashlog import ErrorLog
-from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError, ConnectionLostError
 from anchor_tui.live import LiveUpdates
 from anchor_tui.messages import CasesChanged, ConnectionLost, ConnectionRestored, SignedIn
@@ -33,6 +33,7 @@ from anchor_tui.settings import Settings
 from anchor_tui.terminal import SharedTerminal
 
 if TYPE_CHECKING:
+    from anchor_tui.domain import Viewer
     from anchor_tui.services.backend import Backend
 
 # The board, search, help and the data layer are imported when first needed (or made
@@ -122,6 +123,7 @@ class AnchorApp(SharedTerminal):
         self.call_after_refresh(self.prepare_sign_in)
 
     def prepare_sign_in(self) -> None:
+        startup.resume()  # the first screen is drawn: collect cycles again
         self.run_worker(self._prepare_sign_in, thread=True, group="opening",
                         exit_on_error=False)
 

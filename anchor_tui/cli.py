@@ -135,6 +135,16 @@ def preflight(settings: Settings) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from anchor_tui import startup
+
+    startup.pause()  # until the first screen is drawn (the app resumes it)
+    try:
+        return _run_app(args)
+    finally:
+        startup.resume()  # if the app stopped before drawing anything
+
+
+def _run_app(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         # No terminal to draw on: check first. In a terminal the sign-in screen is drawn

@@ -6,10 +6,14 @@ app react. Messages carry domain objects (``anchor_tui.domain``), never ORM rows
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from anchor_tui.domain import BoardColumn, Viewer
 from anchor_tui.errors import SignInError
+
+if TYPE_CHECKING:  # the domain's classes load with the data layer, after the first screen
+    from anchor_tui.domain import BoardColumn, Viewer
 
 
 class SignedIn(Message):

@@ -30,7 +30,6 @@ from textual.screen import ModalScreen, Screen
 
 from anchor_tui.collector import COLLECTOR
 from anchor_tui.crashlog import ErrorLog
-from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.screens.error import ErrorScreen
 from anchor_tui.screens.terminal_messages import (
@@ -47,6 +46,7 @@ from anchor_tui.settings import Settings
 from anchor_tui.widgets.plain_text import printable
 
 if TYPE_CHECKING:
+    from anchor_tui.domain import Viewer
     from anchor_tui.services.backend import Backend
     from anchor_tui.services.huddle import Roster
     from anchor_tui.services.minutes import EndedHuddle

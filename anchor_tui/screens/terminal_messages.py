@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from anchor_tui.domain import Viewer
-
 if TYPE_CHECKING:  # the services load after the sign-in screen is drawn (services.opening)
+    from anchor_tui.domain import Viewer
     from anchor_tui.services.huddle import Roster
     from anchor_tui.services.minutes import EndedHuddle
     from anchor_tui.services.session_state import Unlocked

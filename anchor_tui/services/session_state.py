@@ -18,11 +18,11 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from anchor_tui.domain import Viewer
 from anchor_tui.services.clock import Clock
 from anchor_tui.settings import SignInRules
 
 if TYPE_CHECKING:  # the data layer loads after the sign-in screen is drawn (services.opening)
+    from anchor_tui.domain import Viewer
     from anchor_tui.services.backend import Backend
     from anchor_tui.services.huddle import Roster
 
