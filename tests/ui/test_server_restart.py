@@ -22,7 +22,7 @@ from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
 from anchor_tui.db.models import Case
 from anchor_tui.saving import save_queue
-from anchor_tui.screens import BoardScreen
+from anchor_tui.screens import BoardScreen, ErrorScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.seed import seed_demo
 from anchor_tui.settings import Settings, load_settings
@@ -115,7 +115,12 @@ async def test_a_change_made_while_the_server_is_down_is_saved_when_it_is_back(
             await pilot.press("y")
             await settle(pilot)
             assert await _until(pilot, lambda: _stage(backend, moved_id)[0] == after, 15)
-            assert not line.display and save_queue(app).waiting == ()
+            # The watch for other terminals' changes may notice the restart only now (its
+            # own connection died too) and say so until it has reconnected: wait for
+            # that, not for a moment when it happened not to have noticed yet.
+            assert await _until(pilot, lambda: not line.display, 30), str(line.render())
+            assert save_queue(app).waiting == ()
+            assert not isinstance(app.screen, ErrorScreen)  # nothing reached the person
     finally:
         backend.close()
 
