@@ -123,8 +123,8 @@ def compile_package(console: Console) -> None:
     Textual and the bare app's other modules were compiled when pip installed them; an
     editable install of anchor_tui is not, and where ``PYTHONDONTWRITEBYTECODE`` is set
     (as on these machines) every launch would compile the app's own modules from source
-    again: about 60 ms of the first screen (measured here) that no installed copy spends. Compiling first
-    makes both programs start from bytecode."""
+    again: about 60 ms of the first screen (measured here) that no installed copy
+    spends. Compiling first makes both programs start from bytecode."""
     package = Path(anchor_tui.__file__).parent
     if not compileall.compile_dir(str(package), quiet=1):
         raise SystemExit(f"could not byte-compile {package}")

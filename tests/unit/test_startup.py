@@ -30,10 +30,11 @@ def test_pause_stops_collection_and_resume_freezes_what_exists_and_collects_agai
     assert not gc.isenabled()
     startup.resume()
     assert gc.isenabled()
-    assert gc.get_freeze_count() > 0
     frozen = gc.get_freeze_count()
-    startup.resume()  # a second resume (the app's, then the command's) changes nothing
-    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    assert frozen > 0
+    made_after = [[n] for n in range(10_000)]  # tracked containers, made after the freeze
+    startup.resume()  # a second resume (the app's, then the command's) freezes nothing
+    assert gc.isenabled() and gc.get_freeze_count() < frozen + len(made_after)
 
 
 @pytest.mark.usefixtures("collector_restored")
