@@ -137,23 +137,16 @@ def preflight(settings: Settings) -> None:
 def _run(args: argparse.Namespace) -> int:
     from anchor_tui import startup
 
-    startup.pause()  # until the first screen is drawn (the app resumes it)
-    try:
-        return _run_app(args)
-    finally:
-        startup.resume()  # if the app stopped before drawing anything
+    with startup.until_drawn():
+        settings = _settings(args)
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            # No terminal to draw on: check first. In a terminal the sign-in screen is
+            # drawn first and the same checks run while it is shown (``services.opening``);
+            # a failure then stops the app with the same one line and exit status.
+            preflight(settings)
+        from anchor_tui.app import run_app
 
-
-def _run_app(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        # No terminal to draw on: check first. In a terminal the sign-in screen is drawn
-        # first and the same checks run while it is shown (``services.opening``); a
-        # failure then stops the app with the same one line and exit status.
-        preflight(settings)
-    from anchor_tui.app import run_app
-
-    return run_app(settings)
+        return run_app(settings)
 
 
 def prepare_demo(settings: Settings, *, reset: bool = False) -> SeedReport | None:
@@ -193,9 +186,12 @@ def _demo(args: argparse.Namespace) -> int:
     if report is not None:
         print(f"Created the demo team's week: {report.cases} cases, {report.notes} notes.",
               file=sys.stderr)
-    from anchor_tui.app import run_app
+    from anchor_tui import startup
 
-    return run_app(settings)
+    with startup.until_drawn():  # (after seeding, whose garbage is collected as usual)
+        from anchor_tui.app import run_app
+
+        return run_app(settings)
 
 
 def add_run_commands(commands: Commands, common: argparse.ArgumentParser) -> None:

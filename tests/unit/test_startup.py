@@ -49,3 +49,12 @@ def test_resume_without_a_pause_neither_freezes_nor_turns_collection_on() -> Non
     startup.pause()  # already off: the second pause leaves the first in charge
     startup.resume()
     assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_restored")
+def test_until_drawn_turns_collection_back_on_when_the_app_stops_before_drawing() -> None:
+    gc.enable()
+    with pytest.raises(RuntimeError), startup.until_drawn():
+        assert not gc.isenabled()
+        raise RuntimeError("the app could not start")
+    assert gc.isenabled()
