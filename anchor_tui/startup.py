@@ -4,13 +4,15 @@ Starting imports Textual and the app, reads the team's configuration and builds 
 sign-in screen: objects nearly all of which live as long as the app (some 37,000 that
 the cycle collector tracks, after the imports and the settings alone). The collector
 ran 85 times over them during those imports alone, freeing next to nothing (12 ms on a
-2-CPU machine, where the first screen's time to beat is about 0.3 s). ``until_drawn()`` turns it off around ``anchor-tui
-run`` and ``demo`` (``pause()``); the app calls ``resume()`` once the first screen is
-drawn, which moves what exists then into the permanent generation (``gc.freeze``: later
-collections do not walk those objects again) and turns collection back on (as leaving
-``until_drawn`` does, if the app stopped before drawing). Reference counting frees
-memory as usual meanwhile; only cycles wait. Tests make many apps in one process and
-never pause, so ``resume`` does nothing for them.
+2-CPU machine, where the first screen's time to beat is about 0.3 s).
+
+``until_drawn()`` turns it off around ``anchor-tui run`` and ``demo`` (``pause()``);
+the app calls ``resume()`` once the first screen is drawn, which moves what exists then
+into the permanent generation (``gc.freeze``: later collections do not walk those
+objects again) and turns collection back on (as leaving ``until_drawn`` does, if the
+app stopped before drawing). Reference counting frees memory as usual meanwhile; only
+cycles wait. Tests make many apps in one process and never pause, so ``resume`` does
+nothing for them.
 """
 
 from __future__ import annotations
