@@ -74,14 +74,15 @@ def test_run_app_raises_the_reason_after_the_terminal_is_restored(
 
 
 def test_the_first_screen_needs_neither_the_data_layer_nor_the_board() -> None:
-    """What importing the app loads (in a fresh interpreter): not SQLAlchemy, the
-    services under the board, or the board itself; they load while sign-in is shown."""
+    """What importing the app and its sign-in screen loads (in a fresh interpreter): not
+    SQLAlchemy, the services under the board, the board itself or the domain's
+    dataclasses; they load while sign-in is shown."""
     import subprocess
 
-    code = ("import sys, anchor_tui.app, anchor_tui.cli; "
+    code = ("import sys, anchor_tui.app, anchor_tui.cli, anchor_tui.screens.sign_in; "
             "print(sorted({m for m in sys.modules if m.split('.')[0] == 'sqlalchemy' "
             "or m in ('anchor_tui.screens.board', 'anchor_tui.services.board', "
-            "'anchor_tui.services.auth', 'argon2')}))")
+            "'anchor_tui.services.auth', 'argon2', 'anchor_tui.domain')}))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=60)
     assert done.stdout.strip() == "[]"
