@@ -1,8 +1,9 @@
 """Shared fixtures: a fresh database per test, on SQLite and on a real PostgreSQL.
 
 PostgreSQL: each test run (each xdist worker) creates a database of its own,
-``anchor_test_<random>``, and drops it at the end; each test gets a fresh schema in it
-(fast, and isolated). Outside CI the PostgreSQL tests skip with the reason when no
+``anchor_test_<random>``, and drops it at the end. A test's ``engine`` is a copy of a
+database migrated once per run (``CREATE DATABASE ... TEMPLATE``); ``db_url`` is an
+empty schema in the run's database. Outside CI the PostgreSQL tests skip with the reason when no
 server is reachable; with ``CI=true`` an unreachable server fails them instead.
 Set ``ANCHOR_TEST_PG_URL`` to use another server (an admin URL to its ``postgres`` db).
 """
@@ -114,11 +115,16 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest) -> str:
-    """An empty database, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        return str(request.getfixturevalue("sqlite_url"))
-    return str(request.getfixturevalue("pg_url"))
+def db_kind(request: pytest.FixtureRequest) -> str:
+    """Which database a test runs on: once SQLite, once PostgreSQL (a test picks one with
+    ``@pytest.mark.parametrize("db_kind", [...], indirect=True)``)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, db_kind: str) -> str:
+    """An empty database of ``db_kind``."""
+    return str(request.getfixturevalue("sqlite_url" if db_kind == "sqlite" else "pg_url"))
 
 
 @pytest.fixture(scope="session")
@@ -144,16 +150,17 @@ def pg_template(pg_database: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine(request: pytest.FixtureRequest, db_url: str) -> Iterator[Engine]:
-    """An engine on a database built through the migrations (never create_all): a copy
-    of this run's migrated database (running the migrations for each of some 600 tests
-    took 0.1 s on SQLite and 0.6 s on PostgreSQL each; the migrations have tests of
-    their own, ``test_migrations.py``)."""
+def engine(request: pytest.FixtureRequest, db_kind: str) -> Iterator[Engine]:
+    """An engine on a database of ``db_kind`` built through the migrations (never
+    create_all): a copy of this run's migrated database (running the migrations for each
+    of some 600 tests took 0.1 s on SQLite and 0.6 s on PostgreSQL each; the migrations
+    have tests of their own, ``test_migrations.py``). Not ``db_url``'s empty database,
+    which is not made for it."""
     with ExitStack() as scratch:
-        if db_url.startswith("sqlite"):
+        if db_kind == "sqlite":
+            url = str(request.getfixturevalue("sqlite_url"))
             shutil.copyfile(request.getfixturevalue("sqlite_template"),
-                            make_url(db_url).database or "")
-            url = db_url
+                            make_url(url).database or "")
         else:
             template = request.getfixturevalue("pg_template")
             name = f"{template.removesuffix('_tpl')}_{uuid.uuid4().hex[:10]}"

@@ -135,11 +135,11 @@ def terminal(url: str, index: int, edits: int, shared: Shared) -> Tally:
     return tally
 
 
-@pytest.mark.parametrize("db_url", [
+@pytest.mark.parametrize("db_kind", [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
 ], indirect=True)
-def test_eight_terminals_lose_no_update(engine: Engine, db_url: str) -> None:
+def test_eight_terminals_lose_no_update(engine: Engine) -> None:
     edits = 500 if engine.dialect.name == "postgresql" else 100
     shared = _prepare(engine)
     url = engine.url.render_as_string(hide_password=False)
@@ -186,8 +186,8 @@ def test_eight_terminals_lose_no_update(engine: Engine, db_url: str) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("db_url", [pytest.param("postgres", id="postgres")], indirect=True)
-def test_a_deadlock_is_retried_and_both_changes_land(engine: Engine, db_url: str) -> None:
+@pytest.mark.parametrize("db_kind", [pytest.param("postgres", id="postgres")], indirect=True)
+def test_a_deadlock_is_retried_and_both_changes_land(engine: Engine) -> None:
     """Two units of work take two cases in opposite order: PostgreSQL aborts one
     (SQLSTATE 40P01), which runs again and succeeds."""
     shared = _prepare(engine)

@@ -25,7 +25,7 @@ from anchor_tui.services.tasks import add_task, complete_task
 from tests.integration.case_world import NOW, TODAY, TeamWorld, build, make_backend
 
 pytestmark = [pytest.mark.postgres,
-              pytest.mark.parametrize("db_url", [pytest.param("postgres", id="postgres")],
+              pytest.mark.parametrize("db_kind", [pytest.param("postgres", id="postgres")],
                                       indirect=True)]
 
 FailFirst = Callable[[str, str, str], None]
