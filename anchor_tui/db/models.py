@@ -6,13 +6,13 @@ migrations can refer to them on SQLite and PostgreSQL alike.
 
 Protected tables (``note``, ``draft``, ``task``) are filtered by the disclosure
 policy on every ORM query (``anchor_tui.db.session``); a query without a viewer
-context fails closed.
+context fails closed. The shared base is in ``model_base``, the huddle's tables in
+``huddle_models``; every table is imported from here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -21,23 +21,23 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from anchor_tui.db.types import UTCDateTime, utcnow
-
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from anchor_tui.db.huddle_models import (
+    AGENDA_SOURCES,
+    Huddle,
+    HuddleAttendee,
+    HuddleCase,
+    HuddleFlag,
+    HuddleItem,
+)
+from anchor_tui.db.model_base import NAMING, PARTIAL_WHERE, Base, in_values, partial_unique_index
+from anchor_tui.db.types import utcnow
 
 ROLES = ("member", "lead", "auditor", "admin")
 GRANTORS = ("self", "guardian", "legal_representative")
@@ -47,38 +47,11 @@ CASE_EVENT_KINDS = ("opened", "stage", "priority", "next_review", "lead", "membe
                     "member_removed", "screened", "closed", "category")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
-
-
-def partial_unique_index(name: str, *columns: str, where: str) -> Index:
-    """A unique index over the rows where ``where`` (SQL, the same on both databases) holds.
-
-    The predicate is kept in the index's ``info`` (``PARTIAL_WHERE``), not given as
-    ``sqlite_where=`` / ``postgresql_where=``: naming a dialect's option makes SQLAlchemy
-    import that dialect to check it, so the models would load PostgreSQL's dialect into
-    every SQLite app (and SQLite's into every PostgreSQL one), about 2.4 MiB of a launch
-    for nothing. The schema is made only by the migrations, which create these indexes
-    with their predicates; a test checks the migrated indexes against ``info``.
-    """
-    return Index(name, *columns, unique=True, info={PARTIAL_WHERE: where})
-
-
-PARTIAL_WHERE = "anchor_partial_where"
-"""The ``info`` key of a partial index's predicate (``partial_unique_index``)."""
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime()}
-
-
 class User(Base):
     """A professional who signs in. Profession is fixed per user."""
 
     __tablename__ = "user"
-    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+    __table_args__ = (CheckConstraint(in_values("role", ROLES), name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -198,8 +171,8 @@ class Consent(Base):
 
     __tablename__ = "consent"
     __table_args__ = (
-        CheckConstraint(_in("grantor", GRANTORS), name="grantor"),
-        CheckConstraint(_in("decision", CONSENT_DECISIONS), name="decision"),
+        CheckConstraint(in_values("grantor", GRANTORS), name="grantor"),
+        CheckConstraint(in_values("decision", CONSENT_DECISIONS), name="decision"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="period"),
         Index("ix_consent_lookup", "person_id", "category", "receiving_profession"),
         Index("ix_consent_valid_to", "valid_to"),
@@ -263,48 +236,6 @@ class Draft(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class Huddle(Base):
-    """A daily huddle at the shared terminal."""
-
-    __tablename__ = "huddle"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    started_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
-    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    ended_at: Mapped[dt.datetime | None]
-    minutes: Mapped[str | None] = mapped_column(Text)
-
-
-class HuddleAttendee(Base):
-    __tablename__ = "huddle_attendee"
-    __table_args__ = (Index("ix_huddle_attendee_huddle_id", "huddle_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    huddle_id: Mapped[int] = mapped_column(ForeignKey("huddle.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
-    joined_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    left_at: Mapped[dt.datetime | None]
-
-
-class HuddleItem(Base):
-    """A decision or action captured in a huddle (an action also becomes a task)."""
-
-    __tablename__ = "huddle_item"
-    __table_args__ = (
-        CheckConstraint("kind IN ('decision', 'action')", name="kind"),
-        Index("ix_huddle_item_huddle_id", "huddle_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    huddle_id: Mapped[int] = mapped_column(ForeignKey("huddle.id", ondelete="CASCADE"))
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id", ondelete="SET NULL"))
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
 class AuditEvent(Base):
     """Who did what, when, under which policy. Ids only: never note text.
 
@@ -343,7 +274,7 @@ class CaseEvent(Base):
 
     __tablename__ = "case_event"
     __table_args__ = (
-        CheckConstraint(_in("kind", CASE_EVENT_KINDS), name="kind"),
+        CheckConstraint(in_values("kind", CASE_EVENT_KINDS), name="kind"),
         Index("ix_case_event_case_id_at", "case_id", "at"),
         Index("ix_case_event_kind_at", "kind", "at"),
     )
@@ -404,7 +335,7 @@ class ChildWelfareNotification(Base):
 
     __tablename__ = "child_welfare_notification"
     __table_args__ = (
-        CheckConstraint(_in("status", CHILD_WELFARE_STATUSES), name="status"),
+        CheckConstraint(in_values("status", CHILD_WELFARE_STATUSES), name="status"),
         Index("ix_child_welfare_notification_notifier_id_status", "notifier_id", "status"),
         Index("ix_child_welfare_notification_case_id", "case_id"),
     )
@@ -425,48 +356,6 @@ class ChildWelfareNotification(Base):
     """The notification's reference or case number at child welfare, if given."""
     task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id", ondelete="SET NULL"))
     """The open task of the notification (make it; then check the response)."""
-
-
-AGENDA_SOURCES = ("notification", "review", "flagged")
-
-
-class HuddleFlag(Base):
-    """A case someone flagged for the next huddle; cleared once a huddle discussed it.
-
-    Deliberately without a free-text reason: a flag is seen by every profession in the
-    huddle, and text here would bypass the disclosure policy.
-    """
-
-    __tablename__ = "huddle_flag"
-    __table_args__ = (
-        partial_unique_index("uq_huddle_flag_open_case_id", "case_id",
-                             where="cleared_at IS NULL"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
-    flagged_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
-    flagged_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    cleared_at: Mapped[dt.datetime | None]
-    cleared_in_huddle_id: Mapped[int | None] = mapped_column(
-        ForeignKey("huddle.id", ondelete="SET NULL"))
-
-
-class HuddleCase(Base):
-    """A case on a huddle's agenda: its place, why it is there and the time spent on it."""
-
-    __tablename__ = "huddle_case"
-    __table_args__ = (
-        UniqueConstraint("huddle_id", "case_id"),
-        CheckConstraint(_in("source", AGENDA_SOURCES), name="source"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    huddle_id: Mapped[int] = mapped_column(ForeignKey("huddle.id", ondelete="CASCADE"))
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer)
-    source: Mapped[str] = mapped_column(String(16))
-    seconds_spent: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ChangeCount(Base):
@@ -500,6 +389,9 @@ for _entity in PROTECTED:
     _entity.__table__.implicit_returning = False  # type: ignore[attr-defined]
 
 __all__ = [
+    "AGENDA_SOURCES",
+    "NAMING",
+    "PARTIAL_WHERE",
     "PROTECTED",
     "AuditEvent",
     "Base",
@@ -521,4 +413,5 @@ __all__ = [
     "Person",
     "Task",
     "User",
+    "partial_unique_index",
 ]
