@@ -125,6 +125,10 @@ class StageRow(HorizontalScroll, can_focus=False, inherit_bindings=False):
         if not columns or not self.size.width:
             return
         fitting = max(1, min(len(columns), self.size.width // MIN_COLUMN_WIDTH))
+        # The scroll bar is there exactly when not every column fits, and decided here,
+        # with the widths: left to Textual, it appeared after the first layout (when the
+        # row found it overflowed), which laid the board out and drew every card again.
+        self.styles.overflow_x = "scroll" if fitting < len(columns) else "hidden"
         width, spare = divmod(self.size.width, fitting)
         width = max(MIN_COLUMN_WIDTH, width)
         for index, column in enumerate(columns):
