@@ -29,7 +29,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from anchor_tui.app import AnchorApp
-from anchor_tui.screens import board as board_screen
+from anchor_tui.screens import board_filtering
 from anchor_tui.screens.board import BoardScreen
 from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.queue import QueueScreen
@@ -149,7 +149,7 @@ class CountStarts:
             self.started = time.perf_counter()
             return original(*args, **kwargs)
 
-        board_screen.__dict__["exact_counts"] = noted  # the name the board's worker calls
+        board_filtering.__dict__["exact_counts"] = noted  # the name the count worker calls
 
 
 async def app_figures(backend: Backend, settings: Settings, figures: Figures, *,

@@ -15,8 +15,7 @@ from anchor_tui.app import AnchorApp
 from anchor_tui.db import models as m
 from anchor_tui.domain import CaseCard
 from anchor_tui.policy import load_policy
-from anchor_tui.screens import BoardScreen, ErrorScreen
-from anchor_tui.screens import board as board_screen
+from anchor_tui.screens import BoardScreen, ErrorScreen, board_filtering
 from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.auth import viewer_for
@@ -197,7 +196,7 @@ async def test_a_broad_filter_says_where_counting_stopped_then_shows_exact_count
     cases``); once the filter stays, the exact counts replace them, and the cards and
     the focus stay."""
     monkeypatch.setattr(BoardScreen, "_first_page", lambda _self: 1)
-    monkeypatch.setattr(board_screen, "EXACT_COUNT_AFTER", 60)  # not while asserting
+    monkeypatch.setattr(board_filtering, "EXACT_COUNT_AFTER", 60)  # not while asserting
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await board_for(app, pilot, "social")
@@ -221,7 +220,7 @@ async def test_a_broad_filter_says_where_counting_stopped_then_shows_exact_count
         assert f"{sum(min(n, 1) for n in exact.values())}+ cases" in status(screen)
         cards = {c.column.stage: c.cards for c in columns}
         # The filter stays (a letter taken back and typed again): counted exactly.
-        monkeypatch.setattr(board_screen, "EXACT_COUNT_AFTER", 0)
+        monkeypatch.setattr(board_filtering, "EXACT_COUNT_AFTER", 0)
         await pilot.press("backspace", word[-1])
         await settle(pilot)
         assert totals(screen) == exact
