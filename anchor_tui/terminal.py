@@ -96,6 +96,31 @@ class SharedTerminal(App[None]):
         self._generation = 0
         self._held_notices: list[tuple[str, str, SeverityLevel, float | None, bool]] = []
         self._held_errors: list[ErrorScreen] = []
+        self._switching_mode = False
+
+    # --- switching between contexts ---------------------------------------------------
+
+    async def show_mode(self, mode: str) -> None:
+        """Switch to ``mode`` and draw it as soon as its screen is mounted.
+
+        Textual's ``switch_mode`` holds every screen update for a fixed 50 ms
+        (``delay_update``) so that a screen still mounting is not drawn. Every switch of
+        context here (the first sign-in screen, the board after sign-in, the lock and
+        back) waited those 50 ms on top of its own work: about half of what the first
+        screen took more than a bare Textual app's. Here updates are held exactly
+        while the screen mounts (a batch), and the screen is drawn on the next frame."""
+        self._switching_mode = True
+        with self.batch_update():
+            try:
+                mounted = self.switch_mode(mode)
+            finally:
+                self._switching_mode = False
+            await mounted
+        self.screen.refresh()
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        if not self._switching_mode:  # (the palette's own hold stays)
+            super().delay_update(delay)
 
     async def start_terminal(self) -> None:
         """The first context (sign-in), the idle check and the huddle banner."""
@@ -130,7 +155,7 @@ class SharedTerminal(App[None]):
             self._viewer_mode = name
             self._relock_for(self.session)
         else:
-            await self.switch_mode(name)
+            await self.show_mode(name)
             self._viewer_mode, self._lock_mode = name, None
         for mode in closing:
             await self.remove_mode(mode)
@@ -229,7 +254,7 @@ class SharedTerminal(App[None]):
         name = f"lock-{self._generation}"
         self.add_mode(name, lambda: LockScreen(self.backend, self.settings, self.clock,
                                                snapshot))
-        await self.switch_mode(name)
+        await self.show_mode(name)
         self._lock_mode = name
         self.run_worker(lambda: audit.locked(self.backend, viewer), thread=True,
                         group="audit", exit_on_error=False)
@@ -240,7 +265,7 @@ class SharedTerminal(App[None]):
             return
         if result.same:
             self.session.locked = False
-            await self.switch_mode(self._viewer_mode)
+            await self.show_mode(self._viewer_mode)
             if self._lock_mode is not None:
                 await self.remove_mode(self._lock_mode)
             self._lock_mode = None

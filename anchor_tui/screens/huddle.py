@@ -131,7 +131,7 @@ class HuddleScreen(AnchorScreen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.set_interval(1, self._show_timer)
+        self.set_interval(1, self.show_time)
         if not self.viewer.audience:
             self.query_one("#huddle-case-title", Static).update(
                 "Nobody is present, so nothing is shown. Press + to join.")
@@ -208,14 +208,16 @@ class HuddleScreen(AnchorScreen):
         self.query_one("#huddle-case-title", Static).update(f"Reading case {entry.case_id}…")
         self.query_one("#huddle-case-body", Static).update("")
         self.query_one("#huddle-items", Static).update("")
-        self._show_timer()
+        self.show_time()
         self.load_case(entry.case_id)
 
     @work(thread=True, group="huddle-time", exit_on_error=False)
     def save_time(self, case_id: int, seconds: int) -> None:
         service.record_time(self.host.backend, self.viewer, case_id, seconds)
 
-    def _show_timer(self) -> None:
+    def show_time(self) -> None:
+        """The time on this case and on the whole huddle, as of the clock now (every
+        second, and when the case changes)."""
         entry = self.entry()
         whole = int((self.host.clock.now() - self.roster.started_at).total_seconds())
         text = f"Huddle {duration_words(whole)}"

@@ -248,6 +248,7 @@ async def test_decisions_actions_next_case_and_the_timer(make_app: AppFactory) -
             ("action", "Call the school", nurse.display_name)]
         items = str(screen.query_one("#huddle-items", Static).render())
         assert "Meet the family" in items and "Call the school" in items
+        screen.show_time()  # (as it does every second: the clock here is the test's)
         assert "This case 1 min 5 s" in str(screen.query_one("#huddle-timer",
                                                                Static).render())
         await pilot.press("n")  # one key to the next case; the time is kept
