@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.widgets import Input, Static
@@ -355,3 +356,30 @@ async def test_the_palette_and_the_keys_name_the_shared_terminal_commands(
             assert wanted in names
     ids = {b.id for b in AnchorApp.BINDINGS if isinstance(b, Binding)}
     assert {"app.switch_user", "app.lock", "app.huddle"} <= ids
+
+
+async def test_switching_context_draws_once_the_screen_is_mounted(
+        make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sign-in, the board after it, the lock and back: no fixed hold of the screen
+    (Textual's 50 ms ``delay_update`` on a mode switch), and nothing held after."""
+    held: list[float] = []
+    original = App.delay_update
+
+    def spy(self: App[Any], delay: float = 0.05) -> None:
+        held.append(delay)
+        original(self, delay)
+
+    monkeypatch.setattr(App, "delay_update", spy)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert isinstance(app.screen, SignInScreen) and not app._batch_count
+        await sign_in(pilot, "social")
+        assert isinstance(app.screen, BoardScreen) and not app._batch_count
+        await app.action_lock()
+        await settle(pilot)
+        lock = app.screen
+        assert isinstance(lock, LockScreen) and not app._batch_count
+        assert held == []
+        # The palette still holds the screen while it closes (its own transition).
+        app.delay_update()
+        assert held == [0.05] and app._batch_count == 1
