@@ -31,6 +31,7 @@ from textual.widgets import Input, Static
 from anchor_tui.app import AnchorApp
 from anchor_tui.screens import board_filtering
 from anchor_tui.screens.board import BoardScreen
+from anchor_tui.screens.board_filtering import BoardFiltering
 from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.queue import QueueScreen
 from anchor_tui.screens.search import SearchScreen
@@ -158,7 +159,7 @@ async def app_figures(backend: Backend, settings: Settings, figures: Figures, *,
     shown = Shown()
     counts = CountStarts()
     shown.after(BoardScreen, "on_columns_read", lambda board, m: m.spec == board.spec)
-    shown.after(BoardScreen, "on_counts_read", lambda board, m: m.spec == board.spec)
+    shown.after(BoardFiltering, "on_counts_read", lambda board, m: m.spec == board.spec)
     shown.after(CaseScreen, "on_case_read")
     shown.after(SearchScreen, "on_search_done", lambda search, m: search.results is m.results)
     shown.after(QueueScreen, "on_queue_read")
