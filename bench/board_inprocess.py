@@ -153,9 +153,10 @@ class CountStarts:
         board_filtering.__dict__["exact_counts"] = noted  # the name the count worker calls
 
 
-async def app_figures(backend: Backend, settings: Settings, figures: Figures, *,
-                      filter_words: list[str], queries: list[str], big_case: int,
-                      reps: int, broad_words: list[str]) -> None:
+def watch_results() -> tuple[Shown, CountStarts]:
+    """Wrap the handlers that show each result (for this process: the bench's own).
+    A test runs this in a fresh interpreter, so a handler that moved is found there,
+    not after a bench run's launches."""
     shown = Shown()
     counts = CountStarts()
     shown.after(BoardScreen, "on_columns_read", lambda board, m: m.spec == board.spec)
@@ -163,6 +164,13 @@ async def app_figures(backend: Backend, settings: Settings, figures: Figures, *,
     shown.after(CaseScreen, "on_case_read")
     shown.after(SearchScreen, "on_search_done", lambda search, m: search.results is m.results)
     shown.after(QueueScreen, "on_queue_read")
+    return shown, counts
+
+
+async def app_figures(backend: Backend, settings: Settings, figures: Figures, *,
+                      filter_words: list[str], queries: list[str], big_case: int,
+                      reps: int, broad_words: list[str]) -> None:
+    shown, counts = watch_results()
     app = AnchorApp(backend, settings)
     async with app.run_test(size=SIZE) as pilot:
         await idle(pilot)
