@@ -117,6 +117,12 @@ class AnchorApp(SharedTerminal):
         return self._backend
 
     async def on_mount(self) -> None:
+        # After Textual's start-up (which holds every screen update until it is done):
+        # opened within it, the sign-in screen's first frame waited for the hold to end
+        # and then for a tick of the frame timer.
+        self.call_later(self.open_first_context)
+
+    async def open_first_context(self) -> None:
         await self.start_terminal()
         # Once the sign-in screen is drawn: open the backend and make ready what
         # signing in and the board need, while the person types.

@@ -101,22 +101,24 @@ class SharedTerminal(App[None]):
     # --- switching between contexts ---------------------------------------------------
 
     async def show_mode(self, mode: str) -> None:
-        """Switch to ``mode`` and draw it as soon as its screen is mounted.
+        """Switch to ``mode``; its screen is drawn as soon as it is composed.
 
         Textual's ``switch_mode`` holds every screen update for a fixed 50 ms
         (``delay_update``) so that a screen still mounting is not drawn. Every switch of
         context here (the first sign-in screen, the board after sign-in, the lock and
         back) waited those 50 ms on top of its own work: about half of what the first
-        screen took more than a bare Textual app's. Here updates are held exactly
-        while the screen mounts (a batch), and the screen is drawn on the next frame."""
+        screen took more than a bare Textual app's. Without the hold, the screen draws
+        itself when it resumes, which Textual does once its ``compose`` is mounted: each
+        context's first screen composes all it shows at once (what it reads later says
+        so: the board's "Reading the board…"). Holding updates while the screen mounts
+        (a batch) was tried first: the new screen's frame then waited for its first
+        tick of Textual's frame timer, a whole frame (17 ms) later."""
         self._switching_mode = True
-        with self.batch_update():
-            try:
-                mounted = self.switch_mode(mode)
-            finally:
-                self._switching_mode = False
-            await mounted
-        self.screen.refresh()
+        try:
+            mounted = self.switch_mode(mode)
+        finally:
+            self._switching_mode = False
+        await mounted
 
     def delay_update(self, delay: float = 0.05) -> None:
         if not self._switching_mode:  # (the palette's own hold stays)

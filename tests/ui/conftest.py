@@ -113,10 +113,21 @@ async def settle(pilot: Pilot[None]) -> None:
         await pilot.pause()
 
 
+async def first_context(pilot: Pilot[None]) -> None:
+    """Until the app has opened its first context (the sign-in screen), which it does
+    once Textual's start-up is over; until then Textual's default screen is current."""
+    for _ in range(10):
+        if pilot.app.screen.id != "_default":
+            return
+        await pilot.pause()
+    raise AssertionError("the app never left Textual's default screen")
+
+
 async def sign_in(pilot: Pilot[None], username: str, passphrase: str = DEMO_PASSPHRASE, *,
                   typed: bool = False) -> None:
     """Sign in and wait for the result; ``typed`` presses every key as a person would
     (slow under the pilot), otherwise the fields are filled and Enter pressed."""
+    await first_context(pilot)
     if typed:
         await pilot.press(*username, "enter", *passphrase, "enter")
     else:
