@@ -154,6 +154,20 @@ class CaseScreen(CaseWork, AnchorScreen):
             yield NotesTimeline(id="notes-scroll", classes="case-pane")
         yield KeyFooter()
 
+    def on_compose(self) -> None:
+        # Textual draws a screen's changes on a frame timer, started the first time the
+        # screen has something to draw, whose first tick comes a whole frame (1/60 s)
+        # later: the case is drawn once when shown, its widgets then ask to be drawn
+        # again after their first layout, and that second draw waited those 17 ms (of
+        # the 50 ms it took to open the case with 100 notes). Started as the screen
+        # composes (nothing is drawn while the first read is waited for, below), the
+        # timer has run its first frame by then. (Textual's own attribute: if a later
+        # Textual has none, nothing is done.) Not for every screen: the board after
+        # sign-in, which shows its columns when they are read, was drawn once more.
+        timer = getattr(self, "_update_timer", None)
+        if timer is not None:
+            timer.resume()
+
     async def on_mount(self) -> None:
         self._show_tabs()
         self.watch(self.query_one(NotesTimeline), "scroll_y", self._scrolled, init=False)
@@ -167,7 +181,10 @@ class CaseScreen(CaseWork, AnchorScreen):
         self._first_read = first
         self.load_case()
         try:
-            read = await asyncio.wait_for(asyncio.shield(first), self.FIRST_READ_WAIT)
+            # (Nothing is drawn meanwhile: the screen's frame timer, started as it
+            # composed, would otherwise draw "Reading case…" during a read of 17 ms.)
+            with self.app.batch_update():
+                read = await asyncio.wait_for(asyncio.shield(first), self.FIRST_READ_WAIT)
         except TimeoutError:
             return
         if read is not None:

@@ -3,7 +3,10 @@ user text that stays text."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import threading
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +15,7 @@ from textual.widgets import Static
 from anchor_tui.app import AnchorApp
 from anchor_tui.db import models as m
 from anchor_tui.screens import BoardScreen
+from anchor_tui.screens import case as case_screen
 from anchor_tui.screens.case import NOTES_AT_ONCE, CaseScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_view import NoteEntry
@@ -171,6 +175,50 @@ async def test_a_quick_first_read_is_shown_before_the_screen_is_first_drawn(
         assert "Reading case" not in str(screen.query_one("#case-title", Static).render())
         await settle(pilot)  # the read's message comes too: shown once, not again
         assert screen.record is record and shown_notes(screen) == notes
+
+
+async def test_nothing_of_the_case_is_drawn_while_its_first_read_is_awaited(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The screen's frame timer runs from its compose (so its second draw does not wait a
+    # frame); while the first read is awaited it must draw nothing ("Reading case…").
+    released = threading.Event()
+    ticked = asyncio.Event()
+    real_read = case_screen.open_case
+
+    def held_read(*args: Any, **kwargs: Any) -> Any:
+        released.wait(30)
+        return real_read(*args, **kwargs)
+
+    drawn: list[str] = []
+    real_refresh = CaseScreen._compositor_refresh
+    real_tick = CaseScreen._on_timer_update
+
+    def noting_refresh(screen: CaseScreen) -> None:
+        if screen.is_current and not screen.app._batch_count:
+            drawn.append(str(screen.query_one("#case-title", Static).render()))
+        real_refresh(screen)
+
+    def noting_tick(screen: CaseScreen) -> None:
+        ticked.set()
+        real_tick(screen)
+
+    monkeypatch.setattr(case_screen, "open_case", held_read)
+    monkeypatch.setattr(CaseScreen, "_compositor_refresh", noting_refresh)
+    monkeypatch.setattr(CaseScreen, "_on_timer_update", noting_tick)
+    monkeypatch.setattr(CaseScreen, "FIRST_READ_WAIT", 60.0)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "social")
+        screen = CaseScreen(CASE)
+        pushed = asyncio.ensure_future(app.push_screen(screen))
+        await asyncio.wait_for(ticked.wait(), 10)  # a frame went by during the read
+        assert screen.record is None and drawn == []
+        released.set()
+        await pushed
+        await settle(pilot)
+        assert screen.record is not None and drawn
+        assert not any("Reading case" in title for title in drawn), drawn
 
 
 async def test_a_slow_first_read_shows_the_loading_state_until_it_comes(
