@@ -28,6 +28,7 @@ from anchor_tui.app import AnchorApp
 from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
 from anchor_tui.domain import CaseCard
+from anchor_tui.screens.board import BoardScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import ManualClock
 from anchor_tui.services.seed import seed_demo
@@ -137,6 +138,14 @@ async def sign_in(pilot: Pilot[None], username: str, passphrase: str = DEMO_PASS
         await pilot.pause()
         await pilot.press("enter")
     await settle(pilot)
+
+
+async def board_for(app: App[Any], pilot: Pilot[None], user: str) -> BoardScreen:
+    """Sign ``user`` in; the board they see."""
+    await sign_in(pilot, user)
+    screen = app.screen
+    assert isinstance(screen, BoardScreen)
+    return screen
 
 
 def board_cards(screen: Screen[Any]) -> list[CaseCard]:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from anchor_tui.app import AnchorApp
@@ -28,16 +27,9 @@ from anchor_tui.widgets.sparkline_panel import SparklinePanel
 from anchor_tui.widgets.stage_column import StageColumn, count_label
 from tests.integration.board_world import NAMELESS_YOUTH_FIELDS, SHIPPED_YOUTH_FIELDS
 from tests.ui.asking import choose, confirm
-from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
+from tests.ui.conftest import TODAY, AppFactory, board_for, settle
 from tests.ui.conftest import focused_card as focused_in
 from tests.ui.screen_reading import screen_lines
-
-
-async def board_for(app: AnchorApp, pilot: Pilot[None], user: str) -> BoardScreen:
-    await sign_in(pilot, user)
-    screen = app.screen
-    assert isinstance(screen, BoardScreen)
-    return screen
 
 
 def focused_card(screen: BoardScreen) -> CaseCard:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from rich.style import Style
 from textual.strip import Strip
 
-from anchor_tui.screens import BoardScreen
 from anchor_tui.widgets.card_column import CardColumn
 from anchor_tui.widgets.stage_column import StageColumn, StageRow
-from tests.ui.conftest import AppFactory, sign_in
+from tests.ui.conftest import AppFactory, board_for, sign_in
 
 
 def bar(column: CardColumn) -> list[Style]:
@@ -33,9 +32,7 @@ async def test_a_column_draws_its_own_scroll_bar_which_follows_the_cursor(
         make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "nurse")
-        screen = app.screen
-        assert isinstance(screen, BoardScreen)
+        screen = await board_for(app, pilot, "nurse")
         column = screen.query(StageColumn).first().card_list
         assert column.has_focus and len(column.cards) > 4  # more than fit: a thumb
         height = column.scrollable_content_region.height
@@ -66,9 +63,7 @@ async def test_a_column_whose_cards_fit_has_a_bar_without_a_thumb(
         make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        await sign_in(pilot, "nurse")
-        screen = app.screen
-        assert isinstance(screen, BoardScreen)
+        screen = await board_for(app, pilot, "nurse")
         await pilot.press("slash", *"koski")
         await pilot.pause()
         await app.workers.wait_for_complete()
