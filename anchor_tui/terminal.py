@@ -1,6 +1,6 @@
-"""The shared terminal: one screen stack per viewer context, the idle lock, user switch
-and the huddle's roster changes. A mixin of the app (``AnchorApp``), so ``app.py`` only
-wires.
+"""The shared terminal: one screen stack per viewer context, the idle lock and user
+switch (the huddle's start, roster changes and end: ``terminal_huddle``). A mixin of the
+app (``AnchorApp``), so ``app.py`` only wires.
 
 Every viewer context (nobody yet, a person, a huddle's roster) gets a Textual *mode* of
 its own: a screen stack that starts empty. Signing in, switching user, starting a huddle,
@@ -22,34 +22,27 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from textual import events, work
+from textual import events
 from textual.app import App
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 
 from anchor_tui.collector import COLLECTOR
 from anchor_tui.crashlog import ErrorLog
 from anchor_tui.errors import AnchorError
 from anchor_tui.screens.error import ErrorScreen
-from anchor_tui.screens.terminal_messages import (
-    HuddleEndConfirmed,
-    HuddleEnded,
-    HuddleStarted,
-    RosterChanged,
-    UnlockChecked,
-)
+from anchor_tui.screens.terminal_messages import UnlockChecked
 from anchor_tui.services.clock import Clock
 from anchor_tui.services.opening import OpeningBackend
 from anchor_tui.services.session_state import IdleWatch, TerminalSession
 from anchor_tui.settings import Settings
+from anchor_tui.terminal_huddle import HuddleTerminal
 from anchor_tui.widgets.plain_text import printable
 
 if TYPE_CHECKING:
     from anchor_tui.domain import Viewer
     from anchor_tui.services.backend import Backend
-    from anchor_tui.services.huddle import Roster
-    from anchor_tui.services.minutes import EndedHuddle
 
 # The services (and SQLAlchemy under them) are imported in the methods that use them:
 # the sign-in screen is drawn before they are loaded (see services.opening).
@@ -69,7 +62,7 @@ class KeepsDrafts(Protocol):
     def keep_drafts(self) -> None: ...
 
 
-class SharedTerminal(App[None]):
+class SharedTerminal(HuddleTerminal):
     """The app's viewer contexts and lock. Call :meth:`setup_terminal` in ``__init__``."""
 
     settings: Settings
@@ -197,14 +190,6 @@ class SharedTerminal(App[None]):
         return any(screen in self._screen_stacks.get(mode, [])
                    for mode in (self._viewer_mode, self._lock_mode) if mode is not None)
 
-    def _huddle_time(self) -> tuple[int, int] | None:
-        from anchor_tui.screens.huddle import HuddleScreen
-
-        for screen in self._screen_stacks.get(self._viewer_mode or "", []):
-            if isinstance(screen, HuddleScreen):
-                return screen.take_time()
-        return None
-
     async def signed_in(self, viewer: Viewer) -> None:
         from anchor_tui.screens.board import BoardScreen
 
@@ -291,91 +276,6 @@ class SharedTerminal(App[None]):
             self.notify(printable(f"{before.display_name}'s session has ended; their drafts "
                                   "are kept."), title="Signed in", markup=False)
 
-    # --- the huddle -------------------------------------------------------------------
-
-    @work(exclusive=True, group="huddle-start")
-    async def action_start_huddle(self) -> None:
-        from anchor_tui.screens.confirm import ConfirmScreen
-
-        person = self.session.person
-        if person is None or self.session.roster is not None or self.session.locked:
-            return
-        if await self.push_screen_wait(ConfirmScreen(
-                "Start a huddle",
-                "Start a huddle? Every screen closes; then the screen shows only what "
-                "everyone present may see, and each person joins with their own "
-                "passphrase (+).", yes="Start")):
-            self.begin_huddle(person)
-
-    @work(thread=True, exclusive=True, group="huddle-begin", exit_on_error=False)
-    def begin_huddle(self, person: Viewer) -> None:
-        from anchor_tui.services.huddle import start_huddle
-
-        roster = start_huddle(self.backend, person, self.today(), self.clock.now())
-        self.post_message(HuddleStarted(roster, person))
-
-    async def on_huddle_started(self, message: HuddleStarted) -> None:
-        from anchor_tui.services import huddle as huddle_service
-
-        if self.session.person != message.starter or self.session.roster is not None:
-            # The person switched meanwhile: this huddle never showed; end it at once.
-            self.finish_huddle(huddle_service.huddle_viewer(message.roster, message.starter),
-                               None, None, quiet=True)
-            return
-        await self._show_roster(message.roster, None)
-
-    async def on_roster_changed(self, message: RosterChanged) -> None:
-        from anchor_tui.services import huddle as huddle_service
-
-        if self.session.roster is None or \
-                self.session.roster.huddle_id != message.roster.huddle_id:
-            return
-        viewer = self.session.viewer
-        spent = self._huddle_time()
-        if viewer is not None and spent is not None:
-            self.run_worker(lambda: huddle_service.record_time(self.backend, viewer, *spent),
-                            thread=True, group="huddle-time", exit_on_error=False)
-        await self._show_roster(message.roster, message.resume_case)
-
-    async def _show_roster(self, roster: Roster, resume_case: int | None) -> None:
-        from anchor_tui.screens.huddle import HuddleScreen
-
-        self.session.roster = roster
-        viewer = self.session.viewer
-        assert viewer is not None
-        await self.open_context(lambda: HuddleScreen(viewer, roster, resume_case))
-
-    async def on_huddle_end_confirmed(self, message: HuddleEndConfirmed) -> None:
-        person, viewer = self.session.person, self.session.viewer
-        if self.session.roster is None or viewer is None:
-            return
-        spent = self._huddle_time()
-        self.session = TerminalSession()
-        await self.open_context(self.sign_in_screen)
-        self.finish_huddle(viewer, spent, person)
-
-    @work(thread=True, group="huddle-end", exit_on_error=False)
-    def finish_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
-                      person: Viewer | None, *, quiet: bool = False) -> None:
-        """Store the minutes (and write their file); the person's session ends too."""
-        ended = self._end_huddle(viewer, spent, person)
-        if not quiet:
-            self.post_message(HuddleEnded(ended))
-
-    def _end_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
-                    person: Viewer | None) -> EndedHuddle:
-        from anchor_tui.services import audit
-        from anchor_tui.services import huddle as huddle_service
-        from anchor_tui.services.minutes import default_minutes_dir, end_huddle
-
-        if spent is not None:
-            huddle_service.record_time(self.backend, viewer, *spent)
-        directory = self.settings.minutes_dir or default_minutes_dir()
-        ended = end_huddle(self.backend, viewer, directory, self.today(), self.clock.now())
-        if person is not None:
-            audit.signed_out(self.backend, person)
-        return ended
-
     async def sign_out_to_quit(self) -> None:
         """Quitting with someone signed in signs them out, recorded as ctrl+o records it
         (a huddle on ends: everyone leaves it and its minutes are stored), so the audit
@@ -397,25 +297,6 @@ class SharedTerminal(App[None]):
         self.session = TerminalSession()
         with contextlib.suppress(AnchorError, TimeoutError):
             await asyncio.wait_for(asyncio.to_thread(sign_out), QUIT_WAIT_SECONDS)
-
-    def on_huddle_ended(self, message: HuddleEnded) -> None:
-        from anchor_tui.screens.huddle_modals import minutes_notice
-
-        ended = message.ended
-        self.push_screen(minutes_notice(ended.path, ended.problem))
-
-    def _screen_changed(self, screen: Screen[Any]) -> None:
-        """Every screen of a huddle's context carries the huddle banner."""
-        roster = self.session.roster
-        if roster is None:
-            return  # (and the first screen is drawn without loading the data layer)
-        from anchor_tui.screens.lock import LockScreen
-        from anchor_tui.widgets.huddle_banner import HuddleBanner
-
-        if isinstance(screen, ModalScreen | LockScreen) \
-                or not self.holds_screen(screen) or screen.query(HuddleBanner):
-            return
-        screen.mount(HuddleBanner(roster, self.backend.policy.professions))
 
     # --- input, keys, notifications and errors -------------------------------------------
 

@@ -1,0 +1,169 @@
+"""The shared terminal's huddle: starting one, its roster changing as people join and
+leave, ending it with its minutes, and the banner on every screen of its context.
+
+A mixin of ``SharedTerminal`` (``terminal.py``), which holds the session, the viewer
+contexts and the lock: a huddle's roster is a viewer context of its own, opened with
+``open_context`` as a sign-in is, so nothing shown for one roster stays for the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import App
+from textual.screen import ModalScreen, Screen
+
+from anchor_tui.screens.terminal_messages import (
+    HuddleEndConfirmed,
+    HuddleEnded,
+    HuddleStarted,
+    RosterChanged,
+)
+from anchor_tui.services.clock import Clock
+from anchor_tui.services.session_state import TerminalSession
+from anchor_tui.settings import Settings
+
+if TYPE_CHECKING:
+    from anchor_tui.domain import Viewer
+    from anchor_tui.services.backend import Backend
+    from anchor_tui.services.huddle import Roster
+    from anchor_tui.services.minutes import EndedHuddle
+
+# The services and screens are imported in the methods that use them: the sign-in
+# screen is drawn before they are loaded (see services.opening).
+
+
+class HuddleTerminal(App[None]):
+    """The huddle part of the shared terminal (a mixin; ``SharedTerminal`` holds the
+    session and the contexts)."""
+
+    settings: Settings
+    clock: Clock
+    today: Callable[[], Any]
+    session: TerminalSession
+    _viewer_mode: str | None
+
+    @property
+    def backend(self) -> Backend:
+        raise NotImplementedError
+
+    async def open_context(self, first: Callable[[], Screen[Any]]) -> None:
+        raise NotImplementedError
+
+    def sign_in_screen(self) -> Screen[Any]:
+        raise NotImplementedError
+
+    def holds_screen(self, screen: Screen[Any]) -> bool:
+        raise NotImplementedError
+
+    def _huddle_time(self) -> tuple[int, int] | None:
+        from anchor_tui.screens.huddle import HuddleScreen
+
+        for screen in self._screen_stacks.get(self._viewer_mode or "", []):
+            if isinstance(screen, HuddleScreen):
+                return screen.take_time()
+        return None
+
+    @work(exclusive=True, group="huddle-start")
+    async def action_start_huddle(self) -> None:
+        from anchor_tui.screens.confirm import ConfirmScreen
+
+        person = self.session.person
+        if person is None or self.session.roster is not None or self.session.locked:
+            return
+        if await self.push_screen_wait(ConfirmScreen(
+                "Start a huddle",
+                "Start a huddle? Every screen closes; then the screen shows only what "
+                "everyone present may see, and each person joins with their own "
+                "passphrase (+).", yes="Start")):
+            self.begin_huddle(person)
+
+    @work(thread=True, exclusive=True, group="huddle-begin", exit_on_error=False)
+    def begin_huddle(self, person: Viewer) -> None:
+        from anchor_tui.services.huddle import start_huddle
+
+        roster = start_huddle(self.backend, person, self.today(), self.clock.now())
+        self.post_message(HuddleStarted(roster, person))
+
+    async def on_huddle_started(self, message: HuddleStarted) -> None:
+        from anchor_tui.services import huddle as huddle_service
+
+        if self.session.person != message.starter or self.session.roster is not None:
+            # The person switched meanwhile: this huddle never showed; end it at once.
+            self.finish_huddle(huddle_service.huddle_viewer(message.roster, message.starter),
+                               None, None, quiet=True)
+            return
+        await self._show_roster(message.roster, None)
+
+    async def on_roster_changed(self, message: RosterChanged) -> None:
+        from anchor_tui.services import huddle as huddle_service
+
+        if self.session.roster is None or \
+                self.session.roster.huddle_id != message.roster.huddle_id:
+            return
+        viewer = self.session.viewer
+        spent = self._huddle_time()
+        if viewer is not None and spent is not None:
+            self.run_worker(lambda: huddle_service.record_time(self.backend, viewer, *spent),
+                            thread=True, group="huddle-time", exit_on_error=False)
+        await self._show_roster(message.roster, message.resume_case)
+
+    async def _show_roster(self, roster: Roster, resume_case: int | None) -> None:
+        from anchor_tui.screens.huddle import HuddleScreen
+
+        self.session.roster = roster
+        viewer = self.session.viewer
+        assert viewer is not None
+        await self.open_context(lambda: HuddleScreen(viewer, roster, resume_case))
+
+    async def on_huddle_end_confirmed(self, message: HuddleEndConfirmed) -> None:
+        person, viewer = self.session.person, self.session.viewer
+        if self.session.roster is None or viewer is None:
+            return
+        spent = self._huddle_time()
+        self.session = TerminalSession()
+        await self.open_context(self.sign_in_screen)
+        self.finish_huddle(viewer, spent, person)
+
+    @work(thread=True, group="huddle-end", exit_on_error=False)
+    def finish_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
+                      person: Viewer | None, *, quiet: bool = False) -> None:
+        """Store the minutes (and write their file); the person's session ends too."""
+        ended = self._end_huddle(viewer, spent, person)
+        if not quiet:
+            self.post_message(HuddleEnded(ended))
+
+    def _end_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
+                    person: Viewer | None) -> EndedHuddle:
+        from anchor_tui.services import audit
+        from anchor_tui.services import huddle as huddle_service
+        from anchor_tui.services.minutes import default_minutes_dir, end_huddle
+
+        if spent is not None:
+            huddle_service.record_time(self.backend, viewer, *spent)
+        directory = self.settings.minutes_dir or default_minutes_dir()
+        ended = end_huddle(self.backend, viewer, directory, self.today(), self.clock.now())
+        if person is not None:
+            audit.signed_out(self.backend, person)
+        return ended
+
+    def on_huddle_ended(self, message: HuddleEnded) -> None:
+        from anchor_tui.screens.huddle_modals import minutes_notice
+
+        ended = message.ended
+        self.push_screen(minutes_notice(ended.path, ended.problem))
+
+    def _screen_changed(self, screen: Screen[Any]) -> None:
+        """Every screen of a huddle's context carries the huddle banner."""
+        roster = self.session.roster
+        if roster is None:
+            return  # (and the first screen is drawn without loading the data layer)
+        from anchor_tui.screens.lock import LockScreen
+        from anchor_tui.widgets.huddle_banner import HuddleBanner
+
+        if isinstance(screen, ModalScreen | LockScreen) \
+                or not self.holds_screen(screen) or screen.query(HuddleBanner):
+            return
+        screen.mount(HuddleBanner(roster, self.backend.policy.professions))
