@@ -273,7 +273,9 @@ class CardColumn(ScrollView, PassesTypeahead, can_focus=True, inherit_bindings=F
                 0, width, base)
         else:
             strip = Strip.blank(width, base)
-        return Strip.join([strip, Strip([self._bar_cell(y, region.height)])])
+        # One strip for the line (a strip for the bar's cell and a join would be two
+        # more, each with caches of its own, on every line drawn).
+        return Strip([*strip, self._bar_cell(y, region.height)], region.width)
 
     def _bar_cell(self, y: int, height: int) -> Segment:
         """Line ``y``'s cell of the scroll bar: the thumb spans the part of the cards read
