@@ -264,3 +264,54 @@ def test_a_broad_filter_counts_as_far_as_the_page_then_exactly(engine: Engine) -
                       "mikko")
     assert all(c.exact for c in board_columns(backend, viewer, per_stage=page, spec=mine,
                                               today=TODAY))
+
+
+def test_a_common_name_counts_as_far_as_the_page_then_exactly(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word that starts at least ``DENSE_AT`` young people's names (``jo`` starts
+    17,000 of 100,000) is counted as a broad word is while typed: each column as far as
+    its page, then exactly. One such word at most: two may together find few cases. A
+    word starting fewer names is counted exactly at once, as is any word of a viewer who
+    may not search by name (initials). The cards are the same either way."""
+    from anchor_tui.db.models import CaseMember
+    from anchor_tui.services import board_filter
+
+    backend = backend_for(engine)
+    world = build_world(backend)
+    with backend.sessions.system("test: two young people named Tuo...") as s:
+        for first, last in (("Tuomas", "Tuominen"), ("Tuula", "Tuomi")):
+            person = Person(first_name=first, last_name=last, birth_date=dt.date(2011, 2, 3))
+            s.add(person)
+            s.flush()
+            case = Case(person_id=person.id, category="substance_use", stage="follow_up",
+                        priority=2)
+            s.add(case)
+            s.flush()
+            s.add(CaseMember(case_id=case.id, user_id=world.users["social"].user_id,
+                             valid_from=TODAY - dt.timedelta(days=3)))
+    nameless = backend_for(engine, nameless_youth=True)
+    page = 1
+    for dense_at, text, who, counted_short in (
+            (2, "tuo", "social", True), (2, "sanna tuo", "social", True),
+            (2, "tuula", "social", False), (3, "tuo", "social", False),
+            (1, "tuo aino", "social", False), (2, "tuo tu", "social", False),
+            (1, "tt", "youth", False)):
+        monkeypatch.setattr(board_filter, "DENSE_AT", dense_at)
+        on = nameless if who == "youth" else backend
+        viewer = world.users[who]
+        spec = filter_for(None, text)
+        full = board_columns(on, viewer, per_stage=page, spec=spec, today=TODAY, exact=True)
+        stopped = board_columns(on, viewer, per_stage=page, spec=spec, today=TODAY)
+        assert all(c.exact for c in full)
+        assert [c.cards for c in stopped] == [c.cards for c in full], text
+        assert exact_counts(on, viewer, spec, today=TODAY) == {
+            c.stage: c.total for c in full}, text
+        if counted_short:
+            follow_up = next(c for c in full if c.stage == "follow_up")
+            assert follow_up.total >= 2, text  # more than the page: cut short
+            for whole, counted in zip(full, stopped, strict=True):
+                assert counted.total == min(whole.total, page), (text, whole.stage)
+                assert counted.exact == (whole.total <= page), (text, whole.stage)
+        else:
+            assert stopped == full, text

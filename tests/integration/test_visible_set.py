@@ -19,6 +19,7 @@ import datetime as dt
 import re
 import unicodedata
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
@@ -129,9 +130,16 @@ def totals(columns: list[BoardColumn]) -> dict[str, int]:
     return {c.stage: c.total for c in columns}
 
 
+@pytest.mark.parametrize("dense_at", [None, 1], ids=["names-counted", "names-walked"])
 def test_the_board_filter_finds_only_what_the_viewer_may_see_and_counts_it(
-    engine: Engine
+    engine: Engine, dense_at: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """``names-walked``: every name word is dense (``DENSE_AT`` 1), so each column's page
+    is read by walking the board's order with the name tested per case."""
+    if dense_at is not None:
+        from anchor_tui.services import board_filter
+
+        monkeypatch.setattr(board_filter, "DENSE_AT", dense_at)
     backend = board_world.backend_for(engine, nameless_youth=True)
     world = board_world.build_world(backend)
     facts = board_facts(backend)
