@@ -230,12 +230,6 @@ def _postgres_engine(url: URL, *, echo: bool) -> Engine:
             # board's name filter scanned all 100,000 cases instead of looking up the
             # 1,800 it found (45 -> 15 ms).
             cursor.execute("SET random_page_cost = 1.1")
-            # psycopg prepares a statement run five times on a connection, and after
-            # five more PostgreSQL may plan it once for any parameters: a generic plan
-            # cannot use the name indexes for ``LIKE :prefix`` (the prefix is unknown),
-            # and the board's filter went from 45 to 110-140 ms a keystroke once a few
-            # words had been typed. Planning each time costs well under a millisecond.
-            cursor.execute("SET plan_cache_mode = force_custom_plan")
         dbapi_connection.commit()
 
     @event.listens_for(engine, "handle_error")

@@ -84,10 +84,14 @@ def system_settings(reason: str) -> dict[str, str]:
             "break_glass": "off", "audience": "", "now": "", "today": ""}
 
 
-def apply_settings(connection: Connection, settings: Mapping[str, str]) -> None:
-    """Set the transaction's ``anchor.*`` settings (one round trip, local to it)."""
-    calls = ", ".join(f"set_config('anchor.{name}', :{name}, true)" for name in settings)
-    connection.execute(text(f"SELECT {calls}"), dict(settings))
+def apply_settings(connection: Connection, settings: Mapping[str, str], *,
+                   custom_plans: bool = False) -> None:
+    """Set the transaction's ``anchor.*`` settings (one round trip, local to it), and
+    with ``custom_plans`` its ``plan_cache_mode`` (see ``SessionFactory.read``)."""
+    calls = [f"set_config('anchor.{name}', :{name}, true)" for name in settings]
+    if custom_plans:
+        calls.append("set_config('plan_cache_mode', 'force_custom_plan', true)")
+    connection.execute(text(f"SELECT {', '.join(calls)}"), dict(settings))
 
 
 # --- installing and checking --------------------------------------------------------------

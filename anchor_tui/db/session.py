@@ -95,7 +95,8 @@ def _pass_viewer_to_the_database(session: Session, _transaction: Any,
         return
     settings = rls.settings_of(session.info)
     if settings is not None:
-        rls.apply_settings(connection, settings)
+        rls.apply_settings(connection, settings,
+                           custom_plans=bool(session.info.get("custom_plans")))
 
 
 _PROTECTED_TABLES = {str(entity.__tablename__): entity for entity in PROTECTED}
@@ -152,9 +153,22 @@ class SessionFactory:
         return {"viewer": viewer, "filter": self._policy, "now": moment}
 
     @contextmanager
-    def read(self, viewer: Viewer, now: dt.datetime | None = None) -> Iterator[Session]:
-        """A read-only unit of work for ``viewer`` (READ ONLY on PostgreSQL)."""
-        with _database_errors(self._url), self._read(info=self._info(viewer, now)) as session:
+    def read(self, viewer: Viewer, now: dt.datetime | None = None, *,
+             custom_plans: bool = False) -> Iterator[Session]:
+        """A read-only unit of work for ``viewer`` (READ ONLY on PostgreSQL).
+
+        ``custom_plans`` (PostgreSQL): every statement planned for its own parameters.
+        psycopg prepares a statement once it has run five times on a connection, and
+        after five more runs PostgreSQL may settle on one generic plan for any
+        parameters. For the board's filter that is a plan that cannot use the names'
+        prefix indexes (``LIKE :prefix``, the prefix unknown when planning): a keystroke
+        went from 45 to 110-140 ms once a few words had been typed. Not for every read:
+        planning a case's notes (the disclosure filter's large expression) afresh each
+        time cost 11 ms of opening a case."""
+        info = self._info(viewer, now)
+        if custom_plans:
+            info["custom_plans"] = True
+        with _database_errors(self._url), self._read(info=info) as session:
             try:
                 yield session
             except BaseException:

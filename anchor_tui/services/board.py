@@ -256,7 +256,7 @@ def board_columns(backend: Backend, viewer: Viewer, per_stage: int = PAGE,
     day = today or dt.date.today()
     fields = backend.policy.case_fields(viewer)
     inexact: set[str] = set()
-    with backend.sessions.read(viewer) as session:
+    with backend.sessions.read(viewer, custom_plans=True) as session:
         conditions = filter_conditions(backend, viewer, spec, session, day)
         per_case = filter_conditions(backend, viewer, spec, session, day, per_case=True)
         if not exact and all_words_broad(backend, viewer, spec, session, day):
@@ -290,7 +290,7 @@ def exact_counts(backend: Backend, viewer: Viewer, spec: FilterSpec,
     if not viewer.audience:
         return {s.id: 0 for s in backend.team.stages}
     day = today or dt.date.today()
-    with backend.sessions.read(viewer) as session:
+    with backend.sessions.read(viewer, custom_plans=True) as session:
         conditions = filter_conditions(backend, viewer, spec, session, day)
         totals = _counts(session, conditions)
     return {s.id: totals.get(s.id, 0) for s in backend.team.stages}
@@ -303,7 +303,7 @@ def stage_page(backend: Backend, viewer: Viewer, stage: str, after: CardKey,
     if not viewer.audience:
         return ()
     day = today or dt.date.today()
-    with backend.sessions.read(viewer) as session:
+    with backend.sessions.read(viewer, custom_plans=True) as session:
         conditions = filter_conditions(backend, viewer, spec or FilterSpec(), session, day,
                                        per_case=True)
         rows = session.execute(
@@ -317,7 +317,7 @@ def find_cases(backend: Backend, viewer: Viewer, text: str, limit: int = 10,
     if not viewer.audience or not text.split():
         return ()
     day = today or dt.date.today()
-    with backend.sessions.read(viewer) as session:
+    with backend.sessions.read(viewer, custom_plans=True) as session:
         conditions = filter_conditions(backend, viewer, FilterSpec(text=text), session, day)
         rows = session.execute(_card_query(conditions).limit(limit)).all()
         return _cards(rows, backend.policy.case_fields(viewer))

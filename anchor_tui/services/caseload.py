@@ -76,7 +76,7 @@ def caseload(backend: Backend, viewer: Viewer, *, now: dt.datetime | None = None
     stages = backend.team.stages
     totals = {s.id: [0] * weeks for s in stages}
     if viewer.audience:
-        with backend.sessions.read(viewer, points[-1]) as session:
+        with backend.sessions.read(viewer, points[-1], custom_plans=True) as session:
             where = filter_conditions(backend, viewer, spec or FilterSpec(), session,
                                       calendar_day(points[-1]))
             _add_current(session, points, totals, where)

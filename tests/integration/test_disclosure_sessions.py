@@ -144,6 +144,28 @@ def test_a_read_unit_of_work_never_writes(backend: Backend) -> None:
         assert s.scalars(select(m.Person.first_name)).all() == before
 
 
+@pytest.mark.parametrize("db_kind", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_board_reads_plan_each_statement_for_its_parameters(backend: Backend) -> None:
+    """PostgreSQL: a read asking for custom plans (the board's filter, whose name prefixes
+    a generic plan cannot look up by index) has them in its transaction only; any other
+    read keeps PostgreSQL's default (a prepared note query keeps its plan). The viewer's
+    settings come with it, so row-level security still sees who reads. (SQLite plans
+    every statement anew.)"""
+    from sqlalchemy import text
+
+    viewers = _team(backend)
+    seen = []
+    for custom, mode in ((True, "force_custom_plan"), (False, "auto"), (True,
+                                                                      "force_custom_plan")):
+        with backend.sessions.read(viewers["police"], custom_plans=custom) as s:
+            assert s.execute(text("SHOW plan_cache_mode")).scalar_one() == mode
+            assert s.execute(text("SELECT current_setting('anchor.viewer')")).scalar_one()
+            seen.append(sorted(s.scalars(select(m.Note.category))))
+        with backend.sessions.read(viewers["police"]) as s:  # not left on the connection
+            assert s.execute(text("SHOW plan_cache_mode")).scalar_one() == "auto"
+    assert seen == [["general", "police_intel"]] * 3
+
+
 def test_huddle_sees_the_intersection_and_empty_huddle_nothing(backend: Backend) -> None:
     viewers = _team(backend)
     social, nurse = viewers["social"], viewers["nurse"]
