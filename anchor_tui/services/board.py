@@ -257,11 +257,12 @@ def board_columns(backend: Backend, viewer: Viewer, per_stage: int = PAGE,
     fields = backend.policy.case_fields(viewer)
     inexact: set[str] = set()
     with backend.sessions.read(viewer, custom_plans=True) as session:
-        conditions = filter_conditions(backend, viewer, spec, session, day)
-        per_case = filter_conditions(backend, viewer, spec, session, day, per_case=True)
+        # (Each set of conditions is built only where it is used: a broad word's board
+        # read took 14-16 ms with both built, 9-13 ms with one, SQLite, 100,000 cases.)
         if not exact and all_words_broad(backend, viewer, spec, session, day):
             # Tested per case, one card more than the page: the cards and how far the
             # column goes in one statement.
+            per_case = filter_conditions(backend, viewer, spec, session, day, per_case=True)
             rows = _walked_cards(session, [s.id for s in stages], per_case, per_stage + 1)
             totals: dict[str, int] = {}
             for row in rows:
@@ -269,11 +270,14 @@ def board_columns(backend: Backend, viewer: Viewer, per_stage: int = PAGE,
             inexact = {stage for stage, n in totals.items() if n > per_stage}
             totals = {stage: min(n, per_stage) for stage, n in totals.items()}
         else:
+            conditions = filter_conditions(backend, viewer, spec, session, day)
             totals = _counts(session, conditions)
             found = [s.id for s in stages if totals.get(s.id)]
             if conditions and sum(totals.values()) <= SORT_AT_MOST:
                 rows = _sorted_cards(session, found, conditions, per_stage)
             else:
+                per_case = filter_conditions(backend, viewer, spec, session, day,
+                                             per_case=True)
                 rows = _walked_cards(session, found, per_case, per_stage)
     by_stage: dict[str, list[CaseCard]] = {}
     for card in _in_board_order(_cards(rows, fields)):
