@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from anchor_tui.screens import BoardScreen
-from tests.ui.conftest import AppFactory, sign_in
+from tests.ui.conftest import AppFactory, first_context, sign_in
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 SnapCompare = Callable[..., bool]
@@ -25,8 +25,14 @@ SnapCompare = Callable[..., bool]
 def test_sign_in_screen(snap_compare: SnapCompare, make_app: AppFactory,
                         size: tuple[int, int]) -> None:
     async def steady_cursor(pilot: Pilot[Any]) -> None:
-        # The cursor blinks on a timer: caught on or off, the snapshot would differ.
-        for field in pilot.app.screen.query(Input):
+        # The cursor blinks on a timer: caught on or off, the snapshot would differ. The
+        # sign-in screen opens once Textual's start-up is over: wait for it (on a loaded
+        # host this ran while Textual's default screen was current, found no field, and
+        # the snapshot caught the cursor off).
+        await first_context(pilot)
+        fields = list(pilot.app.screen.query(Input))
+        assert fields, "the sign-in screen has its fields"
+        for field in fields:
             field.cursor_blink = False
         await pilot.pause()
 
