@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from functools import partial
 from typing import Protocol, cast
 
@@ -134,6 +135,8 @@ class CaseScreen(CaseWork, AnchorScreen):
         self.active_tab = "notes"
         """The part of the case shown (one of ``TABS``)."""
         self._first_read: asyncio.Future[CaseRead | None] | None = None
+        self._hold: AbstractContextManager[None] | None = None
+        """Screen updates held from compose until the first read is shown."""
         """The first read, while ``on_mount`` waits for it (resolved from the worker)."""
 
     @property
@@ -167,8 +170,30 @@ class CaseScreen(CaseWork, AnchorScreen):
         timer = getattr(self, "_update_timer", None)
         if timer is not None:
             timer.resume()
+        # Nothing is drawn from here until the first read is shown (or a slow one given
+        # up on, below): the screen is current from the moment it is pushed, and a frame
+        # during its mount drew "Reading case…" for a read of a frame or two (seen on a
+        # loaded host). Released in ``on_mount``, when it unmounts, and in any case
+        # after the longest wait (a hold left over would stop the app drawing).
+        self._hold = self.app.batch_update()
+        self._hold.__enter__()
+        self.set_timer(self.FIRST_READ_WAIT + 1.0, self._release_hold)
+
+    def _release_hold(self) -> None:
+        hold, self._hold = self._hold, None
+        if hold is not None:
+            hold.__exit__(None, None, None)
+
+    def on_unmount(self) -> None:
+        self._release_hold()
 
     async def on_mount(self) -> None:
+        try:
+            await self._show_first_read()
+        finally:
+            self._release_hold()
+
+    async def _show_first_read(self) -> None:
         self._show_tabs()
         self.watch(self.query_one(NotesTimeline), "scroll_y", self._scrolled, init=False)
         if self.host.viewer is None:
@@ -181,10 +206,7 @@ class CaseScreen(CaseWork, AnchorScreen):
         self._first_read = first
         self.load_case()
         try:
-            # (Nothing is drawn meanwhile: the screen's frame timer, started as it
-            # composed, would otherwise draw "Reading case…" during a read of 17 ms.)
-            with self.app.batch_update():
-                read = await asyncio.wait_for(asyncio.shield(first), self.FIRST_READ_WAIT)
+            read = await asyncio.wait_for(asyncio.shield(first), self.FIRST_READ_WAIT)
         except TimeoutError:
             return
         if read is not None:
