@@ -135,9 +135,9 @@ class CaseScreen(CaseWork, AnchorScreen):
         self.active_tab = "notes"
         """The part of the case shown (one of ``TABS``)."""
         self._first_read: asyncio.Future[CaseRead | None] | None = None
+        """The first read, while ``on_mount`` waits for it (resolved from the worker)."""
         self._hold: AbstractContextManager[None] | None = None
         """Screen updates held from compose until the first read is shown."""
-        """The first read, while ``on_mount`` waits for it (resolved from the worker)."""
 
     @property
     def host(self) -> AppHost:

@@ -140,6 +140,8 @@ class _Matcher:
         session may read (counted no further: at most ``DENSE_AT`` index entries). Only
         where the viewer may search by name: initials are tested per person, not through
         an index."""
+        if "person_name" not in self.fields:
+            return False
         named = or_(starts_with(Person.first_name, word, self.dialect),
                     starts_with(Person.last_name, word, self.dialect))
         found = select(Person.id).where(named).limit(DENSE_AT).subquery()

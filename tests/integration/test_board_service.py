@@ -315,3 +315,12 @@ def test_a_common_name_counts_as_far_as_the_page_then_exactly(
                 assert counted.exact == (whole.total <= page), (text, whole.stage)
         else:
             assert stopped == full, text
+    # Initials only: a word is never looked up among the names (never dense), however
+    # many names it starts; with names, the same word is.
+    from anchor_tui.services.board_filter import all_words_broad
+
+    monkeypatch.setattr(board_filter, "DENSE_AT", 1)
+    for on, dense in ((nameless, False), (backend, True)):
+        with on.sessions.read(world.users["youth"]) as session:
+            assert all_words_broad(on, world.users["youth"], filter_for(None, "tuo"),
+                                   session, TODAY) is dense
