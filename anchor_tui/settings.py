@@ -131,6 +131,12 @@ class SavedFilter:
     text: str = ""
     """Words matched as if typed after ``/`` (name, category, member, stage)."""
 
+    @property
+    def personal(self) -> bool:
+        """About the one person signed in ("mine", "my profession"): not offered in a
+        huddle, where it would match nothing (``services.board_filter``)."""
+        return self.mine or self.waiting_for_my_profession
+
 
 UNDELIVERABLE_KEYS = frozenset({"ctrl+enter", "shift+enter", "ctrl+shift+enter"})
 """Keys most terminals and tmux never send: a binding made only of these cannot be used."""

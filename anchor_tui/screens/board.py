@@ -304,7 +304,7 @@ class BoardScreen(BoardCaseload, BoardFiltering, BoardMoves, HuddleFlagging, Anc
         yield PaletteCommand("board: caseload picture",
                              "Show or hide cases per stage over 12 weeks (c)",
                              self.action_toggle_caseload)
-        for saved in self._backend.team.saved_filters:
+        for saved in self.saved_filters():
             yield PaletteCommand(f"board: saved filter {saved.label}",
                                  "Show only the cases this saved filter matches",
                                  partial(self.apply_saved_filter, saved.id))

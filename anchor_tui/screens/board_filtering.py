@@ -25,6 +25,7 @@ from anchor_tui.domain import BoardColumn, FilterSpec, Viewer
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import exact_counts
 from anchor_tui.services.board_filter import filter_for
+from anchor_tui.settings import SavedFilter
 from anchor_tui.widgets.stage_column import StageColumn, count_label
 
 EXACT_COUNT_AFTER = 0.5
@@ -129,11 +130,18 @@ class BoardFiltering(Screen[None]):
         """Enter in the filter: to the first card found."""
         self._focus_near(0, 0, step=1)
 
+    def saved_filters(self) -> tuple[SavedFilter, ...]:
+        """The saved filters this board offers: in a huddle not those about the one
+        person signed in ("My cases"), which would match nothing there."""
+        filters = self._backend.team.saved_filters
+        if self.viewer.purpose == "individual":
+            return filters
+        return tuple(f for f in filters if not f.personal)
+
     def _set_spec(self, text: str, saved_id: str | bool | None = False) -> None:
         """Filter by ``text`` and (unless ``saved_id`` is False: unchanged) a saved filter."""
-        team = self._backend.team
         keep = self.spec.saved_id if saved_id is False else saved_id
-        saved = next((f for f in team.saved_filters if f.id == keep), None)
+        saved = next((f for f in self.saved_filters() if f.id == keep), None)
         spec = filter_for(saved, text)
         if spec != self.spec:
             self.spec = spec
@@ -152,7 +160,7 @@ class BoardFiltering(Screen[None]):
         from anchor_tui.screens.prompt import ChoiceScreen
 
         choices = [("", "No saved filter")] + [
-            (f.id, f.label) for f in self._backend.team.saved_filters]
+            (f.id, f.label) for f in self.saved_filters()]
         chosen = await self.app.push_screen_wait(
             ChoiceScreen("Saved filters", choices, current=self.spec.saved_id or ""))
         if chosen is not None:

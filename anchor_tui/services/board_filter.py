@@ -216,8 +216,14 @@ def filter_conditions(backend: Backend, viewer: Viewer, spec: FilterSpec, sessio
                       ) -> list[ColumnElement[bool]]:
     """The SQL conditions on ``Case`` for ``spec`` as ``viewer`` may use it (the board's
     filter; the caseload picture counts the same set). ``per_case``: shaped for reading
-    a few cases in the board's order rather than all of them (``worked_by``)."""
+    a few cases in the board's order rather than all of them (``worked_by``).
+
+    "Mine" and "my profession" belong to one person: in a huddle they match nothing.
+    The room's viewer carries its chair's user and profession, and the chair's cases
+    (or the cases waiting for the chair's profession) would tell everyone present whom
+    the chair works with, even where the room may not see a case's members or lead."""
     conditions: list[ColumnElement[bool]] = []
+    personal = viewer.purpose == "individual"
     if spec.stages:
         conditions.append(Case.stage.in_(spec.stages))
     if spec.categories:
@@ -226,10 +232,12 @@ def filter_conditions(backend: Backend, viewer: Viewer, spec: FilterSpec, sessio
         conditions.append(Case.priority.in_(spec.priorities))
     if spec.mine:
         conditions.append(or_(Case.lead_user_id == viewer.user_id,
-                              worked_by([viewer.user_id], today, per_case=per_case)))
+                              worked_by([viewer.user_id], today, per_case=per_case))
+                          if personal else false())
     if spec.waiting_for_my_profession:
         conditions.append(Case.id.in_(select(InputRequest.case_id).where(
-            InputRequest.profession == viewer.profession, InputRequest.answered_at.is_(None))))
+            InputRequest.profession == viewer.profession, InputRequest.answered_at.is_(None)))
+            if personal else false())
     if spec.review_due_within_days is not None:
         horizon = today + dt.timedelta(days=spec.review_due_within_days)
         conditions.append(Case.next_review <= horizon)

@@ -145,6 +145,45 @@ def test_saved_filters(engine: Engine) -> None:
     assert labels(board(backend, social, "leo", saved="my_cases")) == {"Leo Lahtinen"}
 
 
+@pytest.mark.parametrize("chair", ["social", "nurse"])
+def test_a_huddle_has_no_cases_of_its_own(engine: Engine, chair: str) -> None:
+    """"My cases" and "Waiting for my profession" are one person's: a huddle's viewer
+    carries its chair's user and profession, and the chair's cases would tell the room
+    whom the chair works with, here where the room may see neither members nor leads
+    (youth work may not). Nothing matches them in a huddle: not the cards, the counts,
+    the exact counts, the next page or the caseload picture."""
+    from anchor_tui.domain import Attendee, CardKey
+    from anchor_tui.services.caseload import caseload
+    from anchor_tui.services.clock import moment_on
+
+    backend = backend_for(engine, nameless_youth=True)
+    world = build_world(backend)
+    alone = world.users[chair]
+    youth = world.users["youth"]
+    room = dataclasses.replace(alone, purpose="huddle", attendees=(
+        Attendee(alone.user_id, alone.profession), Attendee(youth.user_id, youth.profession)))
+    assert not backend.policy.case_fields(room) & {"members", "lead"}
+    own = {"social": "my_cases", "nurse": "waiting_for_my_profession"}[chair]
+    last = CardKey(priority=0, next_review=None, case_id=0)  # (before every card)
+    own_spec = filter_for(next(f for f in backend.team.saved_filters if f.id == own))
+    assert labels(board(backend, alone, saved=own))  # the chair alone has some
+    assert any(stage_page(backend, alone, s.id, last, spec=own_spec, today=TODAY)
+               for s in backend.team.stages)
+    for saved in ("my_cases", "waiting_for_my_profession"):
+        chosen = next(f for f in backend.team.saved_filters if f.id == saved)
+        spec = filter_for(chosen)
+        for text in ("", "o", "follow"):
+            columns = board(backend, room, text, saved=saved)
+            assert totals(columns) == {} and not labels(columns), (saved, text)
+        assert not any(exact_counts(backend, room, spec, today=TODAY).values())
+        assert all(not stage_page(backend, room, s.id, last, spec=spec, today=TODAY)
+                   for s in backend.team.stages)
+        picture = caseload(backend, room, now=moment_on(TODAY), spec=spec)
+        assert all(not any(s.counts) for s in picture.stages), saved
+    # A saved filter about no one in particular still works in the room.
+    assert labels(board(backend, room, saved="high_priority")) == {"A. A."}
+
+
 def test_an_empty_huddle_sees_an_empty_board(engine: Engine) -> None:
     backend = backend_for(engine)
     world = build_world(backend)

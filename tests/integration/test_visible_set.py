@@ -4,6 +4,7 @@ not see, for any words typed and any viewer (hypothesis), on SQLite and PostgreS
 - Board filter: every case a filter finds is explained by what the viewer may see of it
   (a name only with ``person_name``, the lead and members only where visible; otherwise
   initials, category, stage, priority, case number). Counts equal the cards found.
+  "My cases" finds only the viewer's own; a huddle has none.
 - Caseload picture: for every filter and viewer its last point is exactly the board's
   column counts: it counts the same visible set, never more.
 - Search: every note found is one the central filter lets the viewer read, and the count
@@ -115,8 +116,8 @@ def viewers_of(users: dict[str, Viewer]) -> st.SearchStrategy[Viewer]:
     people = sorted(users)
     alone = st.sampled_from(people).map(lambda name: users[name])
     huddles = st.lists(st.sampled_from(people), unique=True, max_size=len(people)).map(
-        lambda names: dataclasses.replace(
-            users[people[0]], purpose="huddle",
+        lambda names: dataclasses.replace(  # chaired by the first named
+            users[(names or people)[0]], purpose="huddle",
             attendees=tuple(Attendee(users[n].user_id, users[n].profession) for n in names)))
     return alone | huddles
 
@@ -150,6 +151,9 @@ def test_the_board_filter_finds_only_what_the_viewer_may_see_and_counts_it(
                                       *(p for name in f.members for p in name.split()))
                          if part} | {"school", "joint", "follow", "high", "low", "meet"})
     saved = [None, *backend.team.saved_filters]
+    with backend.sessions.system("test: the team's names") as s:
+        staff = {user_id: name for user_id, name
+                 in s.execute(select(m.User.id, m.User.display_name))}
 
     def check_one(viewer: Viewer, text: str, chosen: object) -> None:
         spec = filter_for(chosen, text)  # type: ignore[arg-type]
@@ -162,7 +166,12 @@ def test_the_board_filter_finds_only_what_the_viewer_may_see_and_counts_it(
         assert exact_counts(backend, viewer, spec, today=board_world.TODAY) == totals(columns)
         if not viewer.audience:
             assert not found
+        if viewer.purpose != "individual" and (spec.mine or spec.waiting_for_my_profession):
+            assert not found, "a huddle has no cases of its own (its chair's are not)"
         for card in found:
+            if spec.mine:
+                f, me = facts[card.case_id], staff[viewer.user_id]
+                assert me == f.lead or me in f.members, (me, card)
             for word in spec.text.split():
                 assert explains(backend, fields, facts[card.case_id], word), (
                     viewer.profession, word, card)
@@ -181,6 +190,16 @@ def test_the_board_filter_finds_only_what_the_viewer_may_see_and_counts_it(
     for viewer in people + huddles:
         for word in vocabulary:
             check_one(viewer, word, None)
+    # ... every saved filter, for everyone alone and for huddles chaired by each of them
+    # (a huddle's viewer carries its chair's user and profession) ...
+    youth = world.users["youth"]
+    for person in people:
+        for group in ([person, youth], people):
+            room = dataclasses.replace(person, purpose="huddle", attendees=tuple(
+                Attendee(v.user_id, v.profession) for v in group))
+            for viewer in (person, room):
+                for chosen in saved:
+                    check_one(viewer, "", chosen)
 
     # ... then any few words, typed or not, with any saved filter.
     @SETTINGS

@@ -220,6 +220,41 @@ async def test_the_banner_is_on_every_screen_of_the_huddle(make_app: AppFactory)
         assert "HUDDLE ON" in screen_text(app)
 
 
+async def test_the_huddle_board_offers_no_saved_filter_about_one_person(
+    make_app: AppFactory,
+) -> None:
+    """"My cases" and "Waiting for my profession" would be the chair's (the huddle's
+    viewer carries the chair's user and profession): the room's board offers neither,
+    by ``f`` or in the palette; the chair alone is offered both."""
+    personal = {"My cases", "Waiting for my profession"}
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await huddle_of(pilot, "social")
+        await join(pilot, "nurse")
+        await pilot.press("b")
+        await settle(pilot)
+        board = app.screen
+        assert isinstance(board, BoardScreen) and board.viewer.purpose == "huddle"
+        await pilot.press("f")
+        picker = await shown(pilot, ChoiceScreen)
+        offered = {label for _, label in picker.choices}
+        assert {"Review due this week", "High priority"} <= offered
+        assert not offered & personal
+        await pilot.press("escape")
+        await settle(pilot)
+        commands = {c.name for c in board.palette_commands()}
+        assert "board: saved filter High priority" in commands
+        assert not {f"board: saved filter {label}" for label in personal} & commands
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "social")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        await pilot.press("f")
+        picker = await shown(pilot, ChoiceScreen)
+        assert personal <= {label for _, label in picker.choices}
+
+
 async def test_decisions_actions_next_case_and_the_timer(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
