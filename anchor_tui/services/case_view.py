@@ -33,7 +33,7 @@ from anchor_tui.policy import ConsentFacts, DecisionContext
 from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import initials
-from anchor_tui.services.disclosure import load_context, recheck
+from anchor_tui.services.disclosure import load_context, recheck, visible_revision
 
 NOTE_PAGE = 50
 """Notes read at a time, newest first; the screen asks for the next page on scroll."""
@@ -310,13 +310,20 @@ def _notes(session: Session, backend: Backend, viewer: Viewer, case_id: int, per
     superseded = set(session.scalars(
         select(m.Note.supersedes_id).where(m.Note.supersedes_id.in_(ids))
     )) if ids else set()
+    # ... and numbered among the revisions the viewer sees (read only for a corrected
+    # note, which is rare: the filtered session lists only notes the viewer may see).
+    corrected: dict[int, int | None] = {}
+    if any(note.supersedes_id is not None for note in kept):
+        corrected = {ident: old for ident, old in session.execute(
+            select(m.Note.id, m.Note.supersedes_id).where(m.Note.case_id == case_id))}
     labels = _Labels(backend)
     notes = tuple(
         NoteEntry(
             note_id=note.id, created_at=note.created_at, author=authors[note.id],
             profession=labels.profession(note.author_profession),
             category=labels.note_category(note.category), body=note.body,
-            revision=note.revision, corrects=note.supersedes_id is not None,
+            revision=visible_revision(corrected, note.id),
+            corrects=note.supersedes_id in corrected,
             superseded=note.id in superseded, entered_in_error=note.entered_in_error,
             error_reason=note.error_reason,
             erased=getattr(note, "erased_at", None) is not None,

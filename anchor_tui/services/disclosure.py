@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -68,6 +68,22 @@ def recheck(policy: Policy, viewer: Viewer, notes: list[tuple[m.Note, int]],
             log.error("disclosure mismatch: note %s loaded for user %s (%s) but decide() "
                       "denies it; dropped", note.id, viewer.user_id, viewer.purpose)
     return kept
+
+
+def visible_revision(corrected: Mapping[int, int | None], note_id: int) -> int:
+    """Which revision ``note_id`` is among the revisions the viewer may see: 1 and one
+    more for each visible revision it corrects in a row. ``corrected``: each note the
+    viewer may see (at least the note and those before it), with the note it corrects.
+
+    The stored revision counts every revision, so it would say that an earlier one
+    exists where that one is hidden (a correction may change a note's category): a
+    note whose earlier revision the viewer may not see is, for them, a first revision.
+    """
+    revision, previous = 1, corrected.get(note_id)
+    while previous is not None and previous in corrected:
+        revision += 1
+        previous = corrected[previous]
+    return revision
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from anchor_tui.services.auth import viewer_for
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import initials
 from anchor_tui.services.consents import may_handle, status
-from anchor_tui.services.disclosure import load_context, note_facts, recheck
+from anchor_tui.services.disclosure import load_context, note_facts, recheck, visible_revision
 
 FORMATS = ("md", "json")
 
@@ -100,6 +100,7 @@ def collect(backend: Backend, username: str, person_id: int,
         loaded = list(session.scalars(select(Note).where(Note.case_id.in_(ids))
                                       .order_by(Note.created_at, Note.id)))
         notes = recheck(backend.policy, viewer, [(n, person_id) for n in loaded], ctx)
+        corrected = {n.id: n.supersedes_id for n in notes}  # (numbered among these)
         tasks = list(session.scalars(select(Task).where(Task.case_id.in_(ids))
                                      .order_by(Task.id)))
         today = calendar_day(now)
@@ -118,7 +119,7 @@ def collect(backend: Backend, username: str, person_id: int,
             closed_at=_iso(c.closed_at), closed_reason=c.closed_reason,
             summary=c.summary if "summary" in fields else None,
             notes=[ExportedNote(n.id, _iso(n.created_at) or "", n.author_profession, n.category,
-                                n.revision, n.entered_in_error, n.body)
+                                visible_revision(corrected, n.id), n.entered_in_error, n.body)
                    for n in notes if n.case_id == c.id],
             tasks=[{"task_id": t.id, "title": t.title, "due": _iso(t.due),
                     "done": t.done_at is not None} for t in tasks if t.case_id == c.id],

@@ -286,15 +286,20 @@ def note_history(backend: Backend, viewer: Viewer, note_id: int,
                                       [(n, person) for n, _, person in rows], ctx)}
         by_id = {n.id: (n, author) for n, author, _ in rows if n.id in kept}
         # Built inside the unit of work: its end (a rollback) expires the rows.
-        return tuple(_entry(backend.policy, *by_id[ident], superseded=pos < len(chain) - 1)
-                     for pos, ident in enumerate(chain) if ident in by_id)
+        # Numbered among the revisions shown (the first one shown corrects none that
+        # the viewer may see).
+        shown = [ident for ident in chain if ident in by_id]
+        return tuple(_entry(backend.policy, *by_id[ident], superseded=ident != chain[-1],
+                            revision=pos + 1)
+                     for pos, ident in enumerate(shown))
 
 
-def _entry(policy: Policy, note: m.Note, author: str, *, superseded: bool) -> NoteEntry:
+def _entry(policy: Policy, note: m.Note, author: str, *, superseded: bool,
+           revision: int) -> NoteEntry:
     return NoteEntry(
         note_id=note.id, created_at=note.created_at, author=author,
         profession=policy.professions.get(note.author_profession, note.author_profession),
         category=_category_label(policy, note.category), body=note.body,
-        revision=note.revision, corrects=note.supersedes_id is not None,
+        revision=revision, corrects=revision > 1,
         superseded=superseded, entered_in_error=note.entered_in_error,
         error_reason=note.error_reason, erased=note.erased_at is not None)

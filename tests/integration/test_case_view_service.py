@@ -71,6 +71,46 @@ def test_a_hidden_revision_leaves_no_trace(world: TeamWorld) -> None:
     assert mine.superseded
 
 
+def test_a_hidden_earlier_revision_leaves_no_trace(world: TeamWorld) -> None:
+    """A correction may change a note's category: health's note corrected into a
+    general one is, for the police, who may not read the first, a first revision (its
+    stored number would say an earlier one exists), in the timeline, the note's history
+    and the export; its author sees all three revisions as they are."""
+    from sqlalchemy import select
+
+    from anchor_tui.services.export import collect
+    from anchor_tui.services.notes import NoteInput, note_history, save_note
+    from tests.integration.case_world import TODAY
+
+    backend, nurse, police = world.backend, world.viewers["nurse"], world.viewers["police"]
+    ids = []
+    for minute, (body, category) in enumerate((("health only", "health"),
+                                               ("for everyone", "general"),
+                                               ("for everyone, fixed", "general"))):
+        saved = save_note(backend, nurse, NoteInput(world.case_a, body, category,
+                                                    supersedes_id=ids[-1] if ids else None),
+                          today=TODAY, now=NOW + dt.timedelta(minutes=minute))
+        ids.append(saved.note_id)
+    later = NOW + dt.timedelta(hours=1)
+
+    def marks(entries: object) -> dict[int, tuple[int, bool]]:
+        assert isinstance(entries, tuple)
+        return {e.note_id: (e.revision, e.corrects) for e in entries if e.note_id in ids}
+
+    seen = open_case(backend, police, world.case_a, now=later).notes.notes
+    assert marks(seen) == {ids[1]: (1, False), ids[2]: (2, True)}
+    assert marks(note_history(backend, police, ids[2], now=later)) == marks(seen)
+    written = open_case(backend, nurse, world.case_a, now=later).notes.notes
+    assert marks(written) == {ids[0]: (1, False), ids[1]: (2, True), ids[2]: (3, True)}
+    assert marks(note_history(backend, nurse, ids[1], now=later)) == marks(written)
+    with backend.sessions.system("test: the person") as s:
+        person_id = s.scalar(select(m.Case.person_id).where(m.Case.id == world.case_a))
+    assert person_id is not None
+    exported = collect(backend, police.username, person_id, now=later)
+    revisions = {n.note_id: n.revision for c in exported.cases for n in c.notes}
+    assert ids[0] not in revisions and (revisions[ids[1]], revisions[ids[2]]) == (1, 2)
+
+
 def test_summary_history_tasks_consents_and_members(world: TeamWorld) -> None:
     record = open_case(world.backend, world.viewers["social"], world.case_a, now=NOW)
     summary = record.summary
