@@ -273,9 +273,10 @@ def record_disclosures(session: Session, viewer: Viewer, notes: Iterable[ShownNo
 
 def notes_shown(session: Session, viewer: Viewer, case_id: int, person_id: int,
                 notes: Sequence[ShownNote], ctx: DecisionContext, *,
-                case_opened: bool) -> list[int]:
+                case_opened: bool, consents_listed: bool = False) -> list[int]:
     """A case's notes were shown: ``case.view`` (when the case itself was opened),
-    ``note.list`` with the rules that let them be shown, and the disclosure ledger; one
+    ``note.list`` with the rules that let them be shown, the disclosure ledger and
+    ``consent.list`` (when the case view listed the young person's consents); one
     insert. Call in the unit of work that read them, before anything is returned."""
     batch = Batch(session, viewer)
     if case_opened:
@@ -285,6 +286,8 @@ def notes_shown(session: Session, viewer: Viewer, case_id: int, person_id: int,
         "note.list", actor_id=viewer.user_id, purpose=viewer.purpose,
         huddle_id=viewer.huddle_id, person_id=person_id, object_type="case",
         object_id=case_id, rule_ids=rules))
+    if consents_listed:
+        batch.add("consent.list", object_type="case", object_id=case_id, person_id=person_id)
     return batch.write()
 
 

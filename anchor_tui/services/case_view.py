@@ -33,6 +33,7 @@ from anchor_tui.policy import ConsentFacts, DecisionContext
 from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import initials
+from anchor_tui.services.consents import may_handle
 from anchor_tui.services.disclosure import load_context, recheck, visible_revision
 
 NOTE_PAGE = 50
@@ -145,13 +146,15 @@ class MemberEntry:
 
 @dataclass(frozen=True)
 class CaseRecord:
-    """The whole case view for one viewer. ``members`` is None when not visible."""
+    """The whole case view for one viewer. ``members`` is None when not visible;
+    ``consents`` is None for a viewer who may not see the young person's consents
+    (only the case's members and leads may, in their own work: ``consents.may_handle``)."""
 
     summary: CaseSummary
     history: tuple[HistoryEntry, ...]
     notes: NotePage
     tasks: tuple[TaskEntry, ...]
-    consents: tuple[ConsentEntry, ...]
+    consents: tuple[ConsentEntry, ...] | None
     members: tuple[MemberEntry, ...] | None
 
 
@@ -195,10 +198,15 @@ def open_case(backend: Backend, viewer: Viewer, case_id: int, *,
                               page_size, None)
         tasks = _tasks(session, case_id)
         names = _user_names(session, [mf.user_id for mf in ctx.memberships])
+        # The consents are the decision facts of every note, but a list of them is the
+        # young person's own record: the same people see it here as in the consents
+        # screen, and it is recorded as there.
+        consents: tuple[ConsentEntry, ...] | None = None
+        if may_handle(session, viewer, case, ctx.today):
+            consents = tuple(_consent(c, now, ctx, labels) for c in sorted(
+                ctx.consents, key=lambda c: (c.valid_from, c.id), reverse=True))
         audit.notes_shown(session, viewer, case_id, case.person_id, shown, ctx,
-                          case_opened=True)
-    consents = tuple(_consent(c, now, ctx, labels) for c in
-                     sorted(ctx.consents, key=lambda c: (c.valid_from, c.id), reverse=True))
+                          case_opened=True, consents_listed=bool(consents))
     members = None
     if "members" in fields:
         members = tuple(

@@ -288,7 +288,10 @@ def tasks_content(tasks: tuple[TaskEntry, ...], today: dt.date) -> Content:
     return Content("\n").join(lines)
 
 
-def consents_content(consents: tuple[ConsentEntry, ...]) -> Content:
+def consents_content(consents: tuple[ConsentEntry, ...] | None) -> Content:
+    if consents is None:
+        return Content("The young person's consents are shown to the case's members and "
+                       "leads, in their own work (not in a huddle).")
     if not consents:
         return Content("No consents recorded.")
     lines = []

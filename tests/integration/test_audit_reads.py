@@ -64,8 +64,11 @@ def test_opening_a_case_records_the_view_the_list_and_each_disclosure(
                                                           world.case_a, None)
     assert rules is not None and set(rules.split(",")) >= {
         "own-profession", "health-with-consent", "general-to-case-members"}
+    # The young person's consents, shown to a member as the consents screen shows them.
+    assert record.consents
+    assert events[-1] == ("consent.list", social.user_id, "case", world.case_a, None, None)
     # Each note of another profession shown, once, with its basis; their own notes not.
-    assert sorted(events[2:], key=lambda e: e[3] or 0) == sorted([
+    assert sorted(events[2:-1], key=lambda e: e[3] or 0) == sorted([
         ("note.disclosed", social.user_id, "note", n["health"], "health-with-consent",
          str(consent_id(world))),
         ("note.disclosed", social.user_id, "note", n["youth_rev1"],

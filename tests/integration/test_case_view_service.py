@@ -131,6 +131,29 @@ def test_summary_history_tasks_consents_and_members(world: TeamWorld) -> None:
     assert record.members is not None and len(record.members) == 4
 
 
+def test_consents_are_listed_to_members_and_leads_in_their_own_work(world: TeamWorld) -> None:
+    """As in the consents screen: a young person's consents ("refuses health to the
+    police") are theirs, shown to the case's members and leads, and not to the room of
+    a huddle even when every one present works the case."""
+    from sqlalchemy import select
+
+    from tests.integration.case_world import TODAY
+
+    with world.backend.sessions.system("test: a refusal on case B") as s:
+        person_b = s.scalar(select(m.Case.person_id).where(m.Case.id == world.case_b))
+        s.add(m.Consent(person_id=person_b, grantor="self", decision="deny",
+                        category="health", receiving_profession="police",
+                        valid_from=TODAY - dt.timedelta(days=3),
+                        recorded_by_id=world.viewers["police"].user_id))
+    police, nurse = world.viewers["police"], world.viewers["nurse"]
+    works_b = open_case(world.backend, police, world.case_b, now=NOW).consents
+    assert works_b is not None and [c.decision for c in works_b] == ["refuses"]
+    assert open_case(world.backend, nurse, world.case_b, now=NOW).consents is None
+    assert open_case(world.backend, nurse, world.case_a, now=NOW).consents  # works A
+    room = huddle(world, "social", "nurse")
+    assert open_case(world.backend, room, world.case_a, now=NOW).consents is None
+
+
 def test_case_fields_the_viewer_may_not_see_are_left_out(engine: Engine) -> None:
     text = make_backend(engine).policy.path
     with open(text, encoding="utf-8") as file:

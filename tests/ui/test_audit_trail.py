@@ -55,6 +55,8 @@ async def work_on_the_case(app: AnchorApp, pilot: Pilot[None], username: str
               if note.profession != app.backend.policy.professions[profession]]
     done: list[Access] = [(username, "case.view", CASE), (username, "note.list", CASE)]
     done += [(username, "note.disclosed", note_id) for note_id in others]
+    assert case.record.consents  # a member: shown in the case view, and recorded
+    done.append((username, "consent.list", CASE))
     await pilot.press("c")
     await settle(pilot)
     assert isinstance(app.screen, ConsentScreen)

@@ -94,6 +94,36 @@ async def test_number_keys_switch_parts_and_escape_goes_back(make_app: AppFactor
         assert isinstance(app.screen, BoardScreen)
 
 
+async def test_the_consents_part_is_for_the_cases_members(
+    make_app: AppFactory, demo_backend: Backend
+) -> None:
+    """A case the nurse does not work, whose young person has consents: its consents
+    part says who sees them and shows none; on a case the nurse works it lists them."""
+    from sqlalchemy import or_
+
+    with demo_backend.sessions.system("test: a case the nurse does not work") as s:
+        nurse = s.scalars(select(m.User).where(m.User.username == "nurse")).one()
+        worked = select(m.CaseMember.case_id).where(m.CaseMember.user_id == nurse.id)
+        consented = select(m.Case.id).join(m.Consent, m.Consent.person_id == m.Case.person_id)
+        other = s.scalar(select(m.Case.id).where(
+            m.Case.id.in_(consented), m.Case.id.not_in(worked),
+            or_(m.Case.lead_user_id.is_(None), m.Case.lead_user_id != nurse.id))
+            .order_by(m.Case.id).limit(1))
+        assert other is not None
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "nurse")
+        for case_id, member in ((other, False), (CASE, True)):
+            screen = await open_case(app, pilot, case_id)
+            await pilot.press("4")
+            text = str(screen.query_one("#consents-text", Static).render())
+            said = "shown to the case's members and leads" in text
+            listed = "refuses" in text or "permits" in text
+            assert (said, listed) == (not member, member), (case_id, text)
+            await pilot.press("escape")
+            await settle(pilot)
+
+
 async def test_j_and_k_scroll_and_more_notes_come_by_key_and_by_scrolling(
     make_app: AppFactory, demo_backend: Backend
 ) -> None:
