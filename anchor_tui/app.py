@@ -174,7 +174,8 @@ class AnchorApp(SharedTerminal):
 
     @property
     def is_auditor(self) -> bool:
-        return self.viewer is not None and self.viewer.role == "auditor"
+        return (self.viewer is not None and self.viewer.role == "auditor"
+                and self.viewer.purpose == "individual")  # (a huddle: its chair's role)
 
     def action_audit_trail(self) -> None:
         """The audit trail (auditors only; not stacked on itself)."""

@@ -131,7 +131,7 @@ class AuditScreen(AnchorScreen):
         table.add_columns(*COLUMNS)
         table.focus()
         viewer = self.host.viewer
-        if viewer is None or viewer.role != "auditor":
+        if viewer is None or viewer.role != "auditor" or viewer.purpose != "individual":
             self.query_one("#audit-status", Static).update("For auditors only.")
             return
         self.load_events(self.flt)

@@ -155,13 +155,14 @@ def access_report(backend: Backend, person_id: int) -> AccessReport:
 
 def auditor_events(backend: Backend, viewer: Viewer, flt: AccessFilter,
                    limit: int = 500) -> tuple[AccessLine, ...]:
-    """The auditor screen's events (auditors only), newest ``limit``, oldest first."""
-    if viewer.role != "auditor":
+    """The auditor screen's events (auditors only, in their own work: never a huddle's
+    shared screen, whose viewer carries its chair's role), newest ``limit``, oldest first."""
+    if viewer.role != "auditor" or viewer.purpose != "individual":
         with backend.sessions.write(viewer) as session:  # the refusal is recorded
             audit.access_denied(session, viewer, "audit_trail", None,
                                 person_id=flt.person_id)
-        raise AnchorError("Only auditors may read the audit trail.",
-                          "Ask an auditor of the team.")
+        raise AnchorError("Only auditors may read the audit trail, in their own work "
+                          "(not in a huddle).", "Ask an auditor of the team.")
     if flt.action and flt.action not in audit.ACTIONS:
         raise AnchorError(f"'{flt.action}' is not an audited action.",
                           "Pick an action from the list.")

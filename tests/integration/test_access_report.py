@@ -149,6 +149,27 @@ def test_auditor_screen_filters_and_is_for_auditors_only(backend: Backend) -> No
     assert (last.action, last.actor_id) == ("audit.report", auditor.user_id)
 
 
+def test_a_huddle_never_reads_the_trail_even_when_an_auditor_chairs_it(
+        backend: Backend) -> None:
+    """A huddle's viewer carries its chair's role: an auditor's huddle would put the whole
+    trail (who read which note of whom) on the room's shared screen."""
+    import dataclasses
+
+    from anchor_tui.domain import Attendee
+
+    world = team(backend)
+    scripted_session(backend, world)
+    auditor, youth = world.viewers["auditor"], world.viewers["youth"]
+    assert auditor_events(backend, auditor, AccessFilter())  # alone, the auditor reads it
+    room = dataclasses.replace(auditor, purpose="huddle", attendees=(
+        Attendee(auditor.user_id, auditor.profession), Attendee(youth.user_id, youth.profession)))
+    with pytest.raises(AnchorError, match="not in a huddle"):
+        auditor_events(backend, room, AccessFilter())
+    refused = events(backend)[-1]
+    assert (refused.action, refused.object_type, refused.purpose) == (
+        "access.denied", "audit_trail", "huddle")
+
+
 def test_report_names_huddle_attendees_of_other_professions(backend: Backend,
                                                             tmp_path: Path) -> None:
     from anchor_tui.domain import Attendee, Viewer

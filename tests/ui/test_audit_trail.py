@@ -144,6 +144,27 @@ async def test_other_roles_never_reach_the_auditor_screen(make_app: AppFactory) 
                                                               Static).render())
 
 
+async def test_an_auditors_huddle_never_shows_the_trail(make_app: AppFactory) -> None:
+    """The huddle's viewer carries its chair's role; the room is not an auditor."""
+    from tests.ui.test_huddle import huddle_of, join
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await huddle_of(pilot, "auditor")
+        await join(pilot, "youth")
+        assert app.viewer is not None and app.viewer.role == "auditor"
+        assert "audit: trail" not in {c.name for c in app.palette_commands()}
+        before = app.screen
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert app.screen is before and not isinstance(app.screen, AuditScreen)
+        await app.push_screen(AuditScreen())  # even pushed by a bug: nothing read
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditScreen) and screen.lines == ()
+        assert "For auditors only" in str(screen.query_one("#audit-status", Static).render())
+
+
 async def test_the_auditor_gets_the_key_and_the_command(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
