@@ -9,7 +9,11 @@ The facts (memberships, consents) are read from the database once, in a worker
 (:func:`read_facts`); the verdicts are then computed without the database
 (:func:`preview`), so changing the category updates the preview at once and typing
 costs nothing. What the preview shows is only what the author may know anyway: which
-professions work the case and which consents exist for it.
+professions work the case and, for the case's members and leads in their own work (who
+see the young person's consents: ``consents.may_handle``), what the consents allow. For
+anyone else (a huddle, someone who does not work the case) the preview is worked out
+as if there were no consents, and a profession that only a consent could let in reads
+"if consent": it must not say what the young person has allowed or refused.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from anchor_tui.policy.conditions import (
 )
 from anchor_tui.policy.document import Rule
 from anchor_tui.services.backend import Backend
+from anchor_tui.services.consents import may_handle
 from anchor_tui.services.disclosure import load_context
 
 PREVIEW_NOTE_ID = 0
@@ -57,6 +62,8 @@ class PreviewFacts:
     professions: tuple[str, ...]
     """The team's professions, in the team's order."""
     read_at: dt.datetime
+    consents_known: bool = True
+    """The writer may see the young person's consents; if not, ``ctx`` holds none."""
 
 
 @dataclass(frozen=True)
@@ -79,17 +86,22 @@ def read_facts(backend: Backend, viewer: Viewer, case_id: int,
     """Memberships and consents of the case (run in a worker)."""
     now = now or utcnow()
     with backend.sessions.read(viewer, now) as session:
-        person_id = session.scalar(select(m.Case.person_id).where(m.Case.id == case_id))
-        if person_id is None:
+        case = session.get(m.Case, case_id)
+        if case is None:
             raise AnchorError(f"Case {case_id} is not there any more.",
                               "Go back to the board and press r to read it again.")
+        person_id = case.person_id
         ctx = load_context(session, [case_id], now)
+        known = may_handle(session, viewer, case, ctx.today)
+        if not known:
+            ctx = DecisionContext(ctx.now, ctx.today, ctx.memberships, ())
         ids = sorted({mf.user_id for mf in ctx.memberships if mf.active_on(ctx.today)})
         rows = session.execute(select(m.User.id, m.User.profession).where(
             m.User.id.in_(ids))).all() if ids else []
     members = tuple(Attendee(user_id, profession) for user_id, profession in rows)
     return PreviewFacts(case_id, person_id, Attendee(viewer.user_id, viewer.profession),
-                        members, ctx, tuple(backend.team.professions), now)
+                        members, ctx, tuple(backend.team.professions), now,
+                        consents_known=known)
 
 
 def preview(policy: Policy, facts: PreviewFacts, category: str) -> tuple[Verdict, ...]:
@@ -136,6 +148,8 @@ def _verdict(policy: Policy, facts: PreviewFacts, note: NoteFacts, profession: s
             return Verdict(profession, label, "yes", _why_allowed(policy, facts, note,
                                                                   stranger, decision))
         own = " else" if profession == facts.author.profession else ""
+        if not facts.consents_known and _consent_could_let_in(policy, facts, note, stranger):
+            return _if_consent(profession, label)
         return Verdict(profession, label, "no", f"nobody{own} of {label} works this case")
     decisions = [(who, policy.decide_for(who, "individual", note, facts.ctx))
                  for who in others]
@@ -145,8 +159,30 @@ def _verdict(policy: Policy, facts: PreviewFacts, note: NoteFacts, profession: s
         return Verdict(profession, label, "yes",
                        _why_allowed(policy, facts, note, who, decision))
     denied = next((who, d) for who, d in decisions if not d.allowed)
+    if not facts.consents_known and _consent_could_let_in(policy, facts, note, denied[0]):
+        return _if_consent(profession, label)
     why = _why_denied(policy, facts, note, *denied)
     return Verdict(profession, label, "some" if allowed else "no", why)
+
+
+def _if_consent(profession: str, label: str) -> Verdict:
+    return Verdict(profession, label, "if consent",
+                   "as the young person's consents allow (members and leads see them)")
+
+
+def _consent_could_let_in(policy: Policy, facts: PreviewFacts, note: NoteFacts,
+                          who: Attendee) -> bool:
+    """A permit rule for the note's category would let ``who`` in but for a consent (the
+    writer may not see the consents, so the preview may not say whether there is one)."""
+    scope = Scope("individual", False, facts.ctx.now, facts.ctx.today)
+    for rule in policy.rules:
+        if rule.applies_to != "note" or rule.effect != "permit" \
+                or note.category not in rule.categories:
+            continue
+        failing = [c for c in rule.conditions if not c.holds(who, scope, note, facts.ctx)]
+        if failing and all(isinstance(c, Consent) for c in failing):
+            return True
+    return False
 
 
 def _category_label(policy: Policy, category: str) -> str:

@@ -1,7 +1,8 @@
 """The disclosure preview under the note: each profession, visible or not, and why.
 
 The verdicts come from ``services.note_preview`` (the policy's own ``decide_for``); this
-widget only draws them. Every verdict is a word (yes, no, some); colour only repeats it.
+widget only draws them. Every verdict is a word (yes, no, some, if consent); colour only
+repeats it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from textual.widgets import Static
 from anchor_tui.services.note_preview import Verdict
 from anchor_tui.widgets.plain_text import plain
 
-STYLES = {"yes": "$text-success", "no": "$text-error", "some": "$text-warning"}
+STYLES = {"yes": "$text-success", "no": "$text-error", "some": "$text-warning",
+          "if consent": "$text-warning"}
 
 
 def preview_content(verdicts: tuple[Verdict, ...], huddle: str, category_label: str

@@ -40,6 +40,39 @@ def test_the_preview_says_who_sees_a_health_note_and_why(world: TeamWorld) -> No
     }
 
 
+def test_the_preview_says_nothing_of_consents_to_who_may_not_see_them(
+        world: TeamWorld) -> None:
+    """Consents are shown to the case's members and leads in their own work: a writer
+    who does not work the case, or a huddle, reads the same preview whatever the young
+    person has allowed ("if consent" where only a consent could let a profession in);
+    a member sees the consent take effect."""
+    from tests.integration.case_world import huddle
+
+    def police_line(viewer: object, case_id: int) -> str:
+        from anchor_tui.domain import Viewer
+
+        assert isinstance(viewer, Viewer)
+        facts = read_facts(world.backend, viewer, case_id, NOW)
+        verdicts = preview(world.backend.policy, facts, "health")
+        return next(v.text() for v in verdicts if v.profession == "police")
+
+    nurse, police = world.viewers["nurse"], world.viewers["police"]
+    room = huddle(world, "nurse", "police")
+    seen = [(nurse, world.case_b), (room, world.case_a), (nurse, world.case_a)]
+    before = [police_line(who, case) for who, case in seen]
+    with world.backend.sessions.system("test: the young people consent") as s:
+        for case in (world.case_a, world.case_b):
+            person = s.scalar(select(m.Case.person_id).where(m.Case.id == case))
+            s.add(m.Consent(person_id=person, grantor="self", decision="permit",
+                            category="health", receiving_profession="police",
+                            valid_from=TODAY, valid_to=dt.date(2027, 3, 31),
+                            recorded_by_id=police.user_id))
+    after = [police_line(who, case) for who, case in seen]
+    assert before[:2] == after[:2]  # not a member of B; the room
+    assert "consent" in after[0] and "2027" not in after[0]
+    assert before[2] != after[2] == "Police: yes, consent until 2027-03-31"  # works A
+
+
 def test_the_preview_names_forbids_and_the_huddle(world: TeamWorld) -> None:
     said = lines(world, "police", "police_intel")
     assert said["social_work"] == ("Social work: no, police intelligence never leaves the "
