@@ -20,7 +20,7 @@ from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import person_label
 from anchor_tui.services.drafts import DraftText, load_draft
 from anchor_tui.services.note_preview import PreviewFacts, read_facts
-from anchor_tui.services.notes import templates_for
+from anchor_tui.services.notes import own_work_only, templates_for
 from anchor_tui.settings import NoteTemplate, TeamConfig
 
 
@@ -90,6 +90,7 @@ def start_editor(backend: Backend, viewer: Viewer, case_id: int,
         label = person_label(case.person.first_name, case.person.last_name, fields)
         source = None
         if supersedes_id is not None:
+            own_work_only(viewer)
             old = session.get(m.Note, supersedes_id)  # filtered: a note the viewer sees
             if old is None or old.case_id != case_id:
                 raise AnchorError("The note to correct is not there.",

@@ -94,7 +94,17 @@ def clean_body(body: str) -> str:
     return text
 
 
+def own_work_only(viewer: Viewer) -> None:
+    """Correcting or marking one's notes is one's own work, never a huddle's: the room
+    sees only some of the chair's revisions, and a correction it cannot see would come
+    back as a conflict on the shared screen (or a hidden one would be overtaken)."""
+    if viewer.purpose != "individual":
+        raise AnchorError("Notes are corrected and marked in one's own work, not in a "
+                          "huddle.", "Write a new note here (w); correct yours after it.")
+
+
 def _superseded(session: Session, viewer: Viewer, note: NoteInput) -> m.Note:
+    own_work_only(viewer)
     old = session.get(m.Note, note.supersedes_id)  # filtered: only a note one may see
     if old is None or old.case_id != note.case_id:
         raise AnchorError("The note to correct is not there.", "Read the case again (r).")
@@ -192,6 +202,7 @@ def _refuse_unreadable(policy: Policy, session: Session, viewer: Viewer, case: m
 def mark_entered_in_error(backend: Backend, viewer: Viewer, note_id: int,
                           reason: str) -> None:
     """Mark one's own note as entered in error, with a reason. It stays in the timeline."""
+    own_work_only(viewer)
     reason = " ".join(clean_text(reason).split())
     if not reason:
         raise AnchorError("Marking a note entered in error needs a reason.",
@@ -226,7 +237,10 @@ class OwnNote:
 
 
 def own_notes(backend: Backend, viewer: Viewer, case_id: int) -> tuple[OwnNote, ...]:
-    """The viewer's newest revisions on the case, not entered in error, newest first."""
+    """The viewer's newest revisions on the case, not entered in error, newest first
+    (none in a huddle: see ``own_work_only``)."""
+    if viewer.purpose != "individual":
+        return ()
     newer = aliased(m.Note)
     now = utcnow()
     with backend.sessions.read(viewer, now) as session:

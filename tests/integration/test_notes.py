@@ -208,3 +208,30 @@ def test_a_note_written_in_a_huddle_is_saved_and_its_draft_dropped(world: TeamWo
                                                         "general"), today=TODAY)
     assert note_row(world, saved.note_id).author_id == social.user_id
     assert load_draft(world.backend, social, world.case_a) is None
+
+
+def test_notes_are_corrected_and_marked_in_ones_own_work_not_in_a_huddle(
+        world: TeamWorld) -> None:
+    """The room sees only some of the chair's revisions: youth work's first revision is
+    the newest the youth and the police may see together (its correction is youth
+    work's own), so correcting it there came back as "corrected on another terminal" on
+    the shared screen. A huddle corrects and marks nothing; its chair does, alone."""
+    from anchor_tui.services.note_form import start_editor
+
+    room = huddle(world, "youth", "police")
+    first = world.notes["youth_rev1"]
+    assert first in {n.note_id for n in open_case(world.backend, room, world.case_a,
+                                                  now=NOW).notes.notes}
+    assert own_notes(world.backend, room, world.case_a) == ()
+    for attempt in (
+        lambda: save_note(world.backend, room, NoteInput(world.case_a, "Fixed", "general",
+                                                         supersedes_id=first), today=TODAY),
+        lambda: mark_entered_in_error(world.backend, room, first, "wrong case"),
+        lambda: start_editor(world.backend, room, world.case_a, first, now=NOW),
+    ):
+        with pytest.raises(AnchorError, match="not in a huddle") as refused:
+            attempt()
+        assert "another terminal" not in str(refused.value)
+    youth = world.viewers["youth"]
+    assert world.notes["youth_rev2"] in {n.note_id for n in
+                                         own_notes(world.backend, youth, world.case_a)}
