@@ -97,7 +97,7 @@ def build_minutes(backend: Backend, viewer: Viewer, today: dt.date, now: dt.date
                      f"{_clock(stay.joined_at)}–{until}")
     lines += ["", "These minutes hold only what everyone present may see.", ""]
     agenda = read_agenda(backend, minutes_viewer, today)
-    items = visible_items(backend, viewer, None, audience, now)
+    items = visible_items(backend, minutes_viewer, None, audience, now)
     by_case: dict[int, list[ItemEntry]] = {}
     for item in items:
         by_case.setdefault(item.case_id, []).append(item)

@@ -334,3 +334,34 @@ def test_rosters_in_every_order_never_show_more_than_each_may_see(world: HuddleW
             shown = {n.note_id for n in huddle_case(world.backend, viewer, world.case_a,
                                                     at(9)).record.notes.notes}
             assert shown == _allowed_for_each(world, viewer.audience, world.case_a)
+
+
+def test_the_minutes_name_no_assignee_that_someone_ever_present_may_not_see(
+        world: HuddleWorld, tmp_path: Path) -> None:
+    """The minutes are for everyone who was present: an action's assignee and due date
+    are read for all of them, not for those left at the end (social alone here, who may
+    see the task; youth work and the police, present before, may not: not members of
+    case C, not its assignee or creator; the screen said "nobody assigned" then)."""
+    social, nurse = world.viewers["social"], world.viewers["nurse"]
+    roster = service.start_huddle(world.backend, social, TODAY, at(0))
+    viewer = service.huddle_viewer(roster, social)
+    roster = service.join_huddle(world.backend, viewer, "youth", PASSPHRASE, TODAY, at(1))
+    viewer = service.huddle_viewer(roster, social)
+    service.add_action(world.backend, viewer, world.case_c, "Phone the school", nurse.user_id,
+                       TODAY + dt.timedelta(days=9), TODAY, at(2))
+    for minute, name in ((3, "youth"), (4, "police"), (5, "police")):
+        if minute == 4:
+            roster = service.join_huddle(world.backend, viewer, name, PASSPHRASE, TODAY,
+                                         at(minute))
+        else:
+            roster = service.leave_huddle(world.backend, viewer,
+                                          world.viewers[name].user_id, at(minute))
+        viewer = service.huddle_viewer(roster, social)
+    alone = {i.text: (i.assignee, i.due) for i in visible_items(
+        world.backend, viewer, [world.case_c], (Attendee(social.user_id, social.profession),),
+        at(6))}
+    assert alone["Phone the school"] == ("Nurse Worker", TODAY + dt.timedelta(days=9))
+    text = end_huddle(world.backend, viewer, tmp_path, TODAY, at(6)).minutes
+    assert "Phone the school" in text
+    assert "Nurse Worker" not in text
+    assert (TODAY + dt.timedelta(days=9)).isoformat() not in text
