@@ -131,3 +131,43 @@ def test_markdown_keeps_user_text_as_characters(backend: Backend, world: Team) -
     assert html.count("<h1>") == 1  # only our own title
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "# not a heading &lt;b&gt;x&lt;/b&gt;" in html and "*Testinen*" in html
+
+
+def test_an_export_is_never_readable_by_others_not_even_for_a_moment(
+        backend: Backend, world: Team, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The text goes into a new 0600 file that then takes the name: a file already there
+    (perhaps made by someone else, readable by all) never receives it; if the rename
+    fails, nothing of it is left behind."""
+    import os
+    import stat
+
+    from anchor_tui.errors import AnchorError
+    from anchor_tui.services import export as export_service
+
+    out = tmp_path / "aino.md"
+    out.write_text("someone else's file\n", encoding="utf-8")
+    out.chmod(0o666)
+    seen: list[int] = []
+    real_replace = os.replace
+
+    def replace(source: str, target: object) -> None:
+        seen.append(stat.S_IMODE(os.stat(source).st_mode))
+        assert out.read_text(encoding="utf-8") == "someone else's file\n"
+        real_replace(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(export_service.os, "replace", replace)
+    export_service.export_person(backend, "social", world.person_id, out)
+    assert seen == [0o600] and stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert "Aino" in out.read_text(encoding="utf-8")
+
+    def refused(source: str, target: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    again = tmp_path / "again.md"
+    again.write_text("theirs\n", encoding="utf-8")
+    monkeypatch.setattr(export_service.os, "replace", refused)
+    with pytest.raises(AnchorError, match="Cannot write"):
+        export_service.export_person(backend, "social", world.person_id, again)
+    assert again.read_text(encoding="utf-8") == "theirs\n"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
