@@ -12,6 +12,7 @@ note must never print the note.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -153,11 +154,21 @@ def check_sqlite_features() -> None:
         probe.close()
 
 
+def make_private(path: Path) -> None:
+    """A new SQLite database is its owner's alone: its folder (if made here) 0700, the
+    file 0600 before SQLite writes a page (SQLite gives its -wal and -shm files the
+    database file's mode). An existing file keeps its mode: it is its owner's choice."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
     check_sqlite_features()
     database = url.database or ""
     if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        make_private(Path(database).expanduser())
     engine = create_engine(
         url,
         echo=echo,

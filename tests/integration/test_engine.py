@@ -102,6 +102,35 @@ def test_sqlite_creates_the_folder(tmp_path: Any) -> None:
     assert (tmp_path / "new" / "folder" / "anchor.sqlite3").exists()
 
 
+def test_a_new_database_is_its_owners_alone(tmp_path: Any) -> None:
+    """Every note is in the file: a new one is 0600 (and its -wal and -shm, which SQLite
+    makes with the file's mode) in a folder made 0700; an existing file keeps its mode."""
+    import os
+    import stat
+
+    folder = tmp_path / "new"
+    path = folder / "anchor.sqlite3"
+    old = os.umask(0o022)  # (a usual umask: left alone, files would be 0644)
+    try:
+        eng = make_engine(f"sqlite:///{path}")
+        try:
+            with eng.begin() as conn:
+                conn.execute(text("CREATE TABLE t (x)"))
+                conn.execute(text("INSERT INTO t VALUES (1)"))
+            made = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
+        finally:
+            eng.dispose()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert made["anchor.sqlite3"] == 0o600 and made.get("anchor.sqlite3-wal") == 0o600
+    shared = tmp_path / "shared.sqlite3"
+    shared.touch(mode=0o640)
+    shared.chmod(0o640)
+    make_engine(f"sqlite:///{shared}").dispose()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o640
+
+
 def test_not_a_database_file(tmp_path: Any) -> None:
     path = tmp_path / "notes.txt"
     path.write_bytes(b"this is not sqlite " * 100)
