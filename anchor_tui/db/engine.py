@@ -188,6 +188,9 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # negative: KiB
+            # Deleted and overwritten content is zeroed, not left in free pages: text
+            # erased by retention must not stay readable in the file.
+            cursor.execute("PRAGMA secure_delete=ON")
         finally:
             cursor.close()
 

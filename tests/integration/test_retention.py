@@ -228,3 +228,29 @@ def test_the_case_view_shows_an_erased_note_as_erased(backend: Backend) -> None:
     assert (kept.erased, kept.body) == (False, "marker child_welfare")
     assert record.summary.person_label == "Erased person" and record.summary.summary == ""
     assert verify(backend).ok
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+def test_erased_text_is_not_left_in_the_sqlite_file(backend: Backend) -> None:
+    """Not in the table's freed space, the full-text index's older segments or the
+    write-ahead log: the file's bytes no longer hold the erased words."""
+    world, _recent = expired_world(backend)
+    with backend.sessions.system("test: a note with a word of its own") as s:
+        s.add(m.Note(case_id=world.case_id, author_id=world.viewers["nurse"].user_id,
+                     author_profession="health", category="health",
+                     body="diagnosis zebrafinchword " * 40))
+        case = s.get(m.Case, world.case_id)
+        assert case is not None
+        case.summary = "summary gnuantelopeword"
+    database = Path(backend.engine.url.database or "")
+
+    def raw() -> bytes:
+        return b"".join(f.read_bytes() for f in database.parent.iterdir()
+                        if f.name.startswith(database.name))
+
+    backend.engine.dispose()
+    assert b"zebrafinchword" in raw() and b"gnuantelopeword" in raw()
+    retention.apply(backend, retention.plan(backend))
+    assert b"zebrafinchword" not in raw() and b"gnuantelopeword" not in raw()
+    backend.engine.dispose()
+    assert b"zebrafinchword" not in raw() and b"gnuantelopeword" not in raw()
