@@ -143,6 +143,11 @@ def _ensure_schema(conn: Connection, database: str, schema_name: str, owner: str
         raise AnchorError(f"The schema {schema_name} already belongs to {found}, not {owner}.",
                           f"Pass --owner {found}, or choose another --schema.")
     conn.execute(text(f"REVOKE ALL ON SCHEMA {_q(schema_name)} FROM PUBLIC"))
+    # No temporary tables for the application role: a session's temporary tables come
+    # first in its search path, so a temporary "case_member" would stand in for the real
+    # one inside the row-level security's own checks (which name tables unqualified).
+    conn.execute(text(f"REVOKE TEMPORARY ON DATABASE {_q(database)} FROM PUBLIC"))
+    conn.execute(text(f"REVOKE TEMPORARY ON DATABASE {_q(database)} FROM {_q(app_role)}"))
     conn.execute(text(f"GRANT USAGE ON SCHEMA {_q(schema_name)} TO {_q(app_role)}"))
     conn.execute(text(f"GRANT CONNECT ON DATABASE {_q(database)} TO {_q(owner)}, "
                       f"{_q(app_role)}"))
