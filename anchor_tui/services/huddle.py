@@ -98,6 +98,19 @@ def _ongoing(session: Session, huddle_id: int) -> m.Huddle:
     return huddle
 
 
+def _by_people(backend: Backend, present: list[int]) -> list[int] | None:
+    """Whose cases the agenda's reviews come from: the people present, where every
+    profession of the team may see a case's lead and members; else nobody's (the reviews
+    due of every open case), since the agenda outlives who was present when it grew and
+    would tell anyone who joins whom the others work with."""
+    policy = backend.policy
+    for profession in backend.team.professions:
+        alone = Viewer(-1, "", "", profession, "member")
+        if not {"lead", "members"} <= policy.case_fields(alone):
+            return None
+    return present
+
+
 def start_huddle(backend: Backend, starter: Viewer, today: dt.date,
                  now: dt.datetime | None = None) -> Roster:
     """Start a huddle with ``starter`` (signed in already) as its first attendee."""
@@ -112,7 +125,8 @@ def start_huddle(backend: Backend, starter: Viewer, today: dt.date,
                                      joined_at=now))
         audit.record(session, starter, "huddle.join", object_type="user",
                      object_id=starter.user_id, purpose="huddle", huddle_id=huddle.id)
-        extend_agenda(session, backend.team, huddle.id, [starter.user_id], today)
+        extend_agenda(session, backend.team, huddle.id, _by_people(backend, [starter.user_id]),
+                      today)
         session.flush()
         return read_roster(session, huddle.id)
 
@@ -143,8 +157,8 @@ def join_huddle(backend: Backend, viewer: Viewer, username: str, passphrase: str
                      policy_hash=backend.policy.hash)
         session.flush()
         present = read_roster(session, huddle_id)
-        extend_agenda(session, backend.team, huddle_id, [p.user_id for p in present.present],
-                      today)
+        extend_agenda(session, backend.team, huddle_id,
+                      _by_people(backend, [p.user_id for p in present.present]), today)
         roster.append(present)
 
     authenticate(backend, username, passphrase, now, verified=joined)

@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from anchor_tui.db import models as m
@@ -55,16 +55,19 @@ def _unscreened(team: TeamConfig) -> list[object]:
 
 
 def extend_agenda(session: Session, team: TeamConfig, huddle_id: int,
-                  attendee_ids: Sequence[int], today: dt.date) -> int:
-    """Add the cases now due for this huddle that are not on its agenda yet; how many."""
+                  attendee_ids: Sequence[int] | None, today: dt.date) -> int:
+    """Add the cases now due for this huddle that are not on its agenda yet; how many.
+    Reviews due come from the cases ``attendee_ids`` lead or work, or (None) from every
+    open case."""
     on_agenda = select(m.HuddleCase.case_id).where(m.HuddleCase.huddle_id == huddle_id)
     fresh = m.Case.id.not_in(on_agenda)
     found: list[tuple[int, str]] = []
     found += [(cid, "notification") for cid in session.scalars(
         select(m.Case.id).where(*_unscreened(team), fresh)  # type: ignore[arg-type]
         .order_by(m.Case.priority, m.Case.opened_at, m.Case.id).limit(MOST_NOTIFICATIONS))]
-    if attendee_ids:
-        mine = or_(m.Case.lead_user_id.in_(attendee_ids), worked_by(attendee_ids, today))
+    if attendee_ids is None or attendee_ids:
+        mine = true() if attendee_ids is None else or_(
+            m.Case.lead_user_id.in_(attendee_ids), worked_by(attendee_ids, today))
         found += [(cid, "review") for cid in session.scalars(
             select(m.Case.id).where(
                 m.Case.next_review <= today + dt.timedelta(days=REVIEW_DAYS),

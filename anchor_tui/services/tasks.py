@@ -93,8 +93,11 @@ def task_form(backend: Backend, viewer: Viewer, case_id: int, today: dt.date) ->
         members = _members(session, case_id, today)
         label = person_label(case.person.first_name, case.person.last_name, fields)
     if "members" not in fields:
-        # Without the members field the viewer sees only themself among the assignees.
-        members = tuple(mc for mc in members if mc.user_id == viewer.user_id)
+        # Without the members field the viewer sees only themself among the assignees,
+        # and a huddle nobody: offering its chair exactly where the chair works the case
+        # would tell the room whom the chair works with.
+        members = tuple(mc for mc in members if mc.user_id == viewer.user_id
+                        and viewer.purpose == "individual")
     mine = any(mc.user_id == viewer.user_id for mc in members)
     return TaskForm(case_id, label, members, viewer.user_id if mine else None)
 

@@ -17,6 +17,7 @@ from anchor_tui.db import models as m
 from anchor_tui.domain import Attendee, Viewer
 from anchor_tui.errors import AnchorError, SignInError
 from anchor_tui.services import huddle as service
+from anchor_tui.services.backend import Backend
 from anchor_tui.services.disclosure import load_context, note_facts
 from anchor_tui.services.huddle_agenda import huddle_case, read_agenda, visible_items
 from anchor_tui.services.minutes import end_huddle
@@ -365,3 +366,55 @@ def test_the_minutes_name_no_assignee_that_someone_ever_present_may_not_see(
     assert "Phone the school" in text
     assert "Nurse Worker" not in text
     assert (TODAY + dt.timedelta(days=9)).isoformat() not in text
+
+
+def _memberless_youth(engine: Engine) -> Backend:
+    """The shipped policy, but youth work sees neither a case's members nor its lead."""
+    from anchor_tui.policy import load_policy
+    from anchor_tui.settings import PACKAGE_CONFIG_DIR
+
+    shipped = (PACKAGE_CONFIG_DIR / "disclosure.yaml").read_text(encoding="utf-8")
+    text = shipped.replace("youth_work: [person_name, municipality, summary, lead, members]",
+                           "youth_work: [person_name, municipality, summary]")
+    assert text != shipped
+    default = make_backend(engine)
+    return Backend.from_engine(engine, load_policy(
+        PACKAGE_CONFIG_DIR / "disclosure.yaml", team=default.team, text=text), default.team)
+
+
+def _chaired(world: HuddleWorld, chair: str, *others: str) -> Viewer:
+    roster = service.start_huddle(world.backend, world.viewers[chair], TODAY, at(0))
+    for minute, name in enumerate(others, start=1):
+        roster = service.join_huddle(world.backend, service.huddle_viewer(
+            roster, world.viewers[chair]), name, PASSPHRASE, TODAY, at(minute))
+    return service.huddle_viewer(roster, world.viewers[chair])
+
+
+def test_where_the_room_may_not_see_who_works_a_case_nothing_depends_on_it(
+        engine: Engine) -> None:
+    """Under a policy where youth work sees no members or leads, a huddle with youth work
+    present is not told whom its chair works with: its agenda's reviews do not follow
+    the chair's cases (they are every open case's), and the task form offers the chair
+    on no case rather than on exactly the chair's."""
+    from anchor_tui.services.tasks import task_form
+
+    world = build(_memberless_youth(engine))
+    with world.backend.sessions.system("test: case D, the nurse's alone, due soon") as s:
+        person = m.Person(first_name="Daniel", last_name="Dahlia")
+        s.add(person)
+        s.flush()
+        case_d = m.Case(person_id=person.id, category="substance_use", stage="assessment",
+                        next_review=TODAY + dt.timedelta(days=2))
+        s.add(case_d)
+        s.flush()
+        s.add(m.CaseMember(case_id=case_d.id, user_id=world.viewers["nurse"].user_id,
+                           valid_from=TODAY - dt.timedelta(days=10)))
+    agendas = []
+    for chair in ("nurse", "police"):
+        room = _chaired(world, chair, "youth")
+        assert not world.backend.policy.case_fields(room) & {"members", "lead"}
+        agendas.append({e.case_id for e in read_agenda(world.backend, room, TODAY)})
+        forms = [task_form(world.backend, room, case, TODAY) for case in
+                 (world.case_c, world.case_b)]  # the nurse works C, not B
+        assert all(f.members == () and f.default_assignee is None for f in forms), chair
+    assert agendas[0] == agendas[1]
