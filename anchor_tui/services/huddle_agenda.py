@@ -211,10 +211,13 @@ class CaseSight:
         self._backend = backend
         self._viewer = viewer
         self._now = now
-        self._seen: dict[tuple[int, frozenset[Attendee]], frozenset[str]] = {}
+        self._seen: dict[tuple[int, frozenset[Attendee], dt.datetime], frozenset[str]] = {}
 
-    def of(self, case_id: int, audience: tuple[Attendee, ...]) -> frozenset[str]:
-        key = (case_id, frozenset(audience))
+    def of(self, case_id: int, audience: tuple[Attendee, ...],
+           at: dt.datetime | None = None) -> frozenset[str]:
+        """What ``audience`` sees of the case at ``at`` (default: now)."""
+        moment = at or self._now
+        key = (case_id, frozenset(audience), moment)
         if key not in self._seen:
             viewer = audience_viewer(self._viewer, audience)
             # The young person's name, the notes and the tasks: what a decision typed over
@@ -224,7 +227,7 @@ class CaseSight:
             fields = self._backend.policy.case_fields(viewer) & {"person_name"}
             tokens = {f"field:{f}" for f in fields}
             if audience:
-                with self._backend.sessions.read(viewer, self._now) as session:
+                with self._backend.sessions.read(viewer, moment) as session:
                     tokens |= {f"note:{i}" for i in session.scalars(
                         select(m.Note.id).where(m.Note.case_id == case_id))}
                     tokens |= {f"task:{i}" for i in session.scalars(
@@ -233,13 +236,16 @@ class CaseSight:
         return self._seen[key]
 
     def allows(self, case_id: int, typed_before: tuple[Attendee, ...],
-               audience: tuple[Attendee, ...]) -> bool:
-        """Could ``audience`` see all that ``typed_before`` saw of the case?"""
+               audience: tuple[Attendee, ...], typed_at: dt.datetime) -> bool:
+        """Could ``audience`` see now all that ``typed_before`` saw of the case when the
+        item was typed? (As of then: a consent withdrawn since narrows what the room saw
+        no more than it did then, and must not let a decision over a note it no longer
+        shows reach someone who may not see that note.)"""
         if not audience or not typed_before:
             return False
         if set(audience) <= set(typed_before):
             return True  # a narrower audience sees less: unless told, it was present
-        return self.of(case_id, typed_before) <= self.of(case_id, audience)
+        return self.of(case_id, typed_before, typed_at) <= self.of(case_id, audience)
 
 
 def visible_items(backend: Backend, viewer: Viewer, case_ids: Sequence[int] | None,
@@ -264,7 +270,8 @@ def visible_items(backend: Backend, viewer: Viewer, case_ids: Sequence[int] | No
         rows = session.execute(query).all()
     sight = CaseSight(backend, viewer, now)
     return tuple(ItemEntry(*row) for row in rows
-                 if sight.allows(row.case_id, roster_at(stays, row.created_at), audience))
+                 if sight.allows(row.case_id, roster_at(stays, row.created_at), audience,
+                                 row.created_at))
 
 
 def stays_of(backend: Backend, viewer: Viewer) -> list[_Stay]:

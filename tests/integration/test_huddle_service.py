@@ -418,3 +418,31 @@ def test_where_the_room_may_not_see_who_works_a_case_nothing_depends_on_it(
                  (world.case_c, world.case_b)]  # the nurse works C, not B
         assert all(f.members == () and f.default_assignee is None for f in forms), chair
     assert agendas[0] == agendas[1]
+
+
+def test_a_consent_withdrawn_later_does_not_open_an_earlier_decision(
+        world: HuddleWorld) -> None:
+    """What the room saw when a decision was typed is read as of then: social work and
+    health decided over the health note (social work sees it by consent); the consent is
+    then withdrawn; youth work, who may not see the note, joins and must not be shown
+    the decision (as when no consent changed)."""
+    from anchor_tui.services.huddle_agenda import huddle_case
+
+    social = world.viewers["social"]
+    roster = service.start_huddle(world.backend, social, TODAY, at(0))
+    viewer = service.huddle_viewer(roster, social)
+    roster = service.join_huddle(world.backend, viewer, "nurse", PASSPHRASE, TODAY, at(1))
+    viewer = service.huddle_viewer(roster, social)
+    shown = {n.note_id for n in huddle_case(world.backend, viewer, world.case_a,
+                                            at(2)).record.notes.notes}
+    assert world.notes["health"] in shown  # on screen while deciding
+    service.add_decision(world.backend, viewer, world.case_a, "Over the health note", at(3))
+    with world.backend.sessions.system("test: the young person withdraws") as s:
+        (consent,) = s.scalars(select(m.Consent)).all()
+        consent.withdrawn_at = at(4)
+    roster = service.join_huddle(world.backend, viewer, "youth", PASSPHRASE, TODAY, at(5))
+    three = service.huddle_viewer(roster, social)
+    assert [i.text for i in huddle_case(world.backend, three, world.case_a, at(6)).items] \
+        == []
+    assert [i.text for i in huddle_case(world.backend, viewer, world.case_a, at(6)).items] \
+        == ["Over the health note"]  # the two who decided still see it
