@@ -29,6 +29,7 @@ from anchor_tui.db.models import (
     Case,
     CaseEvent,
     CaseSnooze,
+    ChildWelfareNotification,
     Consent,
     Draft,
     HuddleItem,
@@ -149,6 +150,13 @@ def _erase_case(backend: Backend, item: CaseErasure, now: dt.datetime) -> None:
             session.execute(
                 update(Note).where(Note.id.in_(item.note_ids), Note.erased_at.is_(None))
                 .values(body="", error_reason=None, erased_at=now)
+                .execution_options(synchronize_session=False))
+            # A statutory notification made over an erased note keeps that it was made,
+            # when and how, not to whom or under which reference (text about the child).
+            session.execute(
+                update(ChildWelfareNotification)
+                .where(ChildWelfareNotification.note_id.in_(item.note_ids))
+                .values(recipient="", reference="")
                 .execution_options(synchronize_session=False))
         if item.case_content:
             case_id = item.case_id

@@ -254,3 +254,27 @@ def test_erased_text_is_not_left_in_the_sqlite_file(backend: Backend) -> None:
     assert b"zebrafinchword" not in raw() and b"gnuantelopeword" not in raw()
     backend.engine.dispose()
     assert b"zebrafinchword" not in raw() and b"gnuantelopeword" not in raw()
+
+
+def test_a_notification_over_an_erased_note_keeps_no_recipient_or_reference(
+        backend: Backend) -> None:
+    """The statutory notification's record stays (that it was made, when, how); to whom
+    and under which reference goes with the note it was made over."""
+    world, _recent = expired_world(backend)
+    with backend.sessions.system("test: notifications made") as s:
+        nurse = world.viewers["nurse"].user_id
+        for key in ("health", "child_welfare"):  # erased now / kept for its own period
+            s.add(m.ChildWelfareNotification(
+                case_id=world.case_id, note_id=world.notes[key], notifier_id=nurse,
+                notifier_profession="health", status="notified", method="phone",
+                notified_at=NOW - dt.timedelta(days=790),
+                recipient=f"child welfare of Espoo ({key})", reference=f"CW-{key}"))
+    retention.apply(backend, retention.plan(backend))
+    with backend.sessions.system("test: what is left") as s:
+        left = {n.note_id: (n.status, n.method, n.recipient, n.reference)
+                for n in s.scalars(select(m.ChildWelfareNotification))}
+    assert left == {
+        world.notes["health"]: ("notified", "phone", "", ""),
+        world.notes["child_welfare"]: ("notified", "phone", "child welfare of Espoo "
+                                       "(child_welfare)", "CW-child_welfare"),
+    }
