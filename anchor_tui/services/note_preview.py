@@ -18,6 +18,7 @@ as if there were no consents, and a profession that only a consent could let in 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ from anchor_tui.db import models as m
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Attendee, Viewer
 from anchor_tui.errors import AnchorError
-from anchor_tui.policy import Decision, DecisionContext, NoteFacts, Policy
+from anchor_tui.policy import Decision, DecisionContext, MembershipFacts, NoteFacts, Policy
 from anchor_tui.policy.conditions import (
     Author,
     BreakGlass,
@@ -64,6 +65,9 @@ class PreviewFacts:
     read_at: dt.datetime
     consents_known: bool = True
     """The writer may see the young person's consents; if not, ``ctx`` holds none."""
+    members_known: bool = True
+    """The writer may see who works the case (the ``members`` field); if not, ``ctx``
+    and ``members`` hold only the writer's own membership (none in a huddle)."""
 
 
 @dataclass(frozen=True)
@@ -95,13 +99,18 @@ def read_facts(backend: Backend, viewer: Viewer, case_id: int,
         known = may_handle(session, viewer, case, ctx.today)
         if not known:
             ctx = DecisionContext(ctx.now, ctx.today, ctx.memberships, ())
+        members_known = "members" in backend.policy.case_fields(viewer)
+        if not members_known:
+            own = tuple(mf for mf in ctx.memberships if mf.user_id == viewer.user_id
+                        and viewer.purpose == "individual")
+            ctx = DecisionContext(ctx.now, ctx.today, own, ctx.consents)
         ids = sorted({mf.user_id for mf in ctx.memberships if mf.active_on(ctx.today)})
         rows = session.execute(select(m.User.id, m.User.profession).where(
             m.User.id.in_(ids))).all() if ids else []
     members = tuple(Attendee(user_id, profession) for user_id, profession in rows)
     return PreviewFacts(case_id, person_id, Attendee(viewer.user_id, viewer.profession),
                         members, ctx, tuple(backend.team.professions), now,
-                        consents_known=known)
+                        consents_known=known, members_known=members_known)
 
 
 def preview(policy: Policy, facts: PreviewFacts, category: str) -> tuple[Verdict, ...]:
@@ -138,6 +147,8 @@ def huddle_line(policy: Policy, facts: PreviewFacts, category: str) -> str:
 
 def _verdict(policy: Policy, facts: PreviewFacts, note: NoteFacts, profession: str) -> Verdict:
     label = policy.professions.get(profession, profession)
+    if not facts.members_known:
+        return _verdict_for_anyone(policy, facts, note, profession, label)
     others = [a for a in facts.members
               if a.profession == profession and a.user_id != facts.author.user_id]
     if not others:
@@ -163,6 +174,30 @@ def _verdict(policy: Policy, facts: PreviewFacts, note: NoteFacts, profession: s
         return _if_consent(profession, label)
     why = _why_denied(policy, facts, note, *denied)
     return Verdict(profession, label, "some" if allowed else "no", why)
+
+
+def _verdict_for_anyone(policy: Policy, facts: PreviewFacts, note: NoteFacts,
+                        profession: str, label: str) -> Verdict:
+    """The verdict for a writer who may not see who works the case: for someone of the
+    profession who does not work it, and for one who does, never for the real members."""
+    stranger = Attendee(-1, profession)
+    decision = policy.decide_for(stranger, "individual", note, facts.ctx)
+    if decision.allowed:
+        return Verdict(profession, label, "yes",
+                       _why_allowed(policy, facts, note, stranger, decision))
+    member = Attendee(-2, profession)
+    joined = MembershipFacts(facts.case_id, member.user_id, facts.ctx.today, None)
+    with_member = dataclasses.replace(
+        facts, ctx=DecisionContext(facts.ctx.now, facts.ctx.today,
+                                   (*facts.ctx.memberships, joined), facts.ctx.consents))
+    decision = policy.decide_for(member, "individual", note, with_member.ctx)
+    if decision.allowed:
+        return Verdict(profession, label, "if member",
+                       "if they work the case (who does is not shown to you)")
+    if not facts.consents_known and _consent_could_let_in(policy, with_member, note, member):
+        return _if_consent(profession, label)
+    return Verdict(profession, label, "no",
+                   _why_denied(policy, with_member, note, member, decision))
 
 
 def _if_consent(profession: str, label: str) -> Verdict:

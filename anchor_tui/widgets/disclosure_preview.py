@@ -1,7 +1,8 @@
 """The disclosure preview under the note: each profession, visible or not, and why.
 
 The verdicts come from ``services.note_preview`` (the policy's own ``decide_for``); this
-widget only draws them. Every verdict is a word (yes, no, some, if consent); colour only
+widget only draws them. Every verdict is a word (yes, no, some, if consent,
+if member); colour only
 repeats it.
 """
 
@@ -14,7 +15,7 @@ from anchor_tui.services.note_preview import Verdict
 from anchor_tui.widgets.plain_text import plain
 
 STYLES = {"yes": "$text-success", "no": "$text-error", "some": "$text-warning",
-          "if consent": "$text-warning"}
+          "if consent": "$text-warning", "if member": "$text-warning"}
 
 
 def preview_content(verdicts: tuple[Verdict, ...], huddle: str, category_label: str

@@ -73,6 +73,32 @@ def test_the_preview_says_nothing_of_consents_to_who_may_not_see_them(
     assert before[2] != after[2] == "Police: yes, consent until 2027-03-31"  # works A
 
 
+def test_the_preview_says_nothing_of_who_works_the_case_to_who_may_not_see_it(
+        engine: Engine) -> None:
+    """Under a policy where youth work may not see a case's members, the preview a youth
+    worker reads is the same on a case social work works (A) and on one it does not (B):
+    "if member" where working the case is what decides; with the shipped policy, it
+    differs as the memberships do."""
+    from anchor_tui.settings import PACKAGE_CONFIG_DIR
+
+    shipped = (PACKAGE_CONFIG_DIR / "disclosure.yaml").read_text(encoding="utf-8")
+    hidden = shipped.replace("youth_work: [person_name, municipality, summary, lead, members]",
+                             "youth_work: [person_name, municipality, summary]")
+    assert hidden != shipped
+    world = build(make_backend(engine))
+    youth = world.viewers["youth"]
+    for text, differs in ((shipped, True), (hidden, False)):
+        backend = make_backend(engine, text)  # the same database, read under each policy
+        social = {}
+        for case in (world.case_a, world.case_b):
+            facts = read_facts(backend, youth, case, NOW)
+            social[case] = next(v.text() for v in preview(backend.policy, facts, "general")
+                                if v.profession == "social_work")
+        assert (social[world.case_a] != social[world.case_b]) is differs, social
+        if not differs:
+            assert social[world.case_a].startswith("Social work: if member")
+
+
 def test_the_preview_names_forbids_and_the_huddle(world: TeamWorld) -> None:
     said = lines(world, "police", "police_intel")
     assert said["social_work"] == ("Social work: no, police intelligence never leaves the "
