@@ -236,6 +236,8 @@ class SharedTerminal(HuddleTerminal):
             return
         self.session.locked = True
         self.clear_notifications()
+        if self.clipboard:  # (a paste into the lock screen's fields would show it)
+            self.copy_to_clipboard("")  # also empties the terminal's clipboard (OSC 52)
         snapshot = dataclasses.replace(self.session)
         self._generation += 1
         name = f"lock-{self._generation}"

@@ -383,3 +383,21 @@ async def test_switching_context_draws_once_the_screen_is_mounted(
         # The palette still holds the screen while it closes (its own transition).
         app.delay_update()
         assert held == [0.05] and app._batch_count == 1
+
+
+async def test_the_lock_empties_the_clipboard(make_app: AppFactory) -> None:
+    """Text copied before the lock (a note being written) cannot be pasted into the lock
+    screen's fields by whoever comes next."""
+    app = make_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await sign_in(pilot, "social")
+        app.copy_to_clipboard("Disclosed abuse at home")
+        clock_of(app).advance(app.settings.team.idle_lock_seconds)
+        await app.lock_if_idle()
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        username = app.screen.query_one("#username", Input)
+        username.focus()
+        await pilot.press("ctrl+v")
+        await pilot.pause()
+        assert app.clipboard == "" and "abuse" not in username.value
