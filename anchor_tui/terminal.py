@@ -180,10 +180,14 @@ class SharedTerminal(HuddleTerminal):
         self.clear_notifications()
         self._held_notices.clear()
         self._held_errors.clear()
-        if self.clipboard:
-            self.copy_to_clipboard("")  # also empties the terminal's clipboard (OSC 52)
+        self.empty_clipboard()
         self._mouse_down_widget = None
         self._last_focused_on_app_blur = None
+
+    def empty_clipboard(self) -> None:
+        """Forget what was copied (the terminal's own clipboard too, through OSC 52)."""
+        if self.clipboard:
+            self.copy_to_clipboard("")
 
     def holds_screen(self, screen: Screen[Any]) -> bool:
         """Whether ``screen`` belongs to the context in use (or to its lock)."""
@@ -236,8 +240,7 @@ class SharedTerminal(HuddleTerminal):
             return
         self.session.locked = True
         self.clear_notifications()
-        if self.clipboard:  # (a paste into the lock screen's fields would show it)
-            self.copy_to_clipboard("")  # also empties the terminal's clipboard (OSC 52)
+        self.empty_clipboard()  # (a paste into the lock screen's fields would show it)
         snapshot = dataclasses.replace(self.session)
         self._generation += 1
         name = f"lock-{self._generation}"

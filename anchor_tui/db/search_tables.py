@@ -9,7 +9,10 @@ models: schema comparisons leave them out with ``include_name``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 NOTE_FTS = "note_fts"
 """SQLite: the FTS5 external-content table over ``note.body`` (rowid = ``note.id``)."""
@@ -65,3 +68,22 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
         return (parent_names.get("table_name"), name) not in (
             ("note", NOTE_WORDS), ("case", CASE_WORDS))
     return True
+
+
+def compact_search_tables(engine: Engine) -> None:
+    """On SQLite, leave no deleted or erased text in the file: the full-text indexes keep
+    a deleted row's words in their older segments until these are merged (``optimize``
+    merges them all; ``secure_delete``, on for every connection, zeroes the pages freed),
+    and the write-ahead log keeps older copies of pages until it is checkpointed and
+    emptied. (PostgreSQL: its indexes and dead rows are reclaimed by VACUUM.)"""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for table in (NOTE_FTS, CASE_FTS):
+            cursor.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")  # noqa: S608
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()

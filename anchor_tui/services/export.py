@@ -9,12 +9,9 @@ if the audit write fails, no file is written.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +23,7 @@ from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.policy import calendar_day
+from anchor_tui.private_file import write_private
 from anchor_tui.services import audit
 from anchor_tui.services.auth import viewer_for
 from anchor_tui.services.backend import Backend
@@ -221,20 +219,3 @@ def export_person(backend: Backend, username: str, person_id: int, path: Path,
                           "Give a file in a folder you may write to.") from exc
     return export
 
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only, from the first byte: into a
-    new file made 0600 beside it, then renamed over ``path``. (Writing ``path`` and then
-    restricting it left the text readable meanwhile, and in a file someone else made
-    beforehand, which the chmod then failed on, the text stayed theirs to read.)"""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:  # mkstemp: 0600, O_EXCL
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise

@@ -14,7 +14,6 @@ file ``0600``: only the terminal's OS user can read it).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from anchor_tui.db import models as m
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
+from anchor_tui.private_file import write_private
 from anchor_tui.safe_text import markdown_text
 from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
@@ -210,15 +210,7 @@ def write_minutes_file(minutes: str, directory: Path, huddle_id: int, now: dt.da
     """Write ``minutes`` to ``<directory>/huddle-<id>-<day>.md`` (dir 0700, file 0600)."""
     path = directory / f"huddle-{huddle_id}-{now.astimezone().strftime('%Y-%m-%d')}.md"
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(directory, 0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)
-            os.write(fd, minutes.encode("utf-8"))
-        finally:
-            os.close(fd)
+        write_private(path, minutes, folder_mode=0o700)
     except OSError as exc:
         raise AnchorError(
             f"The minutes are stored with the huddle, but {path} could not be written.",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -209,15 +210,19 @@ def _consent_could_let_in(policy: Policy, facts: PreviewFacts, note: NoteFacts,
                           who: Attendee) -> bool:
     """A permit rule for the note's category would let ``who`` in but for a consent (the
     writer may not see the consents, so the preview may not say whether there is one)."""
+    return any(failing and all(isinstance(c, Consent) for c in failing)
+               for _rule, failing in _permits_failing(policy, facts, note, who))
+
+
+def _permits_failing(policy: Policy, facts: PreviewFacts, note: NoteFacts, who: Attendee
+                     ) -> Iterator[tuple[Rule, list[Condition]]]:
+    """Each permit rule for the note's category, with its conditions ``who`` fails."""
     scope = Scope("individual", False, facts.ctx.now, facts.ctx.today)
     for rule in policy.rules:
-        if rule.applies_to != "note" or rule.effect != "permit" \
-                or note.category not in rule.categories:
-            continue
-        failing = [c for c in rule.conditions if not c.holds(who, scope, note, facts.ctx)]
-        if failing and all(isinstance(c, Consent) for c in failing):
-            return True
-    return False
+        if rule.applies_to == "note" and rule.effect == "permit" \
+                and note.category in rule.categories:
+            yield rule, [c for c in rule.conditions
+                         if not c.holds(who, scope, note, facts.ctx)]
 
 
 def _category_label(policy: Policy, category: str) -> str:
@@ -296,16 +301,9 @@ def _why_denied(policy: Policy, facts: PreviewFacts, note: NoteFacts, who: Atten
     forbids = [r for r in policy.rules if r.id in decision.rule_ids and r.effect == "forbid"]
     if forbids:
         return _sentence(forbids[0])
-    scope = Scope("individual", False, facts.ctx.now, facts.ctx.today)
     best: tuple[int, int, str] | None = None
-    for rule in policy.rules:
-        if rule.applies_to != "note" or rule.effect != "permit" \
-                or note.category not in rule.categories:
-            continue
-        if any(isinstance(c, _SKIP) for c in rule.conditions):
-            continue
-        failing = [c for c in rule.conditions if not c.holds(who, scope, note, facts.ctx)]
-        if not failing:
+    for rule, failing in _permits_failing(policy, facts, note, who):
+        if any(isinstance(c, _SKIP) for c in rule.conditions) or not failing:
             continue
         first = min(failing, key=lambda c: _ORDER.get(type(c), 9))
         rank = (len(failing), _ORDER.get(type(first), 9), _failure(policy, first, note))

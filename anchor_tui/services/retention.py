@@ -38,7 +38,7 @@ from anchor_tui.db.models import (
     Person,
     Task,
 )
-from anchor_tui.db.search_tables import CASE_FTS, NOTE_FTS
+from anchor_tui.db.search_tables import compact_search_tables
 from anchor_tui.db.types import utcnow
 from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
@@ -204,27 +204,8 @@ def apply(backend: Backend, plans: Sequence[CaseErasure], now: dt.datetime | Non
         if progress is not None:
             progress(done, len(plans))
     if plans:
-        _compact_sqlite(backend)
+        compact_search_tables(backend.engine)  # (SQLite: no erased word stays in the file)
     return summarise(plans)
-
-
-def _compact_sqlite(backend: Backend) -> None:
-    """On SQLite, leave no erased text in the file: the full-text indexes keep a deleted
-    row's words in their older segments until these are merged (``optimize`` merges
-    them all, and ``secure_delete``, on for every connection, zeroes the pages freed),
-    and the write-ahead log keeps older copies of pages until it is checkpointed and
-    emptied. (PostgreSQL: its indexes and dead rows are reclaimed by VACUUM.)"""
-    if backend.engine.dialect.name != "sqlite":
-        return
-    raw = backend.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for table in (NOTE_FTS, CASE_FTS):
-            cursor.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")  # noqa: S608
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        cursor.close()
-    finally:
-        raw.close()
 
 
 def summarise(plans: Sequence[CaseErasure]) -> RetentionReport:

@@ -142,6 +142,7 @@ def test_an_export_is_never_readable_by_others_not_even_for_a_moment(
     import os
     import stat
 
+    from anchor_tui import private_file
     from anchor_tui.errors import AnchorError
     from anchor_tui.services import export as export_service
 
@@ -156,7 +157,7 @@ def test_an_export_is_never_readable_by_others_not_even_for_a_moment(
         assert out.read_text(encoding="utf-8") == "someone else's file\n"
         real_replace(source, target)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(export_service.os, "replace", replace)
+    monkeypatch.setattr(private_file.os, "replace", replace)
     export_service.export_person(backend, "social", world.person_id, out)
     assert seen == [0o600] and stat.S_IMODE(out.stat().st_mode) == 0o600
     assert "Aino" in out.read_text(encoding="utf-8")
@@ -166,7 +167,7 @@ def test_an_export_is_never_readable_by_others_not_even_for_a_moment(
 
     again = tmp_path / "again.md"
     again.write_text("theirs\n", encoding="utf-8")
-    monkeypatch.setattr(export_service.os, "replace", refused)
+    monkeypatch.setattr(private_file.os, "replace", refused)
     with pytest.raises(AnchorError, match="Cannot write"):
         export_service.export_person(backend, "social", world.person_id, again)
     assert again.read_text(encoding="utf-8") == "theirs\n"
