@@ -91,7 +91,7 @@ class AnchorApp(SharedTerminal):
         self._crash_line: str | None = None
         self.setup_terminal()
         self.set_keymap(settings.team.keymap)  # ids checked before start (check_keys)
-        self.live = LiveUpdates(self)
+        self.live = LiveUpdates(self, screens=self.context_screens)
         """Changes from other terminals, the connection's state and the kept saves
         (watching starts once the backend is open)."""
 

@@ -10,6 +10,7 @@ whose kept saves run again when the connection is back.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
@@ -27,8 +28,14 @@ if TYPE_CHECKING:  # loaded once the backend is open (services.opening)
 class LiveUpdates:
     """The app's watcher, status line and save queue (created once per app)."""
 
-    def __init__(self, app: App[Any]) -> None:
+    def __init__(self, app: App[Any],
+                 screens: Callable[[], Iterable[Screen[Any]]] | None = None) -> None:
+        """``screens``: the screens to keep told (by default the stack on show). The
+        shared terminal passes its context's screens and the lock's: while it is locked,
+        the person's board, behind the lock, reads again what changed meanwhile, as it
+        would on show, and is up to date when they unlock."""
         self._app = app
+        self._screens = screens or (lambda: list(app.screen_stack))
         self.online = True
         self.reason = ""
         self.saves = SaveQueue(app, on_waiting=self._waiting_changed, on_lost=self.lost)
@@ -82,12 +89,12 @@ class LiveUpdates:
 
     def show_status(self) -> None:
         text = self.status
-        for screen in self._app.screen_stack:
+        for screen in self._screens():
             for line in screen.query(ConnectionStatus):
                 line.show(text)
 
     def forward(self, message: CasesChanged) -> None:
         """Hand a change to every screen the app holds (each reads again what it shows)."""
-        for screen in self._app.screen_stack:
+        for screen in self._screens():
             if isinstance(screen, Screen):
                 screen.post_message(CasesChanged(message.case_ids))

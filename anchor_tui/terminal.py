@@ -23,7 +23,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from textual import events
-from textual.app import App
+from textual._context import active_message_pump
+from textual.app import App, ScreenStackError
+from textual.await_complete import AwaitComplete
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -32,6 +34,7 @@ from anchor_tui.collector import COLLECTOR
 from anchor_tui.crashlog import ErrorLog
 from anchor_tui.errors import AnchorError
 from anchor_tui.screens.error import ErrorScreen
+from anchor_tui.screens.help import HelpScreen
 from anchor_tui.screens.terminal_messages import UnlockChecked
 from anchor_tui.services.clock import Clock
 from anchor_tui.services.opening import OpeningBackend
@@ -50,6 +53,8 @@ if TYPE_CHECKING:
 INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
                 events.Paste)
 """What counts as someone at the keyboard (a mouse merely moving does not)."""
+OVER_THE_LOCK = (HelpScreen, ErrorScreen)
+"""The only screens opened over the lock screen (its help, an error of its own)."""
 QUIT_WAIT_SECONDS = 5.0
 """How long quitting waits to record the sign-out (and end a huddle) in the database."""
 
@@ -189,10 +194,66 @@ class SharedTerminal(HuddleTerminal):
         if self.clipboard:
             self.copy_to_clipboard("")
 
+    # --- screens opened and closed behind the lock ----------------------------------------
+
+    def push_screen(self, screen: Any, callback: Any = None, wait_for_dismiss: bool = False,
+                    *, mode: str | None = None) -> Any:
+        """While locked, a screen opens on the locked person's stack, behind the lock.
+
+        The person's screens stay mounted while locked and still handle what their
+        workers return: a note's history read slowly, the question a case edit asks, the
+        child-welfare form after a save. Opened on the stack on show, the lock's, such a
+        screen would be drawn over the lock (a note's text) and answered by whoever types
+        there. Only the help and the error modal open over the lock itself (the lock
+        screen's own); an error of the person's is held until unlocking (``show_error``).
+        """
+        if mode is None and self._behind_lock() and not isinstance(screen, OVER_THE_LOCK):
+            mode = self._viewer_mode
+        if wait_for_dismiss:
+            return super().push_screen(screen, callback, True, mode=mode)
+        return super().push_screen(screen, callback, False, mode=mode)
+
+    def pop_screen(self) -> AwaitComplete:
+        """While locked, a screen of the locked person's that closes itself (a form whose
+        save returned) closes on that person's stack, not on the lock's: Textual pops the
+        stack on show, which would close the lock's help, or fail and stop the app."""
+        closing = _screen_of(active_message_pump.get(self)) if self._behind_lock() else None
+        stack = self._screen_stacks.get(self._viewer_mode or "", [])
+        if closing is None or closing not in stack:
+            return super().pop_screen()
+        if len(stack) <= 1:
+            raise ScreenStackError("Can't pop screen; there must be at least one screen "
+                                   "on the stack")
+        previous = stack.pop()
+        previous._pop_result_callback()
+        return AwaitComplete(self._replace_screen(previous)).call_next(self)
+
+    def _behind_lock(self) -> bool:
+        """Whether the lock's stack is on show, the person's screens behind it."""
+        return (getattr(self, "_lock_mode", None) is not None
+                and self._current_mode == self._lock_mode
+                and self._viewer_mode is not None and self._viewer_mode in self._screen_stacks)
+
+    def notifier(self) -> Callable[..., None]:
+        """``notify`` for later (a save kept while the server was away, made when it is
+        back): it says nothing once the context in use now has closed (a switch of user,
+        someone else at the lock), so the next person never reads what it was about."""
+        mode = self._viewer_mode
+
+        def notify(message: str, **kwargs: Any) -> None:
+            if mode is not None and mode == self._viewer_mode:
+                self.notify(message, **kwargs)
+
+        return notify
+
+    def context_screens(self) -> list[Screen[Any]]:
+        """Every screen of the context in use, on show or behind the lock, and the lock's."""
+        return [screen for mode in (self._viewer_mode, self._lock_mode) if mode is not None
+                for screen in self._screen_stacks.get(mode, [])]
+
     def holds_screen(self, screen: Screen[Any]) -> bool:
         """Whether ``screen`` belongs to the context in use (or to its lock)."""
-        return any(screen in self._screen_stacks.get(mode, [])
-                   for mode in (self._viewer_mode, self._lock_mode) if mode is not None)
+        return screen in self.context_screens()
 
     async def signed_in(self, viewer: Viewer) -> None:
         from anchor_tui.screens.board import BoardScreen
@@ -347,7 +408,7 @@ class SharedTerminal(HuddleTerminal):
         self.push_screen(modal)
 
 
-def _screen_of(node: DOMNode) -> Screen[Any] | None:
+def _screen_of(node: object) -> Screen[Any] | None:
     """The screen a node is on (None for the app itself, or a node no longer attached)."""
     current: object = node
     while isinstance(current, DOMNode) and not isinstance(current, Screen | App):
