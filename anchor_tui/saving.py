@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from textual.app import App
 
@@ -114,3 +114,10 @@ def save_queue(app: App[Any]) -> SaveQueue:
     if not isinstance(queue, SaveQueue):
         raise RuntimeError("this app has no save queue")
     return queue
+
+
+def later_notifier(app: App[Any]) -> Callable[..., None]:
+    """How a save's result is told once it is made, maybe much later: through the shared
+    terminal's ``notifier`` (silent once the person who saved has gone), else ``notify``."""
+    notifier = getattr(app, "notifier", None)
+    return cast(Callable[..., None], notifier()) if callable(notifier) else app.notify

@@ -18,7 +18,7 @@ from textual import work
 from textual.screen import Screen
 
 from anchor_tui.domain import CaseCard, CaseRef, Viewer
-from anchor_tui.saving import save_queue
+from anchor_tui.saving import later_notifier, save_queue
 from anchor_tui.screens.confirm import ConfirmScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
@@ -84,10 +84,11 @@ class BoardMoves(Screen[None]):
         """Save the move; with the connection lost it is kept and saved when it is back
         (still at the version the board showed: a case changed meanwhile is a conflict)."""
         team = self._backend.team
+        tell = later_notifier(self.app)
 
         def moved(ref: CaseRef) -> None:
             # User text (the name) in a notification: never markup, never a control code.
-            self.app.notify(printable(f"Moved {ref.person_label} to "
+            tell(printable(f"Moved {ref.person_label} to "
                                       f"{team.stage_label(ref.stage)}."),
                             title="Case moved", markup=False)
             read_again()

@@ -18,6 +18,7 @@ revision; nothing is deleted.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import cast
 
 from textual import work
@@ -29,7 +30,7 @@ from textual.worker import get_current_worker
 
 from anchor_tui.domain import Viewer
 from anchor_tui.palette import PaletteCommand
-from anchor_tui.saving import save_queue
+from anchor_tui.saving import later_notifier, save_queue
 from anchor_tui.screens.note_drafts import DraftDiscarded, NoteDrafts
 from anchor_tui.screens.note_settings import PREVIEW_REFRESH_SECONDS, NoteSettings
 from anchor_tui.screens.prompt import ChoiceScreen
@@ -240,16 +241,16 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         def save() -> SavedNote:
             return save_note(backend, viewer, note, today=today, now=moment_on(today))
 
+        tell = later_notifier(self.app)
         save_queue(self.app).submit(f"save a note on case {self.case_id}", save,
-                                    on_saved=self._written, on_failed=self._not_written,
-                                    on_kept=self._kept)
+                                    on_saved=partial(self._written, tell),
+                                    on_failed=self._not_written, on_kept=self._kept)
 
-    def _written(self, saved: SavedNote) -> None:
+    def _written(self, tell: Callable[..., None], saved: SavedNote) -> None:
         if self.is_attached:
             self.post_message(NoteWritten(saved))
         else:  # kept while the server was away, saved after the editor was left
-            self.app.notify(f"The note on case {self.case_id} was saved.", title="Saved",
-                            markup=False)
+            tell(f"The note on case {self.case_id} was saved.", title="Saved", markup=False)
 
     def _kept(self) -> None:
         if self.is_attached:

@@ -9,6 +9,9 @@ at the lock answers it.
 
 Each test holds one database read (or write) of the locked person's in a gate, locks the
 terminal, then lets the read finish.
+
+Last, saves kept while the server was away and made when it is back: what they say is
+told to the person who made them, never to whoever is signed in by then.
 """
 
 from __future__ import annotations
@@ -23,20 +26,25 @@ from textual.widgets import Input
 
 from anchor_tui.app import AnchorApp
 from anchor_tui.db import models as m
-from anchor_tui.messages import CasesChanged
-from anchor_tui.screens import case_work, task_form
+from anchor_tui.errors import ConnectionLostError
+from anchor_tui.messages import CasesChanged, ConnectionRestored
+from anchor_tui.saving import save_queue
+from anchor_tui.screens import board_moves, case_work, task_form
 from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.lock import LockScreen
+from anchor_tui.screens.note_editor import NoteEditorScreen
 from anchor_tui.screens.note_history import NoteHistoryScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.screens.task_form import TaskFormScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_actions import case_ref, move_stage
 from anchor_tui.widgets.stage_column import StageColumn
+from tests.ui.asking import confirm
 from tests.ui.conftest import (
     DEMO_PASSPHRASE,
     AppFactory,
     board_for,
+    focused_card,
     settle,
     sign_in,
 )
@@ -216,3 +224,73 @@ async def test_a_change_made_while_locked_is_on_the_board_when_unlocked(
         assert app.screen is board
         now = {c.column.stage: c.column.total for c in board.query(StageColumn)}
     assert now == {**totals, before: totals[before] - 1, after: totals[after] + 1}
+
+
+# --- saves kept while the server was away, made after the person has gone -------------------
+
+
+def fails_once(real: Callable[..., Any]) -> Callable[..., Any]:
+    """The first call finds the server gone (nothing written); later calls go through."""
+    calls: list[int] = []
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionLostError("The connection to the database server was lost.")
+        return real(*args, **kwargs)
+
+    return flaky
+
+
+async def test_a_kept_save_made_after_a_switch_of_user_tells_the_next_person_nothing(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(board_moves, "move_stage", fails_once(board_moves.move_stage))
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        board = await board_for(app, pilot, "social")
+        app.live.stop()  # the test plays the change watcher: it says when the server is back
+        card = focused_card(board)
+        await pilot.press("greater_than_sign")
+        await confirm(pilot, yes=True)
+        await settle(pilot)
+        assert save_queue(app).waiting  # kept: the server is away
+        await app.push_screen(CaseScreen(CASE))
+        await settle(pilot)
+        await pilot.press("n")
+        editor = await asked(app, pilot, NoteEditorScreen)
+        await settle(pilot)
+        await pilot.press(*"Met at the youth centre.", "ctrl+s")
+        await settle(pilot)
+        assert len(save_queue(app).waiting) == 2  # after the move that waits: kept too
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await sign_in(pilot, "police")
+        assert not editor.is_attached
+        app.post_message(ConnectionRestored())
+        await settle(pilot)
+        assert save_queue(app).waiting == ()
+        assert stage_of(demo_backend, card.case_id) != card.stage  # both were saved
+        with demo_backend.sessions.system("test: notes") as s:
+            assert s.scalar(select(m.Note.id).where(
+                m.Note.body == "Met at the youth centre.")) is not None
+        said = [n.message for n in app._notifications]
+        assert not any("Moved" in text or "note on case" in text for text in said), said
+
+
+async def test_a_kept_save_made_for_the_same_person_is_told_to_them(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(board_moves, "move_stage", fails_once(board_moves.move_stage))
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        board = await board_for(app, pilot, "social")
+        app.live.stop()
+        card = focused_card(board)
+        await pilot.press("greater_than_sign")
+        await confirm(pilot, yes=True)
+        await settle(pilot)
+        assert save_queue(app).waiting
+        app.post_message(ConnectionRestored())
+        await settle(pilot)
+        assert save_queue(app).waiting == ()
+        said = [n.message for n in app._notifications]
+        assert f"Moved {card.person_label} to Screening." in said
