@@ -90,15 +90,20 @@ def worlds(draw: st.DrawFn) -> World:
             author_profession=profession,
         ))
 
-    tasks = tuple(
-        TaskFacts(
+    tasks = []
+    for i in range(draw(st.integers(0, 3))):
+        case_id = draw(st.sampled_from([c for c, _ in cases]))
+        # Some are made from a note of their case (a concern's statutory task, a
+        # template's follow-up): shown only where that note is shown too.
+        of_case = [n for n in notes if n.case_id == case_id]
+        from_note = draw(st.none() | st.sampled_from(of_case)) if of_case else None
+        tasks.append(TaskFacts(
             id=base + i,
-            case_id=draw(st.sampled_from([c for c, _ in cases])),
+            case_id=case_id,
             assignee_id=draw(st.none() | st.sampled_from(user_ids)),
             created_by_id=draw(st.sampled_from(user_ids)),
-        )
-        for i in range(draw(st.integers(0, 3)))
-    )
+            from_note=from_note,
+        ))
 
     consents = []
     for i in range(draw(st.integers(0, 8))):
@@ -129,8 +134,8 @@ def worlds(draw: st.DrawFn) -> World:
         attendees=tuple(Attendee(u, p) for u, p in attendees),
         break_glass=draw(st.booleans()),
     ))
-    return World(users, persons, cases, memberships, tuple(notes), tasks, tuple(consents),
-                 tuple(viewers))
+    return World(users, persons, cases, memberships, tuple(notes), tuple(tasks),
+                 tuple(consents), tuple(viewers))
 
 
 def insert_world(engine: Engine, world: World,
@@ -173,7 +178,8 @@ def insert_world(engine: Engine, world: World,
             conn.execute(insert(m.Task), [
                 {"id": t.id, "case_id": t.case_id, "title": f"task-{t.id}",
                  "assignee_id": t.assignee_id, "created_by_id": t.created_by_id,
-                 "created_at": created, "version": 1}
+                 "created_at": created, "version": 1,
+                 "from_note_id": t.from_note.id if t.from_note is not None else None}
                 for t in world.tasks
             ])
         if world.consents:

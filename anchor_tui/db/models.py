@@ -199,6 +199,7 @@ class Task(Base):
     __table_args__ = (
         Index("ix_task_assignee_id_due", "assignee_id", "due"),
         Index("ix_task_case_id", "case_id"),
+        Index("ix_task_from_note_id", "from_note_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -210,6 +211,12 @@ class Task(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    from_note_id: Mapped[int | None] = mapped_column(Integer)
+    """The note the task was made from (the statutory child-welfare notification, a
+    template's follow-up): its title tells of that note, so the task is disclosed only
+    to whoever may read the note as well (``Policy.attendee_sql``, migration 0012). Not
+    a reference constraint (SQLite adds none without copying the table): a task whose
+    note were gone would be shown to nobody, never to more people."""
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once
 

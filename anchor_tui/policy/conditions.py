@@ -151,7 +151,7 @@ class Author(Condition):
         return subject.created_by_id == who.user_id
 
     def sql(self, who: SqlAttendee, scope: SqlScope, entity: type[Any]) -> ColumnElement[bool]:
-        column = entity.author_id if entity is models.Note else entity.created_by_id
+        column = entity.author_id if hasattr(entity, "author_id") else entity.created_by_id
         return column == who.user_id  # type: ignore[no-any-return]
 
 

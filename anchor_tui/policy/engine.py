@@ -16,7 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Date, Integer, and_, bindparam, false, not_, true
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    exists,
+    false,
+    not_,
+    or_,
+    true,
+)
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import False_, True_
 
 from anchor_tui.db import models
@@ -32,7 +44,7 @@ from anchor_tui.policy.document import (
     read_policy,
 )
 from anchor_tui.policy.factoring import factored, is_category
-from anchor_tui.policy.facts import Decision, DecisionContext, NoteFacts
+from anchor_tui.policy.facts import Decision, DecisionContext, NoteFacts, TaskFacts
 from anchor_tui.policy.team_notes import check_team_notes
 
 if TYPE_CHECKING:
@@ -82,9 +94,15 @@ class Policy:
                 (permits if rule.effect == "permit" else forbids).append(rule.id)
         if forbids:
             return Verdict(False, tuple(forbids), "forbidden by " + ", ".join(forbids))
-        if permits:
-            return Verdict(True, tuple(permits), "permitted by " + ", ".join(permits))
-        return Verdict(False, (), "no rule permits it")
+        if not permits:
+            return Verdict(False, (), "no rule permits it")
+        if isinstance(subject, TaskFacts) and subject.from_note is not None:
+            # A task made from a note tells of it: seen only where the note is too.
+            source = self._judge(who, scope, subject.from_note, ctx, "note")
+            if not source.allowed:
+                return Verdict(False, source.rule_ids,
+                               f"it was made from a note not shown ({source.reason})")
+        return Verdict(True, tuple(permits), "permitted by " + ", ".join(permits))
 
     def _decide(self, viewer: Viewer, subject: Subject, ctx: DecisionContext,
                 kind: str) -> Decision:
@@ -179,7 +197,16 @@ class Policy:
         kind = {models.Note: "note", models.Task: "task"}.get(entity)
         if kind is None:
             raise ValueError(f"{entity.__name__} is not a protected entity")
-        return self._sql_for(who, scope, entity, kind)
+        allowed = self._sql_for(who, scope, entity, kind)
+        if kind == "note":
+            return allowed
+        # A task made from a note tells of it (its title): seen only where the note is.
+        # The note is an alias, so its conditions never bind to a note the query around
+        # reads itself; the same expression is the row-level security's (policy.rls).
+        source = aliased(models.Note, name="source_note")
+        note_seen = exists().where(source.id == models.Task.from_note_id,
+                                   self._sql_for(who, scope, source, "note"))
+        return and_(allowed, or_(models.Task.from_note_id.is_(None), note_seen))
 
     def _sql_for(self, who: SqlAttendee, scope: SqlScope, entity: type[Any], kind: str
                  ) -> ColumnElement[bool]:

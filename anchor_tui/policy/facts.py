@@ -28,6 +28,8 @@ class TaskFacts:
     case_id: int
     assignee_id: int | None
     created_by_id: int
+    from_note: NoteFacts | None = None
+    """The note the task was made from: the task is seen only where the note is."""
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,8 @@ def open_pending(session: Session, team: TeamConfig, viewer: Viewer, case: Case,
     if existing is not None:
         return existing
     assignee = viewer.user_id if is_member(session, case.id, viewer.user_id, today) else None
-    task = new_task(session, viewer, case.id, PENDING_TITLE, today, assignee, today)
+    task = new_task(session, viewer, case.id, PENDING_TITLE, today, assignee, today,
+                    from_note_id=note_id)
     record = ChildWelfareNotification(case_id=case.id, note_id=note_id,
                                       notifier_id=viewer.user_id,
                                       notifier_profession=viewer.profession,
@@ -166,6 +167,6 @@ def record_notification(backend: Backend, viewer: Viewer, notification_id: int, 
             assignee = viewer.user_id if is_member(session, record.case_id, viewer.user_id,
                                                    today) else None
             follow_up = new_task(session, viewer, record.case_id, FOLLOW_UP_TITLE,
-                                 follow_up_due, assignee, today)
+                                 follow_up_due, assignee, today, from_note_id=record.note_id)
             record.task_id = follow_up.id
         return NotificationRecorded(record.id, follow_up_due)

@@ -173,7 +173,7 @@ def _write_note(backend: Backend, viewer: Viewer, note: NoteInput, body: str,
             drafts.delete_in(session, viewer, case.id, note.supersedes_id)
         follow_up = None
         if template is not None:
-            task = schedule_follow_up(session, viewer, case.id, template, today)
+            task = schedule_follow_up(session, viewer, row.id, case.id, template, today)
             if task is not None:
                 follow_up = AddedTask(task.id, task.title, task.due,
                                       viewer.display_name if task.assignee_id else None)

@@ -114,15 +114,20 @@ def clean_title(title: str) -> str:
 
 
 def new_task(session: Session, viewer: Viewer, case_id: int, title: str,
-             due: dt.date | None, assignee_id: int | None, today: dt.date) -> Task:
-    """Add a task inside the caller's unit of work (a note's save, a huddle action)."""
+             due: dt.date | None, assignee_id: int | None, today: dt.date, *,
+             from_note_id: int | None = None) -> Task:
+    """Add a task inside the caller's unit of work (a note's save, a huddle action).
+
+    ``from_note_id``: the note the task is made from, whose title tells of it (the
+    statutory notification a concern calls for, a template's follow-up): the task is
+    then disclosed only to whoever may read that note as well."""
     if due is not None and due < today:
         raise AnchorError(f"{due.isoformat()} is in the past.", "Choose today or later.")
     if assignee_id is not None and not is_member(session, case_id, assignee_id, today):
         raise AnchorError("Only someone who works the case can be given its task.",
                           "Choose one of the case's members.")
     task = Task(case_id=case_id, title=clean_title(title), assignee_id=assignee_id, due=due,
-                created_by_id=viewer.user_id)
+                created_by_id=viewer.user_id, from_note_id=from_note_id)
     session.add(task)
     session.flush()
     return task
@@ -142,15 +147,17 @@ def add_task(backend: Backend, viewer: Viewer, case_id: int, title: str,
         return AddedTask(task.id, task.title, task.due, assignee)
 
 
-def schedule_follow_up(session: Session, viewer: Viewer, case_id: int,
+def schedule_follow_up(session: Session, viewer: Viewer, note_id: int, case_id: int,
                        template: NoteTemplate, today: dt.date) -> Task | None:
-    """The follow-up a template schedules (``follow_up_days``), for its author when they
-    work the case (otherwise for nobody yet: the case's members see it)."""
+    """The follow-up a template schedules (``follow_up_days``) on note ``note_id``, for
+    its author when they work the case (otherwise for nobody yet: the case's members who
+    may read the note see it)."""
     if template.follow_up_days is None:
         return None
     assignee = viewer.user_id if is_member(session, case_id, viewer.user_id, today) else None
     return new_task(session, viewer, case_id, f"Follow-up: {template.label}",
-                    today + dt.timedelta(days=template.follow_up_days), assignee, today)
+                    today + dt.timedelta(days=template.follow_up_days), assignee, today,
+                    from_note_id=note_id)
 
 
 def open_tasks(backend: Backend, viewer: Viewer, case_id: int) -> tuple[OpenTask, ...]:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from anchor_tui.db import models as m
+from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.services.child_welfare import (
     FOLLOW_UP_TITLE,
@@ -21,7 +22,7 @@ from anchor_tui.services.child_welfare import (
 from anchor_tui.services.notes import NoteInput, save_note
 from anchor_tui.services.tasks import open_tasks
 from anchor_tui.settings import load_team_config
-from tests.integration.case_world import TODAY, TeamWorld, build, make_backend
+from tests.integration.case_world import TODAY, TeamWorld, build, huddle, make_backend
 
 
 @pytest.fixture
@@ -122,3 +123,44 @@ def test_no_prompt_for_adults_or_for_social_work(world: TeamWorld) -> None:
     social = save_note(world.backend, world.viewers["social"], NoteInput(
         world.case_a, "Concern", "child_welfare"), today=TODAY)
     assert social.notification_id is None
+
+
+def test_a_task_made_from_a_note_is_seen_only_by_who_may_read_the_note(
+    world: TeamWorld
+) -> None:
+    """The statutory task tells that a concern was written, a template's follow-up which
+    kind of note: a member who may not read the note sees neither (here the nurse's
+    child-welfare and health notes: social work reads them, the police and youth work
+    have no consent for them), while a task made from no note stays the members'."""
+    nurse, social = world.viewers["nurse"], world.viewers["social"]
+    police, youth = world.viewers["police"], world.viewers["youth"]
+    concern = save_note(world.backend, nurse, NoteInput(
+        world.case_a, "Concern: bruises", "child_welfare"), today=TODAY)
+    summary = save_note(world.backend, nurse, NoteInput(
+        world.case_a, "Talked it through", "health", template="anchor_meeting_summary"),
+        today=TODAY)
+    assert concern.notification_id is not None and summary.follow_up is not None
+    follow_up = summary.follow_up.title
+
+    def titles(viewer: Viewer) -> set[str]:
+        return {t.title for t in open_tasks(world.backend, viewer, world.case_a)}
+
+    assert {PENDING_TITLE, follow_up, "Call home"} <= titles(nurse)
+    assert {PENDING_TITLE, follow_up, "Call home"} <= titles(social)
+    for other in (police, youth):
+        assert PENDING_TITLE not in titles(other) and follow_up not in titles(other)
+        assert "Call home" in titles(other)
+    assert PENDING_TITLE not in titles(huddle(world, "nurse", "police"))
+    assert PENDING_TITLE in titles(huddle(world, "nurse", "social"))
+    record_notification(world.backend, nurse, concern.notification_id, method="phone",
+                        recipient="Espoo child welfare", today=TODAY)
+    assert FOLLOW_UP_TITLE in titles(nurse) and FOLLOW_UP_TITLE in titles(social)
+    assert FOLLOW_UP_TITLE not in titles(police) and FOLLOW_UP_TITLE not in titles(youth)
+    # A general note's follow-up is everyone's, as the note is.
+    general = save_note(world.backend, nurse, NoteInput(
+        world.case_a, "Everyone may read this", "general",
+        template="anchor_meeting_summary"), today=TODAY)
+    assert general.follow_up is not None
+    with world.backend.sessions.read(police) as s:
+        assert s.get(m.Task, general.follow_up.task_id) is not None
+        assert s.get(m.Task, summary.follow_up.task_id) is None

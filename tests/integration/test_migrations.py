@@ -292,3 +292,39 @@ def test_upgrade_works_from_a_built_wheel(tmp_path: Path) -> None:
     )
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert ran.stdout.strip().splitlines()[-1] == schema.HEAD
+
+
+def test_0012_links_the_tasks_made_from_notes_as_the_app_now_does(engine: Engine) -> None:
+    """Tasks the app made from notes before 0012 carry no note: the upgrade links them as
+    saving now does (the statutory tasks to their concern, a follow-up to its note),
+    and leaves a task made from no note alone."""
+    from anchor_tui.services.child_welfare import record_notification
+    from anchor_tui.services.notes import NoteInput, save_note
+    from tests.integration.case_world import TODAY, build, make_backend
+
+    world = build(make_backend(engine))
+    nurse = world.viewers["nurse"]
+    first = save_note(world.backend, nurse, NoteInput(world.case_a, "Concern", "child_welfare"),
+                      today=TODAY)
+    assert first.notification_id is not None
+    record_notification(world.backend, nurse, first.notification_id, method="phone",
+                        recipient="Espoo child welfare", today=TODAY)
+    save_note(world.backend, nurse, NoteInput(world.case_a, "Summary", "health",
+                                              template="anchor_meeting_summary"), today=TODAY)
+    again = save_note(world.backend, world.viewers["police"], NoteInput(
+        world.case_a, "Another concern", "child_welfare"), today=TODAY)
+    assert again.notification_id is not None
+
+    def links() -> dict[str, int | None]:
+        with engine.connect() as conn:
+            return {f"{title}/{by}": note for title, by, note in conn.execute(text(
+                "SELECT title, created_by_id, from_note_id FROM task ORDER BY id"))}
+
+    made = links()
+    assert sum(note is not None for note in made.values()) == 4  # the call home task: none
+    schema.downgrade(engine, "0011")
+    with engine.connect() as conn:
+        assert "from_note_id" not in {c["name"] for c in inspect(conn).get_columns("task")}
+    schema.upgrade(engine)
+    assert links() == made
+    assert differences(engine) == []
