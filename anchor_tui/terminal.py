@@ -172,13 +172,16 @@ class SharedTerminal(HuddleTerminal):
         screen._css_update_count = self._css_update_count
         return screen
 
-    def _relock_for(self, session: TerminalSession) -> None:
-        """The lock screen decides who may unlock by the session as it is now."""
+    def _relock_for(self, session: TerminalSession, *, ask_again: bool = False) -> None:
+        """The lock screen decides who may unlock by the session as it is now
+        (``ask_again``: a passphrase checked against the session before is asked again)."""
         from anchor_tui.screens.lock import LockScreen
 
         for screen in self._screen_stacks.get(self._lock_mode or "", []):
             if isinstance(screen, LockScreen):
                 screen.session_changed(session)
+                if ask_again:
+                    screen.ask_again()
 
     def forget_what_was_shown(self) -> None:
         """Clear what the app itself (not a screen) may still hold of the last context."""
@@ -315,6 +318,11 @@ class SharedTerminal(HuddleTerminal):
     async def on_unlock_checked(self, message: UnlockChecked) -> None:
         result = message.result
         if not self.session.locked or self._viewer_mode is None:
+            return
+        if result.same and not self.session.may_unlock(result.viewer.user_id):
+            # Checked against who was present when the passphrase was typed; the roster
+            # changed behind the lock meanwhile and this person is no longer in it.
+            self._relock_for(self.session, ask_again=True)
             return
         if result.same:
             self.session.locked = False

@@ -42,6 +42,16 @@ class LockScreen(SignInScreen):
         """The roster changed behind the lock: who may unlock is who is present now."""
         self._session = dataclasses.replace(session)
 
+    def ask_again(self) -> None:
+        """The passphrase was right but who is present changed while it was checked: the
+        form is ready again, and the next attempt is judged by the huddle as it is now."""
+        self._set_busy(False)
+        self._say("Who is present changed while your passphrase was checked. Type it "
+                  "again.", error=True)
+        passphrase = self.query_one("#passphrase", Input)
+        passphrase.clear()
+        self.set_focus(passphrase)
+
     def heading(self) -> str:
         session = self._session
         professions = self._backend.opened().policy.professions

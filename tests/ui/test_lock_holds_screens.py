@@ -30,14 +30,18 @@ from anchor_tui.errors import ConnectionLostError
 from anchor_tui.messages import CasesChanged, ConnectionRestored
 from anchor_tui.saving import save_queue
 from anchor_tui.screens import board_moves, case_work, task_form
+from anchor_tui.screens.board import BoardScreen
 from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.lock import LockScreen
 from anchor_tui.screens.note_editor import NoteEditorScreen
 from anchor_tui.screens.note_history import NoteHistoryScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.screens.task_form import TaskFormScreen
+from anchor_tui.screens.terminal_messages import UnlockChecked
+from anchor_tui.services.auth import viewer_for
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_actions import case_ref, move_stage
+from anchor_tui.services.session_state import Unlocked
 from anchor_tui.widgets.stage_column import StageColumn
 from tests.ui.asking import confirm
 from tests.ui.conftest import (
@@ -294,3 +298,28 @@ async def test_a_kept_save_made_for_the_same_person_is_told_to_them(
         assert save_queue(app).waiting == ()
         said = [n.message for n in app._notifications]
         assert f"Moved {card.person_label} to Screening." in said
+
+
+async def test_an_unlock_checked_against_a_session_that_changed_meanwhile_is_asked_again(
+        make_app: AppFactory, demo_backend: Backend) -> None:
+    """The lock screen checks the passphrase against who was present when it was typed;
+    should that have changed by the time the check returns (a roster change finishing
+    behind the lock), the app asks again rather than unlock for someone not present."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "social")
+        lock = await lock_now(app, pilot)
+        with demo_backend.sessions.system("test: a user") as s:
+            police = viewer_for(s.scalars(select(m.User).where(m.User.username == "police"))
+                                .one())
+        assert not app.session.may_unlock(police.user_id)
+        lock.query_one("#passphrase", Input).value = "typed"
+        app.post_message(UnlockChecked(Unlocked(police, same=True)))  # a stale check's
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is lock and app.session.locked
+        assert app.viewer is not None and app.viewer.username == "social"
+        assert "Type it again" in screen_text(app)
+        assert lock.query_one("#passphrase", Input).value == ""
+        await unlock(app, pilot, "social")  # the person of the session still unlocks
+        assert isinstance(app.screen, CaseScreen | BoardScreen)
