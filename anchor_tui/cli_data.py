@@ -60,11 +60,17 @@ def _retention_run(args: argparse.Namespace) -> int:
 
 def _export_person(args: argparse.Namespace) -> int:
     from anchor_tui import cli
+    from anchor_tui.services.auth import authenticate
     from anchor_tui.services.export import export_person, format_for
 
     path = Path(args.file)
     format_for(path, args.format)  # a wrong format is said before anything is read
     with cli._backend(args) as backend:
+        # The export is recorded as USER's: USER signs in for it (the sign-in rules,
+        # waits and lockout apply), so nobody exports a view in someone else's name.
+        passphrase = cli._read_secret(args, f"Passphrase of {cli._plain(args.as_user)}: ",
+                                      confirm=False)
+        authenticate(backend, args.as_user, passphrase)
         export = export_person(backend, args.as_user, args.person, path, args.format)
     notes = sum(len(c.notes) for c in export.cases)
     print(f"Wrote what {cli._plain(args.as_user)} may see of young person {args.person} "
@@ -92,10 +98,13 @@ def add_data_commands(commands: Commands, common: argparse.ArgumentParser) -> No
     person = cli._command(kinds, "person", _export_person,
                           "what USER may see of young person ID, to FILE", common,
                           "Read through USER's own view (the disclosure policy), write "
-                          "Markdown or JSON, and record the export in the audit trail.")
+                          "Markdown or JSON, and record the export in the audit trail as "
+                          "USER's. USER's passphrase is asked (sign-in rules apply).")
     person.add_argument("person", type=int, metavar="ID", help="the young person's id")
     person.add_argument("--as", dest="as_user", required=True, metavar="USER",
                         help="whose view: the username")
     person.add_argument("file", metavar="FILE", help="where to write (.md or .json)")
+    person.add_argument("--passphrase-stdin", action="store_true",
+                        help="read USER's passphrase from standard input instead of asking")
     person.add_argument("--format", choices=("md", "json"), default=None,
                         help="md or json (default: from FILE's extension)")

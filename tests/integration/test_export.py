@@ -3,6 +3,7 @@ Markdown or JSON, audited, and no file when the audit write fails."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from anchor_tui.services.backend import Backend
 from anchor_tui.services.consents import ConsentInput, record_consent
 from anchor_tui.services.export import collect
 from tests.integration.test_audit import (
+    PASSPHRASE,
     TEST_KEY,
     TODAY,
     Team,
@@ -27,6 +29,12 @@ from tests.integration.test_audit import (
 @pytest.fixture(autouse=True)
 def audit_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANCHOR_AUDIT_KEY", TEST_KEY)
+
+
+@pytest.fixture(autouse=True)
+def typed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exporting user's passphrase, piped in (``--passphrase-stdin``)."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSPHRASE + "\n"))
 
 
 @pytest.fixture
@@ -50,7 +58,7 @@ def test_json_export_holds_what_the_user_may_see(backend: Backend, world: Team,
                                                  tmp_path: Path) -> None:
     out = tmp_path / "aino.json"
     assert main(["export", "person", str(world.person_id), "--as", "social", str(out),
-                 "--db", _url(backend)]) == 0
+                 "--db", _url(backend), "--passphrase-stdin"]) == 0
     data = json.loads(out.read_text(encoding="utf-8"))
     (case,) = data["cases"]
     assert {n["category"] for n in case["notes"]} == {"general", "child_welfare", "health"}
@@ -69,7 +77,7 @@ def test_markdown_export_for_a_profession_that_sees_less(backend: Backend, world
                                                          tmp_path: Path) -> None:
     out = tmp_path / "aino.md"
     assert main(["export", "person", str(world.person_id), "--as", "police", str(out),
-                 "--db", _url(backend)]) == 0
+                 "--db", _url(backend), "--passphrase-stdin"]) == 0
     text = out.read_text(encoding="utf-8")
     assert "marker police_intel" in text and "marker general" in text
     assert "marker health" not in text and "marker child_welfare" not in text
@@ -90,21 +98,39 @@ def test_no_file_when_the_audit_write_fails(backend: Backend, world: Team,
     _failing_audit_inserts(backend)
     out = tmp_path / "aino.json"
     assert main(["export", "person", str(world.person_id), "--as", "social", str(out),
-                 "--db", _url(backend)]) == 2
+                 "--db", _url(backend), "--passphrase-stdin"]) == 2
     assert not out.exists()
 
 
 def test_a_wrong_format_or_user_is_said(backend: Backend, world: Team, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+                                        capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{PASSPHRASE}\n" * 3))
     assert main(["export", "person", str(world.person_id), "--as", "social",
-                 str(tmp_path / "aino.txt"), "--db", _url(backend)]) == 2
+                 str(tmp_path / "aino.txt"), "--db", _url(backend), "--passphrase-stdin"]) == 2
     assert "--format md|json" in capsys.readouterr().err
     assert main(["export", "person", str(world.person_id), "--as", "nobody",
-                 str(tmp_path / "a.md"), "--db", _url(backend)]) == 2
-    assert "no user 'nobody'" in capsys.readouterr().err
+                 str(tmp_path / "a.md"), "--db", _url(backend), "--passphrase-stdin"]) == 2
+    # As at sign-in: which usernames exist is not said.
+    assert "Wrong username or passphrase" in capsys.readouterr().err
     assert main(["export", "person", "999", "--as", "social", str(tmp_path / "a.md"),
-                 "--db", _url(backend)]) == 2
+                 "--db", _url(backend), "--passphrase-stdin"]) == 2
     assert not list(tmp_path.glob("a.*"))
+
+
+def test_the_export_is_made_only_with_the_users_own_passphrase(
+        backend: Backend, world: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The export is recorded as USER's: without USER's passphrase nothing is read or
+    written, and the wrong passphrase counts as a failed sign-in."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("not the passphrase\n"))
+    out = tmp_path / "aino.md"
+    assert main(["export", "person", str(world.person_id), "--as", "social", str(out),
+                 "--db", _url(backend), "--passphrase-stdin"]) == 2
+    assert "Wrong username or passphrase" in capsys.readouterr().err
+    assert not out.exists()
+    actions = [e.action for e in events(backend)]
+    assert "export" not in actions and "sign_in.failed" in actions
 
 
 def test_markdown_keeps_user_text_as_characters(backend: Backend, world: Team) -> None:
