@@ -218,9 +218,12 @@ def _seed(args: argparse.Namespace) -> int:
     from anchor_tui.services.seed import seed
     from anchor_tui.settings import DEMO_PASSPHRASE
 
-    passphrase = args.passphrase if args.passphrase is not None else DEMO_PASSPHRASE
+    # Read from standard input, never an argument: a command line shows in the process
+    # list to every account on the machine.
+    passphrase = _read_secret(args, "", confirm=False) if args.passphrase_stdin \
+        else DEMO_PASSPHRASE
     if len(passphrase) < MIN_LENGTH:
-        raise AnchorError(f"--passphrase is shorter than {MIN_LENGTH} characters.",
+        raise AnchorError(f"The passphrase read is shorter than {MIN_LENGTH} characters.",
                           f"Give a passphrase of at least {MIN_LENGTH} characters.")
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with _backend(args) as backend, Progress(*columns, console=Console(stderr=True)) as bar:
@@ -234,7 +237,7 @@ def _seed(args: argparse.Namespace) -> int:
     print(f"Seeded {report.cases:,} cases, {report.notes:,} notes, {report.persons:,} young "
           f"people, {report.consents:,} consents and {report.tasks:,} tasks in {seconds:.1f} s "
           f"into {_safe_url(args.resolved_db_url)}.")
-    which = "the passphrase you gave" if args.passphrase is not None else "the demo passphrase"
+    which = "the passphrase you gave" if args.passphrase_stdin else "the demo passphrase"
     print(f"Users ({report.users_created} new): {', '.join(report.usernames)}; "
           f"they sign in with {which}.")
     return 0
@@ -250,8 +253,9 @@ def add_seed_command(commands: Commands, common: argparse.ArgumentParser) -> Non
                         help="notes on each case (default 6)")
     parser.add_argument("--seed", type=int, default=1, metavar="S",
                         help="random seed: the same seed gives the same data (default 1)")
-    parser.add_argument("--passphrase", metavar="P", default=None,
-                        help="passphrase of the users it creates (default: the demo passphrase)")
+    parser.add_argument("--passphrase-stdin", action="store_true",
+                        help="read the passphrase of the users it creates from standard "
+                        "input (default: the demo passphrase)")
 
 
 # --- db -----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from anchor_tui.yamldoc import YamlDoc, build, load_yaml
 
 APP_NAME = "anchor-tui"
 DEMO_PASSPHRASE = "ankkuri-demo-2026"  # noqa: S105 - public by design, demo data only
-"""The passphrase of every demo and seeded user unless ``seed --passphrase`` says otherwise.
+"""The passphrase of every demo and seeded user unless ``seed --passphrase-stdin`` reads another.
 Shown on the sign-in screen only in demo mode."""
 DEMO_USERS = ("police", "social", "nurse", "youth", "lead", "auditor")
 """Usernames created by ``demo`` and ``seed`` (one per profession, plus a lead and an auditor)."""

@@ -213,15 +213,18 @@ def test_db_login_without_keyring_backend_says_so(tmp_path: Path) -> None:
 
 # --- seed ---------------------------------------------------------------------------------
 
-def test_seed_then_list_users(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_seed_then_list_users(db_url: str, capsys: pytest.CaptureFixture[str],
+                              monkeypatch: pytest.MonkeyPatch) -> None:
     if db_url.startswith("postgresql"):
         assert main(["db", "upgrade", "--db", db_url]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("oma salainen lause\n"))
     assert main(["seed", "--db", db_url, "--cases", "12", "--notes-per-case", "3",
-                 "--seed", "5", "--passphrase", "oma salainen lause"]) == 0
+                 "--seed", "5", "--passphrase-stdin"]) == 0
     captured = capsys.readouterr()
     assert "Seeded 12 cases, 36 notes" in captured.out
     assert "police, social, nurse, youth, lead, auditor" in captured.out
     assert "oma salainen lause" not in captured.out + captured.err
+    assert "they sign in with the passphrase you gave" in captured.out
     assert "12/12" in captured.err  # the progress bar reached the end
     assert main(["user", "list", "--db", db_url]) == 0
     listing = capsys.readouterr().out.splitlines()
@@ -237,10 +240,11 @@ def test_seed_refuses_negative_numbers(flags: list[str], sqlite_url: str,
     assert "must be 0 or more" in message and "0 or more" in fix
 
 
-def test_seed_refuses_a_short_passphrase(sqlite_url: str,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_seed_refuses_a_short_passphrase(sqlite_url: str, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("lyhyt\n"))
     message, _ = _problem(capsys, ["seed", "--db", sqlite_url, "--cases", "1",
-                                   "--passphrase", "lyhyt"])
+                                   "--passphrase-stdin"])
     assert "shorter than 8" in message and "lyhyt" not in message
 
 
