@@ -14,13 +14,14 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from textual.message import Message
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from anchor_tui.screens.sign_in import SignInScreen
 from anchor_tui.screens.terminal_messages import UnlockChecked
 from anchor_tui.services.clock import Clock
 from anchor_tui.services.session_state import TerminalSession, unlock
 from anchor_tui.settings import Settings
+from anchor_tui.widgets.plain_text import plain
 
 if TYPE_CHECKING:
     from anchor_tui.services.backend import Backend
@@ -39,8 +40,12 @@ class LockScreen(SignInScreen):
         self._session = dataclasses.replace(session)  # a snapshot for the worker thread
 
     def session_changed(self, session: TerminalSession) -> None:
-        """The roster changed behind the lock: who may unlock is who is present now."""
+        """The roster changed behind the lock: who may unlock is who is present now (the
+        heading says so too)."""
         self._session = dataclasses.replace(session)
+        if self.is_mounted:
+            self.query_one("#sign-in-title", Static).update(plain(self.heading(),
+                                                                  one_line=False))
 
     def ask_again(self) -> None:
         """The passphrase was right but who is present changed while it was checked: the

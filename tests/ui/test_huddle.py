@@ -474,12 +474,15 @@ async def test_a_roster_change_that_finishes_behind_the_lock_keeps_it_locked(
         await settle(pilot)
         lock = app.screen
         assert isinstance(lock, LockScreen)
+        heading = lock.query_one("#sign-in-title", Static)
+        assert "Social work, Health present" in str(heading.render())
         nurse = next(p for p in screen.roster.present if p.username == "nurse")
         # The nurse's leaving was on its way when the terminal locked.
         roster = leave_huddle(app.backend, screen.viewer, nurse.user_id)
         app.post_message(RosterChanged(roster, None))
         await settle(pilot)
         assert app.screen is lock and app.session.locked
+        assert "(Social work present)" in str(heading.render())  # who may unlock now
         await sign_in(pilot, "nurse")  # no longer present: a takeover, not an unlock
         assert isinstance(app.screen, NoticeScreen)  # the huddle ended: its minutes
         assert isinstance(app.screen_stack[0], BoardScreen)
