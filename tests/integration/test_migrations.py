@@ -6,6 +6,7 @@ migrations, never with ``create_all``.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import subprocess
 import sys
@@ -19,10 +20,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 import anchor_tui
+from anchor_tui.db import models as m
 from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
 from anchor_tui.db.models import PARTIAL_WHERE, Base
@@ -245,6 +247,7 @@ sys.path.insert(0, sys.argv[1])
 import anchor_tui
 assert anchor_tui.__file__.startswith(sys.argv[1]), anchor_tui.__file__
 from anchor_tui.cli import main
+from anchor_tui.db import models as m
 from anchor_tui.db import schema
 from anchor_tui.db.engine import make_engine
 from anchor_tui.settings import load_team_config
@@ -328,3 +331,47 @@ def test_0012_links_the_tasks_made_from_notes_as_the_app_now_does(engine: Engine
     schema.upgrade(engine)
     assert links() == made
     assert differences(engine) == []
+
+
+def test_0012_links_by_what_was_saved_together_not_by_the_newest(engine: Engine) -> None:
+    """Two ways a link by "the newest" would go wrong (and show a task to someone who may
+    not read its note): a statutory task a recorded notification replaced, when a later
+    concern of the same author is in another category; and a follow-up when a later
+    note carries an earlier moment (a save kept overnight is dated the day before)."""
+    from anchor_tui.db.types import utcnow
+    from anchor_tui.services.child_welfare import record_notification
+    from anchor_tui.services.notes import NoteInput, save_note
+    from tests.integration.case_world import TODAY, build, make_backend
+
+    world = build(make_backend(engine))
+    police, nurse = world.viewers["police"], world.viewers["nurse"]
+    first = save_note(world.backend, police, NoteInput(
+        world.case_a, "Concern: bruises", "child_welfare"), today=TODAY)
+    assert first.notification_id is not None
+    record_notification(world.backend, police, first.notification_id, method="phone",
+                        recipient="Espoo child welfare", today=TODAY)
+    second = save_note(world.backend, police, NoteInput(
+        world.case_a, "Concern for everyone", "general", template="welfare_concern"),
+        today=TODAY)
+    assert second.notification_id is not None
+    health = save_note(world.backend, nurse, NoteInput(
+        world.case_a, "Talked it through", "health", template="anchor_meeting_summary"),
+        today=TODAY)
+    assert health.follow_up is not None
+    save_note(world.backend, nurse, NoteInput(
+        world.case_a, "Called home", "general", template="phone_contact"),
+        today=TODAY, now=utcnow() - dt.timedelta(hours=12))
+
+    def links() -> dict[int, int | None]:
+        with engine.connect() as conn:
+            return dict(conn.execute(text("SELECT id, from_note_id FROM task")).all())
+
+    made = links()
+    schema.downgrade(engine, "0011")
+    schema.upgrade(engine)
+    assert links() == made
+    with world.backend.sessions.read(world.viewers["nurse"]) as s:
+        shown = set(s.scalars(select(m.Task.from_note_id)))
+    assert first.note_id not in shown  # the police's child-welfare note: not the nurse's
+    with world.backend.sessions.read(police) as s:
+        assert s.get(m.Task, health.follow_up.task_id) is None
