@@ -29,6 +29,9 @@ class PendingSave:
     on_failed: Callable[[BaseException], object] | None = None
     on_kept: Callable[[], object] | None = None
     """Called (UI thread) when the save is kept for later: the connection is lost."""
+    alive: Callable[[], bool] = lambda: True
+    """Whether the person who asked for the save is still at the terminal (a save made
+    after a switch of user reports a failure to the error log, not on the screen)."""
 
 
 class SaveQueue:
@@ -52,7 +55,7 @@ class SaveQueue:
                on_failed: Callable[[BaseException], object] | None = None,
                on_kept: Callable[[], object] | None = None) -> None:
         """Save now, or (connection lost) keep it and save it when the server is back."""
-        item = PendingSave(label, save, on_saved, on_failed, on_kept)
+        item = PendingSave(label, save, on_saved, on_failed, on_kept, _context_alive(self._app))
         if self._waiting or self._resuming:
             self._keep(item)  # after the ones already waiting: saves keep their order
             return
@@ -85,6 +88,13 @@ class SaveQueue:
                     self._app.call_from_thread(item.on_failed, error)
                 if then is not None:
                     self._app.call_from_thread(then)
+                if not item.alive():
+                    # Made for someone who has gone (a conflict over their move): its
+                    # modal would show the next person that person's case. Logged only.
+                    log = getattr(self._app, "error_log", None)
+                    if log is not None:
+                        log.write(error)
+                    return
                 raise  # to the app's one error handler
             if item.on_saved is not None:
                 self._app.call_from_thread(item.on_saved, result)
@@ -114,6 +124,12 @@ def save_queue(app: App[Any]) -> SaveQueue:
     if not isinstance(queue, SaveQueue):
         raise RuntimeError("this app has no save queue")
     return queue
+
+
+def _context_alive(app: App[Any]) -> Callable[[], bool]:
+    """The shared terminal's ``context_alive`` as of now (any other app: always)."""
+    alive = getattr(app, "context_alive", None)
+    return cast(Callable[[], bool], alive()) if callable(alive) else (lambda: True)
 
 
 def later_notifier(app: App[Any]) -> Callable[..., None]:

@@ -29,6 +29,7 @@ from textual.await_complete import AwaitComplete
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widget import AwaitMount
 
 from anchor_tui.collector import COLLECTOR
 from anchor_tui.crashlog import ErrorLog
@@ -201,29 +202,44 @@ class SharedTerminal(HuddleTerminal):
 
     def push_screen(self, screen: Any, callback: Any = None, wait_for_dismiss: bool = False,
                     *, mode: str | None = None) -> Any:
-        """While locked, a screen opens on the locked person's stack, behind the lock.
+        """A screen opens on the stack of the screen whose work opens it.
 
-        The person's screens stay mounted while locked and still handle what their
-        workers return: a note's history read slowly, the question a case edit asks, the
-        child-welfare form after a save. Opened on the stack on show, the lock's, such a
-        screen would be drawn over the lock (a note's text) and answered by whoever types
-        there. Only the help and the error modal open over the lock itself (the lock
-        screen's own); an error of the person's is held until unlocking (``show_error``).
+        Screens stay mounted behind the lock (and, for a moment, while the next context
+        mounts) and still handle what their workers return: a note's history read
+        slowly, the question a case edit asks, the child-welfare form after a save.
+        Opened on the stack on show, such a screen would be drawn over the lock, or over
+        the next person's board (a note's text), and answered by whoever types there.
+        So it goes onto its opener's own stack, behind what is on show; a screen whose
+        context has closed opens nothing. Pushed by the app itself, it goes behind the
+        lock while locked, except the help and the error modal (the lock screen's own;
+        an error of the person's is held until unlocking, ``show_error``).
         """
-        if mode is None and self._behind_lock() and not isinstance(screen, OVER_THE_LOCK):
-            mode = self._viewer_mode
+        if mode is None:
+            origin = _screen_of(active_message_pump.get(self))
+            if origin is not None and not _is_app_screen(origin):
+                mode = self._mode_holding(origin)
+                if mode is None:  # its context has closed: nothing of it is shown
+                    return self._nothing_pushed(screen, wait_for_dismiss)
+            elif self._behind_lock() and not isinstance(screen, OVER_THE_LOCK):
+                mode = self._viewer_mode
         if wait_for_dismiss:
             return super().push_screen(screen, callback, True, mode=mode)
         return super().push_screen(screen, callback, False, mode=mode)
 
     def pop_screen(self) -> AwaitComplete:
-        """While locked, a screen of the locked person's that closes itself (a form whose
-        save returned) closes on that person's stack, not on the lock's: Textual pops the
-        stack on show, which would close the lock's help, or fail and stop the app."""
-        closing = _screen_of(active_message_pump.get(self)) if self._behind_lock() else None
-        stack = self._screen_stacks.get(self._viewer_mode or "", [])
-        if closing is None or closing not in stack:
+        """A screen that closes itself (a form whose save returned) closes on its own
+        stack: Textual pops the stack on show, which behind the lock would close the
+        lock's help, or fail (one screen) and stop the app, and after a switch of user
+        would close the next person's screen."""
+        origin = _screen_of(active_message_pump.get(self))
+        if origin is None or _is_app_screen(origin):
             return super().pop_screen()
+        mode = self._mode_holding(origin)
+        if mode == self._current_mode:
+            return super().pop_screen()
+        if mode is None:  # already gone with its context
+            return AwaitComplete.nothing()  # type: ignore[no-untyped-call,no-any-return]
+        stack = self._screen_stacks[mode]
         if len(stack) <= 1:
             raise ScreenStackError("Can't pop screen; there must be at least one screen "
                                    "on the stack")
@@ -231,20 +247,44 @@ class SharedTerminal(HuddleTerminal):
         previous._pop_result_callback()
         return AwaitComplete(self._replace_screen(previous)).call_next(self)
 
+    def on_top(self, screen: Screen[Any]) -> bool:
+        """Whether ``screen`` is the top of its own stack (on show, or behind the lock)."""
+        mode = self._mode_holding(screen)
+        return mode is not None and self._screen_stacks[mode][-1] is screen
+
+    def _mode_holding(self, screen: Screen[Any]) -> str | None:
+        """The mode whose stack holds ``screen`` (None: no longer in any)."""
+        return next((mode for mode, stack in self._screen_stacks.items() if screen in stack),
+                    None)
+
+    @staticmethod
+    def _nothing_pushed(screen: Screen[Any], wait_for_dismiss: bool) -> Any:
+        """What ``push_screen`` returns for a screen it does not open: a mount that is
+        done, or an answer that never comes (its worker goes with its context)."""
+        if wait_for_dismiss:
+            return asyncio.get_running_loop().create_future()
+        return AwaitMount(screen, [])
+
     def _behind_lock(self) -> bool:
-        """Whether the lock's stack is on show, the person's screens behind it."""
-        return (getattr(self, "_lock_mode", None) is not None
-                and self._current_mode == self._lock_mode
-                and self._viewer_mode is not None and self._viewer_mode in self._screen_stacks)
+        """Whether the person's screens are behind the lock (from the moment it locks)."""
+        session = getattr(self, "session", None)
+        return (session is not None and session.locked and self._viewer_mode is not None
+                and self._current_mode != self._viewer_mode)
+
+    def context_alive(self) -> Callable[[], bool]:
+        """Whether the context in use now is still in use, asked later (a save kept while
+        the server was away, made when it is back): False once it has closed (a switch
+        of user, someone else at the lock)."""
+        mode = self._viewer_mode
+        return lambda: mode is not None and mode == self._viewer_mode
 
     def notifier(self) -> Callable[..., None]:
-        """``notify`` for later (a save kept while the server was away, made when it is
-        back): it says nothing once the context in use now has closed (a switch of user,
-        someone else at the lock), so the next person never reads what it was about."""
-        mode = self._viewer_mode
+        """``notify`` for later: it says nothing once the context in use now has closed,
+        so the next person never reads what it was about."""
+        alive = self.context_alive()
 
         def notify(message: str, **kwargs: Any) -> None:
-            if mode is not None and mode == self._viewer_mode:
+            if alive():
                 self.notify(message, **kwargs)
 
         return notify
@@ -414,6 +454,11 @@ class SharedTerminal(HuddleTerminal):
             self._held_errors.append(modal)
             return
         self.push_screen(modal)
+
+
+def _is_app_screen(screen: Screen[Any]) -> bool:
+    """Textual's own default screen (before the first context), not a context's."""
+    return screen.id == "_default"
 
 
 def _screen_of(node: object) -> Screen[Any] | None:

@@ -343,8 +343,14 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
                 self.app.call_later(quit_now)
             else:
                 self.app.exit()
-        elif self.app.screen is self:
+        elif self._on_top():
             self.dismiss()
+
+    def _on_top(self) -> bool:
+        """The editor is the top of its own stack (saved behind the lock, it closes there
+        too: left open, text typed into it after unlocking would go nowhere)."""
+        on_top = getattr(self.app, "on_top", None)
+        return bool(on_top(self)) if callable(on_top) else self.app.screen is self
 
     # --- the command palette -----------------------------------------------------------------
 
