@@ -30,6 +30,7 @@ from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import AwaitMount
+from textual.worker import NoActiveWorker, get_current_worker
 
 from anchor_tui.collector import COLLECTOR
 from anchor_tui.crashlog import ErrorLog
@@ -215,7 +216,7 @@ class SharedTerminal(HuddleTerminal):
         an error of the person's is held until unlocking, ``show_error``).
         """
         if mode is None:
-            origin = _screen_of(active_message_pump.get(self))
+            origin = self._origin()
             if origin is not None and not _is_app_screen(origin):
                 mode = self._mode_holding(origin)
                 if mode is None:  # its context has closed: nothing of it is shown
@@ -231,7 +232,7 @@ class SharedTerminal(HuddleTerminal):
         stack: Textual pops the stack on show, which behind the lock would close the
         lock's help, or fail (one screen) and stop the app, and after a switch of user
         would close the next person's screen."""
-        origin = _screen_of(active_message_pump.get(self))
+        origin = self._origin()
         if origin is None or _is_app_screen(origin):
             return super().pop_screen()
         mode = self._mode_holding(origin)
@@ -247,6 +248,16 @@ class SharedTerminal(HuddleTerminal):
         previous._pop_result_callback()
         return AwaitComplete(self._replace_screen(previous)).call_next(self)
 
+    def _origin(self) -> Screen[Any] | None:
+        """The screen whose work is running: a worker's own screen (Textual runs an async
+        worker, such as one asking a question, in the app's context), else the screen
+        handling the message; None for the app's own work."""
+        try:
+            node: object = get_current_worker().node
+        except NoActiveWorker:
+            node = active_message_pump.get(self)
+        return _screen_of(node)
+
     def on_top(self, screen: Screen[Any]) -> bool:
         """Whether ``screen`` is the top of its own stack (on show, or behind the lock)."""
         mode = self._mode_holding(screen)
@@ -260,8 +271,12 @@ class SharedTerminal(HuddleTerminal):
     @staticmethod
     def _nothing_pushed(screen: Screen[Any], wait_for_dismiss: bool) -> Any:
         """What ``push_screen`` returns for a screen it does not open: a mount that is
-        done, or an answer that never comes (its worker goes with its context)."""
+        done; for a question, an answer that never comes, and the worker asking it is
+        cancelled (it may have started as its screen was removed, too late to go with
+        it, and would hold the closed context's data)."""
         if wait_for_dismiss:
+            with contextlib.suppress(NoActiveWorker):
+                get_current_worker().cancel()
             return asyncio.get_running_loop().create_future()
         return AwaitMount(screen, [])
 

@@ -16,6 +16,7 @@ told to the person who made them, never to whoever is signed in by then.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from textual.widgets import Input
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from anchor_tui.app import AnchorApp
 from anchor_tui.db import models as m
@@ -41,6 +43,7 @@ from anchor_tui.screens.terminal_messages import UnlockChecked
 from anchor_tui.services.auth import viewer_for
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_actions import case_ref, move_stage
+from anchor_tui.services.case_view import NoteEntry
 from anchor_tui.services.session_state import Unlocked
 from anchor_tui.widgets.stage_column import StageColumn
 from tests.ui.asking import confirm
@@ -83,11 +86,12 @@ def gate() -> Iterator[Gate]:
 
 
 async def workers_done(app: AnchorApp, pilot: Any, *, asking: str | None = None) -> None:
-    """Wait for every worker but the one waiting for an answer (group ``asking``)."""
+    """Wait for every worker but the one waiting for an answer (group ``asking``); a
+    worker cancelled meanwhile (its screen closed) counts as done, as in ``settle``."""
     for _ in range(4):
-        busy = [w for w in app.workers if w.group != asking and not w.is_finished]
-        if busy:
-            await app.workers.wait_for_complete(busy)
+        for worker in [w for w in app.workers if w.group != asking and not w.is_finished]:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()
         await pilot.pause()
 
 
@@ -119,6 +123,20 @@ async def open_case(app: AnchorApp, pilot: Any) -> CaseScreen:
     return screen
 
 
+async def ask_note_history(app: AnchorApp, pilot: Any, entered: threading.Event
+                           ) -> NoteEntry:
+    """Sign the social worker in, open the case and ask for its first note's history;
+    returns once the (wrapped) read has begun. The note asked for."""
+    await sign_in(pilot, "social")
+    case = await open_case(app, pilot)
+    assert case.record is not None and case.record.notes.notes
+    note = case.record.notes.notes[0]
+    await pilot.press("h")
+    await choose(app, pilot, str(note.note_id), then_settle=False)
+    await until(pilot, entered.is_set)
+    return note
+
+
 def stage_of(backend: Backend, case_id: int = CASE) -> str:
     with backend.sessions.system("test: stage") as s:
         stage = s.scalar(select(m.Case.stage).where(m.Case.id == case_id))
@@ -131,13 +149,8 @@ async def test_a_note_history_read_while_locked_opens_behind_the_lock(
     monkeypatch.setattr(case_work, "note_history", gate.hold(case_work.note_history))
     app = make_app()
     async with app.run_test(size=(100, 32)) as pilot:
-        await sign_in(pilot, "social")
-        case = await open_case(app, pilot)
-        assert case.record is not None and case.record.notes.notes
-        note = case.record.notes.notes[0]
-        await pilot.press("h")
-        await choose(app, pilot, str(note.note_id), then_settle=False)
-        await until(pilot, gate.entered.is_set)
+        note = await ask_note_history(app, pilot, gate.entered)
+        case = app.screen_stack[-1]
         lock = await lock_now(app, pilot)
         gate.opened.set()
         await workers_done(app, pilot)

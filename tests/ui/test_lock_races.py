@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from anchor_tui.app import AnchorApp
 from anchor_tui.messages import ConnectionRestored
 from anchor_tui.saving import save_queue
 from anchor_tui.screens import board_moves, case_work
@@ -25,8 +26,14 @@ from anchor_tui.services.backend import Backend
 from tests.ui.asking import confirm
 from tests.ui.conftest import AppFactory, board_for, focused_card, settle, sign_in
 from tests.ui.screen_reading import screen_text
-from tests.ui.test_lock_holds_screens import fails_once, lock_now, open_case, unlock
-from tests.ui.test_note_editor import choose, until
+from tests.ui.test_lock_holds_screens import (
+    ask_note_history,
+    fails_once,
+    lock_now,
+    open_case,
+    unlock,
+)
+from tests.ui.test_note_editor import until
 
 
 async def test_a_kept_save_that_fails_after_a_takeover_at_the_lock_shows_nothing_to_the_next(
@@ -76,24 +83,23 @@ def returns_when(condition: Callable[[], bool], real: Callable[..., Any],
     return held
 
 
+def lock_is_mounting(app: AnchorApp) -> bool:
+    """The lock's mode is on show, the app's note of it not made yet."""
+    return app._current_mode.startswith("lock-") and app._lock_mode is None
+
+
 async def test_a_read_returning_while_the_lock_screen_mounts_is_not_drawn_over_it(
         make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     app = make_app()
     entered = threading.Event()
 
-    def lock_mounting() -> bool:  # the lock's mode is on show; _lock_mode not yet set
-        return app._current_mode.startswith("lock-") and app._lock_mode is None
+    def lock_mounting() -> bool:
+        return lock_is_mounting(app)
 
     monkeypatch.setattr(case_work, "note_history",
                         returns_when(lock_mounting, case_work.note_history, entered))
     async with app.run_test(size=(100, 32)) as pilot:
-        await sign_in(pilot, "social")
-        case = await open_case(app, pilot)
-        assert case.record is not None and case.record.notes.notes
-        note = case.record.notes.notes[0]
-        await pilot.press("h")
-        await choose(app, pilot, str(note.note_id), then_settle=False)
-        await until(pilot, entered.is_set)
+        note = await ask_note_history(app, pilot, entered)
         await pilot.press("ctrl+g")
         await until(pilot, lambda: app._lock_mode is not None)
         await settle(pilot)
@@ -113,7 +119,7 @@ async def test_a_form_saved_while_the_lock_screen_mounts_closes_behind_it(
     entered = threading.Event()
 
     def lock_mounting() -> bool:
-        return app._current_mode.startswith("lock-") and app._lock_mode is None
+        return lock_is_mounting(app)
 
     monkeypatch.setattr(task_form, "add_task",
                         returns_when(lock_mounting, task_form.add_task, entered))
@@ -147,13 +153,7 @@ async def test_a_read_returning_while_the_next_persons_board_mounts_is_not_shown
     monkeypatch.setattr(case_work, "note_history",
                         returns_when(takeover_mounting, case_work.note_history, entered))
     async with app.run_test(size=(100, 32)) as pilot:
-        await sign_in(pilot, "social")
-        case = await open_case(app, pilot)
-        assert case.record is not None and case.record.notes.notes
-        note = case.record.notes.notes[0]
-        await pilot.press("h")
-        await choose(app, pilot, str(note.note_id), then_settle=False)
-        await until(pilot, entered.is_set)
+        note = await ask_note_history(app, pilot, entered)
         await lock_now(app, pilot)
         lock_modes.append(str(app._lock_mode))
         await unlock(app, pilot, "police")  # police signs in at the lock: a takeover
@@ -190,3 +190,37 @@ async def test_a_note_saved_while_locked_closes_its_editor_as_it_would_unlocked(
             assert app.screen is case and not editor.is_attached, app.screen_stack
     finally:
         gate.opened.set()
+
+
+async def test_a_question_asked_while_the_next_persons_board_mounts_is_not_put_to_them(
+        make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`e` reads the social worker's own notes, then an async worker asks which to
+    correct. Textual runs such a worker in the app's context: the question is routed by
+    the worker's own screen, so as another person takes over it is not asked of them
+    (nor shown: it lists the notes' first lines), and the worker is cancelled."""
+    from anchor_tui.screens.prompt import ChoiceScreen
+
+    app = make_app()
+    entered = threading.Event()
+    lock_modes: list[str] = []
+
+    def takeover_mounting() -> bool:
+        return (app._current_mode.startswith("viewer-") and bool(lock_modes)
+                and app._current_mode != app._viewer_mode)
+
+    monkeypatch.setattr(case_work, "own_notes",
+                        returns_when(takeover_mounting, case_work.own_notes, entered))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await sign_in(pilot, "social")
+        await open_case(app, pilot)
+        await pilot.press("e")
+        await until(pilot, entered.is_set)
+        await lock_now(app, pilot)
+        lock_modes.append(str(app._lock_mode))
+        await unlock(app, pilot, "police")
+        await settle(pilot)  # (would wait for ever for a question left pending)
+        assert app.viewer is not None and app.viewer.username == "police"
+        assert not any(isinstance(s, ChoiceScreen) for s in app.screen_stack), \
+            app.screen_stack
+        assert "Correct which note?" not in screen_text(app)
+        assert not [w for w in app.workers if w.group == "case-work-ask"]
