@@ -28,6 +28,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 
 from anchor_tui.app import AnchorApp
 from anchor_tui.db import models as m
+from anchor_tui.domain import CaseCard
 from anchor_tui.errors import ConnectionLostError
 from anchor_tui.messages import CasesChanged, ConnectionRestored
 from anchor_tui.saving import save_queue
@@ -259,18 +260,26 @@ def fails_once(real: Callable[..., Any]) -> Callable[..., Any]:
     return flaky
 
 
+async def keep_a_move(app: AnchorApp, pilot: Any) -> CaseCard:
+    """The social worker moves the focused card on (`>`, confirmed) while the server is
+    away (``board_moves.move_stage`` made to fail once): the move is kept. The test plays
+    the change watcher from then on: it says when the server is back. The card moved."""
+    board = await board_for(app, pilot, "social")
+    app.live.stop()
+    card = focused_card(board)
+    await pilot.press("greater_than_sign")
+    await confirm(pilot, yes=True)
+    await settle(pilot)
+    assert save_queue(app).waiting  # kept: the server is away
+    return card
+
+
 async def test_a_kept_save_made_after_a_switch_of_user_tells_the_next_person_nothing(
         make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(board_moves, "move_stage", fails_once(board_moves.move_stage))
     app = make_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        board = await board_for(app, pilot, "social")
-        app.live.stop()  # the test plays the change watcher: it says when the server is back
-        card = focused_card(board)
-        await pilot.press("greater_than_sign")
-        await confirm(pilot, yes=True)
-        await settle(pilot)
-        assert save_queue(app).waiting  # kept: the server is away
+        card = await keep_a_move(app, pilot)
         await app.push_screen(CaseScreen(CASE))
         await settle(pilot)
         await pilot.press("n")
@@ -299,13 +308,7 @@ async def test_a_kept_save_made_for_the_same_person_is_told_to_them(
     monkeypatch.setattr(board_moves, "move_stage", fails_once(board_moves.move_stage))
     app = make_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        board = await board_for(app, pilot, "social")
-        app.live.stop()
-        card = focused_card(board)
-        await pilot.press("greater_than_sign")
-        await confirm(pilot, yes=True)
-        await settle(pilot)
-        assert save_queue(app).waiting
+        card = await keep_a_move(app, pilot)
         app.post_message(ConnectionRestored())
         await settle(pilot)
         assert save_queue(app).waiting == ()

@@ -17,18 +17,17 @@ import pytest
 
 from anchor_tui.app import AnchorApp
 from anchor_tui.messages import ConnectionRestored
-from anchor_tui.saving import save_queue
 from anchor_tui.screens import board_moves, case_work
 from anchor_tui.screens.error import ErrorScreen
 from anchor_tui.screens.lock import LockScreen
 from anchor_tui.services import case_actions
 from anchor_tui.services.backend import Backend
-from tests.ui.asking import confirm
-from tests.ui.conftest import AppFactory, board_for, focused_card, settle, sign_in
+from tests.ui.conftest import AppFactory, settle, sign_in
 from tests.ui.screen_reading import screen_text
 from tests.ui.test_lock_holds_screens import (
     ask_note_history,
     fails_once,
+    keep_a_move,
     lock_now,
     open_case,
     unlock,
@@ -43,13 +42,7 @@ async def test_a_kept_save_that_fails_after_a_takeover_at_the_lock_shows_nothing
     monkeypatch.setattr(board_moves, "move_stage", fails_once(board_moves.move_stage))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        board = await board_for(app, pilot, "social")
-        app.live.stop()  # the test plays the change watcher
-        card = focused_card(board)
-        await pilot.press("greater_than_sign")
-        await confirm(pilot, yes=True)
-        await settle(pilot)
-        assert save_queue(app).waiting  # kept: the server is away
+        card = await keep_a_move(app, pilot)
         viewer = app.viewer
         assert viewer is not None
         stages = [s.id for s in demo_backend.team.stages if not s.closed]
