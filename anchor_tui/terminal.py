@@ -160,10 +160,26 @@ class SharedTerminal(HuddleTerminal):
             await self.show_mode(name)
             self._viewer_mode, self._lock_mode = name, None
         for mode in closing:
-            await self.remove_mode(mode)
+            await self._remove_context(mode)
         self.viewer = self.session.viewer
         self.forget_what_was_shown()
         self.idle.touch()
+
+    async def _remove_context(self, mode: str) -> None:
+        """Remove a closed context's stack, every screen, widget and worker of it.
+
+        Its workers are cancelled first: one still reading or asking would otherwise go
+        on as its screens are removed. Should the removal be cancelled from inside all
+        the same (a worker of it that Textual let run the removal), the switch of context
+        goes on: the new context is on show already, and a half-removed screen of the old
+        one is in no stack, shown nowhere."""
+        try:
+            await self.remove_mode(mode)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the app itself is stopping
+            self.error_log.write_event(f"the removal of {mode} was cancelled from inside")
 
     def _styled_now(self, first: Callable[[], Screen[Any]]) -> Screen[Any]:
         """The context's first screen, marked as styled with the style sheet as it is
@@ -226,6 +242,20 @@ class SharedTerminal(HuddleTerminal):
         if wait_for_dismiss:
             return super().push_screen(screen, callback, True, mode=mode)
         return super().push_screen(screen, callback, False, mode=mode)
+
+    async def push_screen_wait(self, screen: Any, *, mode: str | None = None) -> Any:
+        """A question, asked from a worker: as Textual's, except for a question whose
+        screen is not on show (behind the lock, or its context closing or closed).
+        Textual first runs the app's pending callbacks in the asking worker; among them
+        may be the removal of that worker's own context, which then unmounts the
+        worker's screen, cancels the worker, and with it the removal: the app stopped.
+        Such a question is pushed (or dropped) without that."""
+        if mode is None:
+            origin = self._origin()
+            if origin is not None and not _is_app_screen(origin) \
+                    and self._mode_holding(origin) != self._current_mode:
+                return await asyncio.shield(self.push_screen(screen, wait_for_dismiss=True))
+        return await super().push_screen_wait(screen, mode=mode)
 
     def pop_screen(self) -> AwaitComplete:
         """A screen that closes itself (a form whose save returned) closes on its own
@@ -383,7 +413,7 @@ class SharedTerminal(HuddleTerminal):
             self.session.locked = False
             await self.show_mode(self._viewer_mode)
             if self._lock_mode is not None:
-                await self.remove_mode(self._lock_mode)
+                await self._remove_context(self._lock_mode)
             self._lock_mode = None
             self.idle.touch()
             notices, errors = list(self._held_notices), list(self._held_errors)
