@@ -25,7 +25,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
+from textual.worker import WorkerCancelled, get_current_worker
 
 from anchor_tui.domain import MemberChoice, Viewer
 from anchor_tui.errors import AnchorError
@@ -282,6 +282,8 @@ class HuddleScreen(AnchorScreen):
             members = await self._members(entry.case_id)
         except AnchorError:
             members = ()  # this audience does not see who works the case: nobody, for now
+        except WorkerCancelled:
+            return  # the read went with its screen (the huddle ended or changed): ask nothing
         draft = await self.app.push_screen_wait(ActionScreen(
             entry.person_label, members, today, self.host.backend.policy.professions))
         if draft is not None:
