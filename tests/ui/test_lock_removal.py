@@ -20,21 +20,8 @@ from anchor_tui.screens.note_editor import NoteEditorScreen
 from tests.ui.conftest import DEMO_PASSPHRASE, AppFactory
 from tests.ui.test_huddle import huddle_of, join
 from tests.ui.test_lock_holds_screens import lock_now, open_case
+from tests.ui.test_lock_races import returns_when
 from tests.ui.test_note_editor import asked, until
-
-
-def returns_once(condition: Any, real: Any, entered: threading.Event) -> Any:
-    """Reads for real, then returns the moment ``condition`` holds."""
-
-    def held(*args: Any, **kwargs: Any) -> Any:
-        entered.set()
-        result = real(*args, **kwargs)
-        deadline = time.monotonic() + 20
-        while not condition() and time.monotonic() < deadline:
-            time.sleep(0.0002)
-        return result
-
-    return held
 
 
 async def still_running(app: Any, ok: Any, seconds: float = 5.0) -> None:
@@ -66,7 +53,7 @@ async def test_a_question_asked_while_the_first_persons_screens_are_removed(
         return bool(social_mode) and social_mode[0] not in app._screen_stacks
 
     monkeypatch.setattr(case_work, "own_notes",
-                        returns_once(removing_social, case_work.own_notes, entered))
+                        returns_when(removing_social, case_work.own_notes, entered))
     async with app.run_test(size=(100, 32)) as pilot:
         from tests.ui.conftest import sign_in
 
@@ -105,7 +92,7 @@ async def test_a_huddle_question_asked_as_a_roster_change_finishes_behind_the_lo
         return bool(old_mode) and old_mode[0] not in app._screen_stacks
 
     monkeypatch.setattr(huddle_screen, "case_members",
-                        returns_once(removing_old_roster, huddle_screen.case_members, entered))
+                        returns_when(removing_old_roster, huddle_screen.case_members, entered))
     async with app.run_test(size=(120, 40)) as pilot:
         await huddle_of(pilot, "social")
         screen = await join(pilot, "nurse")
@@ -138,7 +125,7 @@ async def test_a_huddle_question_asked_as_the_huddle_is_left_with_ctrl_o(
         return bool(old_mode) and old_mode[0] not in app._screen_stacks
 
     monkeypatch.setattr(huddle_screen, "case_members",
-                        returns_once(removing_huddle, huddle_screen.case_members, entered))
+                        returns_when(removing_huddle, huddle_screen.case_members, entered))
     async with app.run_test(size=(120, 40)) as pilot:
         await huddle_of(pilot, "social")
         await join(pilot, "nurse")
