@@ -185,12 +185,33 @@ class AnchorApp(SharedTerminal):
             self.push_screen(AuditScreen())
 
     async def action_quit(self) -> None:
-        """Quit, unless a screen holds unsaved work and asks first (the note editor)."""
+        """Quit, unless a screen holds unsaved work and asks first (the note editor), or
+        changes kept while the database was away still wait to be saved: they live in
+        this process only, and quitting would lose them without a word."""
         for screen in reversed(self.screen_stack):
             ask = getattr(screen, "ask_before_quit", None)
             if callable(ask) and ask():
                 return
+        waiting = self.live.saves.waiting
+        if waiting:
+            from anchor_tui.screens.quit_kept import QuitWithKeptSaves
+
+            if not isinstance(self.screen, QuitWithKeptSaves):
+                # Named only to the person (or huddle) who made them, never at the lock:
+                # whoever stands there, or signed in since, may not see those cases.
+                labels = () if self.session.locked else self.live.saves.waiting_here
+                # Asked of whoever pressed ctrl+q: over the lock too (the app's own
+                # screens otherwise go behind it).
+                self.push_screen(QuitWithKeptSaves(len(waiting), labels), self._quit_answered,
+                                 mode=self.current_mode)
+            return
         await self.quit_now()
+
+    async def _quit_answered(self, answer: str | None) -> None:
+        from anchor_tui.screens.quit_kept import QUIT
+
+        if answer == QUIT:
+            await self.quit_now()
 
     async def quit_now(self) -> None:
         """Quit without asking; whoever is signed in is signed out first (recorded)."""

@@ -50,6 +50,12 @@ class SaveQueue:
         """The labels of the saves kept for later, oldest first."""
         return tuple(item.label for item in self._waiting)
 
+    @property
+    def waiting_here(self) -> tuple[str, ...]:
+        """The labels of the kept saves made in the context in use (the same person, the
+        same huddle): another person's labels name cases as that person may see them."""
+        return tuple(item.label for item in self._waiting if item.alive())
+
     def submit(self, label: str, save: Callable[[], Any], *,
                on_saved: Callable[[Any], None] | None = None,
                on_failed: Callable[[BaseException], object] | None = None,
