@@ -67,7 +67,8 @@ class AnchorApp(SharedTerminal):
         Binding("ctrl+g", "lock", "Lock", id="app.lock", priority=True),
         Binding("ctrl+t", "start_huddle", "Huddle", id="app.huddle", priority=True),
         Binding("ctrl+f", "search", "Search", id="app.search"),
-        Binding("f1", "help", "Help", id="app.help"),
+        # Priority: a modal (a question, a form) keeps the app's other keys from it.
+        Binding("f1", "help", "Help", id="app.help", priority=True),
         Binding("ctrl+y", "audit_trail", "Audit trail", id="app.audit_trail"),
         # Both keys: binding the action at all stops Textual adding its own ctrl+p.
         Binding("colon,ctrl+p", "command_palette", "Commands", key_display=":", show=False,
@@ -227,7 +228,9 @@ class AnchorApp(SharedTerminal):
         """F1: what has focus is for, and every key that works here (with its id)."""
         from anchor_tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)  # F1 again closes it (the key reaches the app first)
+        else:
             self.push_screen(HelpScreen.for_screen(self.screen))
 
     def palette_commands(self) -> Iterable[PaletteCommand]:

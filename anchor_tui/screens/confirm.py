@@ -15,6 +15,10 @@ from anchor_tui.widgets.plain_text import plain
 class ConfirmScreen(ModalScreen[bool]):
     """Dismissed with True (yes) or False (no)."""
 
+    HELP_NAME = "a confirmation"
+    HELP = ("The question names exactly what will change. y (or Enter on Yes) does it; "
+            "n or Esc cancels and nothing is changed.")
+
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),

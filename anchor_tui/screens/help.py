@@ -76,7 +76,9 @@ class HelpScreen(ModalScreen[None]):
     @classmethod
     def for_screen(cls, screen: Screen[object]) -> HelpScreen:
         focused = screen.focused
-        where = type(focused).__name__ if focused is not None else type(screen).__name__
+        named = getattr(screen, "HELP_NAME", None)  # a question: what it is, not its list
+        where = named if isinstance(named, str) else \
+            type(focused).__name__ if focused is not None else type(screen).__name__
         return cls(f"Help: {where}", help_texts(screen), key_rows(screen))
 
     def compose(self) -> ComposeResult:

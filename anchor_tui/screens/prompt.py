@@ -21,6 +21,10 @@ from anchor_tui.widgets.plain_text import plain
 class ChoiceScreen(ModalScreen[str | None]):
     """Pick one of ``choices`` (value, label) with arrows or j/k and Enter."""
 
+    HELP_NAME = "a choice"
+    HELP = ("Pick one of the answers: arrows or j/k move, Enter chooses. Esc cancels and "
+            "nothing is changed.")
+
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
         Binding("escape", "cancel", "Cancel", id="choice.cancel"),
         Binding("j", "step(1)", "Down", show=False, id="choice.down"),
@@ -67,6 +71,10 @@ class ChoiceScreen(ModalScreen[str | None]):
 
 class ReasonScreen(ModalScreen[str | None]):
     """Write a short reason (one line); Enter with text saves it, Escape cancels."""
+
+    HELP_NAME = "a reason"
+    HELP = ("Write the reason in a line (it is kept with the change, for the record). "
+            "Enter saves it; Esc cancels and nothing is changed.")
 
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
         Binding("escape", "cancel", "Cancel", id="reason.cancel"),

@@ -124,3 +124,30 @@ async def test_search_commands_move_between_words_and_results(make_app: AppFacto
         commands["search: back"].run()
         await settle(pilot)
         assert app.screen is board
+
+
+async def test_f1_on_a_question_explains_it_and_f1_again_goes_back_to_it(
+        make_app: AppFactory) -> None:
+    """A modal keeps the app's other keys from it: F1 is a priority key so that a
+    question (here "Move ... to which stage?") has help too; F1 again closes the help,
+    back to the same question, still unanswered."""
+    from anchor_tui.screens.prompt import ChoiceScreen
+    from tests.ui.test_note_editor import asked
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        board = await reach(app, pilot, "board")
+        await pilot.press("m")
+        question = await asked(app, pilot, ChoiceScreen)
+        await pilot.press("f1")
+        helper = await asked(app, pilot, HelpScreen)
+        assert isinstance(helper, HelpScreen)
+        text = "\n".join(str(s.render()) for s in helper.query(Static))
+        assert "Help: a choice" in text and "Enter chooses" in text
+        assert "choice.cancel" in text and "board." not in text  # the question's keys only
+        await pilot.press("f1")
+        await pilot.pause()
+        assert app.screen is question
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is board
