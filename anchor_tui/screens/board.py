@@ -42,6 +42,7 @@ from anchor_tui.services.board import (
     shows_lead,
     stage_page,
 )
+from anchor_tui.services.drafts import DraftsWaiting, drafts_waiting
 from anchor_tui.widgets.card_column import CardColumn
 from anchor_tui.widgets.key_footer import KeyFooter
 from anchor_tui.widgets.plain_text import plain
@@ -62,6 +63,15 @@ class ColumnsRead(Message):
         self.viewer = viewer
         self.spec = spec
         self.columns = columns
+
+
+class DraftsRead(Message):
+    """The viewer's unfinished notes (drafts) were counted, once after signing in."""
+
+    def __init__(self, viewer: Viewer, waiting: DraftsWaiting) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.waiting = waiting
 
 
 class StagePageRead(Message):
@@ -123,6 +133,7 @@ class BoardScreen(BoardCaseload, BoardFiltering, BoardMoves, HuddleFlagging, Anc
         self._reading_pages: set[str] = set()
         self._show_lead = shows_lead(backend, viewer)
         self._count_timer: Timer | None = None
+        self._drafts_told = False
 
     def compose(self) -> ComposeResult:
         team = self._backend.team
@@ -205,6 +216,29 @@ class BoardScreen(BoardCaseload, BoardFiltering, BoardMoves, HuddleFlagging, Anc
         self.caseload_follow()
         if not typing:
             self._restore_focus(focused_case, focus)
+        if not self._drafts_told:  # once the board is drawn: not on the way to it
+            self._drafts_told = True
+            self.count_drafts()
+
+    @work(thread=True, group="board-drafts", exit_on_error=False)
+    def count_drafts(self) -> None:
+        """Unfinished notes are said once, at sign-in: a draft kept when the person left
+        in a hurry (a takeover at the lock, ctrl+o) or a note whose save failed after
+        they had gone would otherwise wait unseen until they next wrote on that case."""
+        waiting = drafts_waiting(self._backend, self.viewer)
+        if waiting.count:
+            self.post_message(DraftsRead(self.viewer, waiting))
+
+    def on_drafts_read(self, message: DraftsRead) -> None:
+        if message.viewer != self.viewer:
+            return
+        count, cases = message.waiting.count, message.waiting.case_ids
+        listed = ", ".join(str(case_id) for case_id in cases)
+        more = "…" if count > len(cases) else ""
+        what = "1 unfinished note is" if count == 1 else f"{count} unfinished notes are"
+        where = "case" if len(cases) == 1 else "cases"
+        self.notify(f"{what} kept as drafts ({where} {listed}{more}). Writing a note on "
+                    "the case (n) offers yours back.", title="Drafts", timeout=12)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app shows what went wrong; the header says the board on screen is not fresh.

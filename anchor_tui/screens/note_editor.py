@@ -29,6 +29,7 @@ from textual.widgets import Static, TextArea
 from textual.worker import get_current_worker
 
 from anchor_tui.domain import Viewer
+from anchor_tui.errors import ConnectionLostError
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.saving import later_notifier, save_queue
 from anchor_tui.screens.note_drafts import DraftDiscarded, NoteDrafts
@@ -36,6 +37,7 @@ from anchor_tui.screens.note_settings import PREVIEW_REFRESH_SECONDS, NoteSettin
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import moment_on
+from anchor_tui.services.drafts import keep_unsaved_note
 from anchor_tui.services.note_form import EditorStart, start_editor
 from anchor_tui.services.note_text import is_blank
 from anchor_tui.services.notes import NoteInput, SavedNote, save_note
@@ -239,7 +241,17 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         backend, viewer, today = self.backend, self.viewer, self.host.today()
 
         def save() -> SavedNote:
-            return save_note(backend, viewer, note, today=today, now=moment_on(today))
+            try:
+                return save_note(backend, viewer, note, today=today, now=moment_on(today))
+            except ConnectionLostError:
+                raise  # kept, text and all, and saved when the server is back
+            except Exception:
+                # Not saved (the case closed meanwhile, the corrected note changed): the
+                # text becomes the author's draft, so a save kept for later that fails
+                # after they have left the terminal still loses nothing.
+                keep_unsaved_note(backend, viewer, note.case_id, note.supersedes_id,
+                                  note.category, note.template, note.body)
+                raise
 
         tell = later_notifier(self.app)
         save_queue(self.app).submit(f"save a note on case {self.case_id}", save,

@@ -19,11 +19,11 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from anchor_tui.db.models import Draft
+from anchor_tui.db.models import Case, Draft
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
@@ -105,6 +105,45 @@ def save_draft(backend: Backend, viewer: Viewer, case_id: int, supersedes_id: in
             if attempt:
                 raise
     return None  # not reached: the loop returns or raises
+
+
+@dataclass(frozen=True)
+class DraftsWaiting:
+    """The author's drafts, for the board to say at sign-in that notes are unfinished."""
+
+    count: int
+    case_ids: tuple[int, ...]
+    """The cases of the newest few, newest first (each once)."""
+
+
+def drafts_waiting(backend: Backend, viewer: Viewer, listed: int = 5) -> DraftsWaiting:
+    """How many drafts the viewer has, on cases they may still see; none in a huddle
+    (a draft is never shown there)."""
+    if viewer.purpose != "individual":
+        return DraftsWaiting(0, ())
+    with backend.sessions.read(viewer) as session:
+        mine = select(Draft.case_id, Draft.updated_at).join(Case, Case.id == Draft.case_id) \
+            .where(Draft.author_id == viewer.user_id)
+        count = session.scalar(select(func.count()).select_from(mine.subquery())) or 0
+        newest: list[int] = []
+        for case_id in session.scalars(mine.order_by(Draft.updated_at.desc(), Draft.id.desc())
+                                       .limit(listed * 4)):
+            if case_id not in newest:
+                newest.append(case_id)
+        return DraftsWaiting(count, tuple(newest[:listed]))
+
+
+def keep_unsaved_note(backend: Backend, viewer: Viewer, case_id: int,
+                      supersedes_id: int | None, category: str, template: str | None,
+                      body: str) -> bool:
+    """A note whose save failed is kept as its author's draft (offered when they next
+    write on the case): a save kept while the database was away may fail after its
+    author has left the terminal, with their text nowhere else. Whether it was kept."""
+    try:
+        return save_draft(backend, viewer, case_id, supersedes_id, category, template,
+                          body) is not None
+    except AnchorError:
+        return False
 
 
 def discard_draft(backend: Backend, viewer: Viewer, case_id: int,
