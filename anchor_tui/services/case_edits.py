@@ -27,6 +27,7 @@ from anchor_tui.errors import AnchorError, ConflictError
 from anchor_tui.services import case_actions
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import person_label
+from anchor_tui.services.case_view import names_workers
 
 FIELDS = ("stage", "priority", "next_review", "member_added", "member_removed")
 
@@ -109,7 +110,12 @@ def case_state(backend: Backend, viewer: Viewer, case_id: int, today: dt.date) -
         return _state(backend, viewer, session, _load(session, case_id), today)
 
 
-def _changed_by(session: Session, case_id: int, since: dt.datetime) -> tuple[str, ...]:
+def _changed_by(session: Session, fields: frozenset[str], case_id: int, since: dt.datetime
+                ) -> tuple[str, ...]:
+    """Who changed the case since it was read, named only to a viewer who may be told who
+    works the case (the changes may be member changes the viewer may not see)."""
+    if not names_workers(fields):
+        return ()
     names = session.scalars(
         select(User.display_name).join(CaseEvent, CaseEvent.actor_id == User.id)
         .where(CaseEvent.case_id == case_id, CaseEvent.at >= since).distinct())
@@ -121,7 +127,8 @@ def _conflict(backend: Backend, viewer: Viewer, seen: CaseState, wanted: CaseCha
     with backend.sessions.read(viewer) as session:
         case = _load(session, seen.case_id)
         return CaseConflict(seen, _state(backend, viewer, session, case, today), wanted,
-                            _changed_by(session, seen.case_id, since))
+                            _changed_by(session, backend.policy.case_fields(viewer),
+                                        seen.case_id, since))
 
 
 class _Stale(Exception):

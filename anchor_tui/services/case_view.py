@@ -42,6 +42,24 @@ NOTE_PAGE = 50
 EVENT_FIELDS = {"lead": "lead", "member_added": "members", "member_removed": "members"}
 """History kinds that need a case field; every other kind is a board field."""
 
+WHO_WORKS = frozenset({"lead", "members"})
+"""The case fields that name who works a case. Whoever changed a case (a history entry's
+actor) or is given its task works it, most often as its lead: named only to a viewer
+who may see both (an actor shown beside the hidden lead events would name the lead)."""
+
+
+def names_workers(fields: frozenset[str]) -> bool:
+    """Whether a viewer with ``fields`` may be told who works the case."""
+    return fields >= WHO_WORKS
+
+
+SOMEONE = "someone who works the case"
+
+
+def worker_label(name: str | None, named: bool) -> str | None:
+    """A task's assignee as the viewer may be told: the name, or that someone has it."""
+    return name if named or name is None else SOMEONE
+
 EVENT_LABELS = {
     "opened": "Opened", "stage": "Stage", "priority": "Priority",
     "next_review": "Next review", "lead": "Lead", "member_added": "Member added",
@@ -196,7 +214,7 @@ def open_case(backend: Backend, viewer: Viewer, case_id: int, *,
         history = _history(session, case_id, fields, labels)
         notes, shown = _notes(session, backend, viewer, case_id, case.person_id, ctx,
                               page_size, None)
-        tasks = _tasks(session, case_id)
+        tasks = _tasks(session, case_id, fields)
         names = _user_names(session, [mf.user_id for mf in ctx.memberships])
         # The consents are the decision facts of every note, but a list of them is the
         # young person's own record: the same people see it here as in the consents
@@ -282,12 +300,13 @@ def _history(session: Session, case_id: int, fields: frozenset[str], labels: _La
     people = [int(v) for event, _ in rows if event.kind in EVENT_FIELDS
               for v in (event.from_value, event.to_value) if v is not None and v.isdigit()]
     names = _user_names(session, people)
+    named = names_workers(fields)
     return tuple(
         HistoryEntry(
             at=event.at, kind=event.kind, label=EVENT_LABELS.get(event.kind, event.kind),
             from_value=labels.event_value(event.kind, event.from_value, names),
             to_value=labels.event_value(event.kind, event.to_value, names),
-            reason=event.reason, actor=actor,
+            reason=event.reason, actor=actor if named else None,
         )
         for event, actor in rows
     )
@@ -343,14 +362,18 @@ def _notes(session: Session, backend: Backend, viewer: Viewer, case_id: int, per
     return page, [(note, person_id) for note in kept]
 
 
-def _tasks(session: Session, case_id: int) -> tuple[TaskEntry, ...]:
+def _tasks(session: Session, case_id: int, fields: frozenset[str]) -> tuple[TaskEntry, ...]:
+    """The case's tasks; the assignee (who must work the case) only where the viewer may
+    be told who works it."""
+    named = names_workers(fields)
     rows = session.execute(
         select(m.Task, m.User.display_name)
         .outerjoin(m.User, m.User.id == m.Task.assignee_id)
         .where(m.Task.case_id == case_id)
         .order_by(m.Task.done_at.is_not(None), m.Task.due.is_(None), m.Task.due, m.Task.id)
     ).all()
-    return tuple(TaskEntry(task.id, task.title, assignee, task.due, task.done_at is not None)
+    return tuple(TaskEntry(task.id, task.title, worker_label(assignee, named), task.due,
+                           task.done_at is not None)
                  for task, assignee in rows)
 
 

@@ -29,7 +29,7 @@ from anchor_tui.domain import Attendee, Viewer
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import person_label
 from anchor_tui.services.board_filter import worked_by
-from anchor_tui.services.case_view import CaseRecord, open_case
+from anchor_tui.services.case_view import CaseRecord, names_workers, open_case, worker_label
 from anchor_tui.settings import TeamConfig
 
 REVIEW_DAYS = 7
@@ -269,9 +269,11 @@ def visible_items(backend: Backend, viewer: Viewer, case_ids: Sequence[int] | No
         # contributes neither its due date nor its assignee.
         rows = session.execute(query).all()
     sight = CaseSight(backend, viewer, now)
-    return tuple(ItemEntry(*row) for row in rows
-                 if sight.allows(row.case_id, roster_at(stays, row.created_at), audience,
-                                 row.created_at))
+    # The assignee works the case: named only to an audience that may be told who does.
+    named = names_workers(backend.policy.case_fields(audience_viewer(viewer, audience)))
+    return tuple(ItemEntry(item_id, case_id, kind, text, at, worker_label(assignee, named), due)
+                 for item_id, case_id, kind, text, at, assignee, due in rows
+                 if sight.allows(case_id, roster_at(stays, at), audience, at))
 
 
 def stays_of(backend: Backend, viewer: Viewer) -> list[_Stay]:

@@ -28,6 +28,7 @@ from anchor_tui.domain import QUEUE_COUNT_AT_MOST, QueueItem, QueueSection, View
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import person_label
 from anchor_tui.services.board_filter import worked_by
+from anchor_tui.services.case_view import names_workers, worker_label
 
 CONSENT_DAYS = 14
 REVIEW_DAYS = 7
@@ -56,6 +57,7 @@ class _Queue:
         self.today = today
         self.limit = limit
         self.fields = backend.policy.case_fields(viewer)
+        self.named = names_workers(self.fields)
         snoozed = select(CaseSnooze.case_id).where(
             CaseSnooze.user_id == viewer.user_id, CaseSnooze.until > today)
         self.awake = Case.id.not_in(snoozed)
@@ -130,6 +132,7 @@ class _Queue:
         def item(row: Any) -> QueueItem:
             request_id, question, asked_at, asker, case_id, category, stage, first, last = row
             what = question.strip() or "Your profession's view is asked"
+            asker = worker_label(asker, self.named)  # who asks works the case
             return QueueItem("input_asked", case_id, self._label(first, last), category,
                              stage, f"{what} (asked by {asker}, {asked_at.date().isoformat()})",
                              input_request_id=request_id)
