@@ -49,6 +49,10 @@ def crash_line(log_path: Path | None) -> str:
             f"Details (without client data) are in {log_path}.")
 
 
+DAY_CHECK_SECONDS = 30.0
+"""How often the app looks whether the day has changed (at most this late after midnight)."""
+
+
 class AnchorApp(SharedTerminal):
     """anchor-tui: sign in, then the board. One backend for the whole process.
 
@@ -125,9 +129,20 @@ class AnchorApp(SharedTerminal):
 
     async def open_first_context(self) -> None:
         await self.start_terminal()
+        self._day = self.today()
+        self.set_interval(DAY_CHECK_SECONDS, self.check_the_day)
         # Once the sign-in screen is drawn: open the backend and make ready what
         # signing in and the board need, while the person types.
         self.call_after_refresh(self.prepare_sign_in)
+
+    def check_the_day(self) -> None:
+        """A new day: consents that ended yesterday no longer let notes through, reviews
+        and tasks fall due. Every screen reads what it shows again, as for a change made
+        on another terminal (nothing in the database changed, so no terminal says so)."""
+        today = self.today()
+        if today != self._day:
+            self._day = today
+            self.live.forward(CasesChanged(None))
 
     def prepare_sign_in(self) -> None:
         startup.resume()  # the first screen is drawn: collect cycles again

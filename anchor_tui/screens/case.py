@@ -27,11 +27,13 @@ from textual.widgets import ContentSwitcher, Static
 from textual.worker import get_current_worker
 
 from anchor_tui.domain import Viewer
+from anchor_tui.messages import CasesChanged
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.case_work import CaseWork
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_view import (
+    NOTE_PAGE,
     CaseRecord,
     NoteCursor,
     NoteEntry,
@@ -214,8 +216,16 @@ class CaseScreen(CaseWork, AnchorScreen):
 
     # --- reading ----------------------------------------------------------------------
 
+    def on_cases_changed(self, message: CasesChanged) -> None:
+        """This case changed, or anything may have (a consent, on any terminal): read it
+        again, as far down the notes as the person has read. A consent withdrawn takes
+        the notes it let through off this screen at once, not when it is next opened."""
+        if message.touches(self.case_id) and self.record is not None:
+            timeline = self.query_one(NotesTimeline)
+            self.load_case(len(timeline.notes) + len(self._undrawn))
+
     @work(thread=True, exclusive=True, group="case", exit_on_error=False)
-    def load_case(self) -> None:
+    def load_case(self, notes_read: int = 0) -> None:
         first, self._first_read = self._first_read, None
         read: CaseRead | None = None
         try:
@@ -223,6 +233,7 @@ class CaseScreen(CaseWork, AnchorScreen):
             if viewer is None:
                 return
             record = open_case(self.host.backend, viewer, self.case_id,
+                               page_size=max(NOTE_PAGE, notes_read),
                                now=moment_on(self.host.today()))
             if not get_current_worker().is_cancelled:
                 read = CaseRead(viewer, record)
@@ -257,10 +268,14 @@ class CaseScreen(CaseWork, AnchorScreen):
         if record.members is None and self.active_tab == "members":
             self.action_tab("notes")  # no longer a case field for this viewer
         self._show_tabs()
+        scroll = self.query_one(f"#{self.active_tab}-scroll")
+        place = scroll.scroll_y  # read again (a change): the person stays where they were
         self.query_one(NotesTimeline).notes = ()
         self._undrawn = []
         self._show_page(record.notes)
-        self.query_one(f"#{self.active_tab}-scroll").focus()
+        scroll.focus()
+        if place:
+            self.call_after_refresh(scroll.scroll_to, y=place, animate=False)
 
     async def on_notes_read(self, message: NotesRead) -> None:
         if message.viewer != self.host.viewer or message.case_id != self.case_id:

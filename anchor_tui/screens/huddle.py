@@ -29,6 +29,7 @@ from textual.worker import WorkerCancelled, get_current_worker
 
 from anchor_tui.domain import MemberChoice, Viewer
 from anchor_tui.errors import AnchorError
+from anchor_tui.messages import CasesChanged
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.case import AppHost
@@ -168,6 +169,14 @@ class HuddleScreen(AnchorScreen):
                            moment_on(self.host.today()))
         if not get_current_worker().is_cancelled:
             self.post_message(HuddleCaseRead(self.viewer, case_id, view))
+
+    def on_cases_changed(self, message: CasesChanged) -> None:
+        """The case on the shared screen changed, or anything may have (a consent withdrawn
+        on another terminal): read it again for the people present, so it never shows
+        what one of them may no longer see."""
+        entry = self.entry()
+        if entry is not None and self.view is not None and message.touches(entry.case_id):
+            self.load_case(entry.case_id)
 
     def on_huddle_case_read(self, message: HuddleCaseRead) -> None:
         entry = self.entry()

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from anchor_tui.domain import Viewer
+from anchor_tui.messages import CasesChanged
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.case import AppHost, CaseScreen
@@ -63,6 +64,7 @@ class SearchScreen(AnchorScreen):
         super().__init__()
         self._initial = query
         self.results: SearchResults | None = None
+        self._shown_query = ""
 
     @property
     def host(self) -> AppHost:
@@ -103,23 +105,39 @@ class SearchScreen(AnchorScreen):
         if not get_current_worker().is_cancelled:
             self.post_message(SearchDone(viewer, query, results))
 
+    def on_cases_changed(self, message: CasesChanged) -> None:
+        """Notes or cases changed, or anything may have (a consent withdrawn): search
+        again, so a result the person may no longer see goes (the place is kept)."""
+        query = self.query_one("#search-input", Input).value
+        results = self.results or SearchResults(())
+        shown = [hit.case_id for hit in results.cases] + [hit.case_id for hit in results.notes]
+        if search_words(query) and (message.case_ids is None
+                                    or any(message.touches(c) for c in shown)):
+            self.run_search(query)
+
     def on_search_done(self, message: SearchDone) -> None:
         if message.viewer != self.host.viewer:
             return  # read for someone else: never shown here
         if message.query != self.query_one("#search-input", Input).value:
             return  # an older query: a newer search is on its way
-        self._show(message.results)
+        self._show(message.results, again=message.query == self._shown_query)
+        self._shown_query = message.query
 
-    def _show(self, results: SearchResults) -> None:
+    def _show(self, results: SearchResults, *, again: bool = False) -> None:
+        """Show ``results``; ``again``: the same words searched again (a change), so the
+        highlight stays where it was."""
         self.results = results
         self.query_one("#search-status", Static).update(status_line(results))
         options = self.query_one("#search-results", OptionList)
+        place = options.highlighted
         options.clear_options()
         options.add_options(
             [Option(case_hit_content(hit), id=f"case-{hit.case_id}") for hit in results.cases]
             + [Option(note_hit_content(hit), id=f"note-{hit.note_id}-case-{hit.case_id}")
                for hit in results.notes]
         )
+        if again and place is not None and options.option_count:
+            options.highlighted = min(place, options.option_count - 1)
 
     @on(OptionList.OptionSelected, "#search-results")
     def open_result(self, event: OptionList.OptionSelected) -> None:
