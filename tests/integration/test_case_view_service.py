@@ -214,3 +214,31 @@ def test_opening_a_case_takes_the_same_queries_for_many_notes(engine: Engine) ->
     assert len(record.notes.notes) == 50
     # The reads, then the audit: PostgreSQL's chain lock, the chain's head, one insert.
     assert len(statements) == few <= 13
+
+
+def test_the_health_record_never_reaches_the_police_whatever_consent_says(
+        world: TeamWorld) -> None:
+    """"Health information reaches police only as a statement, never the record itself":
+    a consent recorded for health notes to the police (by a police member of the case,
+    as any member may record one) lets the police read none of them, alone or in a
+    huddle; the same consent to youth work lets youth work read them."""
+    from anchor_tui.services.consents import ConsentInput, record_consent
+    from anchor_tui.services.search import search
+
+    police, youth = world.viewers["police"], world.viewers["youth"]
+    assert world.notes["health"] not in note_ids(world, "youth")
+    for who in (police, youth):
+        record_consent(world.backend, who, world.case_a, ConsentInput(
+            grantor="self", decision="permit", category="health",
+            professions=(who.profession,), valid_from=NOW.date() - dt.timedelta(days=1),
+            valid_to=None, evidence="asked in person"), now=NOW - dt.timedelta(minutes=5))
+    assert world.notes["health"] in note_ids(world, "youth")  # the consent holds
+    assert world.notes["health"] not in note_ids(world, "police")
+    room = open_case(world.backend, huddle(world, "police", "nurse"), world.case_a, now=NOW)
+    assert world.notes["health"] not in {note.note_id for note in room.notes.notes}
+    with world.backend.sessions.system("test: the note's words") as s:
+        body = s.get_one(m.Note, world.notes["health"]).body
+    words = " ".join(body.split()[:2])
+    assert search(world.backend, youth, words, now=NOW).notes  # found where it may be
+    assert not any(hit.note_id == world.notes["health"]
+                   for hit in search(world.backend, police, words, now=NOW).notes)

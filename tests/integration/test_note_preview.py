@@ -33,7 +33,7 @@ def test_the_preview_says_who_sees_a_health_note_and_why(world: TeamWorld) -> No
                         valid_to=dt.date(2027, 1, 31),
                         recorded_by_id=world.viewers["youth"].user_id))
     assert lines(world, "nurse", "health") == {
-        "police": "Police: no, health notes need consent",
+        "police": "Police: no, the health record never reaches the police",
         "social_work": "Social work: yes, consent in force (no end date)",
         "health": "Health: no, nobody else of Health works this case",
         "youth_work": "Youth work: yes, consent until 2027-01-31",
@@ -45,7 +45,8 @@ def test_the_preview_says_nothing_of_consents_to_who_may_not_see_them(
     """Consents are shown to the case's members and leads in their own work: a writer
     who does not work the case, or a huddle, reads the same preview whatever the young
     person has allowed ("if consent" where only a consent could let a profession in);
-    a member sees the consent take effect."""
+    a member sees the consent take effect. (Youth work's notes: the health record never
+    reaches the police, whatever consent says.)"""
     from tests.integration.case_world import huddle
 
     def police_line(viewer: object, case_id: int) -> str:
@@ -53,7 +54,7 @@ def test_the_preview_says_nothing_of_consents_to_who_may_not_see_them(
 
         assert isinstance(viewer, Viewer)
         facts = read_facts(world.backend, viewer, case_id, NOW)
-        verdicts = preview(world.backend.policy, facts, "health")
+        verdicts = preview(world.backend.policy, facts, "youth_work")
         return next(v.text() for v in verdicts if v.profession == "police")
 
     nurse, police = world.viewers["nurse"], world.viewers["police"]
@@ -64,7 +65,7 @@ def test_the_preview_says_nothing_of_consents_to_who_may_not_see_them(
         for case in (world.case_a, world.case_b):
             person = s.scalar(select(m.Case.person_id).where(m.Case.id == case))
             s.add(m.Consent(person_id=person, grantor="self", decision="permit",
-                            category="health", receiving_profession="police",
+                            category="youth_work", receiving_profession="police",
                             valid_from=TODAY, valid_to=dt.date(2027, 3, 31),
                             recorded_by_id=police.user_id))
     after = [police_line(who, case) for who, case in seen]
