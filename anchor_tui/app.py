@@ -302,15 +302,25 @@ class AnchorApp(SharedTerminal):
         self._stop_with_one_line(sys.exc_info()[1] or self._exception)
 
     def panic(self, *renderables: RenderableType) -> None:
-        # Textual panics with a traceback renderable when its input thread fails.
-        self._stop_with_one_line(sys.exc_info()[1])
+        """Textual panics when the terminal driver's input thread fails: nothing typed
+        reaches the app any more. It stops as a crash does: exit status 1, one line on
+        the terminal, and in the error log the failure's class and frames (no message,
+        no local variable: either may hold a note)."""
+        self._return_code = 1
+        # (Called later from the failed thread: the exception is no longer being handled
+        # here. The app's driver keeps it; another driver's rendered traceback names its
+        # class.)
+        error = sys.exc_info()[1] or getattr(self._driver, "stopped_by", None)
+        self._stop_with_one_line(error, "the terminal driver stopped"
+                                 + "".join(f": {name}" for name in _failed_class(renderables)))
 
-    def _stop_with_one_line(self, error: BaseException | None) -> None:
+    def _stop_with_one_line(self, error: BaseException | None,
+                            what: str = "the terminal driver stopped") -> None:
         if self._crash_line is None:
             if isinstance(error, WorkerFailed):
                 error = error.error
             log_path = self.error_log.write(error) if error is not None \
-                else self.error_log.write_event("the terminal driver stopped")
+                else self.error_log.write_event(what)
             self._crash_line = crash_line(log_path)
         self._close_messages_no_wait()
 
@@ -322,6 +332,16 @@ class AnchorApp(SharedTerminal):
         self._exit_renderables.clear()
         self.error_console.print(self._crash_line, soft_wrap=True, markup=False,
                                  highlight=False)
+
+
+def _failed_class(renderables: Iterable[object]) -> list[str]:
+    """The exception class a rendered (Rich) traceback names, if one is given: its class
+    only (the traceback also holds the message, which may quote client data)."""
+    for renderable in renderables:
+        stacks = getattr(getattr(renderable, "trace", None), "stacks", None)
+        if stacks:
+            return [str(stacks[0].exc_type)]
+    return []
 
 
 def check_keys(settings: Settings) -> None:

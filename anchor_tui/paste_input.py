@@ -18,6 +18,11 @@ act. Outside a paste nothing changes (typed keys, function keys, mouse).
 :class:`PasteGuard` is the rule (pure: it sees the terminal's input as it comes, in
 pieces that may split a bracket); :class:`PasteGuardDriver` is Textual's Linux/macOS
 driver reading through it (``AnchorApp.get_driver_class``).
+
+Bytes that are not UTF-8 (a paste from a Latin-1 source, a terminal set to another
+encoding) are read as U+FFFD, the replacement character, and the rest of the input goes
+on: a strict decoder stopped the input thread, and with it the whole app, on one such
+byte, with whatever was typed still unsaved on the screen.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import os
 import selectors
 import unicodedata
 from codecs import getincrementaldecoder
+from collections.abc import Callable
 
 from textual._loop import loop_last
 from textual._parser import ParseError
@@ -96,6 +102,12 @@ class PasteGuard:
         return "".join(out)
 
 
+def input_decoder() -> Callable[..., str]:
+    """The terminal's input decoder: UTF-8, an undecodable byte read as U+FFFD (shown,
+    cleaned and stored like any other character) instead of an error."""
+    return getincrementaldecoder("utf-8")(errors="replace").decode
+
+
 class PasteGuardDriver(LinuxDriver):
     """Textual's driver for Linux and macOS terminals, reading through a :class:`PasteGuard`.
 
@@ -103,7 +115,22 @@ class PasteGuardDriver(LinuxDriver):
     read goes through the guard before the parser (Textual has no hook for it).
     ``tests/ui/test_paste_tmux.py`` pastes into the real app in tmux, so a Textual that
     reads its input otherwise fails there, not in a meeting.
+
+    Should reading input fail all the same, the exception is kept in :attr:`stopped_by`
+    before the app is told to stop (Textual's own wrapper hands the app only a rendered
+    traceback, which names neither the exception's class for the error log nor anything
+    the app may safely write).
     """
+
+    stopped_by: BaseException | None = None
+    """What stopped the input thread, if anything (read by ``AnchorApp.panic``)."""
+
+    def _run_input_thread(self) -> None:
+        try:
+            self.run_input_thread()
+        except BaseException as error:
+            self.stopped_by = error
+            self._app.call_later(self._app.panic)
 
     def run_input_thread(self) -> None:
         selector = selectors.SelectSelector()
@@ -111,7 +138,7 @@ class PasteGuardDriver(LinuxDriver):
         fileno = self.fileno
         parser = XTermParser(self._debug)
         guard = PasteGuard()
-        decode = getincrementaldecoder("utf-8")().decode
+        decode = input_decoder()
 
         def process_selector_events(
             selector_events: list[tuple[selectors.SelectorKey, int]], final: bool = False
