@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 
 from anchor_tui.domain import MemberChoice, Viewer
 from anchor_tui.errors import AnchorError, SignInError
+from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.screens.sign_in import SignInScreen
 from anchor_tui.screens.terminal_messages import RosterChanged
 from anchor_tui.services.backend import Backend
@@ -182,8 +183,46 @@ class ActionScreen(ModalScreen[ActionDraft | None]):
         self.dismiss(ActionDraft(text, None if chosen in (None, "nobody") else int(chosen),
                                  due))
 
+    def filled_in(self) -> bool:
+        """Something typed: what is to be done, or a due day."""
+        return any(self.query_one(f"#{field}", Input).value.strip()
+                   for field in ("action-text", "action-due"))
+
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    # --- the app quitting (ctrl+q) ----------------------------------------------------
+
+    _asking_quit = False
+    _quit_chosen = False
+
+    def ask_before_quit(self) -> bool:
+        """The app is quitting: with something typed in, ask first, staying the default
+        (True: the question is up, or already was)."""
+        if self._quit_chosen or not self.filled_in():
+            return False
+        if not self._asking_quit:
+            self._asking_quit = True
+            self.app.push_screen(ChoiceScreen(
+                "Quit and discard this action?",
+                [("stay", "Go back to the action"),
+                 ("quit", "Quit: discard what was written")],
+                current="stay",
+                note="The action is not added yet. Esc goes back to it."),
+                callback=self._quit_answered)
+        return True
+
+    async def _quit_answered(self, choice: str | None) -> None:
+        self._asking_quit = False
+        if choice != "quit":
+            return
+        # Asked again, the app passes this form by and asks the other screens (a note
+        # below) and about changes kept while the database was away.
+        self._quit_chosen = True
+        try:
+            await self.app.action_quit()
+        finally:
+            self._quit_chosen = False
 
 
 class NoticeScreen(ModalScreen[None]):

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from anchor_tui.errors import AnchorError
 from anchor_tui.screens.modal import AnchorModal
+from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.due_dates import EXAMPLES, describe_day, parse_optional_day
 from anchor_tui.services.tasks import AddedTask, TaskForm, add_task, clean_title, task_form
 from anchor_tui.widgets.plain_text import plain
@@ -184,5 +185,44 @@ class TaskFormScreen(AnchorModal[AddedTask | None]):
         self.app.notify(f"Task added{due}.", title="Task added", markup=False)
         self.dismiss(added)
 
+    def filled_in(self) -> bool:
+        """Something typed: a title other than the one it opened with, or a due day."""
+        return (self.query_one("#task-title", Input).value.strip()
+                != self.initial_title.strip()
+                or bool(self.query_one("#task-due", Input).value.strip()))
+
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    # --- the app quitting (ctrl+q) ----------------------------------------------------
+
+    _asking_quit = False
+    _quit_chosen = False
+
+    def ask_before_quit(self) -> bool:
+        """The app is quitting: with something typed in, ask first, staying the default
+        (True: the question is up, or already was)."""
+        if self._quit_chosen or not self.filled_in():
+            return False
+        if not self._asking_quit:
+            self._asking_quit = True
+            self.app.push_screen(ChoiceScreen(
+                "Quit and discard this task?",
+                [("stay", "Go back to the task"),
+                 ("quit", "Quit: discard what was written")],
+                current="stay",
+                note="The task is not saved yet. Esc goes back to it."),
+                callback=self._quit_answered)
+        return True
+
+    async def _quit_answered(self, choice: str | None) -> None:
+        self._asking_quit = False
+        if choice != "quit":
+            return
+        # Asked again, the app passes this form by and asks the other screens (a note
+        # below) and about changes kept while the database was away.
+        self._quit_chosen = True
+        try:
+            await self.app.action_quit()
+        finally:
+            self._quit_chosen = False

@@ -1,0 +1,147 @@
+"""ctrl+q with a form filled in asks first, as Esc does, staying the default.
+
+The consent form, the task form, the child-welfare notification record and the huddle's
+action form: ctrl+q quit at once and what was typed into them was lost without a word
+(Esc on the consent form asked "Discard this consent?"). Each now asks "Quit and
+discard …?", with "go back" highlighted (Enter and Esc stay). Choosing to quit lets the
+app go on asking: a note below the form, and changes kept while the database was away.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+from anchor_tui.app import AnchorApp
+from anchor_tui.screens.child_welfare import ChildWelfareScreen
+from anchor_tui.screens.consent_form import ConsentFormScreen
+from anchor_tui.screens.huddle_modals import ActionScreen
+from anchor_tui.screens.note_editor import NoteEditorScreen
+from anchor_tui.screens.prompt import ChoiceScreen
+from anchor_tui.screens.task_form import TaskFormScreen
+from anchor_tui.widgets.mark_list import MarkList
+from anchor_tui.widgets.note_text_area import NoteTextArea
+from tests.ui.conftest import AppFactory, settle, sign_in
+from tests.ui.test_consent_screen import open_case, press
+from tests.ui.test_huddle import huddle_of, join
+from tests.ui.test_note_editor import asked, choose, open_editor, until
+
+
+async def quit_is_asked(app: AnchorApp, pilot: Pilot[Any], form: object, title: str) -> None:
+    """ctrl+q asks (once, however often it is pressed), Enter stays on the form; ctrl+q
+    again and "quit" quits."""
+    await pilot.press("ctrl+q")
+    question = await asked(app, pilot)
+    assert isinstance(question, ChoiceScreen)
+    assert question.title_text == title
+    await pilot.press("ctrl+q")  # pressed again while asked: the same one question
+    await pilot.pause()
+    assert app.screen is question and app.screen_stack[-2] is form
+    await pilot.press("enter")  # the default: stay
+    await until(pilot, lambda: app.screen is form)
+    assert app.is_running
+    await pilot.press("ctrl+q")
+    await choose(app, pilot, "quit", then_settle=False)
+    await until(pilot, lambda: not app.is_running)
+
+
+async def test_ctrl_q_on_a_filled_in_consent_asks_and_enter_keeps_it(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "nurse")
+        await open_case(app, pilot)
+        await press(pilot, "c", "n")
+        form = app.screen
+        assert isinstance(form, ConsentFormScreen)
+        form.query_one("#consent-grantor", Select).value = "self"
+        form.query_one("#consent-professions", MarkList).focus()
+        await press(pilot, "space")
+        form.query_one("#consent-evidence", Input).value = "Signed at the meeting"
+        await pilot.press("ctrl+q")
+        await asked(app, pilot)
+        await pilot.press("escape")  # Esc stays too
+        await until(pilot, lambda: app.screen is form)
+        assert form.query_one("#consent-evidence", Input).value == "Signed at the meeting"
+        assert form.query_one("#consent-grantor", Select).value == "self"
+        await quit_is_asked(app, pilot, form, "Quit and discard this consent?")
+
+
+async def test_ctrl_q_on_an_empty_form_quits_without_asking(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await sign_in(pilot, "social")
+        await open_case(app, pilot)
+        await pilot.press("t")
+        await asked(app, pilot, TaskFormScreen)
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: not app.is_running)
+
+
+async def test_ctrl_q_on_a_task_written_from_a_note_asks_for_both(
+    make_app: AppFactory,
+) -> None:
+    """The task's question first; choosing to quit, the note's question follows (the
+    app asks again, the form no longer asks); staying there keeps both, and the next
+    ctrl+q asks about the task again."""
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await sign_in(pilot, "social")
+        editor = await open_editor(app, pilot)
+        editor.query_one(NoteTextArea).insert("Met at school.")
+        await pilot.press("f5")
+        form = await asked(app, pilot, TaskFormScreen)
+        await settle(pilot)
+        await pilot.press(*"Call the school")
+        await pilot.press("ctrl+q")
+        question = await asked(app, pilot)
+        assert isinstance(question, ChoiceScreen)
+        assert question.title_text == "Quit and discard this task?"
+        await choose(app, pilot, "quit", then_settle=False)
+        note_question = await asked(app, pilot)
+        assert isinstance(note_question, ChoiceScreen)
+        assert note_question.title_text == "Quit with an unsaved note?"
+        await choose(app, pilot, "stay")
+        assert app.is_running and app.screen is form
+        assert isinstance(app.screen_stack[-2], NoteEditorScreen)
+        assert form.query_one("#task-title", Input).value == "Call the school"
+        await pilot.press("ctrl+q")
+        again = await asked(app, pilot)
+        assert again.title_text == "Quit and discard this task?"  # type: ignore[attr-defined]
+        await choose(app, pilot, "stay")
+        assert app.screen is form
+
+
+async def test_ctrl_q_on_a_written_child_welfare_record_asks(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await sign_in(pilot, "police")
+        await open_case(app, pilot)
+        await pilot.press("n")
+        await asked(app, pilot, NoteEditorScreen)
+        await settle(pilot)
+        await pilot.press("f3")
+        await choose(app, pilot, "welfare_concern")
+        await pilot.press("ctrl+end", *"Bruises seen at the station.", "ctrl+s")
+        form = await asked(app, pilot, ChildWelfareScreen)
+        await settle(pilot)
+        await pilot.press("enter", *"Espoo child welfare services")
+        assert form.query_one("#welfare-recipient", Input).value == \
+            "Espoo child welfare services"  # type: ignore[attr-defined]
+        await quit_is_asked(app, pilot, form, "Quit and discard this notification record?")
+
+
+async def test_ctrl_q_on_a_written_huddle_action_asks(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await huddle_of(pilot, "social")
+        await join(pilot, "nurse")
+        await pilot.press("a")
+        form = await asked(app, pilot, ActionScreen)
+        await pilot.press(*"Call the school")
+        assert form.query_one("#action-text", Input).value == "Call the school"  # type: ignore[attr-defined]
+        await quit_is_asked(app, pilot, form, "Quit and discard this action?")
