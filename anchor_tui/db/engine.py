@@ -4,7 +4,11 @@ SQLite: WAL, ``foreign_keys=ON``, ``synchronous=FULL``, a busy timeout, a small 
 cache, and write transactions begun ``IMMEDIATE`` (so two writers queue instead of
 failing halfway).
 PostgreSQL: psycopg 3; the password comes from the OS keyring (``anchor-tui db login``)
-or ``PGPASSWORD``, never from a plain file.
+or ``PGPASSWORD``, never from a plain file. A network that goes away (a cable, a VPN, a
+server host switched off: packets dropped, nothing closed) fails a statement within
+seconds as a lost connection, not after TCP's own 15 minutes (``POSTGRES_NETWORK``); a
+statement the server does not finish in ``STATEMENT_TIMEOUT_MS`` (a lock held by a
+stuck client) is cancelled. Either way the terminal is not left waiting.
 
 SQL parameters are hidden from error messages (``hide_parameters``): an error about a
 note must never print the note.
@@ -40,6 +44,18 @@ caches the file anyway: each of the pool's connections holding 2 MiB of pages co
 app 4-8 MiB of resident memory at 100,000 cases for no measurable speed."""
 WRITE = {"anchor_write": True}
 """Execution option that marks a connection for a write transaction (IMMEDIATE on SQLite)."""
+POSTGRES_NETWORK = {
+    "connect_timeout": 5,
+    # Idle while waiting for an answer: probe after 5 s, every 2 s, gone after 3 misses.
+    "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+    # Sent and never acknowledged (the packets are dropped): gone after 10 s.
+    "tcp_user_timeout": 10_000,
+}
+"""libpq's connection parameters against a silent network; one given in the URL's query
+(``?keepalives_idle=30``) is the deployment's choice and wins."""
+STATEMENT_TIMEOUT_MS = 15_000
+"""The longest a statement of the app may run. Administration (``SYSTEM``: migrations,
+seeding) lifts it for its transactions: a migration may rightly take longer."""
 SYSTEM = "anchor_system"
 """Execution option naming why a connection outside a session is administration (seed,
 migrations): on PostgreSQL its transactions pass row-level security (``db/rls.py``)."""
@@ -116,12 +132,14 @@ def store_password(url: URL, password: str) -> None:
         ) from exc
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url`` set up for anchor-tui (pragmas, password, hidden parameters)."""
+def make_engine(url: str, *, echo: bool = False,
+                statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> Engine:
+    """An engine for ``url`` set up for anchor-tui (pragmas, password, hidden parameters;
+    on PostgreSQL the network and statement timeouts, ``statement_timeout_ms`` 0: none)."""
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo=echo)
-    return _postgres_engine(parsed, echo=echo)
+    return _postgres_engine(parsed, echo=echo, statement_timeout_ms=statement_timeout_ms)
 
 
 SQLITE_AT_LEAST = (3, 35)
@@ -204,7 +222,7 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
     return engine
 
 
-def _postgres_engine(url: URL, *, echo: bool) -> Engine:
+def _postgres_engine(url: URL, *, echo: bool, statement_timeout_ms: int) -> Engine:
     if url.password is None and not os.environ.get("PGPASSWORD"):
         password = None
         try:
@@ -220,7 +238,9 @@ def _postgres_engine(url: URL, *, echo: bool) -> Engine:
         echo=echo,
         hide_parameters=True,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": 5, "application_name": "anchor-tui"},
+        connect_args={"application_name": "anchor-tui",
+                      **{name: value for name, value in POSTGRES_NETWORK.items()
+                         if name not in url.query}},
     )
 
     @event.listens_for(engine, "begin")
@@ -231,6 +251,8 @@ def _postgres_engine(url: URL, *, echo: bool) -> Engine:
         if reason:
             conn.exec_driver_sql("SELECT set_config('anchor.system', %(reason)s, true)",
                                  {"reason": str(reason)})
+            # Administration (migrations, seeding) may rightly run long statements.
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
 
     @event.listens_for(engine, "connect")
     def _planner(dbapi_connection: Any, _record: Any) -> None:
@@ -244,6 +266,9 @@ def _postgres_engine(url: URL, *, echo: bool) -> Engine:
             # board's name filter scanned all 100,000 cases instead of looking up the
             # 1,800 it found (45 -> 15 ms).
             cursor.execute("SET random_page_cost = 1.1")
+            # A statement the server does not finish in time (a lock held by a stuck
+            # client) is cancelled: the person's action fails in seconds, kept to retry.
+            cursor.execute(f"SET statement_timeout = {int(statement_timeout_ms)}")
         dbapi_connection.commit()
 
     @event.listens_for(engine, "handle_error")
@@ -302,9 +327,16 @@ def describe_connect_error(url: str, exc: BaseException) -> AnchorError:
             f"The database {safe} is missing part of its schema.",
             f"Run: anchor-tui db upgrade --db '{safe}'  (or restore it from a backup).",
         )
+    if "statement timeout" in text or "lock timeout" in text:
+        return ConnectionLostError(
+            f"The database server for {safe} did not answer in time.",
+            "Nothing was saved from the failed action; try it again in a moment.",
+        )
     if "server closed the connection" in text or "terminating connection" in text \
             or "connection is closed" in text or "connection already closed" in text \
-            or "the database system is" in text or "consuming input failed" in text:
+            or "the database system is" in text or "consuming input failed" in text \
+            or "could not receive data from server" in text \
+            or "could not send data to server" in text:
         return ConnectionLostError(
             f"The connection to the database server for {safe} was lost.",
             "Nothing was saved from the failed action; try it again once the server is back.",
