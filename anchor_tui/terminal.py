@@ -55,6 +55,9 @@ INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.Mou
 """What counts as someone at the keyboard (a mouse merely moving does not)."""
 QUIT_WAIT_SECONDS = 5.0
 """How long quitting waits to record the sign-out (and end a huddle) in the database."""
+KEEP_DRAFTS_WAIT_SECONDS = 5.0
+"""How long the keeping of a closed context's drafts is waited for before the wait is
+logged (the saves themselves go on: the database's own timeouts end them)."""
 
 
 @runtime_checkable
@@ -63,6 +66,26 @@ class KeepsDrafts(Protocol):
     its viewer context closes (a switch of user, a takeover at the lock screen)."""
 
     def keep_drafts(self) -> None: ...
+
+
+DraftSaver = Callable[[], object]
+"""Saves a closing screen's drafts: database work only, on a thread of its own."""
+
+
+@runtime_checkable
+class SavesDraftsAside(Protocol):
+    """A screen holding unsaved text whose drafts can be saved off the UI thread.
+
+    ``draft_saver()`` is called on the UI thread as the screen's viewer context closes:
+    it reads what it needs now (the text, the case, the viewer) and returns a callable
+    taking no arguments that saves it (database work only, no widget: it runs on another
+    thread, maybe after the screen is gone), or None when there is nothing to keep. The
+    callable may raise; the failure is logged (its class, never its message). Preferred
+    over ``KeepsDrafts.keep_drafts``, which saves on the UI thread, so a database that
+    does not answer froze the terminal with the last person's note on screen.
+    """
+
+    def draft_saver(self) -> DraftSaver | None: ...
 
 
 class SharedTerminal(ScreenRouting, HuddleTerminal):
@@ -142,10 +165,7 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
         behind_lock = self.session.locked and self._lock_mode is not None
         closing = [mode for mode in (self._viewer_mode, self._lock_mode)
                    if mode is not None and not (behind_lock and mode == self._lock_mode)]
-        for mode in closing:
-            for screen in self._screen_stacks.get(mode, []):
-                if isinstance(screen, KeepsDrafts):
-                    screen.keep_drafts()
+        savers = self._draft_savers(closing)
         self._generation += 1
         name = f"viewer-{self._generation}"
         self.add_mode(name, partial(self._styled_now, first))
@@ -160,6 +180,49 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
         self.viewer = self.session.viewer
         self.forget_what_was_shown()
         self.idle.touch()
+        if savers:
+            self.run_worker(self._keep_drafts(savers), group="keep-drafts",
+                            exit_on_error=False)
+
+    def _draft_savers(self, closing: list[str]) -> list[DraftSaver]:
+        """What the closing contexts' screens need to keep, read now (on the UI thread).
+        A screen that can only keep its drafts itself does so here."""
+        savers: list[DraftSaver] = []
+        for mode in closing:
+            for screen in self._screen_stacks.get(mode, []):
+                if isinstance(screen, SavesDraftsAside):
+                    saver = screen.draft_saver()
+                    if saver is not None:
+                        savers.append(saver)
+                elif isinstance(screen, KeepsDrafts):
+                    screen.keep_drafts()
+        return savers
+
+    async def _keep_drafts(self, savers: list[DraftSaver]) -> None:
+        """Save a closed context's drafts on a thread: the next person's screen is up at
+        once, whatever the database does. (An app worker: the removal of the context the
+        drafts came from does not cancel it. The thread is waited for at exit.)"""
+
+        def save_all() -> list[BaseException]:
+            failures: list[BaseException] = []
+            for save in savers:
+                try:
+                    save()
+                except Exception as error:
+                    failures.append(error)  # logged when done; the others go on
+            return failures
+
+        def log_failures(done: asyncio.Future[list[BaseException]]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                for error in done.result():
+                    self.error_log.write(error)
+
+        saving = asyncio.ensure_future(asyncio.to_thread(save_all))
+        saving.add_done_callback(log_failures)
+        finished, _ = await asyncio.wait({saving}, timeout=KEEP_DRAFTS_WAIT_SECONDS)
+        if not finished:
+            self.error_log.write_event("keeping the drafts of a closed context is slow: "
+                                       f"still at it after {KEEP_DRAFTS_WAIT_SECONDS:.0f} s")
 
     async def _remove_context(self, mode: str) -> None:
         """Remove a closed context's stack, every screen, widget and worker of it.
