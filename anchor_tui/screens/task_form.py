@@ -202,7 +202,7 @@ class TaskFormScreen(AnchorModal[AddedTask | None]):
     def ask_before_quit(self) -> bool:
         """The app is quitting: with something typed in, ask first, staying the default
         (True: the question is up, or already was)."""
-        if self._quit_chosen or not self.filled_in():
+        if self._quit_chosen or not self.is_mounted or not self.filled_in():
             return False
         if not self._asking_quit:
             self._asking_quit = True

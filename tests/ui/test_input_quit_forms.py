@@ -145,3 +145,17 @@ async def test_ctrl_q_on_a_written_huddle_action_asks(make_app: AppFactory) -> N
         await pilot.press(*"Call the school")
         assert form.query_one("#action-text", Input).value == "Call the school"  # type: ignore[attr-defined]
         await quit_is_asked(app, pilot, form, "Quit and discard this action?")
+
+
+async def test_ctrl_q_as_a_form_opens_quits_without_failing(make_app: AppFactory) -> None:
+    """ctrl+q in the moment between a form being opened and being drawn: nothing is
+    typed in it yet, so the app quits (asking the form failed: it had no fields yet)."""
+    from tests.ui.test_note_editor import CASE
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await sign_in(pilot, "social")
+        await open_case(app, pilot)
+        app.push_screen(TaskFormScreen(CASE))  # not awaited: not mounted yet
+        await app.action_quit()
+        await until(pilot, lambda: not app.is_running)
