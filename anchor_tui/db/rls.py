@@ -89,6 +89,10 @@ def apply_settings(connection: Connection, settings: Mapping[str, str], *,
     """Set the transaction's ``anchor.*`` settings (one round trip, local to it), and
     with ``custom_plans`` its ``plan_cache_mode`` (see ``SessionFactory.read``)."""
     calls = [f"set_config('anchor.{name}', :{name}, true)" for name in settings]
+    if settings.get("system"):
+        # Administration (an audit check, retention, an export over every note) may
+        # rightly run statements longer than a terminal's statement timeout.
+        calls.append("set_config('statement_timeout', '0', true)")
     if custom_plans:
         calls.append("set_config('plan_cache_mode', 'force_custom_plan', true)")
     connection.execute(text(f"SELECT {', '.join(calls)}"), dict(settings))

@@ -101,3 +101,22 @@ def test_administration_may_run_longer(pg_url: str) -> None:
                 f"{STATEMENT_TIMEOUT_MS // 1000}s"
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_administration_sessions_have_no_statement_timeout(pg_url: str) -> None:
+    """An audit check or a retention run over a large database may take longer than a
+    terminal's statement may: a system session lifts the limit for its transaction."""
+    from anchor_tui.db.session import SessionFactory
+    from anchor_tui.policy import load_policy
+    from anchor_tui.settings import PACKAGE_CONFIG_DIR
+
+    engine = make_engine(pg_url, statement_timeout_ms=1234)
+    try:
+        sessions = SessionFactory(engine, load_policy(PACKAGE_CONFIG_DIR / "disclosure.yaml"))
+        with sessions.system("test: an audit check") as session:
+            assert session.execute(text("SHOW statement_timeout")).scalar() == "0"
+        with engine.connect() as connection:
+            assert connection.execute(text("SHOW statement_timeout")).scalar() == "1234ms"
+    finally:
+        engine.dispose()
