@@ -14,6 +14,7 @@ task and, where the law asks for it, the pending child-welfare notification.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -137,8 +138,11 @@ def save_note(backend: Backend, viewer: Viewer, note: NoteInput, *, today: dt.da
     saved = _write_note(backend, viewer, note, body, template, today, now)
     if viewer.purpose != "individual":
         # A huddle's session sees no drafts (not even to delete them): the author's own
-        # unit of work drops it, after the note is safe.
-        drafts.discard_draft(backend, viewer, note.case_id, note.supersedes_id)
+        # unit of work drops it, after the note is safe. Should that fail (the server
+        # gone just then), the note is saved all the same: raising would have it kept
+        # and saved again, twice; a draft left over is only offered back.
+        with contextlib.suppress(AnchorError):
+            drafts.discard_draft(backend, viewer, note.case_id, note.supersedes_id)
     return saved
 
 

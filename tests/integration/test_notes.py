@@ -210,6 +210,25 @@ def test_a_note_written_in_a_huddle_is_saved_and_its_draft_dropped(world: TeamWo
     assert load_draft(world.backend, social, world.case_a) is None
 
 
+def test_a_huddle_note_is_saved_once_when_its_draft_cannot_be_dropped(
+        world: TeamWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The huddle's note is committed, then its author's draft dropped in a unit of work
+    of their own: the server going away between the two used to fail the whole save, so
+    the save was kept and made again when it came back: the note twice."""
+    from anchor_tui.errors import ConnectionLostError
+    from anchor_tui.services import drafts
+
+    def gone(*_args: object, **_kwargs: object) -> bool:
+        raise ConnectionLostError("The connection to the database server was lost.")
+
+    monkeypatch.setattr(drafts, "discard_draft", gone)
+    meeting = huddle(world, "social", "police")
+    before = count(world, m.Note)
+    saved = save_note(world.backend, meeting, NoteInput(world.case_a, "Decided: call home",
+                                                        "general"), today=TODAY)
+    assert note_row(world, saved.note_id) is not None and count(world, m.Note) == before + 1
+
+
 def test_notes_are_corrected_and_marked_in_ones_own_work_not_in_a_huddle(
         world: TeamWorld) -> None:
     """The room sees only some of the chair's revisions: youth work's first revision is
