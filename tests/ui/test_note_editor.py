@@ -130,7 +130,7 @@ async def test_a_note_typed_with_a_template_a_category_change_and_the_preview(
         assert "health_assessment" in offered and "intelligence_entry" not in offered
         preview = str(editor.query_one(DisclosurePreview).render())
         assert "Social work: yes, consent until 2027-01-31" in preview
-        assert "Police: no, health notes need consent" in preview
+        assert "Police: no, the health record never reaches the police" in preview
         assert "Youth work: no, health notes need consent" in preview
         await pilot.press("ctrl+end", *"Sleeps badly, no medication.")
         await pilot.press("f4")
