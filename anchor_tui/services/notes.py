@@ -158,6 +158,10 @@ def _write_note(backend: Backend, viewer: Viewer, note: NoteInput, body: str,
             raise AnchorError(f"Case {note.case_id} is not there any more.",
                               "Your text is kept as a draft.")
         _refuse_unreadable(backend.policy, session, viewer, case, note.category, now)
+        if now is not None:
+            already = _already_saved(session, viewer, note, body, now)
+            if already is not None:
+                return already
         revision = 1
         if note.supersedes_id is not None:
             revision = _superseded(session, viewer, note).revision + 1
@@ -185,6 +189,24 @@ def _write_note(backend: Backend, viewer: Viewer, note: NoteInput, body: str,
         if raises_concern(backend.team, viewer.profession, note.category, note.template):
             notification = open_pending(session, backend.team, viewer, case, row.id, today)
         return SavedNote(row.id, case.id, revision, follow_up, notification)
+
+
+def _already_saved(session: Session, viewer: Viewer, note: NoteInput, body: str,
+                   now: dt.datetime) -> SavedNote | None:
+    """The same save made before, whose commit reached the server while its answer did
+    not (the connection cut just then): the save queue keeps such a save as "nothing
+    written" and makes it again, with the same moment. Found by what only that save
+    can share (author, case, the note corrected, the moment and the text): the note is
+    not written twice. (Its follow-up task and child-welfare notification were made
+    with it and wait in the author's queue.)"""
+    supersedes = (m.Note.supersedes_id.is_(None) if note.supersedes_id is None
+                  else m.Note.supersedes_id == note.supersedes_id)
+    row = session.scalars(select(m.Note).where(
+        m.Note.author_id == viewer.user_id, m.Note.case_id == note.case_id, supersedes,
+        m.Note.created_at == now, m.Note.body == body).limit(1)).first()
+    if row is None:
+        return None
+    return SavedNote(row.id, row.case_id, row.revision, None, None)
 
 
 def _refuse_unreadable(policy: Policy, session: Session, viewer: Viewer, case: m.Case,

@@ -229,6 +229,25 @@ def test_a_huddle_note_is_saved_once_when_its_draft_cannot_be_dropped(
     assert note_row(world, saved.note_id) is not None and count(world, m.Note) == before + 1
 
 
+def test_a_save_made_again_with_its_moment_writes_the_note_once(world: TeamWorld) -> None:
+    """A save whose commit reached the server but whose answer was lost is kept and made
+    again with the same moment (the save queue): the note is found, not written twice.
+    Another text, or another moment, is another note."""
+    social = world.viewers["social"]
+    moment = NOW - dt.timedelta(minutes=3)
+    note = NoteInput(world.case_a, "Called the school: the meeting is on Friday.", "general")
+    before = count(world, m.Note)
+    first = save_note(world.backend, social, note, today=TODAY, now=moment)
+    again = save_note(world.backend, social, note, today=TODAY, now=moment)
+    assert again.note_id == first.note_id and count(world, m.Note) == before + 1
+    other = save_note(world.backend, social, dataclasses.replace(note, body="Called home."),
+                      today=TODAY, now=moment)
+    later = save_note(world.backend, social, note, today=TODAY,
+                      now=moment + dt.timedelta(microseconds=1))
+    assert len({first.note_id, other.note_id, later.note_id}) == 3
+    assert count(world, m.Note) == before + 3
+
+
 def test_notes_are_corrected_and_marked_in_ones_own_work_not_in_a_huddle(
         world: TeamWorld) -> None:
     """The room sees only some of the chair's revisions: youth work's first revision is
