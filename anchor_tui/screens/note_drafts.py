@@ -68,6 +68,9 @@ class NoteDrafts(AnchorScreen):
         self._autosave_on = False
         """Off until the editor has opened (and off again once saved or discarded)."""
         self._after_draft: Callable[[], object] | None = None
+        self._after_draft_anyway = False
+        """Whether ``_after_draft`` runs even when the draft is not saved (the note's own
+        save: it does not need the draft, it waits only so as not to race it)."""
         self.draft_saved_at: dt.datetime | None = None
 
     @property
@@ -105,10 +108,13 @@ class NoteDrafts(AnchorScreen):
     def on_screen_suspend(self) -> None:
         self._focus_moved(None)
 
-    def save_draft_now(self, then: Callable[[], object] | None = None) -> None:
-        """Save the draft as the text is now (if it changed); then call ``then``."""
+    def save_draft_now(self, then: Callable[[], object] | None = None, *,
+                       anyway: bool = False) -> None:
+        """Save the draft as the text is now (if it changed); then call ``then`` (if the
+        draft could not be saved: only when ``anyway``, else the editor stays open)."""
         if then is not None:
             self._after_draft = then
+            self._after_draft_anyway = anyway
         if not self._autosave_on:
             self._run_after_draft()
             return
@@ -152,7 +158,9 @@ class NoteDrafts(AnchorScreen):
         self.schedule.failed(time.monotonic())
         self.status(f"Draft not saved: {problem} Your text stays here; trying again.",
                     problem=True)
-        if self._after_draft is not None:
+        if self._after_draft is not None and self._after_draft_anyway:
+            self._run_after_draft()  # the note's save goes on: it holds the text itself
+        elif self._after_draft is not None:
             self._after_draft = None
             self.notify("The draft could not be saved, so the editor stays open with your "
                         "text. Save the note (ctrl+s) or try again.", title="Not saved yet",

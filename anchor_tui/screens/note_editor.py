@@ -226,9 +226,10 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         self._saving = True
         self.status("Saving the note…")
         # A draft save still running could otherwise write the draft back after the note's
-        # unit of work dropped it: wait for it first.
+        # unit of work dropped it: wait for it first (and save the note whatever its end:
+        # a draft that failed wrote nothing, and the note carries the text).
         if self._draft_in_flight:
-            self.save_draft_now(then=self._write)
+            self.save_draft_now(then=self._write, anyway=True)
         else:
             self._write()
 
