@@ -27,6 +27,7 @@ from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.modal import Host
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.drafts import AutosaveSchedule, discard_draft, save_draft
+from anchor_tui.services.note_text import is_blank
 from anchor_tui.widgets.note_text_area import NoteTextArea
 from anchor_tui.widgets.plain_text import plain
 
@@ -61,16 +62,26 @@ class NoteDrafts(AnchorScreen):
     category: str
     template_id: str | None
     baseline: str
+    _saved: object | None
 
     def init_drafts(self) -> None:
         self.schedule = AutosaveSchedule()
         self._draft_in_flight = False
         self._autosave_on = False
         """Off until the editor has opened (and off again once saved or discarded)."""
+        self._opened = False
+        self._discarded = False
+        """The author chose to discard the text: nothing of it is kept any more."""
+        self.note_save_running = False
+        """The note's own save is running (not kept for later): if it fails, it keeps
+        the text as the author's draft itself."""
         self._after_draft: Callable[[], object] | None = None
         self._after_draft_anyway = False
         """Whether ``_after_draft`` runs even when the draft is not saved (the note's own
         save: it does not need the draft, it waits only so as not to race it)."""
+        self._keep_asked = False
+        """The author chose to keep the text as a draft: it is written even while the
+        note's own save runs (autosave is off then)."""
         self.draft_saved_at: dt.datetime | None = None
 
     @property
@@ -79,7 +90,12 @@ class NoteDrafts(AnchorScreen):
 
     @property
     def body(self) -> NoteTextArea:
-        return self.query_one("#note-body", NoteTextArea)
+        # Held once found: the text is still read (to keep it) while the editor is being
+        # removed, when its widgets are no longer found by a query.
+        held = self.__dict__.get("_body")
+        if held is None:
+            held = self.__dict__["_body"] = self.query_one("#note-body", NoteTextArea)
+        return cast(NoteTextArea, held)
 
     def status(self, text: str, *, problem: bool = False) -> None:
         line = self.query_one("#editor-status", Static)
@@ -88,6 +104,7 @@ class NoteDrafts(AnchorScreen):
 
     def start_autosave(self) -> None:
         self._autosave_on = True
+        self._opened = True
         self.set_interval(self.schedule.tick, self._tick)
         # Focus moving within the editor, to a modal on top (a picker, help, a form) or
         # away from the terminal: each saves the draft at once.
@@ -109,13 +126,18 @@ class NoteDrafts(AnchorScreen):
         self._focus_moved(None)
 
     def save_draft_now(self, then: Callable[[], object] | None = None, *,
-                       anyway: bool = False) -> None:
+                       anyway: bool = False, keep: bool = False) -> None:
         """Save the draft as the text is now (if it changed); then call ``then`` (if the
-        draft could not be saved: only when ``anyway``, else the editor stays open)."""
+        draft could not be saved: only when ``anyway``, else the editor stays open).
+
+        ``keep``: the author chose to keep the text as a draft, so it is written even
+        while the note's own save runs (kept in memory until the server is back, it
+        would die with the process)."""
         if then is not None:
             self._after_draft = then
             self._after_draft_anyway = anyway
-        if not self._autosave_on:
+            self._keep_asked = keep
+        if not self._autosave_on and not (self._keep_asked and self.keepable()):
             self._run_after_draft()
             return
         if self._draft_in_flight:
@@ -162,12 +184,15 @@ class NoteDrafts(AnchorScreen):
             self._run_after_draft()  # the note's save goes on: it holds the text itself
         elif self._after_draft is not None:
             self._after_draft = None
+            self._keep_asked = False
+            undone = self.kept_nothing()
             self.notify("The draft could not be saved, so the editor stays open with your "
-                        "text. Save the note (ctrl+s) or try again.", title="Not saved yet",
-                        severity="warning", markup=False)
+                        f"text.{undone} Save the note (ctrl+s) or try again.",
+                        title="Not saved yet", severity="warning", markup=False)
 
     def _run_after_draft(self) -> None:
         then, self._after_draft = self._after_draft, None
+        self._keep_asked = False
         if then is not None:
             then()
 
@@ -180,8 +205,21 @@ class NoteDrafts(AnchorScreen):
         discard_draft(self.backend, self.viewer, self.case_id, self.supersedes_id)
         self.post_message(DraftDiscarded())
 
+    def kept_nothing(self) -> str:
+        """What ``save_draft_now(then=...)`` was to do next is dropped: the draft could
+        not be saved. The editor undoes what it had started (quitting); the words say
+        so (" anchor-tui has not quit.") or are empty."""
+        return ""
+
     def stop_autosave(self) -> None:
         self._autosave_on = False
+
+    def keepable(self) -> bool:
+        """Whether the text is the author's unsaved work, to keep as a draft: the editor
+        has opened, the note is not saved, the text was not discarded and is not blank.
+        """
+        return (self._opened and not self._discarded and self._saved is None
+                and not is_blank(self.body.text))
 
     def keep_drafts(self) -> None:
         """The viewer context is closing (switch user, a takeover at the lock screen):
@@ -189,9 +227,15 @@ class NoteDrafts(AnchorScreen):
         self.keep_on_unmount()
 
     def keep_on_unmount(self) -> None:
-        """Leaving without the question (sign-out, the app closing): keep what is typed."""
-        if not self._autosave_on or not self.schedule.pending:
+        """Leaving without the question (sign-out, the app closing): keep what is typed.
+
+        Also while the note's own save runs or waits for the server (autosave is off
+        then): until it is saved, a note kept only in memory would die with the process
+        or the viewer's context. Saving the note later drops this draft in its own unit
+        of work."""
+        if not self.schedule.pending or not self.keepable() or self.note_save_running:
             return
+        self.schedule.saving()  # tried once: the editor is going, its text changes no more
         text = self.body.text
         # If the database is away nothing more can be done here; the last autosave
         # (at most 2 s old) remains.

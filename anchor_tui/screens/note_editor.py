@@ -107,6 +107,9 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         self._saving = False
         self._saved: SavedNote | None = None
         self._quitting = False
+        self._quit_answered = False
+        """The author answered the editor's quit question: the app's quit, asked again,
+        goes on to its own questions (changes still waiting for the server)."""
         self.init_drafts()
 
     def compose(self) -> ComposeResult:
@@ -240,6 +243,7 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         note = NoteInput(self.case_id, self.body.text, self.category, self.template_id,
                          self.supersedes_id)
         backend, viewer, today = self.backend, self.viewer, self.host.today()
+        self.note_save_running = True
 
         def save() -> SavedNote:
             try:
@@ -260,17 +264,22 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
                                     on_failed=self._not_written, on_kept=self._kept)
 
     def _written(self, tell: Callable[..., None], saved: SavedNote) -> None:
+        self.note_save_running = False
         if self.is_attached:
             self.post_message(NoteWritten(saved))
         else:  # kept while the server was away, saved after the editor was left
             tell(f"The note on case {self.case_id} was saved.", title="Saved", markup=False)
 
     def _kept(self) -> None:
+        # Kept in memory until the server is back: from now on, closing the editor (a
+        # switch of user, quitting) keeps the text as a draft too.
+        self.note_save_running = False
         if self.is_attached:
             self.status("The database cannot be reached. The note is kept and is saved "
                         "when it is back.", problem=True)
 
     def _not_written(self, _error: BaseException) -> None:
+        self.note_save_running = False
         if not self.is_attached:
             return
         self._saving = False
@@ -321,7 +330,8 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
 
     def ask_before_quit(self) -> bool:
         """The app is quitting: with unsaved text, ask first (True: the question is up)."""
-        if not self.has_unsaved_text():
+        answered, self._quit_answered = self._quit_answered, False
+        if answered or not self.has_unsaved_text():
             return False
         self._quitting = True
         self.ask_leave()
@@ -339,23 +349,27 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         if choice == "save":
             self.action_save()
         elif choice == "draft":
-            self.save_draft_now(then=self._close)
+            self.save_draft_now(then=self._close, keep=True)
         elif choice == "discard":
             self.stop_autosave()
+            self._discarded = True
             self._closing_after_discard = True
             self.drop_draft()
         else:
             self._quitting = False
 
+    def kept_nothing(self) -> str:
+        quitting, self._quitting = self._quitting, False
+        return " anchor-tui has not quit." if quitting else ""
+
     def _close(self) -> None:
         self.stop_autosave()
         if self._quitting:
-            # As the app's own quit: whoever is signed in is signed out first (audited).
-            quit_now = getattr(self.app, "quit_now", None)
-            if callable(quit_now):
-                self.app.call_later(quit_now)
-            else:
-                self.app.exit()
+            # The app's own quit, asked again: it still asks about changes kept for the
+            # server (this note's save among them) and signs out first (audited).
+            self._quitting = False
+            self._quit_answered = True
+            self.app.call_later(self.app.action_quit)
         elif self._on_top():
             self.dismiss()
 
