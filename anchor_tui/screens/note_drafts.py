@@ -26,7 +26,7 @@ from anchor_tui.errors import AnchorError
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.modal import Host
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.drafts import AutosaveSchedule, discard_draft, save_draft
+from anchor_tui.services.drafts import AutosaveSchedule, DraftText, discard_draft, save_draft
 from anchor_tui.services.note_text import is_blank
 from anchor_tui.widgets.note_text_area import NoteTextArea
 from anchor_tui.widgets.plain_text import plain
@@ -73,6 +73,11 @@ class NoteDrafts(AnchorScreen):
         self._discarded = False
         """The author chose to discard the text: nothing of it is kept any more."""
         self.note_save_running = False
+        self.draft_on_offer: DraftText | None = None
+        """The author's earlier draft, offered back and not answered yet: until then it
+        is not overwritten (a draft written meanwhile is that draft and the new text)."""
+        self._dropping = False
+        """The offered draft is being discarded: autosave waits for it to go."""
         """The note's own save is running (not kept for later): if it fails, it keeps
         the text as the author's draft itself."""
         self._after_draft: Callable[[], object] | None = None
@@ -145,12 +150,25 @@ class NoteDrafts(AnchorScreen):
         if not self.schedule.pending:
             self._run_after_draft()
             return
+        if (self.draft_on_offer is not None or self._dropping) and self._after_draft is None:
+            return  # the earlier draft stays as it is until the author answers the offer
         self.schedule.saving()
         self._draft_in_flight = True
+        self.write_draft(*self.draft_fields())
+
+    def draft_fields(self) -> tuple[str, str, str | None]:
+        """The draft as it is to be written: body, category, template."""
         text = self.body.text
+        offered = self.draft_on_offer
+        if offered is not None:
+            # Not answered yet (the author quits, or the context closes): keep both, as
+            # "Continue the draft" would.
+            typed = text if text.rstrip() != self.baseline.rstrip() else ""
+            return (offered.body + ("\n" + typed if typed.strip() else ""), offered.category,
+                    offered.template)
         # Text that is only the template or the note being corrected is not a draft.
-        self.write_draft("" if text.rstrip() == self.baseline.rstrip() else text,
-                         self.category, self.template_id)
+        return ("" if text.rstrip() == self.baseline.rstrip() else text, self.category,
+                self.template_id)
 
     @work(thread=True, group="note-draft", exit_on_error=False)
     def write_draft(self, text: str, category: str, template_id: str | None) -> None:
@@ -198,12 +216,19 @@ class NoteDrafts(AnchorScreen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "note-draft":
+            self._dropping = False
             self._draft_failed("an internal error (logged, without your text).")
 
     @work(thread=True, group="note-draft", exit_on_error=False)
     def drop_draft(self) -> None:
         discard_draft(self.backend, self.viewer, self.case_id, self.supersedes_id)
         self.post_message(DraftDiscarded())
+
+    def offered_draft_dropped(self) -> None:
+        """The draft offered back is gone (the author chose so): autosave goes on."""
+        self._dropping = False
+        if self.schedule.pending:
+            self.save_draft_now()  # what was typed before the question, kept now
 
     def kept_nothing(self) -> str:
         """What ``save_draft_now(then=...)`` was to do next is dropped: the draft could
@@ -236,10 +261,9 @@ class NoteDrafts(AnchorScreen):
         if not self.schedule.pending or not self.keepable() or self.note_save_running:
             return
         self.schedule.saving()  # tried once: the editor is going, its text changes no more
-        text = self.body.text
+        body, category, template = self.draft_fields()
         # If the database is away nothing more can be done here; the last autosave
         # (at most 2 s old) remains.
         with contextlib.suppress(AnchorError):
             save_draft(self.backend, self.viewer, self.case_id, self.supersedes_id,
-                       self.category, self.template_id,
-                       "" if text.rstrip() == self.baseline.rstrip() else text)
+                       category, template, body)

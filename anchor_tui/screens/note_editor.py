@@ -162,6 +162,8 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
             self.baseline = source.body
             self.body.load_body(source.body + ("\n" + typed if typed.strip() else ""))
         self.show_settings()
+        # The earlier draft is not written over before the author answers the offer.
+        self.draft_on_offer = start.draft
         self.start_autosave()
         if typed.strip():
             self.text_changed()
@@ -170,7 +172,7 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         else:
             self.status("Writing. ctrl+s or F2 saves; your draft is kept as you type.")
 
-    @work(exclusive=True, group="note-ask")
+    @work(exclusive=True, group="note-offer")  # (ctrl+q's question goes on top of it)
     async def offer_draft(self) -> None:
         draft = self.start.draft if self.start else None
         if draft is None:
@@ -182,7 +184,9 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
                           f"{draft.updated_at.astimezone():%Y-%m-%d %H:%M:%S})"),
              ("discard", "Discard the draft and start afresh")],
             current="continue", note="\n".join(lines)))
+        self.draft_on_offer = None
         if choice == "discard":
+            self._dropping = True
             self.drop_draft()
             return
         typed = self.body.text if self.body.text != self.baseline else ""
@@ -196,7 +200,10 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         self.status(f"Draft of {draft.updated_at.astimezone():%H:%M:%S} recovered.")
 
     def on_draft_discarded(self, message: DraftDiscarded) -> None:
-        if self._closing_after_discard:
+        if self._dropping:
+            self.offered_draft_dropped()
+            self.status("Draft discarded.")
+        elif self._closing_after_discard:
             self._close()
         else:
             self.status("Draft discarded.")

@@ -1,0 +1,93 @@
+"""The draft offered back when the editor opens is never written over before its
+author has answered the offer, even with text typed while the case opened slowly."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy import select
+
+from anchor_tui.db import models as m
+from anchor_tui.screens import note_editor
+from anchor_tui.screens.case import CaseScreen
+from anchor_tui.screens.note_editor import NoteEditorScreen
+from anchor_tui.screens.prompt import ChoiceScreen
+from anchor_tui.services.backend import Backend
+from anchor_tui.widgets.note_text_area import NoteTextArea
+from tests.ui.conftest import AppFactory, settle, sign_in
+from tests.ui.test_note_editor import CASE, asked, choose, drafts_of, until, user_id
+
+OLD = "Yesterday: long phone call with the guardian, see the details below."
+
+
+async def offered_after_typing(app: Any, pilot: Any, backend: Backend,
+                               monkeypatch: Any) -> NoteEditorScreen:
+    """social has yesterday's draft on the case; n, and "Today:" typed while the case
+    opens slowly; then the offer comes up, and the autosave runs under it."""
+    with backend.sessions.system("test: yesterday's draft") as s:
+        s.add(m.Draft(author_id=user_id(backend, "social"), case_id=CASE,
+                      supersedes_id=None, category="general", template=None, body=OLD))
+    go = threading.Event()
+    real = note_editor.start_editor
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        go.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(note_editor, "start_editor", slow)
+    await sign_in(pilot, "social")
+    await app.push_screen(CaseScreen(CASE))
+    await settle(pilot)
+    await pilot.press("n")
+    await until(pilot, lambda: isinstance(app.screen, NoteEditorScreen))
+    editor = app.screen
+    assert isinstance(editor, NoteEditorScreen)
+    await pilot.press(*"Today:")
+    go.set()
+    await asked(app, pilot, ChoiceScreen)
+    editor.save_draft_now()  # the autosave's tick (and focus moved to the question)
+    await until(pilot, lambda: not [w for w in app.workers if w.group == "note-draft"])
+    assert drafts_of(backend, "social") == [OLD]
+    return editor
+
+
+async def test_quitting_before_answering_the_offer_keeps_both_texts(
+    make_app: AppFactory, demo_backend: Backend, monkeypatch: Any
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await offered_after_typing(app, pilot, demo_backend, monkeypatch)
+        await pilot.press("ctrl+q")  # asked on top of the offer
+        question = await asked(app, pilot)
+        assert "Quit" in question.title_text  # type: ignore[attr-defined]
+        await choose(app, pilot, "draft")
+    assert drafts_of(demo_backend, "social") == [OLD + "\nToday:"]
+
+
+async def test_the_offer_answered_after_typing_keeps_what_was_chosen(
+    make_app: AppFactory, demo_backend: Backend, monkeypatch: Any
+) -> None:
+    """Continue: the draft, then what was typed; the autosave goes on from there."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = await offered_after_typing(app, pilot, demo_backend, monkeypatch)
+        await choose(app, pilot, "continue")
+        assert editor.query_one(NoteTextArea).text == OLD + "\nToday:"
+        editor.save_draft_now()
+        await settle(pilot)
+        assert drafts_of(demo_backend, "social") == [OLD + "\nToday:"]
+
+
+async def test_discarding_the_offered_draft_keeps_what_was_typed(
+    make_app: AppFactory, demo_backend: Backend, monkeypatch: Any
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = await offered_after_typing(app, pilot, demo_backend, monkeypatch)
+        await choose(app, pilot, "discard")
+        assert editor.query_one(NoteTextArea).text == "Today:"
+        await settle(pilot)
+        with demo_backend.sessions.system("test: drafts") as s:
+            kept = list(s.scalars(select(m.Draft.body)))
+        assert kept == ["Today:"]
