@@ -78,6 +78,9 @@ class NoteDrafts(AnchorScreen):
         is not overwritten (a draft written meanwhile is that draft and the new text)."""
         self._dropping = False
         """The offered draft is being discarded: autosave waits for it to go."""
+        self.draft_moved_from: int | None = None
+        """The draft continued here was kept under an earlier revision of the note being
+        corrected: the next draft save moves it here."""
         """The note's own save is running (not kept for later): if it fails, it keeps
         the text as the author's draft itself."""
         self._after_draft: Callable[[], object] | None = None
@@ -154,7 +157,13 @@ class NoteDrafts(AnchorScreen):
             return  # the earlier draft stays as it is until the author answers the offer
         self.schedule.saving()
         self._draft_in_flight = True
-        self.write_draft(*self.draft_fields())
+        self.write_draft(*self.draft_fields(), self._moved_from())
+
+    def _moved_from(self) -> int | None:
+        offered = self.draft_on_offer
+        if offered is not None and offered.supersedes_id != self.supersedes_id:
+            return offered.supersedes_id
+        return self.draft_moved_from
 
     def draft_fields(self) -> tuple[str, str, str | None]:
         """The draft as it is to be written: body, category, template."""
@@ -171,10 +180,11 @@ class NoteDrafts(AnchorScreen):
                 self.template_id)
 
     @work(thread=True, group="note-draft", exit_on_error=False)
-    def write_draft(self, text: str, category: str, template_id: str | None) -> None:
+    def write_draft(self, text: str, category: str, template_id: str | None,
+                    moved_from: int | None) -> None:
         try:
             at = save_draft(self.backend, self.viewer, self.case_id, self.supersedes_id,
-                            category, template_id, text)
+                            category, template_id, text, moved_from=moved_from)
         except AnchorError as error:  # the database is away: visible, not fatal
             self.post_message(DraftNotKept(error.message))
             return
@@ -182,6 +192,8 @@ class NoteDrafts(AnchorScreen):
 
     def on_draft_kept(self, message: DraftKept) -> None:
         self._draft_in_flight = False
+        if self.draft_on_offer is None:
+            self.draft_moved_from = None  # moved here
         self.draft_saved_at = message.at
         if message.at is not None:
             self.status(f"Draft saved {message.at.astimezone():%H:%M:%S} (only you see it).")
@@ -220,8 +232,12 @@ class NoteDrafts(AnchorScreen):
             self._draft_failed("an internal error (logged, without your text).")
 
     @work(thread=True, group="note-draft", exit_on_error=False)
-    def drop_draft(self) -> None:
-        discard_draft(self.backend, self.viewer, self.case_id, self.supersedes_id)
+    def drop_draft(self, supersedes_id: int | None = None) -> None:
+        """Discard the draft (kept under ``supersedes_id`` when it is an earlier revision's,
+        offered back here)."""
+        for key in {self.supersedes_id, supersedes_id, self.draft_moved_from} - {None} \
+                or {None}:
+            discard_draft(self.backend, self.viewer, self.case_id, key)
         self.post_message(DraftDiscarded())
 
     def offered_draft_dropped(self) -> None:
@@ -266,4 +282,4 @@ class NoteDrafts(AnchorScreen):
         # (at most 2 s old) remains.
         with contextlib.suppress(AnchorError):
             save_draft(self.backend, self.viewer, self.case_id, self.supersedes_id,
-                       category, template, body)
+                       category, template, body, moved_from=self._moved_from())

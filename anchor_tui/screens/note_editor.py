@@ -187,7 +187,7 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         self.draft_on_offer = None
         if choice == "discard":
             self._dropping = True
-            self.drop_draft()
+            self.drop_draft(draft.supersedes_id)
             return
         typed = self.body.text if self.body.text != self.baseline else ""
         self.category = draft.category
@@ -198,6 +198,12 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
             self.text_changed()  # ...except what was typed meanwhile
         self.show_settings()
         self.status(f"Draft of {draft.updated_at.astimezone():%H:%M:%S} recovered.")
+        if draft.supersedes_id != self.supersedes_id:
+            # Written on an earlier revision (corrected since): it moves to this one now,
+            # or it would be offered again after this correction is saved.
+            self.draft_moved_from = draft.supersedes_id
+            self.text_changed()
+            self.save_draft_now()
 
     def on_draft_discarded(self, message: DraftDiscarded) -> None:
         if self._dropping:

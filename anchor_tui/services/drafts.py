@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from anchor_tui.db.models import Case, Draft
+from anchor_tui.db.models import Case, Draft, Note
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
@@ -57,13 +57,35 @@ def _find(session: Session, viewer: Viewer, case_id: int, supersedes_id: int | N
     return session.scalars(query.order_by(Draft.updated_at.desc())).first()
 
 
+def _earlier_revisions(session: Session, note_id: int) -> list[int]:
+    """The revisions ``note_id`` corrected, newest first (as far as the viewer sees)."""
+    earlier: list[int] = []
+    note = session.get(Note, note_id)
+    while note is not None and note.supersedes_id is not None \
+            and note.supersedes_id not in earlier:
+        earlier.append(note.supersedes_id)
+        note = session.get(Note, note.supersedes_id)
+    return earlier
+
+
 def load_draft(backend: Backend, viewer: Viewer, case_id: int,
                supersedes_id: int | None = None) -> DraftText | None:
-    """The viewer's own draft of this note, if any; never in a huddle."""
+    """The viewer's own draft of this note, if any; never in a huddle.
+
+    A correction's draft is kept under the revision it corrected. When that revision
+    has been corrected since (on another terminal: the save then said "Your text is
+    kept as a draft. Correct the newest revision instead"), the draft is the one of
+    the newest revision too: its ``supersedes_id`` then names the earlier revision,
+    and saving it with ``moved_from`` moves it to the newest."""
     if viewer.purpose != "individual":
         return None
     with backend.sessions.read(viewer) as session:
         draft = _find(session, viewer, case_id, supersedes_id)
+        if draft is None and supersedes_id is not None:
+            for earlier in _earlier_revisions(session, supersedes_id):
+                draft = _find(session, viewer, case_id, earlier)
+                if draft is not None:
+                    break
         if draft is None:
             return None
         return DraftText(draft.case_id, draft.supersedes_id, draft.category, draft.template,
@@ -71,8 +93,12 @@ def load_draft(backend: Backend, viewer: Viewer, case_id: int,
 
 
 def save_draft(backend: Backend, viewer: Viewer, case_id: int, supersedes_id: int | None,
-               category: str, template: str | None, body: str) -> dt.datetime | None:
+               category: str, template: str | None, body: str, *,
+               moved_from: int | None = None) -> dt.datetime | None:
     """Keep ``body`` as the author's draft; when it has become blank, drop the draft.
+
+    ``moved_from``: the draft was the one of an earlier revision (``load_draft``); that
+    one goes in the same unit of work, as ``body`` holds it now.
 
     Returns when it was saved (None: nothing is kept). Raises ``DatabaseError`` when the
     database cannot be reached: the editor keeps the text and tries again.
@@ -85,6 +111,10 @@ def save_draft(backend: Backend, viewer: Viewer, case_id: int, supersedes_id: in
     for attempt in range(2):
         try:
             with backend.sessions.write(author) as session:
+                if moved_from is not None and moved_from != supersedes_id:
+                    old = _find(session, author, case_id, moved_from)
+                    if old is not None:
+                        session.delete(old)
                 draft = _find(session, author, case_id, supersedes_id)
                 if is_blank(body):
                     if draft is not None:

@@ -91,3 +91,59 @@ async def test_discarding_the_offered_draft_keeps_what_was_typed(
         with demo_backend.sessions.system("test: drafts") as s:
             kept = list(s.scalars(select(m.Draft.body)))
         assert kept == ["Today:"]
+
+
+async def test_a_correction_kept_after_a_conflict_is_offered_on_the_newest_revision(
+    make_app: AppFactory, demo_backend: Backend
+) -> None:
+    """social corrects their note N while their other terminal corrects N first; ctrl+s
+    says "Your text is kept as a draft. Correct the newest revision instead." The
+    editor of the newest revision offers that draft; continued, it moves there."""
+    import dataclasses
+
+    from anchor_tui.screens.note_editor import open_note_editor
+    from anchor_tui.services.clock import moment_on
+    from anchor_tui.services.notes import NoteInput, save_note
+    from tests.ui.conftest import TODAY
+
+    correction = "Correction: the meeting was on Thursday, not Friday."
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "social")
+        viewer = app.viewer
+        assert viewer is not None
+        first = save_note(demo_backend, viewer, NoteInput(CASE, "Met on Friday.", "general"),
+                          today=TODAY, now=moment_on(TODAY))
+        open_note_editor(app, CASE, supersedes_id=first.note_id)
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, NoteEditorScreen)
+        editor.query_one(NoteTextArea).load_body(correction)
+        await pilot.pause()
+        other = save_note(demo_backend, dataclasses.replace(viewer),
+                          NoteInput(CASE, "Met on Friday (room 2).", "general",
+                                    supersedes_id=first.note_id),
+                          today=TODAY, now=moment_on(TODAY))
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        while not isinstance(app.screen, NoteEditorScreen):  # the conflict's message
+            await pilot.press("escape")
+            await settle(pilot)
+        await pilot.press("escape")
+        await choose(app, pilot, "draft")
+        assert drafts_of(demo_backend, "social") == [correction]
+
+        open_note_editor(app, CASE, supersedes_id=other.note_id)
+        offer = await asked(app, pilot, ChoiceScreen)
+        assert correction in offer.note  # type: ignore[attr-defined]
+        await choose(app, pilot, "continue")
+        editor = app.screen
+        assert isinstance(editor, NoteEditorScreen)
+        assert editor.query_one(NoteTextArea).text == correction
+        with demo_backend.sessions.system("test: drafts") as s:
+            kept = s.execute(select(m.Draft.supersedes_id, m.Draft.body).where(
+                m.Draft.author_id == user_id(demo_backend, "social"))).all()
+        assert [tuple(row) for row in kept] == [(other.note_id, correction)]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert drafts_of(demo_backend, "social") == []
