@@ -78,6 +78,10 @@ class NoteDrafts(AnchorScreen):
         is not overwritten (a draft written meanwhile is that draft and the new text)."""
         self._dropping = False
         """The offered draft is being discarded: autosave waits for it to go."""
+        self.draft_apart = False
+        """In a huddle, with the author's own draft of this note in the database: the
+        huddle's note is not autosaved over it; kept (leaving, the context closing) it
+        is added after it (``services.drafts``)."""
         self.draft_moved_from: int | None = None
         """The draft continued here was kept under an earlier revision of the note being
         corrected: the next draft save moves it here."""
@@ -155,9 +159,12 @@ class NoteDrafts(AnchorScreen):
             return
         if (self.draft_on_offer is not None or self._dropping) and self._after_draft is None:
             return  # the earlier draft stays as it is until the author answers the offer
+        if self.draft_apart and not self._keep_asked:
+            self._run_after_draft()  # the author's own draft is not written over
+            return
         self.schedule.saving()
         self._draft_in_flight = True
-        self.write_draft(*self.draft_fields(), self._moved_from())
+        self.write_draft(*self.draft_fields(), self._moved_from(), self.draft_apart)
 
     def _moved_from(self) -> int | None:
         offered = self.draft_on_offer
@@ -181,10 +188,11 @@ class NoteDrafts(AnchorScreen):
 
     @work(thread=True, group="note-draft", exit_on_error=False)
     def write_draft(self, text: str, category: str, template_id: str | None,
-                    moved_from: int | None) -> None:
+                    moved_from: int | None, append: bool) -> None:
         try:
             at = save_draft(self.backend, self.viewer, self.case_id, self.supersedes_id,
-                            category, template_id, text, moved_from=moved_from)
+                            category, template_id, text, moved_from=moved_from,
+                            append=append)
         except AnchorError as error:  # the database is away: visible, not fatal
             self.post_message(DraftNotKept(error.message))
             return
@@ -234,9 +242,9 @@ class NoteDrafts(AnchorScreen):
     @work(thread=True, group="note-draft", exit_on_error=False)
     def drop_draft(self, supersedes_id: int | None = None) -> None:
         """Discard the draft (kept under ``supersedes_id`` when it is an earlier revision's,
-        offered back here)."""
-        for key in {self.supersedes_id, supersedes_id, self.draft_moved_from} - {None} \
-                or {None}:
+        offered back here). The author's own draft, apart from a huddle's note, stays."""
+        keys = {self.supersedes_id, supersedes_id, self.draft_moved_from} - {None} or {None}
+        for key in () if self.draft_apart else keys:
             discard_draft(self.backend, self.viewer, self.case_id, key)
         self.post_message(DraftDiscarded())
 
@@ -282,4 +290,5 @@ class NoteDrafts(AnchorScreen):
         # (at most 2 s old) remains.
         with contextlib.suppress(AnchorError):
             save_draft(self.backend, self.viewer, self.case_id, self.supersedes_id,
-                       category, template, body, moved_from=self._moved_from())
+                       category, template, body, moved_from=self._moved_from(),
+                       append=self.draft_apart)

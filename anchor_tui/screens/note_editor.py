@@ -17,6 +17,7 @@ revision; nothing is deleted.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import cast
@@ -37,7 +38,7 @@ from anchor_tui.screens.note_settings import PREVIEW_REFRESH_SECONDS, NoteSettin
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import moment_on
-from anchor_tui.services.drafts import keep_unsaved_note
+from anchor_tui.services.drafts import draft_left_alone, keep_unsaved_note
 from anchor_tui.services.note_form import EditorStart, start_editor
 from anchor_tui.services.note_text import is_blank
 from anchor_tui.services.notes import NoteInput, SavedNote, save_note
@@ -164,11 +165,15 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         self.show_settings()
         # The earlier draft is not written over before the author answers the offer.
         self.draft_on_offer = start.draft
+        self.draft_apart = start.draft_apart
         self.start_autosave()
         if typed.strip():
             self.text_changed()
         if start.draft is not None:
             self.offer_draft()
+        elif self.draft_apart:
+            self.status("Writing in the huddle. ctrl+s or F2 saves; until then the note is "
+                        "kept here, and with your drafts if you leave it.")
         else:
             self.status("Writing. ctrl+s or F2 saves; your draft is kept as you type.")
 
@@ -257,10 +262,14 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
                          self.supersedes_id)
         backend, viewer, today = self.backend, self.viewer, self.host.today()
         self.note_save_running = True
+        apart = self.draft_apart
 
         def save() -> SavedNote:
             try:
-                return save_note(backend, viewer, note, today=today, now=moment_on(today))
+                # In a huddle, the author's own draft of the case is not this note's.
+                with draft_left_alone() if apart else contextlib.nullcontext():
+                    return save_note(backend, viewer, note, today=today,
+                                     now=moment_on(today))
             except ConnectionLostError:
                 raise  # kept, text and all, and saved when the server is back
             except Exception:
@@ -268,7 +277,7 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
                 # text becomes the author's draft, so a save kept for later that fails
                 # after they have left the terminal still loses nothing.
                 keep_unsaved_note(backend, viewer, note.case_id, note.supersedes_id,
-                                  note.category, note.template, note.body)
+                                  note.category, note.template, note.body, append=apart)
                 raise
 
         tell = later_notifier(self.app)

@@ -7,6 +7,11 @@ the same unit of work.
 
 In a huddle the editor still autosaves (writing is not showing): the draft is written
 under the author's own, individual viewer, and it is offered back only outside a huddle.
+When the author already has a draft of a new note on that case (their own unfinished
+work, kept by the same row), the huddle's note does not replace it: it stays in the
+editor until it is saved, is added to that draft if it must be kept
+(``save_draft(append=True)``), and its save leaves that draft alone
+(``draft_left_alone``).
 
 :class:`AutosaveSchedule` is the rule the editor follows: save once typing has paused
 for a second, and while typing goes on, at least every 1.5 seconds, so a crash loses at
@@ -17,6 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -92,13 +100,26 @@ def load_draft(backend: Backend, viewer: Viewer, case_id: int,
                          draft.body, draft.updated_at)
 
 
+def has_draft(backend: Backend, viewer: Viewer, case_id: int,
+              supersedes_id: int | None = None) -> bool:
+    """Whether the author (in a huddle too) has a draft of this note; nothing of it is
+    read, for a huddle's editor not to write over it."""
+    author = author_viewer(viewer)
+    with backend.sessions.read(author) as session:
+        return _find(session, author, case_id, supersedes_id) is not None
+
+
 def save_draft(backend: Backend, viewer: Viewer, case_id: int, supersedes_id: int | None,
                category: str, template: str | None, body: str, *,
-               moved_from: int | None = None) -> dt.datetime | None:
+               moved_from: int | None = None, append: bool = False) -> dt.datetime | None:
     """Keep ``body`` as the author's draft; when it has become blank, drop the draft.
 
     ``moved_from``: the draft was the one of an earlier revision (``load_draft``); that
     one goes in the same unit of work, as ``body`` holds it now.
+
+    ``append``: the draft there is other work of the author's (a huddle's note, with
+    the author's own draft of the case): ``body`` is added after it, once, never
+    replacing it; a blank body changes nothing.
 
     Returns when it was saved (None: nothing is kept). Raises ``DatabaseError`` when the
     database cannot be reached: the editor keeps the text and tries again.
@@ -116,6 +137,16 @@ def save_draft(backend: Backend, viewer: Viewer, case_id: int, supersedes_id: in
                     if old is not None:
                         session.delete(old)
                 draft = _find(session, author, case_id, supersedes_id)
+                if append and draft is not None:
+                    if is_blank(body) or body in draft.body:
+                        return draft.updated_at
+                    draft.body = f"{draft.body.rstrip()}\n\n{body}"
+                    if len(draft.body) > MAX_BODY_CHARS:
+                        raise AnchorError("The draft is too long to keep.",
+                                          f"A note holds at most {MAX_BODY_CHARS:,} "
+                                          "characters.")
+                    draft.updated_at = utcnow()
+                    return draft.updated_at
                 if is_blank(body):
                     if draft is not None:
                         session.delete(draft)
@@ -165,20 +196,37 @@ def drafts_waiting(backend: Backend, viewer: Viewer, listed: int = 5) -> DraftsW
 
 def keep_unsaved_note(backend: Backend, viewer: Viewer, case_id: int,
                       supersedes_id: int | None, category: str, template: str | None,
-                      body: str) -> bool:
+                      body: str, *, append: bool = False) -> bool:
     """A note whose save failed is kept as its author's draft (offered when they next
     write on the case): a save kept while the database was away may fail after its
     author has left the terminal, with their text nowhere else. Whether it was kept."""
     try:
         return save_draft(backend, viewer, case_id, supersedes_id, category, template,
-                          body) is not None
+                          body, append=append) is not None
     except AnchorError:
         return False
+
+
+_LEAVE_DRAFT: ContextVar[bool] = ContextVar("anchor_leave_draft", default=False)
+
+
+@contextmanager
+def draft_left_alone() -> Iterator[None]:
+    """Within: ``discard_draft`` drops nothing. A huddle's note is saved in it when the
+    draft of that case is the author's own unfinished work, not this note (the note's
+    save would otherwise drop it as the note's own draft)."""
+    token = _LEAVE_DRAFT.set(True)
+    try:
+        yield
+    finally:
+        _LEAVE_DRAFT.reset(token)
 
 
 def discard_draft(backend: Backend, viewer: Viewer, case_id: int,
                   supersedes_id: int | None = None) -> bool:
     """Drop the author's draft (they chose to); whether there was one."""
+    if _LEAVE_DRAFT.get():
+        return False
     author = author_viewer(viewer)
     with backend.sessions.write(author) as session:
         draft = _find(session, author, case_id, supersedes_id)

@@ -52,3 +52,30 @@ def test_a_corrections_draft_follows_the_note_to_its_newest_revision(
     with world.backend.sessions.system("test: drafts") as s:
         rows = s.execute(select(m.Draft.supersedes_id, m.Draft.body)).all()
     assert [tuple(r) for r in rows] == [(third.note_id, "Correction: Thursday.")]
+
+
+def test_a_huddles_note_is_added_to_the_authors_own_draft_never_over_it(
+    world: TeamWorld
+) -> None:
+    """In a huddle with nurse's own draft of the case: the huddle's note is added after
+    it (once), and the note's save leaves that draft alone."""
+    from anchor_tui.services.drafts import draft_left_alone, has_draft
+    from tests.integration.case_world import huddle
+
+    nurse, meeting = world.viewers["nurse"], huddle(world, "nurse", "social")
+    assert not has_draft(world.backend, meeting, world.case_a)
+    save_draft(world.backend, nurse, world.case_a, None, "health", None, "Mine")
+    assert has_draft(world.backend, meeting, world.case_a)
+    assert start_editor(world.backend, meeting, world.case_a).draft_apart
+    assert not start_editor(world.backend, nurse, world.case_a).draft_apart
+    for _ in range(2):
+        save_draft(world.backend, meeting, world.case_a, None, "general", None,
+                   "From the huddle", append=True)
+    save_draft(world.backend, meeting, world.case_a, None, "general", None, " ",
+               append=True)
+    with draft_left_alone():
+        save_note(world.backend, meeting, NoteInput(world.case_a, "From the huddle",
+                                                    "general"), today=TODAY)
+    draft = load_draft(world.backend, nurse, world.case_a)
+    assert draft is not None
+    assert (draft.category, draft.body) == ("health", "Mine\n\nFrom the huddle")
