@@ -73,6 +73,8 @@ class NoteDrafts(AnchorScreen):
         self._discarded = False
         """The author chose to discard the text: nothing of it is kept any more."""
         self.note_save_running = False
+        """The note's own save is running (not kept for later): if it fails, it keeps
+        the text as the author's draft itself."""
         self.draft_on_offer: DraftText | None = None
         """The author's earlier draft, offered back and not answered yet: until then it
         is not overwritten (a draft written meanwhile is that draft and the new text)."""
@@ -85,8 +87,6 @@ class NoteDrafts(AnchorScreen):
         self.draft_moved_from: int | None = None
         """The draft continued here was kept under an earlier revision of the note being
         corrected: the next draft save moves it here."""
-        """The note's own save is running (not kept for later): if it fails, it keeps
-        the text as the author's draft itself."""
         self._after_draft: Callable[[], object] | None = None
         self._after_draft_anyway = False
         """Whether ``_after_draft`` runs even when the draft is not saved (the note's own

@@ -385,14 +385,16 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         return " anchor-tui has not quit." if quitting else ""
 
     def _close(self) -> None:
-        self.stop_autosave()
         if self._quitting:
             # The app's own quit, asked again: it still asks about changes kept for the
-            # server (this note's save among them) and signs out first (audited).
+            # server (this note's save among them) and signs out first (audited). The
+            # autosave goes on: the person may choose to stay.
             self._quitting = False
             self._quit_answered = True
             self.app.call_later(self.app.action_quit)
-        elif self._on_top():
+            return
+        self.stop_autosave()
+        if self._on_top():
             self.dismiss()
 
     def _on_top(self) -> bool:

@@ -128,3 +128,32 @@ async def test_switching_user_while_the_save_waits_keeps_the_draft(
         await settle(pilot)
         assert not isinstance(app.screen, NoteEditorScreen)
         assert drafts_of(demo_backend, "social") == [WORDS]
+
+
+async def test_staying_at_the_apps_quit_question_goes_on_autosaving(
+    make_app: AppFactory, demo_backend: Backend
+) -> None:
+    """Another change waits for the server; ctrl+q, "Keep it as a draft", then the app
+    asks about that change and the person stays: the editor goes on keeping the draft."""
+    from anchor_tui.screens.quit_kept import WAIT
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "social")
+        app.live.stop()
+        save_queue(app).submit("move a case", server_away)
+        await until(pilot, lambda: save_queue(app).waiting != ())
+        editor = await open_editor(app, pilot)
+        editor.query_one(NoteTextArea).insert(WORDS)
+        await pilot.press("ctrl+q")
+        await asked(app, pilot)
+        await choose(app, pilot, "draft", then_settle=False)
+        await asked(app, pilot, QuitWithKeptSaves)
+        assert drafts_of(demo_backend, "social") == [WORDS]
+        await choose(app, pilot, WAIT)
+        assert app.screen is editor
+        editor.query_one(NoteTextArea).insert(" And more.")
+        await pilot.pause()
+        editor.save_draft_now()  # the autosave's tick
+        await settle(pilot)
+        assert drafts_of(demo_backend, "social") == [WORDS + " And more."]
