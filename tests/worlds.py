@@ -1,8 +1,9 @@
 """Random disclosure worlds for property tests (hypothesis).
 
-A world is a small team with cases, memberships, notes, tasks and consents, as plain
-facts. ``insert_world`` writes it to a real database under fresh ids, so one database
-can hold many worlds side by side (notes are append-only: nothing is ever deleted).
+A world is a small team with cases, memberships, notes, tasks (some made from a note,
+some from a huddle action, with its sources) and consents, as plain facts.
+``insert_world`` writes it to a real database under fresh ids, so one database can hold
+many worlds side by side (notes are append-only: nothing is ever deleted).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ TODAY = calendar_day(NOW)
 PROFESSIONS = ("police", "social_work", "health", "youth_work")
 CATEGORIES = ("general", "health", "child_welfare", "police_intel", "youth_work", "undeclared")
 GRANTORS = ("self", "guardian", "legal_representative")
+SOURCE_FIELDS = ("person_name", "birth_date", "members")
 
 _ids = itertools.count(1)
 
@@ -97,12 +99,19 @@ def worlds(draw: st.DrawFn) -> World:
         # template's follow-up): shown only where that note is shown too.
         of_case = [n for n in notes if n.case_id == case_id]
         from_note = draw(st.none() | st.sampled_from(of_case)) if of_case else None
+        # Some are a huddle action's: they carry what the room saw of the case (notes
+        # of the case, case fields; ``birth_date`` is one youth work may not see).
+        sources = draw(st.lists(st.sampled_from(of_case), unique=True, max_size=3)) \
+            if of_case else []
+        fields = draw(st.frozensets(st.sampled_from(SOURCE_FIELDS), max_size=2))
         tasks.append(TaskFacts(
             id=base + i,
             case_id=case_id,
             assignee_id=draw(st.none() | st.sampled_from(user_ids)),
             created_by_id=draw(st.sampled_from(user_ids)),
             from_note=from_note,
+            source_notes=tuple(sources),
+            source_fields=fields,
         ))
 
     consents = []
@@ -182,6 +191,12 @@ def insert_world(engine: Engine, world: World,
                  "from_note_id": t.from_note.id if t.from_note is not None else None}
                 for t in world.tasks
             ])
+            sources = [{"task_id": t.id, "note_id": n.id, "field": None}
+                       for t in world.tasks for n in t.source_notes]
+            sources += [{"task_id": t.id, "note_id": None, "field": f}
+                        for t in world.tasks for f in sorted(t.source_fields)]
+            if sources:
+                conn.execute(insert(m.TaskSource), sources)
         if world.consents:
             conn.execute(insert(m.Consent), [
                 {"id": k.id, "person_id": k.person_id, "grantor": k.grantor,

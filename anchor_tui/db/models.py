@@ -221,6 +221,29 @@ class Task(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once
 
 
+class TaskSource(Base):
+    """What the room saw of a case when an action typed in a huddle became this task.
+
+    The action's words may repeat any of it, so the task (its title is the action) is
+    disclosed only to whoever may see every source now: each note (by the note rules)
+    and each case field, such as the young person's name (``Policy.attendee_sql``,
+    migration 0013). Exactly one of ``note_id`` and ``field`` per row. A source note is
+    never deleted on its own (notes are append-only; a case takes its notes and tasks
+    with it): a source whose note were gone would hide the task from everyone."""
+
+    __tablename__ = "task_source"
+    __table_args__ = (
+        CheckConstraint("(note_id IS NULL) <> (field IS NULL)", name="note_or_field"),
+        Index("ix_task_source_task_id", "task_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("note.id"))
+    field: Mapped[str | None] = mapped_column(String(64))
+    """A case field (``policy.document.CASE_FIELDS``), e.g. ``person_name``."""
+
+
 class Draft(Base):
     """An unsaved note, autosaved; visible to its author only, never in a huddle."""
 
@@ -419,6 +442,7 @@ __all__ = [
     "Note",
     "Person",
     "Task",
+    "TaskSource",
     "User",
     "partial_unique_index",
 ]

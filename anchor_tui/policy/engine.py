@@ -96,13 +96,33 @@ class Policy:
             return Verdict(False, tuple(forbids), "forbidden by " + ", ".join(forbids))
         if not permits:
             return Verdict(False, (), "no rule permits it")
-        if isinstance(subject, TaskFacts) and subject.from_note is not None:
+        if isinstance(subject, TaskFacts):
+            hidden = self._hidden_source(who, scope, subject, ctx)
+            if hidden is not None:
+                return hidden
+        return Verdict(True, tuple(permits), "permitted by " + ", ".join(permits))
+
+    def _hidden_source(self, who: Attendee, scope: Scope, task: TaskFacts,
+                       ctx: DecisionContext) -> Verdict | None:
+        """The denial when ``who`` may not see what ``task`` tells of, else None."""
+        if task.from_note is not None:
             # A task made from a note tells of it: seen only where the note is too.
-            source = self._judge(who, scope, subject.from_note, ctx, "note")
+            source = self._judge(who, scope, task.from_note, ctx, "note")
             if not source.allowed:
                 return Verdict(False, source.rule_ids,
                                f"it was made from a note not shown ({source.reason})")
-        return Verdict(True, tuple(permits), "permitted by " + ", ".join(permits))
+        # A huddle action's task may repeat anything the room saw of the case when it
+        # was typed: seen only by whoever may see every note and field the room saw.
+        for note in task.source_notes:
+            source = self._judge(who, scope, note, ctx, "note")
+            if not source.allowed:
+                return Verdict(False, source.rule_ids, "it was typed in a huddle over a "
+                               f"note not shown ({source.reason})")
+        missing = task.source_fields - self.fields_of(who.profession)
+        if missing:
+            return Verdict(False, (), "it was typed in a huddle that saw the case's "
+                           + ", ".join(sorted(missing)))
+        return None
 
     def _decide(self, viewer: Viewer, subject: Subject, ctx: DecisionContext,
                 kind: str) -> Decision:
@@ -206,7 +226,23 @@ class Policy:
         source = aliased(models.Note, name="source_note")
         note_seen = exists().where(source.id == models.Task.from_note_id,
                                    self._sql_for(who, scope, source, "note"))
-        return and_(allowed, or_(models.Task.from_note_id.is_(None), note_seen))
+        return and_(allowed, or_(models.Task.from_note_id.is_(None), note_seen),
+                    not_(self._source_hidden_sql(who, scope)))
+
+    def _source_hidden_sql(self, who: SqlAttendee, scope: SqlScope) -> ColumnElement[bool]:
+        """A huddle action's task: some source (what the room saw of the case when it
+        was typed) that ``who`` may not see now: a note the note rules do not show them,
+        or a case field not among their profession's (a constant here). One subquery
+        over the task's sources, each correlated only to the query directly around it."""
+        row = aliased(models.TaskSource, name="anchor_task_source")
+        note = aliased(models.Note, name="anchor_source_note")
+        note_hidden = and_(row.note_id.is_not(None), not_(exists().where(
+            note.id == row.note_id, self._sql_for(who, scope, note, "note"))))
+        fields = sorted(self.fields_of(who.profession))
+        field_hidden: ColumnElement[bool] = row.field.is_not(None)
+        if fields:
+            field_hidden = and_(field_hidden, row.field.not_in([sql_word(f) for f in fields]))
+        return exists().where(row.task_id == models.Task.id, or_(note_hidden, field_hidden))
 
     def _sql_for(self, who: SqlAttendee, scope: SqlScope, entity: type[Any], kind: str
                  ) -> ColumnElement[bool]:
@@ -260,8 +296,12 @@ class Policy:
             return frozenset()
         fields = frozenset(CASE_FIELDS)
         for who in audience:
-            fields &= self._fields.get(who.profession, frozenset())
+            fields &= self.fields_of(who.profession)
         return fields
+
+    def fields_of(self, profession: str) -> frozenset[str]:
+        """Case fields a person of ``profession`` may see (none for an unknown one)."""
+        return frozenset(CASE_FIELDS) & self._fields.get(profession, frozenset())
 
 
 def _cost(atom: Any) -> int:

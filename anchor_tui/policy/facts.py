@@ -30,6 +30,12 @@ class TaskFacts:
     created_by_id: int
     from_note: NoteFacts | None = None
     """The note the task was made from: the task is seen only where the note is."""
+    source_notes: tuple[NoteFacts, ...] = ()
+    """A huddle action's task: the notes of the case the room saw when it was typed.
+    The task is seen only where every one of them is too."""
+    source_fields: frozenset[str] = frozenset()
+    """A huddle action's task: the case fields the room saw (``person_name``): the
+    task is seen only by someone who may see each of them."""
 
 
 @dataclass(frozen=True)

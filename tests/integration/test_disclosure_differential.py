@@ -3,7 +3,8 @@
 Each world is written to a real database; then, for every viewer of the world
 (each user on their own, with or without break-the-glass, and a huddle of a random
 subset of the team, possibly empty), the notes and tasks the database returns through
-the central filter must be exactly those ``decide()`` allows.
+the central filter must be exactly those ``decide()`` allows. Some tasks are made from a
+note, some from a huddle action (with sources: notes and case fields the room saw).
 """
 
 from __future__ import annotations
@@ -102,3 +103,41 @@ def test_a_refusal_for_another_category_does_not_cancel_a_permit(backend: Backen
     )
     assert backend.policy.decide(world.viewers[0], notes[1], world.context()).allowed
     assert _check_world(backend, world) == 1
+
+
+def sourced_world(b: int) -> World:
+    """A case worked by the police, youth work and the nurse, with the nurse's health
+    note; three tasks typed in a huddle: over the health note, over the birth date (which
+    youth work may not see), and over nothing hidden."""
+    from anchor_tui.domain import Attendee, Viewer
+    from anchor_tui.policy import MembershipFacts, NoteFacts, TaskFacts
+    from tests.worlds import TODAY
+
+    users = ((b, "police"), (b + 1, "youth_work"), (b + 2, "health"))
+    health = NoteFacts(b, b, b, "health", b + 2, "health")
+    return World(
+        users=users, persons=(b,), cases=((b, b),),
+        memberships=tuple(MembershipFacts(b, u, TODAY, None) for u, _ in users),
+        notes=(health,),
+        tasks=(TaskFacts(b, b, None, b + 2, source_notes=(health,),
+                         source_fields=frozenset({"person_name"})),
+               TaskFacts(b + 1, b, None, b + 2, source_fields=frozenset({"birth_date"})),
+               TaskFacts(b + 2, b, None, b + 2, source_fields=frozenset({"person_name"}))),
+        consents=(),
+        viewers=(*(Viewer(u, f"u{u}", "U", p, "member") for u, p in users),
+                 Viewer(b, "h", "Huddle", "police", "member", purpose="huddle",
+                        attendees=(Attendee(b, "police"), Attendee(b + 2, "health")))),
+    )
+
+
+def test_a_huddle_actions_task_is_shown_only_with_its_sources(backend: Backend) -> None:
+    """Members who may not see a source (the health note; the birth date) do not see
+    the task; the nurse sees all three; SQL and decide() agree on each."""
+    b = 9_100_000
+    world = sourced_world(b)
+    ctx = world.context()
+    shown = {v.user_id if v.purpose == "individual" else "huddle": {
+        t.id - b for t in world.tasks if backend.policy.decide_task(v, t, ctx).allowed}
+        for v in world.viewers}
+    assert shown == {b: {1, 2}, b + 1: {2}, b + 2: {0, 1, 2}, "huddle": {1, 2}}
+    assert _check_world(backend, world) == len(world.viewers)

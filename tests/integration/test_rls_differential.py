@@ -9,7 +9,8 @@ written below both walls, then for every viewer of the world:
 - *the filter alone*: the app's read session as the superuser (who bypasses RLS);
 - *both*: the app's read session as the application role, as a terminal runs;
 
-must each return exactly the notes, tasks and drafts ``decide()`` allows. And a search
+must each return exactly the notes, tasks and drafts ``decide()`` allows (tasks made from
+a note, and a huddle action's tasks with their sources, among them). And a search
 through both walls lists exactly the notes ``decide()`` allows.
 """
 
@@ -144,6 +145,15 @@ def test_search_through_both_walls_finds_what_decide_allows(
     monkeypatch.setattr(search_postgres, "WINDOW", window)
     write_world(walls.admin, world)
     assert check_search(walls.terminal, world, caplog) == len(world.viewers)
+
+
+def test_a_huddle_actions_task_behind_both_walls(walls: Walls) -> None:
+    """The tasks of huddle actions over a health note and over the birth date: row-level
+    security, the filter and decide() agree for each member and for a huddle."""
+    from tests.integration.test_disclosure_differential import sourced_world
+
+    world = sourced_world(8_100_000)
+    assert check_world(walls, world) == len(world.viewers)
 
 
 def test_no_viewer_sees_no_protected_row(walls: Walls) -> None:
