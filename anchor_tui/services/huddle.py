@@ -10,7 +10,9 @@ new viewer (and the app new screens and sessions).
 
 Joins and leaves are audited in the same unit of work that records them. Decisions and
 actions are ``huddle_item`` rows; an action also becomes a task with an assignee and a
-due date. Ending the huddle (``services.minutes``) stores the minutes.
+due date, disclosed only to whoever may see all the room saw of the case when it was
+typed (its sources, see :func:`add_action`). Ending the huddle (``services.minutes``)
+stores the minutes.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from anchor_tui.db.retry import retry_transient
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Attendee, Viewer
 from anchor_tui.errors import AnchorError
+from anchor_tui.policy import NoteFacts, TaskFacts
 from anchor_tui.services import audit
-from anchor_tui.services.auth import authenticate
+from anchor_tui.services.auth import authenticate, viewer_for
 from anchor_tui.services.backend import Backend
+from anchor_tui.services.disclosure import load_context
 from anchor_tui.services.huddle_agenda import extend_agenda
 
 MAX_ITEM_LENGTH = 2000
@@ -218,11 +222,67 @@ def add_decision(backend: Backend, viewer: Viewer, case_id: int, text: str,
         return item.id
 
 
+ROOM_FIELDS = frozenset({"person_name"})
+"""The case fields an action's words may repeat, as the huddle's items count them
+(``huddle_agenda.CaseSight``): the young person's name. Each becomes a source of the
+action's task when the room sees it."""
+
+
+@dataclass(frozen=True)
+class _Sight:
+    """What the room sees of a case now: its notes (as the policy's facts) and fields."""
+
+    notes: tuple[NoteFacts, ...]
+    fields: frozenset[str]
+
+
+def _room_sight(session: Session, backend: Backend, viewer: Viewer, case_id: int) -> _Sight:
+    """What the people present see of the case, read through the central filter of the
+    huddle's session (the intersection of what each of them may see), as
+    ``CaseSight.of`` reads it for the huddle's items."""
+    person_id = session.scalar(select(m.Case.person_id).where(m.Case.id == case_id))
+    if person_id is None:
+        raise AnchorError("That case is no longer there.", "Read the agenda again.")
+    rows = session.execute(
+        select(m.Note.id, m.Note.category, m.Note.author_id, m.Note.author_profession)
+        .where(m.Note.case_id == case_id).order_by(m.Note.id)).all()
+    notes = tuple(NoteFacts(row.id, case_id, person_id, row.category, row.author_id,
+                            row.author_profession) for row in rows)
+    return _Sight(notes, backend.policy.case_fields(viewer) & ROOM_FIELDS)
+
+
+def _refuse_an_assignee_who_would_not_see_it(
+        session: Session, backend: Backend, viewer: Viewer, case_id: int, sight: _Sight,
+        assignee_id: int, now: dt.datetime) -> None:
+    """An action given to someone who may not see all the room saw of the case would be
+    a task they never see (it is disclosed by its sources): refuse it, so the room
+    chooses someone who will see it, instead of losing the action in silence."""
+    user = session.get(m.User, assignee_id)
+    if user is None:
+        raise AnchorError("That person is no longer a user.", "Choose someone else.")
+    task = TaskFacts(0, case_id, assignee_id, viewer.user_id,
+                     source_notes=sight.notes, source_fields=sight.fields)
+    ctx = load_context(session, [case_id], now)
+    if not backend.policy.decide_task(viewer_for(user), task, ctx).allowed:
+        raise AnchorError(
+            f"{user.display_name} may not see all that the huddle sees of this case, so "
+            "this action's task would never show to them.",
+            "Give it to someone present (who saw what it was said over), or to nobody: "
+            "the case's members who may see all of it will find the task.")
+
+
 @retry_transient
 def add_action(backend: Backend, viewer: Viewer, case_id: int, text: str,
                assignee_id: int | None, due: dt.date, today: dt.date,
                now: dt.datetime | None = None) -> int:
-    """Record an action: a huddle item and a task with its assignee and due date."""
+    """Record an action: a huddle item and a task with its assignee and due date.
+
+    The task's title is the action's words, typed over what the room saw of the case:
+    the task carries that as its sources (``task_source``: the notes the people present
+    saw, and the young person's name where they saw it) and is disclosed only to whoever
+    may see every source as well (``Policy.attendee_sql``), as the item itself is
+    (``huddle_agenda.CaseSight``). An assignee who could not see the task is refused.
+    """
     text = _check_item(viewer, text)
     huddle_id = _huddle_of(viewer)
     if due < today:
@@ -237,10 +297,18 @@ def add_action(backend: Backend, viewer: Viewer, case_id: int, text: str,
                 .limit(1)) is None:
             raise AnchorError("Only someone who works the case can be given its task.",
                               "Choose one of the case's members, or nobody.")
+        sight = _room_sight(session, backend, viewer, case_id)
+        if assignee_id is not None:
+            _refuse_an_assignee_who_would_not_see_it(session, backend, viewer, case_id,
+                                                     sight, assignee_id, now)
         task = m.Task(case_id=case_id, title=text[:500], assignee_id=assignee_id, due=due,
                       created_by_id=viewer.user_id, created_at=now)
         session.add(task)
         session.flush()
+        session.add_all([m.TaskSource(task_id=task.id, note_id=note.id)
+                         for note in sight.notes])
+        session.add_all([m.TaskSource(task_id=task.id, field=field)
+                         for field in sorted(sight.fields)])
         item = m.HuddleItem(huddle_id=huddle_id, case_id=case_id, kind="action", text=text,
                             task_id=task.id, created_by_id=viewer.user_id, created_at=now)
         session.add(item)
