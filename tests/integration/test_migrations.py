@@ -375,3 +375,69 @@ def test_0012_links_by_what_was_saved_together_not_by_the_newest(engine: Engine)
     assert first.note_id not in shown  # the police's child-welfare note: not the nurse's
     with world.backend.sessions.read(police) as s:
         assert s.get(m.Task, health.follow_up.task_id) is None
+
+
+def test_0013_gives_earlier_huddle_actions_every_note_before_them(engine: Engine) -> None:
+    """Tasks of huddle actions made before 0013 carry no sources, and what the room saw
+    was not recorded: the upgrade gives each every note of its case written at or before
+    the action (more than the room saw: only narrower), and the young person's name; a
+    note written after it adds nothing, and a task made elsewhere gets no source."""
+    from anchor_tui.services import huddle
+    from anchor_tui.services.case_view import open_case
+    from anchor_tui.services.tasks import add_task
+    from tests.integration.huddle_world import NOW, PASSPHRASE, TODAY, build, make_backend
+
+    world = build(make_backend(engine))
+    social, nurse = world.viewers["social"], world.viewers["nurse"]
+    roster = huddle.start_huddle(world.backend, social, TODAY, NOW)
+    roster = huddle.join_huddle(world.backend, huddle.huddle_viewer(roster, social), "nurse",
+                                PASSPHRASE, TODAY, NOW + dt.timedelta(minutes=1))
+    room = huddle.huddle_viewer(roster, social)
+    due = TODAY + dt.timedelta(days=3)
+    typed = NOW + dt.timedelta(minutes=2)
+    huddle.add_action(world.backend, room, world.case_a, "Refer to detox", None, due,
+                      TODAY, typed)
+    huddle.add_action(world.backend, room, world.case_c, "Phone the school", None, due,
+                      TODAY, typed)
+    huddle.add_decision(world.backend, room, world.case_a, "Meet the family", typed)
+    elsewhere = add_task(world.backend, social, world.case_a, "Call home", None, None, TODAY)
+    with world.backend.sessions.system("test: a later note") as s:
+        later = m.Note(case_id=world.case_a, author_id=nurse.user_id,
+                       author_profession="health", category="general", body="Later.",
+                       created_at=typed + dt.timedelta(minutes=10))
+        s.add(later)
+        s.flush()
+        later_id = later.id
+
+    def sources() -> dict[str, set[object]]:
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT task.title, s.note_id, s.field FROM task_source s "
+                "JOIN task ON task.id = s.task_id")).all()
+        found: dict[str, set[object]] = {}
+        for title, note, field in rows:
+            found.setdefault(title, set()).add(note if note is not None else field)
+        return found
+
+    recorded = sources()
+    assert set(recorded) == {"Refer to detox", "Phone the school"}
+    assert world.notes["police_intel"] not in recorded["Refer to detox"]  # not in a huddle
+    schema.downgrade(engine, "0012")
+    assert "task_source" not in tables(engine)
+    schema.upgrade(engine)
+    assert differences(engine) == []
+    backfilled = sources()
+    case_a_notes = {world.notes[k] for k in
+                    ("police_intel", "health", "general", "child_welfare", "youth_work")}
+    assert backfilled == {"Refer to detox": {*case_a_notes, "person_name"},
+                          "Phone the school": {world.notes["case_c"], "person_name"}}
+    assert later_id not in backfilled["Refer to detox"]
+    assert recorded["Refer to detox"] <= backfilled["Refer to detox"]
+    assert elsewhere.title not in backfilled
+    for name in ("youth", "police", "social"):
+        titles = [t.title for t in open_case(world.backend, world.viewers[name],
+                                             world.case_a).tasks]
+        assert "Refer to detox" not in titles  # nobody sees police intelligence and all
+        assert "Call home" in titles
+    assert "Phone the school" in [t.title for t in open_case(
+        world.backend, nurse, world.case_c).tasks]
