@@ -6,7 +6,10 @@ Semantics (both translations):
 - a rule holds when the record's category is among its categories (note rules) and all
   of its conditions hold;
 - a huddle sees the intersection of what each attendee may see; an empty huddle sees
-  nothing; drafts are the author's alone and never shown in a huddle.
+  nothing; drafts are the author's alone and never shown in a huddle;
+- a task that tells of more than itself is shown, besides its task rules, only where
+  that is shown too: the note it was made from (``from_note_id``), and for a huddle
+  action's task its sources (``task_source``: every note and case field the room saw).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 A task is assigned to someone who works the case (or to nobody yet) and may have a due
 day (typed naturally, see ``services.due_dates``). Tasks are protected records: every read
 here passes the disclosure filter (visible to the case's members, the assignee and the
-creator). Marking a task done carries the version the person saw, so a task someone else
-changed meanwhile is not silently overwritten.
+creator; a task made from a note, or from a huddle action, only to those of them who may
+see what it tells of: ``policy.engine``). Marking a task done carries the version the
+person saw, so a task someone else changed meanwhile is not silently overwritten.
 """
 
 from __future__ import annotations
