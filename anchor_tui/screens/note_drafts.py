@@ -282,13 +282,28 @@ class NoteDrafts(AnchorScreen):
         then): until it is saved, a note kept only in memory would die with the process
         or the viewer's context. Saving the note later drops this draft in its own unit
         of work."""
+        saver = self.draft_saver()
+        if saver is not None:
+            # If the database is away nothing more can be done here; the last autosave
+            # (at most 2 s old) remains.
+            with contextlib.suppress(AnchorError):
+                saver()
+
+    def draft_saver(self) -> Callable[[], None] | None:
+        """What is typed, read now, and how to keep it as the draft: a callable doing
+        database work only (``terminal.SavesDraftsAside``: the closing context's drafts
+        are saved off the UI thread, so a database that does not answer cannot hold the
+        last person's note on the shared screen). None: nothing to keep."""
         if not self.schedule.pending or not self.keepable() or self.note_save_running:
-            return
+            return None
         self.schedule.saving()  # tried once: the editor is going, its text changes no more
         body, category, template = self.draft_fields()
-        # If the database is away nothing more can be done here; the last autosave
-        # (at most 2 s old) remains.
-        with contextlib.suppress(AnchorError):
-            save_draft(self.backend, self.viewer, self.case_id, self.supersedes_id,
-                       category, template, body, moved_from=self._moved_from(),
-                       append=self.draft_apart)
+        backend, viewer, case_id = self.backend, self.viewer, self.case_id
+        supersedes_id, moved_from, append = self.supersedes_id, self._moved_from(), \
+            self.draft_apart
+
+        def keep() -> None:
+            save_draft(backend, viewer, case_id, supersedes_id, category, template, body,
+                       moved_from=moved_from, append=append)
+
+        return keep

@@ -261,6 +261,9 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         note = NoteInput(self.case_id, self.body.text, self.category, self.template_id,
                          self.supersedes_id)
         backend, viewer, today = self.backend, self.viewer, self.host.today()
+        # One moment for every attempt: a save made again after its commit's answer was
+        # lost finds the note it wrote (``notes._already_saved``), not a second one.
+        now = moment_on(today)
         self.note_save_running = True
         apart = self.draft_apart
 
@@ -268,8 +271,7 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
             try:
                 # In a huddle, the author's own draft of the case is not this note's.
                 with draft_left_alone() if apart else contextlib.nullcontext():
-                    return save_note(backend, viewer, note, today=today,
-                                     now=moment_on(today))
+                    return save_note(backend, viewer, note, today=today, now=now)
             except ConnectionLostError:
                 raise  # kept, text and all, and saved when the server is back
             except Exception:

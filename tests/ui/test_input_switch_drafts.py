@@ -98,3 +98,31 @@ def drafts_of_unlocked(path: str) -> list[str]:
         return [row[0] for row in reader.execute("SELECT body FROM draft")]
     finally:
         reader.close()
+
+
+async def test_the_note_editor_hands_its_text_over_the_same_way(
+    make_app: AppFactory, demo_backend: Backend, demo_settings: Any
+) -> None:
+    """The same with the real note editor (``NoteDrafts.draft_saver``)."""
+    from tests.ui.test_note_editor import open_editor
+
+    path = demo_settings.db_url.removeprefix("sqlite:///")
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "social")
+        editor = await open_editor(app, pilot)
+        await pilot.press(*"Typed before switching user.")
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            started = time.monotonic()
+            await pilot.press("ctrl+o")
+            await until(pilot, lambda: isinstance(app.screen, SignInScreen))
+            took = time.monotonic() - started
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await settle(pilot)
+        assert not editor.is_attached
+    assert took < SQLITE_BUSY_TIMEOUT_MS / 1000 - 1, f"the terminal froze for {took:.1f} s"
+    assert "Typed before switching user." in drafts_of(demo_backend, "social")
