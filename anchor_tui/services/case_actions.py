@@ -10,6 +10,7 @@ is silently overwritten.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -253,6 +254,7 @@ def assign_task(backend: Backend, viewer: Viewer, task_id: int, seen_version: in
             if not _is_member(session, task.case_id, user_id, today):
                 raise AnchorError("Only someone who works the case can be given its task.",
                                   "Choose one of the case's members.")
+            _refuse_who_would_not_see_it(backend, session, task, user_id)
             task.assignee_id = user_id
     except StaleDataError:
         # Changed between our read and our write (PostgreSQL, read committed).
@@ -262,6 +264,25 @@ def assign_task(backend: Backend, viewer: Viewer, task_id: int, seen_version: in
                 raise AnchorError("That task is no longer there.",
                                   "Read the queue again (r).") from None
             raise _task_conflict(session, task, wanted) from None
+
+
+def _refuse_who_would_not_see_it(backend: Backend, session: Session, task: Task,
+                                 user_id: int) -> None:
+    """A task made from a note, or a huddle action's, is seen only where what it was made
+    from is: given to someone who may not see that, it would vanish from their queue in
+    silence. Refused, so it goes to someone who will see it."""
+    from anchor_tui.services.auth import viewer_for
+    from anchor_tui.services.disclosure import load_context, task_facts
+
+    user = session.get(User, user_id)
+    if user is None:
+        raise AnchorError("That person is no longer a user.", "Choose someone else.")
+    facts = dataclasses.replace(task_facts(session, task), assignee_id=user_id)
+    ctx = load_context(session, [task.case_id], utcnow())
+    if not backend.policy.decide_task(viewer_for(user), facts, ctx).allowed:
+        raise AnchorError(f"{user.display_name} may not see what this task was made from, "
+                          "so it would never show to them.",
+                          "Give it to someone who may (or leave it with whoever has it).")
 
 
 def _name(session: Session, user_id: int | None) -> str:

@@ -26,6 +26,7 @@ from anchor_tui.policy import (
     MembershipFacts,
     NoteFacts,
     Policy,
+    TaskFacts,
     calendar_day,
 )
 from anchor_tui.services.auth import viewer_for
@@ -55,6 +56,28 @@ def load_context(session: Session, case_ids: Iterable[int], now: dt.datetime) ->
 def note_facts(note: m.Note, person_id: int) -> NoteFacts:
     return NoteFacts(note.id, note.case_id, person_id, note.category, note.author_id,
                      note.author_profession)
+
+
+def task_facts(session: Session, task: m.Task) -> TaskFacts:
+    """The facts the task rules decide on: the note it was made from, and for a huddle
+    action's task what the room saw (read in ``session``: a viewer who may see the task
+    may see each of them)."""
+    person_id = session.scalar(select(m.Case.person_id).where(m.Case.id == task.case_id))
+    assert person_id is not None, "a task's case is there while the task is"
+
+    def facts(note_id: int) -> NoteFacts:
+        note = session.get(m.Note, note_id)
+        if note is None:  # not there, or hidden: never shown by its facts
+            return NoteFacts(note_id, task.case_id, person_id, "", 0, "")
+        return note_facts(note, person_id)
+
+    sources = session.execute(select(m.TaskSource.note_id, m.TaskSource.field)
+                              .where(m.TaskSource.task_id == task.id)).all()
+    return TaskFacts(
+        task.id, task.case_id, task.assignee_id, task.created_by_id,
+        from_note=facts(task.from_note_id) if task.from_note_id is not None else None,
+        source_notes=tuple(facts(n) for n, _ in sources if n is not None),
+        source_fields=frozenset(f for _, f in sources if f is not None))
 
 
 def recheck(policy: Policy, viewer: Viewer, notes: list[tuple[m.Note, int]],

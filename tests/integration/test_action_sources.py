@@ -166,3 +166,26 @@ def test_a_room_that_saw_no_hidden_note_is_refused_nobody(world: HuddleWorld) ->
                        world.viewers["youth"].user_id, DUE, TODAY, at(2))
     assert "Ask about the club" in task_titles(world, "youth")
     assert "Ask about the club" in task_titles(world, "social")
+
+
+def test_giving_the_task_later_to_someone_who_could_not_see_it_is_refused(
+        world: HuddleWorld) -> None:
+    """The same when the task is given on afterwards (the queue's `a`): to the youth
+    worker, who may not read the health note the room saw, refused and left as it was;
+    to the nurse, given."""
+    from anchor_tui.services.case_actions import assign_task
+
+    viewer = social_and_nurse(world)
+    social, nurse = world.viewers["social"], world.viewers["nurse"]
+    service.add_action(world.backend, viewer, world.case_a, SECRET, None, DUE, TODAY, at(2))
+    with world.backend.sessions.system("test") as s:
+        task = s.scalars(select(m.Task).where(m.Task.title == SECRET)).one()
+        task_id, version = task.id, task.version
+    with pytest.raises(AnchorError, match="would never show"):
+        assign_task(world.backend, social, task_id, version,
+                    world.viewers["youth"].user_id, TODAY)
+    with world.backend.sessions.system("test") as s:
+        assert s.get_one(m.Task, task_id).assignee_id is None
+    assign_task(world.backend, social, task_id, version, nurse.user_id, TODAY)
+    with world.backend.sessions.system("test") as s:
+        assert s.get_one(m.Task, task_id).assignee_id == nurse.user_id
