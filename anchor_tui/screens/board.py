@@ -235,9 +235,10 @@ class BoardScreen(BoardCaseload, BoardFiltering, BoardMoves, HuddleFlagging, Anc
         count, cases = message.waiting.count, message.waiting.case_ids
         listed = ", ".join(str(case_id) for case_id in cases)
         more = "…" if count > len(cases) else ""
-        what = "1 unfinished note is" if count == 1 else f"{count} unfinished notes are"
+        what = "1 unfinished note is kept as a draft" if count == 1 \
+            else f"{count} unfinished notes are kept as drafts"
         where = "case" if len(cases) == 1 else "cases"
-        self.notify(f"{what} kept as drafts ({where} {listed}{more}). Writing a note on "
+        self.notify(f"{what} ({where} {listed}{more}). Writing a note on "
                     "the case (n) offers yours back.", title="Drafts", timeout=12)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

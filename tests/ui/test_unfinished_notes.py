@@ -74,7 +74,7 @@ async def test_a_kept_note_refused_after_its_author_left_becomes_her_draft(
         await sign_in(pilot, "social")
         assert isinstance(app.screen, BoardScreen)
         notes = [n.message for n in told(app) if n.title == "Drafts"]
-        assert notes == [f"1 unfinished note is kept as drafts (case {CASE}). Writing a "
+        assert notes == [f"1 unfinished note is kept as a draft (case {CASE}). Writing a "
                          "note on the case (n) offers yours back."]
         await app.push_screen(CaseScreen(CASE))  # and it is offered back
         await settle(pilot)
