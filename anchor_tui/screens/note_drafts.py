@@ -72,6 +72,8 @@ class NoteDrafts(AnchorScreen):
         self._opened = False
         self._discarded = False
         """The author chose to discard the text: nothing of it is kept any more."""
+        self.note_kept = False
+        """The note's save is kept for the server (in the save queue, made when it is back)."""
         self.note_save_running = False
         """The note's own save is running (not kept for later): if it fails, it keeps
         the text as the author's draft itself."""
@@ -295,6 +297,12 @@ class NoteDrafts(AnchorScreen):
         are saved off the UI thread, so a database that does not answer cannot hold the
         last person's note on the shared screen). None: nothing to keep."""
         if not self.schedule.pending or not self.keepable() or self.note_save_running:
+            return None
+        if self.draft_apart and self.note_kept:
+            # A huddle note kept for the server, the chair having a draft of their own:
+            # not added to that draft, which its save, when made, leaves alone (the text
+            # would stay there, a second copy to be saved again). Should that save fail,
+            # its failure keeps the text (``keep_unsaved_note``); quitting asks first.
             return None
         self.schedule.saving()  # tried once: the editor is going, its text changes no more
         body, category, template = self.draft_fields()

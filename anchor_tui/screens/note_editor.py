@@ -288,7 +288,7 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
                                     on_failed=self._not_written, on_kept=self._kept)
 
     def _written(self, tell: Callable[..., None], saved: SavedNote) -> None:
-        self.note_save_running = False
+        self.note_save_running = self.note_kept = False
         if self.is_attached:
             self.post_message(NoteWritten(saved))
         else:  # kept while the server was away, saved after the editor was left
@@ -298,12 +298,13 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         # Kept in memory until the server is back: from now on, closing the editor (a
         # switch of user, quitting) keeps the text as a draft too.
         self.note_save_running = False
+        self.note_kept = True
         if self.is_attached:
             self.status("The database cannot be reached. The note is kept and is saved "
                         "when it is back.", problem=True)
 
     def _not_written(self, _error: BaseException) -> None:
-        self.note_save_running = False
+        self.note_save_running = self.note_kept = False
         if not self.is_attached:
             return
         self._saving = False
