@@ -26,6 +26,7 @@ from anchor_tui.domain import CaseRef, MemberChoice, Viewer
 from anchor_tui.errors import AnchorError, ConflictError
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import person_label
+from anchor_tui.services.case_view import SOMEONE, names_workers
 from anchor_tui.settings import TeamConfig
 
 SNOOZE_DAYS = (1, 3, 7, 14)
@@ -179,7 +180,7 @@ def _active(today: dt.date) -> list[ColumnElement[bool]]:
 def case_members(backend: Backend, viewer: Viewer, case_id: int,
                  today: dt.date) -> tuple[MemberChoice, ...]:
     """The people working a case now (to choose a lead or a task's assignee)."""
-    if "members" not in backend.policy.case_fields(viewer):
+    if not names_workers(backend.policy.case_fields(viewer)):
         raise AnchorError("Your profession does not see who works a case.",
                           "Ask a colleague who does to choose.")
     with backend.sessions.read(viewer) as session:
@@ -250,7 +251,8 @@ def assign_task(backend: Backend, viewer: Viewer, task_id: int, seen_version: in
                 raise AnchorError("That task is no longer there.", "Read the queue again (r).")
             wanted = f"give it to {_name(session, user_id)} (from version {seen_version})"
             if task.version != seen_version:
-                raise _task_conflict(session, task, wanted)
+                raise _task_conflict(session, task, wanted,
+                                     names_workers(backend.policy.case_fields(viewer)))
             if not _is_member(session, task.case_id, user_id, today):
                 raise AnchorError("Only someone who works the case can be given its task.",
                                   "Choose one of the case's members.")
@@ -263,7 +265,8 @@ def assign_task(backend: Backend, viewer: Viewer, task_id: int, seen_version: in
             if task is None:
                 raise AnchorError("That task is no longer there.",
                                   "Read the queue again (r).") from None
-            raise _task_conflict(session, task, wanted) from None
+            raise _task_conflict(session, task, wanted,
+                                 names_workers(backend.policy.case_fields(viewer))) from None
 
 
 def _refuse_who_would_not_see_it(backend: Backend, session: Session, task: Task,
@@ -291,10 +294,13 @@ def _name(session: Session, user_id: int | None) -> str:
     return session.scalar(select(User.display_name).where(User.id == user_id)) or "?"
 
 
-def _task_conflict(session: Session, task: Task, wanted: str) -> ConflictError:
+def _task_conflict(session: Session, task: Task, wanted: str, named: bool) -> ConflictError:
+    """``named``: the viewer may be told who works the case (the assignee does)."""
+    who = _name(session, task.assignee_id) if named or task.assignee_id is None \
+        else SOMEONE
     return ConflictError(
         f"The task was changed by someone else. Yours: {wanted}. Now: version "
-        f"{task.version}, assigned to {_name(session, task.assignee_id)}"
+        f"{task.version}, assigned to {who}"
         f"{', done' if task.done_at is not None else ''}.",
         "Nothing was changed. Read the queue again and repeat if it still holds.")
 

@@ -24,6 +24,7 @@ from anchor_tui.domain import MemberChoice, Viewer
 from anchor_tui.errors import AnchorError, ConflictError
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import person_label
+from anchor_tui.services.case_view import names_workers, worker_label
 from anchor_tui.services.note_text import clean_text
 from anchor_tui.settings import NoteTemplate
 
@@ -176,8 +177,11 @@ def open_tasks(backend: Backend, viewer: Viewer, case_id: int) -> tuple[OpenTask
                 ChildWelfareNotification.status == "pending",
                 ChildWelfareNotification.notifier_id == viewer.user_id)).all()
         ) if ids else {}
-        return tuple(OpenTask(task.id, task.version, task.title, task.due, name,
-                              pending.get(task.id)) for task, name in rows)
+        # The assignee works the case: named only to who may be told who does.
+        named = names_workers(backend.policy.case_fields(viewer))
+        return tuple(OpenTask(task.id, task.version, task.title, task.due,
+                              worker_label(name, named), pending.get(task.id))
+                     for task, name in rows)
 
 
 @retry_transient
