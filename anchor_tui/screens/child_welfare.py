@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from anchor_tui.screens.modal import AnchorModal
-from anchor_tui.screens.prompt import ChoiceScreen
+from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
 from anchor_tui.services.child_welfare import (
     METHODS,
     NotificationDue,
@@ -47,8 +47,15 @@ class NotificationWritten(Message):
         self.recorded = recorded
 
 
-class ChildWelfareScreen(AnchorModal[bool]):
+class ChildWelfareScreen(AnchorModal[bool], AsksBeforeQuit):
     """Record one pending notification, or leave it for later."""
+
+    QUIT_QUESTION = QuitQuestion(
+        "Quit and discard this notification record?",
+        "Go back to the notification record",
+        "Quit: discard what was written (the task stays open)",
+        "The notification is not recorded yet; its task stays in your queue. "
+        "Esc goes back to it.")
 
     HELP = ("The statutory child-welfare notification. Choose how you notified, write to "
             "whom (e.g. the municipality's child welfare services or the emergency social "
@@ -161,37 +168,3 @@ class ChildWelfareScreen(AnchorModal[bool]):
         self.app.notify("The notification is not recorded yet: its task stays in your queue.",
                         title="Child-welfare notification", severity="warning", markup=False)
         self.dismiss(False)
-
-    # --- the app quitting (ctrl+q) ----------------------------------------------------
-
-    _asking_quit = False
-    _quit_chosen = False
-
-    def ask_before_quit(self) -> bool:
-        """The app is quitting: with something typed in, ask first, staying the default
-        (True: the question is up, or already was)."""
-        if self._quit_chosen or not self.is_mounted or not self.filled_in():
-            return False
-        if not self._asking_quit:
-            self._asking_quit = True
-            self.app.push_screen(ChoiceScreen(
-                "Quit and discard this notification record?",
-                [("stay", "Go back to the notification record"),
-                 ("quit", "Quit: discard what was written (the task stays open)")],
-                current="stay",
-                note=("The notification is not recorded yet; its task stays in your queue. "
-                      "Esc goes back to it.")),
-                callback=self._quit_answered)
-        return True
-
-    async def _quit_answered(self, choice: str | None) -> None:
-        self._asking_quit = False
-        if choice != "quit":
-            return
-        # Asked again, the app passes this form by and asks the other screens (a note
-        # below) and about changes kept while the database was away.
-        self._quit_chosen = True
-        try:
-            await self.app.action_quit()
-        finally:
-            self._quit_chosen = False

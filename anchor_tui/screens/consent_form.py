@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState
 from anchor_tui.domain import Viewer
 from anchor_tui.screens.case import AppHost
 from anchor_tui.screens.confirm import ConfirmScreen
-from anchor_tui.screens.prompt import ChoiceScreen
+from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
 from anchor_tui.services.clock import moment_on
 from anchor_tui.services.consents import (
     ConsentChoices,
@@ -74,9 +74,15 @@ def parse_day(value: str, field: str, label: str, *, optional: bool) -> dt.date 
                           f"(e.g. 2026-11-16){empty}.") from None
 
 
-class ConsentFormScreen(ModalScreen[tuple[int, ...] | None]):
+class ConsentFormScreen(ModalScreen[tuple[int, ...] | None], AsksBeforeQuit):
     """Record a consent for the young person of case ``case_id``; dismissed with the new
     consent ids, or None when cancelled."""
+
+    QUIT_QUESTION = QuitQuestion(
+        "Quit and discard this consent?",
+        "Go back to the consent form",
+        "Quit: discard what was filled in",
+        "Nothing has been recorded yet. Esc goes back to the form.")
 
     HELP = ("Record a consent or refusal. Given by: the young person, a guardian or a "
             "legal representative (the young person's own refusal beats a guardian's "
@@ -277,36 +283,3 @@ class ConsentFormScreen(ModalScreen[tuple[int, ...] | None]):
                                            "recorded yet. Discard what was filled in?",
                                            yes="Discard", no="Keep editing"),
                              callback=answered)
-
-    # --- the app quitting (ctrl+q) ----------------------------------------------------
-
-    _asking_quit = False
-    _quit_chosen = False
-
-    def ask_before_quit(self) -> bool:
-        """The app is quitting: with something typed in, ask first, staying the default
-        (True: the question is up, or already was)."""
-        if self._quit_chosen or not self.is_mounted or not self.filled_in():
-            return False
-        if not self._asking_quit:
-            self._asking_quit = True
-            self.app.push_screen(ChoiceScreen(
-                "Quit and discard this consent?",
-                [("stay", "Go back to the consent form"),
-                 ("quit", "Quit: discard what was filled in")],
-                current="stay",
-                note="Nothing has been recorded yet. Esc goes back to the form."),
-                callback=self._quit_answered)
-        return True
-
-    async def _quit_answered(self, choice: str | None) -> None:
-        self._asking_quit = False
-        if choice != "quit":
-            return
-        # Asked again, the app passes this form by and asks the other screens (a note
-        # below) and about changes kept while the database was away.
-        self._quit_chosen = True
-        try:
-            await self.app.action_quit()
-        finally:
-            self._quit_chosen = False

@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 
 from anchor_tui.domain import MemberChoice, Viewer
 from anchor_tui.errors import AnchorError, SignInError
-from anchor_tui.screens.prompt import ChoiceScreen
+from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
 from anchor_tui.screens.sign_in import SignInScreen
 from anchor_tui.screens.terminal_messages import RosterChanged
 from anchor_tui.services.backend import Backend
@@ -111,8 +111,14 @@ class ActionField(Input):
         await super()._on_key(event)
 
 
-class ActionScreen(ModalScreen[ActionDraft | None]):
+class ActionScreen(ModalScreen[ActionDraft | None], AsksBeforeQuit):
     """What is to be done on the case, by whom (a member of the case) and by when."""
+
+    QUIT_QUESTION = QuitQuestion(
+        "Quit and discard this action?",
+        "Go back to the action",
+        "Quit: discard what was written",
+        "The action is not added yet. Esc goes back to it.")
 
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
         Binding("escape", "cancel", "Cancel", id="huddle_action.cancel"),
@@ -190,39 +196,6 @@ class ActionScreen(ModalScreen[ActionDraft | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-    # --- the app quitting (ctrl+q) ----------------------------------------------------
-
-    _asking_quit = False
-    _quit_chosen = False
-
-    def ask_before_quit(self) -> bool:
-        """The app is quitting: with something typed in, ask first, staying the default
-        (True: the question is up, or already was)."""
-        if self._quit_chosen or not self.is_mounted or not self.filled_in():
-            return False
-        if not self._asking_quit:
-            self._asking_quit = True
-            self.app.push_screen(ChoiceScreen(
-                "Quit and discard this action?",
-                [("stay", "Go back to the action"),
-                 ("quit", "Quit: discard what was written")],
-                current="stay",
-                note="The action is not added yet. Esc goes back to it."),
-                callback=self._quit_answered)
-        return True
-
-    async def _quit_answered(self, choice: str | None) -> None:
-        self._asking_quit = False
-        if choice != "quit":
-            return
-        # Asked again, the app passes this form by and asks the other screens (a note
-        # below) and about changes kept while the database was away.
-        self._quit_chosen = True
-        try:
-            await self.app.action_quit()
-        finally:
-            self._quit_chosen = False
 
 
 class NoticeScreen(ModalScreen[None]):

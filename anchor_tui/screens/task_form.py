@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from anchor_tui.errors import AnchorError
 from anchor_tui.screens.modal import AnchorModal
-from anchor_tui.screens.prompt import ChoiceScreen
+from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
 from anchor_tui.services.due_dates import EXAMPLES, describe_day, parse_optional_day
 from anchor_tui.services.tasks import AddedTask, TaskForm, add_task, clean_title, task_form
 from anchor_tui.widgets.plain_text import plain
@@ -42,8 +42,14 @@ class TaskAdded(Message):
         self.added = added
 
 
-class TaskFormScreen(AnchorModal[AddedTask | None]):
+class TaskFormScreen(AnchorModal[AddedTask | None], AsksBeforeQuit):
     """Add one task to one case."""
+
+    QUIT_QUESTION = QuitQuestion(
+        "Quit and discard this task?",
+        "Go back to the task",
+        "Quit: discard what was written",
+        "The task is not saved yet. Esc goes back to it.")
 
     HELP = ("A new follow-up task. Write what is to be done, when it is due (fri, "
             "tomorrow, +3d, +2w, 2026-12-01 or 1.12.2026; empty for no due day) and who "
@@ -193,36 +199,3 @@ class TaskFormScreen(AnchorModal[AddedTask | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-    # --- the app quitting (ctrl+q) ----------------------------------------------------
-
-    _asking_quit = False
-    _quit_chosen = False
-
-    def ask_before_quit(self) -> bool:
-        """The app is quitting: with something typed in, ask first, staying the default
-        (True: the question is up, or already was)."""
-        if self._quit_chosen or not self.is_mounted or not self.filled_in():
-            return False
-        if not self._asking_quit:
-            self._asking_quit = True
-            self.app.push_screen(ChoiceScreen(
-                "Quit and discard this task?",
-                [("stay", "Go back to the task"),
-                 ("quit", "Quit: discard what was written")],
-                current="stay",
-                note="The task is not saved yet. Esc goes back to it."),
-                callback=self._quit_answered)
-        return True
-
-    async def _quit_answered(self, choice: str | None) -> None:
-        self._asking_quit = False
-        if choice != "quit":
-            return
-        # Asked again, the app passes this form by and asks the other screens (a note
-        # below) and about changes kept while the database was away.
-        self._quit_chosen = True
-        try:
-            await self.app.action_quit()
-        finally:
-            self._quit_chosen = False

@@ -1,0 +1,63 @@
+"""A form that asks before the app quits with what was typed into it (ctrl+q).
+
+The app asks every screen on the stack with an ``ask_before_quit`` (``app.action_quit``).
+A form with this mixin says what would be discarded, staying the default (Enter and Esc
+both go back to it); choosing to quit asks the app again, which passes this form by and
+asks the other screens (a note below) and about changes kept for the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual.screen import Screen
+
+from anchor_tui.screens.prompt import ChoiceScreen
+
+
+@dataclass(frozen=True)
+class QuitQuestion:
+    """What the form asks: its title, the two answers and a note."""
+
+    title: str
+    stay: str
+    quit: str
+    note: str
+
+
+class AsksBeforeQuit(Screen[Any]):
+    """Mixed into a form: ``QUIT_QUESTION`` and ``filled_in()`` say what and when."""
+
+    QUIT_QUESTION: ClassVar[QuitQuestion]
+    _asking_quit = False
+    _quit_chosen = False
+
+    def filled_in(self) -> bool:
+        """Whether anything was typed in (a form says)."""
+        raise NotImplementedError
+
+    def ask_before_quit(self) -> bool:
+        """The app is quitting: with something typed in, ask first, staying the default
+        (True: the question is up, or already was)."""
+        if self._quit_chosen or not self.is_mounted or not self.filled_in():
+            return False
+        if not self._asking_quit:
+            self._asking_quit = True
+            asked = self.QUIT_QUESTION
+            self.app.push_screen(ChoiceScreen(
+                asked.title, [("stay", asked.stay), ("quit", asked.quit)], current="stay",
+                note=asked.note), callback=self._quit_answered)
+        return True
+
+    async def _quit_answered(self, choice: str | None) -> None:
+        self._asking_quit = False
+        if choice != "quit":
+            return
+        # Asked again, the app passes this form by and asks the other screens (a note
+        # below) and about changes kept while the database was away.
+        self._quit_chosen = True
+        try:
+            await self.app.action_quit()
+        finally:
+            self._quit_chosen = False
