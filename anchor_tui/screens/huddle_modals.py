@@ -195,7 +195,8 @@ class ActionScreen(ModalScreen[ActionDraft | None], AsksBeforeQuit):
                    for field in ("action-text", "action-due"))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.dismiss_or_ask("Discard this action?",
+                            "The action is not added yet. Discard what was written?")
 
 
 class NoticeScreen(ModalScreen[None]):

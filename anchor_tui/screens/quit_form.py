@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from textual.screen import Screen
 
+from anchor_tui.screens.confirm import ConfirmScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 
 
@@ -49,6 +50,20 @@ class AsksBeforeQuit(Screen[Any]):
                 asked.title, [("stay", asked.stay), ("quit", asked.quit)], current="stay",
                 note=asked.note), callback=self._quit_answered)
         return True
+
+    def dismiss_or_ask(self, title: str, question: str) -> None:
+        """Esc: close the form, asking first when something was typed into it (the
+        question's focused answer is to discard, as a confirmation's is)."""
+        if not self.filled_in():
+            self.dismiss(None)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen(title, question, yes="Discard", no="Keep editing"),
+                             callback=answered)
 
     async def _quit_answered(self, choice: str | None) -> None:
         self._asking_quit = False

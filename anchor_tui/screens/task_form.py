@@ -198,4 +198,5 @@ class TaskFormScreen(AnchorModal[AddedTask | None], AsksBeforeQuit):
                 or bool(self.query_one("#task-due", Input).value.strip()))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.dismiss_or_ask("Discard this task?",
+                            "The task is not saved yet. Discard what was written?")

@@ -159,3 +159,53 @@ async def test_ctrl_q_as_a_form_opens_quits_without_failing(make_app: AppFactory
         app.push_screen(TaskFormScreen(CASE))  # not awaited: not mounted yet
         await app.action_quit()
         await until(pilot, lambda: not app.is_running)
+
+
+async def test_esc_on_a_written_task_or_action_asks_before_discarding_it(
+        make_app: AppFactory) -> None:
+    """Esc closes an empty form at once; with something written it asks first, as the
+    consent form and the note editor do ("Keep editing" keeps every word)."""
+    from anchor_tui.screens.confirm import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "social")
+        await open_case(app, pilot)
+        await pilot.press("t")
+        form = await asked(app, pilot, TaskFormScreen)
+        await settle(pilot)
+        await pilot.press(*"Phone the school nurse")
+        await pilot.press("escape")
+        question = await asked(app, pilot, ConfirmScreen)
+        assert isinstance(question, ConfirmScreen) and question.title_text == "Discard this task?"
+        await pilot.press("n")  # keep editing
+        await until(pilot, lambda: app.screen is form)
+        assert form.query_one("#task-title", Input).value == "Phone the school nurse"
+        await pilot.press("escape")
+        await asked(app, pilot, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: not form.is_attached)
+        await pilot.press("t")
+        empty = await asked(app, pilot, TaskFormScreen)
+        await settle(pilot)
+        await pilot.press("escape")  # nothing written: closed at once
+        await until(pilot, lambda: not empty.is_attached)
+
+
+async def test_esc_on_a_written_huddle_action_asks_too(make_app: AppFactory) -> None:
+    from anchor_tui.screens.confirm import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await huddle_of(pilot, "social")
+        await join(pilot, "nurse")
+        await pilot.press("a")
+        form = await asked(app, pilot, ActionScreen)
+        await pilot.press(*"Call the school")
+        await pilot.press("escape")
+        question = await asked(app, pilot, ConfirmScreen)
+        assert isinstance(question, ConfirmScreen)
+        assert question.title_text == "Discard this action?"
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen is form)
+        assert form.query_one("#action-text", Input).value == "Call the school"  # type: ignore[attr-defined]
