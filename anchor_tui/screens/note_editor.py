@@ -17,7 +17,6 @@ revision; nothing is deleted.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import cast
@@ -38,7 +37,7 @@ from anchor_tui.screens.note_settings import PREVIEW_REFRESH_SECONDS, NoteSettin
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import moment_on
-from anchor_tui.services.drafts import draft_left_alone, keep_unsaved_note
+from anchor_tui.services.drafts import keep_unsaved_note
 from anchor_tui.services.note_form import EditorStart, start_editor
 from anchor_tui.services.note_text import is_blank
 from anchor_tui.services.notes import NoteInput, SavedNote, save_note
@@ -270,8 +269,8 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         def save() -> SavedNote:
             try:
                 # In a huddle, the author's own draft of the case is not this note's.
-                with draft_left_alone() if apart else contextlib.nullcontext():
-                    return save_note(backend, viewer, note, today=today, now=now)
+                return save_note(backend, viewer, note, today=today, now=now,
+                                 keep_draft=apart)
             except ConnectionLostError:
                 raise  # kept, text and all, and saved when the server is back
             except Exception:

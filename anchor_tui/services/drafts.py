@@ -11,7 +11,7 @@ When the author already has a draft of a new note on that case (their own unfini
 work, kept by the same row), the huddle's note does not replace it: it stays in the
 editor until it is saved, is added to that draft if it must be kept
 (``save_draft(append=True)``), and its save leaves that draft alone
-(``draft_left_alone``).
+(``notes.save_note(keep_draft=True)``).
 
 :class:`AutosaveSchedule` is the rule the editor follows: save once typing has paused
 for a second, and while typing goes on, at least every 1.5 seconds, so a crash loses at
@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -207,26 +204,9 @@ def keep_unsaved_note(backend: Backend, viewer: Viewer, case_id: int,
         return False
 
 
-_LEAVE_DRAFT: ContextVar[bool] = ContextVar("anchor_leave_draft", default=False)
-
-
-@contextmanager
-def draft_left_alone() -> Iterator[None]:
-    """Within: ``discard_draft`` drops nothing. A huddle's note is saved in it when the
-    draft of that case is the author's own unfinished work, not this note (the note's
-    save would otherwise drop it as the note's own draft)."""
-    token = _LEAVE_DRAFT.set(True)
-    try:
-        yield
-    finally:
-        _LEAVE_DRAFT.reset(token)
-
-
 def discard_draft(backend: Backend, viewer: Viewer, case_id: int,
                   supersedes_id: int | None = None) -> bool:
     """Drop the author's draft (they chose to); whether there was one."""
-    if _LEAVE_DRAFT.get():
-        return False
     author = author_viewer(viewer)
     with backend.sessions.write(author) as session:
         draft = _find(session, author, case_id, supersedes_id)

@@ -127,16 +127,19 @@ def _has_newer(session: Session, note_id: int) -> bool:
 
 
 def save_note(backend: Backend, viewer: Viewer, note: NoteInput, *, today: dt.date,
-              now: dt.datetime | None = None) -> SavedNote:
+              now: dt.datetime | None = None, keep_draft: bool = False) -> SavedNote:
     """Save a note (or a correction) durably with its audit event; raises AnchorError
-    with the reason when it cannot be saved (nothing is then saved)."""
+    with the reason when it cannot be saved (nothing is then saved).
+
+    ``keep_draft``: the author's draft of this note is not this note's (in a huddle, the
+    author's own unfinished work on the case): the save leaves it alone."""
     body = clean_body(note.body)
     if note.category not in backend.policy.categories:
         raise AnchorError(f"There is no note category '{note.category}'.",
                           "Choose a category (F4).")
     template = _template(backend.team, viewer, note.template)
     saved = _write_note(backend, viewer, note, body, template, today, now)
-    if viewer.purpose != "individual":
+    if viewer.purpose != "individual" and not keep_draft:
         # A huddle's session sees no drafts (not even to delete them): the author's own
         # unit of work drops it, after the note is safe. Should that fail (the server
         # gone just then), the note is saved all the same: raising would have it kept

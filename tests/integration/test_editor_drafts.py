@@ -59,7 +59,7 @@ def test_a_huddles_note_is_added_to_the_authors_own_draft_never_over_it(
 ) -> None:
     """In a huddle with nurse's own draft of the case: the huddle's note is added after
     it (once), and the note's save leaves that draft alone."""
-    from anchor_tui.services.drafts import draft_left_alone, has_draft
+    from anchor_tui.services.drafts import has_draft
     from tests.integration.case_world import huddle
 
     nurse, meeting = world.viewers["nurse"], huddle(world, "nurse", "social")
@@ -73,9 +73,8 @@ def test_a_huddles_note_is_added_to_the_authors_own_draft_never_over_it(
                    "From the huddle", append=True)
     save_draft(world.backend, meeting, world.case_a, None, "general", None, " ",
                append=True)
-    with draft_left_alone():
-        save_note(world.backend, meeting, NoteInput(world.case_a, "From the huddle",
-                                                    "general"), today=TODAY)
+    save_note(world.backend, meeting, NoteInput(world.case_a, "From the huddle", "general"),
+              today=TODAY, keep_draft=True)
     draft = load_draft(world.backend, nurse, world.case_a)
     assert draft is not None
     assert (draft.category, draft.body) == ("health", "Mine\n\nFrom the huddle")
