@@ -10,7 +10,6 @@ is silently overwritten.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -274,15 +273,10 @@ def _refuse_who_would_not_see_it(backend: Backend, session: Session, task: Task,
     """A task made from a note, or a huddle action's, is seen only where what it was made
     from is: given to someone who may not see that, it would vanish from their queue in
     silence. Refused, so it goes to someone who will see it."""
-    from anchor_tui.services.auth import viewer_for
-    from anchor_tui.services.disclosure import load_context, task_facts
+    from anchor_tui.services.disclosure import blind_assignee, task_facts
 
-    user = session.get(User, user_id)
-    if user is None:
-        raise AnchorError("That person is no longer a user.", "Choose someone else.")
-    facts = dataclasses.replace(task_facts(session, task), assignee_id=user_id)
-    ctx = load_context(session, [task.case_id], utcnow())
-    if not backend.policy.decide_task(viewer_for(user), facts, ctx).allowed:
+    user = blind_assignee(backend, session, user_id, task_facts(session, task), utcnow())
+    if user is not None:
         raise AnchorError(f"{user.display_name} may not see what this task was made from, "
                           "so it would never show to them.",
                           "Give it to someone who may (or leave it with whoever has it).")

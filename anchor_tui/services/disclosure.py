@@ -7,6 +7,7 @@ logged (ids only) and the note is dropped, never shown.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
@@ -78,6 +79,19 @@ def task_facts(session: Session, task: m.Task) -> TaskFacts:
         from_note=facts(task.from_note_id) if task.from_note_id is not None else None,
         source_notes=tuple(facts(n) for n, _ in sources if n is not None),
         source_fields=frozenset(f for _, f in sources if f is not None))
+
+
+def blind_assignee(backend: Backend, session: Session, user_id: int, task: TaskFacts,
+                   now: dt.datetime) -> m.User | None:
+    """The user ``task`` would be given to, if they could not see it (a task made from a
+    note, or a huddle action's, is seen only where what it was made from is): given to
+    them it would vanish from their queue in silence. None: they would see it."""
+    user = session.get(m.User, user_id)
+    if user is None:
+        raise AnchorError("That person is no longer a user.", "Choose someone else.")
+    facts = dataclasses.replace(task, assignee_id=user_id)
+    ctx = load_context(session, [task.case_id], now)
+    return None if backend.policy.decide_task(viewer_for(user), facts, ctx).allowed else user
 
 
 def recheck(policy: Policy, viewer: Viewer, notes: list[tuple[m.Note, int]],

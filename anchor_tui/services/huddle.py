@@ -30,9 +30,9 @@ from anchor_tui.domain import Attendee, Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.policy import NoteFacts, TaskFacts
 from anchor_tui.services import audit
-from anchor_tui.services.auth import authenticate, viewer_for
+from anchor_tui.services.auth import authenticate
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.disclosure import load_context
+from anchor_tui.services.disclosure import blind_assignee
 from anchor_tui.services.huddle_agenda import extend_agenda
 
 MAX_ITEM_LENGTH = 2000
@@ -257,13 +257,10 @@ def _refuse_an_assignee_who_would_not_see_it(
     """An action given to someone who may not see all the room saw of the case would be
     a task they never see (it is disclosed by its sources): refuse it, so the room
     chooses someone who will see it, instead of losing the action in silence."""
-    user = session.get(m.User, assignee_id)
-    if user is None:
-        raise AnchorError("That person is no longer a user.", "Choose someone else.")
     task = TaskFacts(0, case_id, assignee_id, viewer.user_id,
                      source_notes=sight.notes, source_fields=sight.fields)
-    ctx = load_context(session, [case_id], now)
-    if not backend.policy.decide_task(viewer_for(user), task, ctx).allowed:
+    user = blind_assignee(backend, session, assignee_id, task, now)
+    if user is not None:
         raise AnchorError(
             f"{user.display_name} may not see all that the huddle sees of this case, so "
             "this action's task would never show to them.",
