@@ -60,29 +60,22 @@ KEEP_DRAFTS_WAIT_SECONDS = 5.0
 logged (the saves themselves go on: the database's own timeouts end them)."""
 
 
-@runtime_checkable
-class KeepsDrafts(Protocol):
-    """A screen holding unsaved text (the note editor): it saves its draft, now, before
-    its viewer context closes (a switch of user, a takeover at the lock screen)."""
-
-    def keep_drafts(self) -> None: ...
-
-
 DraftSaver = Callable[[], object]
 """Saves a closing screen's drafts: database work only, on a thread of its own."""
 
 
 @runtime_checkable
 class SavesDraftsAside(Protocol):
-    """A screen holding unsaved text whose drafts can be saved off the UI thread.
+    """A screen holding unsaved text (the note editor), whose drafts are kept, off the UI
+    thread, as its viewer context closes (a switch of user, a takeover at the lock).
 
     ``draft_saver()`` is called on the UI thread as the screen's viewer context closes:
     it reads what it needs now (the text, the case, the viewer) and returns a callable
     taking no arguments that saves it (database work only, no widget: it runs on another
     thread, maybe after the screen is gone), or None when there is nothing to keep. The
-    callable may raise; the failure is logged (its class, never its message). Preferred
-    over ``KeepsDrafts.keep_drafts``, which saves on the UI thread, so a database that
-    does not answer froze the terminal with the last person's note on screen.
+    callable may raise; the failure is logged (its class, never its message). Saved on
+    the UI thread, a database that did not answer froze the terminal with the last
+    person's note on screen.
     """
 
     def draft_saver(self) -> DraftSaver | None: ...
@@ -185,8 +178,7 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
                             exit_on_error=False)
 
     def _draft_savers(self, closing: list[str]) -> list[DraftSaver]:
-        """What the closing contexts' screens need to keep, read now (on the UI thread).
-        A screen that can only keep its drafts itself does so here."""
+        """What the closing contexts' screens need to keep, read now (on the UI thread)."""
         savers: list[DraftSaver] = []
         for mode in closing:
             for screen in self._screen_stacks.get(mode, []):
@@ -194,8 +186,6 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
                     saver = screen.draft_saver()
                     if saver is not None:
                         savers.append(saver)
-                elif isinstance(screen, KeepsDrafts):
-                    screen.keep_drafts()
         return savers
 
     async def _keep_drafts(self, savers: list[DraftSaver]) -> None:

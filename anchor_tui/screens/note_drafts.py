@@ -272,11 +272,6 @@ class NoteDrafts(AnchorScreen):
         return (self._opened and not self._discarded and self._saved is None
                 and not is_blank(self.body.text))
 
-    def keep_drafts(self) -> None:
-        """The viewer context is closing (switch user, a takeover at the lock screen):
-        keep what is typed now (``terminal.KeepsDrafts``)."""
-        self.keep_on_unmount()
-
     def keep_on_unmount(self) -> None:
         """Leaving without the question (sign-out, the app closing): keep what is typed.
 

@@ -11,7 +11,6 @@ own, while the sign-in screen is already shown and the old context removed.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import time
 from functools import partial
@@ -23,7 +22,6 @@ from textual.widgets import Static
 
 from anchor_tui.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from anchor_tui.domain import Viewer
-from anchor_tui.errors import AnchorError
 from anchor_tui.screens import SignInScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.drafts import save_draft
@@ -48,11 +46,6 @@ class WritingScreen(Screen[None]):
 
     def _save(self, text: str) -> None:
         save_draft(self.backend, self.viewer, CASE, None, "general", None, text)
-
-    def keep_drafts(self) -> None:
-        """The way of before: saved here and now, on the UI thread."""
-        with contextlib.suppress(AnchorError):
-            self._save(self.text)
 
     def draft_saver(self) -> DraftSaver | None:
         """Read now (the UI thread); saved by the terminal on a thread of its own."""

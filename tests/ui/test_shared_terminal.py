@@ -4,6 +4,7 @@ another person taking over at the lock screen."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -297,11 +298,16 @@ class EditorLike(AnchorScreen):
     def compose(self) -> ComposeResult:
         yield Input("half a sentence of a note", id="editor")
 
-    def keep_drafts(self) -> None:
-        with self._backend.sessions.write(self._viewer) as session:
-            session.add(m.Draft(author_id=self._viewer.user_id, case_id=self._case_id,
-                                category="general", body=self.query_one(Input).value))
-        self.kept = True
+    def draft_saver(self) -> Callable[[], None]:
+        text = self.query_one(Input).value  # read on the UI thread, saved off it
+
+        def keep() -> None:
+            with self._backend.sessions.write(self._viewer) as session:
+                session.add(m.Draft(author_id=self._viewer.user_id, case_id=self._case_id,
+                                    category="general", body=text))
+            self.kept = True
+
+        return keep
 
 
 async def test_another_person_at_the_lock_screen_ends_the_session_keeping_drafts(
