@@ -251,9 +251,12 @@ class Draft(Base):
     __table_args__ = (
         UniqueConstraint("author_id", "case_id", "supersedes_id"),
         # NULLs are distinct in a unique constraint: one draft of a *new* note per author
-        # and case needs its own partial index (migration 0006).
+        # and case needs its own partial index (migration 0006), which counts the
+        # author's own drafts only, not a huddle editor's (0014).
         partial_unique_index("uq_draft_author_id_case_id_new", "author_id", "case_id",
-                             where="supersedes_id IS NULL"),
+                             where="supersedes_id IS NULL AND huddle_key IS NULL"),
+        partial_unique_index("uq_draft_huddle_key", "huddle_key",
+                             where="huddle_key IS NOT NULL"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -264,6 +267,10 @@ class Draft(Base):
     template: Mapped[str | None] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    huddle_key: Mapped[str | None] = mapped_column(String(32))
+    """Set on the draft of a note written in a huddle: the key of the editor writing it
+    (one per editor), so that it is kept apart from the author's own draft of the case
+    (``services.drafts``; a huddle corrects no note, so ``supersedes_id`` is None)."""
 
 
 class AuditEvent(Base):

@@ -82,10 +82,9 @@ class NoteDrafts(AnchorScreen):
         is not overwritten (a draft written meanwhile is that draft and the new text)."""
         self._dropping = False
         """The offered draft is being discarded: autosave waits for it to go."""
-        self.draft_apart = False
-        """In a huddle, with the author's own draft of this note in the database: the
-        huddle's note is not autosaved over it; kept (leaving, the context closing) it
-        is added after it (``services.drafts``)."""
+        self.huddle_key: str | None = None
+        """In a huddle: this editor's key, under which its note's draft is kept apart
+        from the author's own draft of the case (``services.drafts``)."""
         self.draft_moved_from: int | None = None
         """The draft continued here was kept under an earlier revision of the note being
         corrected: the next draft save moves it here."""
@@ -161,12 +160,9 @@ class NoteDrafts(AnchorScreen):
             return
         if (self.draft_on_offer is not None or self._dropping) and self._after_draft is None:
             return  # the earlier draft stays as it is until the author answers the offer
-        if self.draft_apart and not self._keep_asked:
-            self._run_after_draft()  # the author's own draft is not written over
-            return
         self.schedule.saving()
         self._draft_in_flight = True
-        self.write_draft(*self.draft_fields(), self._moved_from(), self.draft_apart)
+        self.write_draft(*self.draft_fields(), self._moved_from(), self.huddle_key)
 
     def _moved_from(self) -> int | None:
         offered = self.draft_on_offer
@@ -190,11 +186,11 @@ class NoteDrafts(AnchorScreen):
 
     @work(thread=True, group="note-draft", exit_on_error=False)
     def write_draft(self, text: str, category: str, template_id: str | None,
-                    moved_from: int | None, append: bool) -> None:
+                    moved_from: int | None, huddle_key: str | None) -> None:
         try:
             at = save_draft(self.backend, self.viewer, self.case_id, self.supersedes_id,
                             category, template_id, text, moved_from=moved_from,
-                            append=append)
+                            huddle_key=huddle_key)
         except AnchorError as error:  # the database is away: visible, not fatal
             self.post_message(DraftNotKept(error.message))
             return
@@ -244,9 +240,12 @@ class NoteDrafts(AnchorScreen):
     @work(thread=True, group="note-draft", exit_on_error=False)
     def drop_draft(self, supersedes_id: int | None = None) -> None:
         """Discard the draft (kept under ``supersedes_id`` when it is an earlier revision's,
-        offered back here). The author's own draft, apart from a huddle's note, stays."""
+        offered back here). In a huddle, this editor's draft only: the author's own
+        draft of the case stays."""
+        if self.huddle_key is not None:
+            discard_draft(self.backend, self.viewer, self.case_id, huddle_key=self.huddle_key)
         keys = {self.supersedes_id, supersedes_id, self.draft_moved_from} - {None} or {None}
-        for key in () if self.draft_apart else keys:
+        for key in () if self.huddle_key is not None else keys:
             discard_draft(self.backend, self.viewer, self.case_id, key)
         self.post_message(DraftDiscarded())
 
@@ -293,20 +292,14 @@ class NoteDrafts(AnchorScreen):
         last person's note on the shared screen). None: nothing to keep."""
         if not self.schedule.pending or not self.keepable() or self.note_save_running:
             return None
-        if self.draft_apart and self.note_kept:
-            # A huddle note kept for the server, the chair having a draft of their own:
-            # not added to that draft, which its save, when made, leaves alone (the text
-            # would stay there, a second copy to be saved again). Should that save fail,
-            # its failure keeps the text (``keep_unsaved_note``); quitting asks first.
-            return None
         self.schedule.saving()  # tried once: the editor is going, its text changes no more
         body, category, template = self.draft_fields()
         backend, viewer, case_id = self.backend, self.viewer, self.case_id
-        supersedes_id, moved_from, append = self.supersedes_id, self._moved_from(), \
-            self.draft_apart
+        supersedes_id, moved_from, huddle_key = self.supersedes_id, self._moved_from(), \
+            self.huddle_key
 
         def keep() -> None:
             save_draft(backend, viewer, case_id, supersedes_id, category, template, body,
-                       moved_from=moved_from, append=append)
+                       moved_from=moved_from, huddle_key=huddle_key)
 
         return keep

@@ -17,6 +17,7 @@ revision; nothing is deleted.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import cast
@@ -124,6 +125,8 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         viewer, backend = self._given
         self.viewer = viewer or cast(Viewer, self.host.viewer)
         self.backend = backend or self.host.backend
+        if self.viewer.purpose != "individual":
+            self.huddle_key = uuid.uuid4().hex  # this editor's draft, apart from the author's
         self.load_start()
         self.set_interval(PREVIEW_REFRESH_SECONDS, self.refresh_facts)
 
@@ -164,15 +167,14 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         self.show_settings()
         # The earlier draft is not written over before the author answers the offer.
         self.draft_on_offer = start.draft
-        self.draft_apart = start.draft_apart
         self.start_autosave()
         if typed.strip():
             self.text_changed()
         if start.draft is not None:
             self.offer_draft()
-        elif self.draft_apart:
-            self.status("Writing in the huddle. ctrl+s or F2 saves; until then the note is "
-                        "kept here, and with your drafts if you leave it.")
+        elif self.huddle_key is not None:
+            self.status("Writing in the huddle. ctrl+s or F2 saves; your draft is kept as "
+                        "you type, apart from your own, for you alone.")
         else:
             self.status("Writing. ctrl+s or F2 saves; your draft is kept as you type.")
 
@@ -264,13 +266,13 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         # lost finds the note it wrote (``notes._already_saved``), not a second one.
         now = moment_on(today)
         self.note_save_running = True
-        apart = self.draft_apart
+        huddle_key = self.huddle_key
 
         def save() -> SavedNote:
             try:
-                # In a huddle, the author's own draft of the case is not this note's.
+                # In a huddle, this editor's draft goes; the author's own stays.
                 return save_note(backend, viewer, note, today=today, now=now,
-                                 keep_draft=apart)
+                                 huddle_key=huddle_key)
             except ConnectionLostError:
                 raise  # kept, text and all, and saved when the server is back
             except Exception:
@@ -278,7 +280,8 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
                 # text becomes the author's draft, so a save kept for later that fails
                 # after they have left the terminal still loses nothing.
                 keep_unsaved_note(backend, viewer, note.case_id, note.supersedes_id,
-                                  note.category, note.template, note.body, append=apart)
+                                  note.category, note.template, note.body,
+                                  huddle_key=huddle_key)
                 raise
 
         tell = later_notifier(self.app)

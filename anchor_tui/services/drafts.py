@@ -7,11 +7,12 @@ the same unit of work.
 
 In a huddle the editor still autosaves (writing is not showing): the draft is written
 under the author's own, individual viewer, and it is offered back only outside a huddle.
-When the author already has a draft of a new note on that case (their own unfinished
-work, kept by the same row), the huddle's note does not replace it: it stays in the
-editor until it is saved, is added to that draft if it must be kept
-(``save_draft(append=True)``), and its save leaves that draft alone
-(``notes.save_note(keep_draft=True)``).
+It is kept apart from the author's own draft of the case (their unfinished work from
+before, which the room must not see and the huddle's note must not replace): each huddle
+editor writes its own row, named by a key it makes (``huddle_key``), and the note's save
+drops that row (``notes.save_note(huddle_key=...)``). When the author next writes on the
+case alone, the huddle's drafts left there (the editor closed without saving, or the app
+stopped in the meeting) are added to their own draft, after it, and offered back with it.
 
 :class:`AutosaveSchedule` is the rule the editor follows: save once typing has paused
 for a second, and while typing goes on, at least every 1.5 seconds, so a crash loses at
@@ -56,7 +57,9 @@ def author_viewer(viewer: Viewer) -> Viewer:
 
 def _find(session: Session, viewer: Viewer, case_id: int, supersedes_id: int | None
           ) -> Draft | None:
-    query = select(Draft).where(Draft.author_id == viewer.user_id, Draft.case_id == case_id)
+    """The author's own draft of this note (not a huddle editor's)."""
+    query = select(Draft).where(Draft.author_id == viewer.user_id, Draft.case_id == case_id,
+                                Draft.huddle_key.is_(None))
     query = query.where(Draft.supersedes_id.is_(None) if supersedes_id is None
                         else Draft.supersedes_id == supersedes_id)
     return session.scalars(query.order_by(Draft.updated_at.desc())).first()
@@ -73,6 +76,54 @@ def _earlier_revisions(session: Session, note_id: int) -> list[int]:
     return earlier
 
 
+def _huddle_drafts(session: Session, viewer: Viewer, case_id: int) -> list[Draft]:
+    """The author's drafts of notes written in huddles on this case, oldest first."""
+    return list(session.scalars(
+        select(Draft).where(Draft.author_id == viewer.user_id, Draft.case_id == case_id,
+                            Draft.huddle_key.is_not(None))
+        .order_by(Draft.updated_at, Draft.id)))
+
+
+def _huddle_draft(session: Session, viewer: Viewer, case_id: int, key: str) -> Draft | None:
+    return session.scalars(select(Draft).where(
+        Draft.author_id == viewer.user_id, Draft.case_id == case_id,
+        Draft.huddle_key == key)).first()
+
+
+def _fold_huddle_drafts(backend: Backend, author: Viewer, case_id: int) -> None:
+    """The author writes on the case alone: the notes they left unsaved in huddles join
+    their own draft of a new note, after it (the oldest first), so that it is offered
+    with all their unfinished words. One that would make the draft too long stays apart
+    (offered once the draft is saved)."""
+    with backend.sessions.read(author) as session:
+        if not _huddle_drafts(session, author, case_id):
+            return
+    try:
+        with backend.sessions.write(author) as session:
+            _fold(session, author, case_id)
+    except IntegrityError:
+        pass  # the author's other terminal made their own draft just now: folded next time
+
+
+def _fold(session: Session, author: Viewer, case_id: int) -> None:
+    own = _find(session, author, case_id, None)
+    for row in _huddle_drafts(session, author, case_id):
+        if own is None:
+            row.huddle_key = None
+            own = row
+            session.flush()  # the one own draft of the case from now on
+            continue
+        if row.body in own.body:
+            session.delete(row)  # added before (a second terminal's fold)
+            continue
+        joined = f"{own.body.rstrip()}\n\n{row.body}"
+        if len(joined) > MAX_BODY_CHARS:
+            continue
+        own.body = joined
+        own.updated_at = max(own.updated_at, row.updated_at)
+        session.delete(row)
+
+
 def load_draft(backend: Backend, viewer: Viewer, case_id: int,
                supersedes_id: int | None = None) -> DraftText | None:
     """The viewer's own draft of this note, if any; never in a huddle.
@@ -84,6 +135,8 @@ def load_draft(backend: Backend, viewer: Viewer, case_id: int,
     and saving it with ``moved_from`` moves it to the newest."""
     if viewer.purpose != "individual":
         return None
+    if supersedes_id is None:  # a huddle corrects no note: its drafts are new notes
+        _fold_huddle_drafts(backend, viewer, case_id)
     with backend.sessions.read(viewer) as session:
         draft = _find(session, viewer, case_id, supersedes_id)
         if draft is None and supersedes_id is not None:
@@ -97,26 +150,17 @@ def load_draft(backend: Backend, viewer: Viewer, case_id: int,
                          draft.body, draft.updated_at)
 
 
-def has_draft(backend: Backend, viewer: Viewer, case_id: int,
-              supersedes_id: int | None = None) -> bool:
-    """Whether the author (in a huddle too) has a draft of this note; nothing of it is
-    read, for a huddle's editor not to write over it."""
-    author = author_viewer(viewer)
-    with backend.sessions.read(author) as session:
-        return _find(session, author, case_id, supersedes_id) is not None
-
-
 def save_draft(backend: Backend, viewer: Viewer, case_id: int, supersedes_id: int | None,
                category: str, template: str | None, body: str, *,
-               moved_from: int | None = None, append: bool = False) -> dt.datetime | None:
+               moved_from: int | None = None, huddle_key: str | None = None
+               ) -> dt.datetime | None:
     """Keep ``body`` as the author's draft; when it has become blank, drop the draft.
 
     ``moved_from``: the draft was the one of an earlier revision (``load_draft``); that
     one goes in the same unit of work, as ``body`` holds it now.
 
-    ``append``: the draft there is other work of the author's (a huddle's note, with
-    the author's own draft of the case): ``body`` is added after it, once, never
-    replacing it; a blank body changes nothing.
+    ``huddle_key``: a note written in a huddle, by the editor of that key: its own
+    draft, apart from the author's (never replacing it).
 
     Returns when it was saved (None: nothing is kept). Raises ``DatabaseError`` when the
     database cannot be reached: the editor keeps the text and tries again.
@@ -133,17 +177,8 @@ def save_draft(backend: Backend, viewer: Viewer, case_id: int, supersedes_id: in
                     old = _find(session, author, case_id, moved_from)
                     if old is not None:
                         session.delete(old)
-                draft = _find(session, author, case_id, supersedes_id)
-                if append and draft is not None:
-                    if is_blank(body) or body in draft.body:
-                        return draft.updated_at
-                    draft.body = f"{draft.body.rstrip()}\n\n{body}"
-                    if len(draft.body) > MAX_BODY_CHARS:
-                        raise AnchorError("The draft is too long to keep.",
-                                          f"A note holds at most {MAX_BODY_CHARS:,} "
-                                          "characters.")
-                    draft.updated_at = utcnow()
-                    return draft.updated_at
+                draft = _find(session, author, case_id, supersedes_id) if huddle_key is None \
+                    else _huddle_draft(session, author, case_id, huddle_key)
                 if is_blank(body):
                     if draft is not None:
                         session.delete(draft)
@@ -152,7 +187,8 @@ def save_draft(backend: Backend, viewer: Viewer, case_id: int, supersedes_id: in
                 if draft is None:
                     session.add(Draft(author_id=author.user_id, case_id=case_id,
                                       supersedes_id=supersedes_id, category=category,
-                                      template=template, body=body, updated_at=now))
+                                      template=template, body=body, updated_at=now,
+                                      huddle_key=huddle_key))
                 else:
                     draft.category, draft.template, draft.body = category, template, body
                     draft.updated_at = now
@@ -193,23 +229,25 @@ def drafts_waiting(backend: Backend, viewer: Viewer, listed: int = 5) -> DraftsW
 
 def keep_unsaved_note(backend: Backend, viewer: Viewer, case_id: int,
                       supersedes_id: int | None, category: str, template: str | None,
-                      body: str, *, append: bool = False) -> bool:
+                      body: str, *, huddle_key: str | None = None) -> bool:
     """A note whose save failed is kept as its author's draft (offered when they next
     write on the case): a save kept while the database was away may fail after its
     author has left the terminal, with their text nowhere else. Whether it was kept."""
     try:
         return save_draft(backend, viewer, case_id, supersedes_id, category, template,
-                          body, append=append) is not None
+                          body, huddle_key=huddle_key) is not None
     except AnchorError:
         return False
 
 
 def discard_draft(backend: Backend, viewer: Viewer, case_id: int,
-                  supersedes_id: int | None = None) -> bool:
-    """Drop the author's draft (they chose to); whether there was one."""
+                  supersedes_id: int | None = None, *, huddle_key: str | None = None) -> bool:
+    """Drop the author's draft (they chose to, or its note is saved), or with
+    ``huddle_key`` the draft of that huddle editor only; whether there was one."""
     author = author_viewer(viewer)
     with backend.sessions.write(author) as session:
-        draft = _find(session, author, case_id, supersedes_id)
+        draft = _find(session, author, case_id, supersedes_id) if huddle_key is None \
+            else _huddle_draft(session, author, case_id, huddle_key)
         if draft is None:
             return False
         session.delete(draft)

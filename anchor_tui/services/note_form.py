@@ -18,7 +18,7 @@ from anchor_tui.errors import AnchorError
 from anchor_tui.policy import Policy
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import person_label
-from anchor_tui.services.drafts import DraftText, has_draft, load_draft
+from anchor_tui.services.drafts import DraftText, load_draft
 from anchor_tui.services.note_preview import PreviewFacts, read_facts
 from anchor_tui.services.notes import own_work_only, templates_for
 from anchor_tui.settings import NoteTemplate, TeamConfig
@@ -55,9 +55,6 @@ class EditorStart:
     draft: DraftText | None
     """The author's autosaved text of this note (None in a huddle, or when there is none)."""
     facts: PreviewFacts
-    draft_apart: bool = False
-    """In a huddle: the author has a draft of this note of their own, which the huddle's
-    note must not replace (its text stays in the editor until it is saved)."""
 
 
 CONFIDENTIALITY = {"N": "normal", "R": "restricted", "V": "very restricted"}
@@ -105,12 +102,10 @@ def start_editor(backend: Backend, viewer: Viewer, case_id: int,
                                 old.created_at)
     facts = read_facts(backend, viewer, case_id, now)
     draft = load_draft(backend, viewer, case_id, supersedes_id)
-    apart = viewer.purpose != "individual" and has_draft(backend, viewer, case_id,
-                                                          supersedes_id)
     return EditorStart(
         case_id=case_id, person_label=label,
         templates=templates_for(backend.team, viewer.profession),
         categories=categories_of(backend.policy),
         default_category=source.category if source else default_category(
             backend.team, backend.policy, viewer.profession),
-        supersedes=source, draft=draft, facts=facts, draft_apart=apart)
+        supersedes=source, draft=draft, facts=facts)

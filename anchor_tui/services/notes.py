@@ -127,25 +127,25 @@ def _has_newer(session: Session, note_id: int) -> bool:
 
 
 def save_note(backend: Backend, viewer: Viewer, note: NoteInput, *, today: dt.date,
-              now: dt.datetime | None = None, keep_draft: bool = False) -> SavedNote:
+              now: dt.datetime | None = None, huddle_key: str | None = None) -> SavedNote:
     """Save a note (or a correction) durably with its audit event; raises AnchorError
     with the reason when it cannot be saved (nothing is then saved).
 
-    ``keep_draft``: the author's draft of this note is not this note's (in a huddle, the
-    author's own unfinished work on the case): the save leaves it alone."""
+    ``huddle_key``: in a huddle, the key of the editor that wrote the note, whose draft
+    is dropped (never the author's own draft of the case: their work, not the room's)."""
     body = clean_body(note.body)
     if note.category not in backend.policy.categories:
         raise AnchorError(f"There is no note category '{note.category}'.",
                           "Choose a category (F4).")
     template = _template(backend.team, viewer, note.template)
     saved = _write_note(backend, viewer, note, body, template, today, now)
-    if viewer.purpose != "individual" and not keep_draft:
+    if viewer.purpose != "individual" and huddle_key is not None:
         # A huddle's session sees no drafts (not even to delete them): the author's own
         # unit of work drops it, after the note is safe. Should that fail (the server
         # gone just then), the note is saved all the same: raising would have it kept
         # and saved again, twice; a draft left over is only offered back.
         with contextlib.suppress(AnchorError):
-            drafts.discard_draft(backend, viewer, note.case_id, note.supersedes_id)
+            drafts.discard_draft(backend, viewer, note.case_id, huddle_key=huddle_key)
     return saved
 
 

@@ -54,27 +54,58 @@ def test_a_corrections_draft_follows_the_note_to_its_newest_revision(
     assert [tuple(r) for r in rows] == [(third.note_id, "Correction: Thursday.")]
 
 
-def test_a_huddles_note_is_added_to_the_authors_own_draft_never_over_it(
+def test_a_huddles_note_is_kept_apart_from_the_authors_own_draft_and_joins_it_later(
     world: TeamWorld
 ) -> None:
-    """In a huddle with nurse's own draft of the case: the huddle's note is added after
-    it (once), and the note's save leaves that draft alone."""
-    from anchor_tui.services.drafts import has_draft
+    """In a huddle with nurse's own draft of the case: each huddle editor keeps its note
+    in a draft of its own (the author's is neither replaced nor dropped); a note saved
+    drops only its editor's draft. When nurse next writes on the case alone, the notes
+    left unsaved in huddles are added after her own draft (the oldest first), once."""
     from tests.integration.case_world import huddle
 
     nurse, meeting = world.viewers["nurse"], huddle(world, "nurse", "social")
-    assert not has_draft(world.backend, meeting, world.case_a)
     save_draft(world.backend, nurse, world.case_a, None, "health", None, "Mine")
-    assert has_draft(world.backend, meeting, world.case_a)
-    assert start_editor(world.backend, meeting, world.case_a).draft_apart
-    assert not start_editor(world.backend, nurse, world.case_a).draft_apart
     for _ in range(2):
         save_draft(world.backend, meeting, world.case_a, None, "general", None,
-                   "From the huddle", append=True)
+                   "Saved in the huddle", huddle_key="one")
+        save_draft(world.backend, meeting, world.case_a, None, "general", None,
+                   "Left unsaved in the huddle", huddle_key="two")
+    save_draft(world.backend, meeting, world.case_a, None, "general", None,
+               "Left, and then cut", huddle_key="three")
+    assert start_editor(world.backend, meeting, world.case_a).draft is None
+    assert sorted(drafts_of(world, nurse.user_id)) == [
+        "Left unsaved in the huddle", "Left, and then cut", "Mine", "Saved in the huddle"]
+    save_note(world.backend, meeting, NoteInput(world.case_a, "Saved in the huddle",
+                                                "general"), today=TODAY, huddle_key="one")
     save_draft(world.backend, meeting, world.case_a, None, "general", None, " ",
-               append=True)
-    save_note(world.backend, meeting, NoteInput(world.case_a, "From the huddle", "general"),
-              today=TODAY, keep_draft=True)
+               huddle_key="three")  # blank: that editor's draft goes
+    assert sorted(drafts_of(world, nurse.user_id)) == ["Left unsaved in the huddle", "Mine"]
     draft = load_draft(world.backend, nurse, world.case_a)
     assert draft is not None
-    assert (draft.category, draft.body) == ("health", "Mine\n\nFrom the huddle")
+    assert (draft.category, draft.body) == ("health", "Mine\n\nLeft unsaved in the huddle")
+    assert drafts_of(world, nurse.user_id) == ["Mine\n\nLeft unsaved in the huddle"]
+    assert load_draft(world.backend, nurse, world.case_a) == draft
+
+
+def test_a_huddles_note_left_unsaved_becomes_the_authors_draft_when_she_has_none(
+    world: TeamWorld
+) -> None:
+    from tests.integration.case_world import huddle
+
+    nurse, meeting = world.viewers["nurse"], huddle(world, "nurse", "social")
+    save_draft(world.backend, meeting, world.case_a, None, "general", None, "First",
+               huddle_key="one")
+    save_draft(world.backend, meeting, world.case_a, None, "general", None, "Second",
+               huddle_key="two")
+    draft = load_draft(world.backend, nurse, world.case_a)
+    assert draft is not None and draft.body == "First\n\nSecond"
+    # Saving it (alone) drops the one draft there is: nothing is offered again.
+    save_note(world.backend, nurse, NoteInput(world.case_a, draft.body, "general"),
+              today=TODAY)
+    assert drafts_of(world, nurse.user_id) == []
+    assert load_draft(world.backend, nurse, world.case_a) is None
+
+
+def drafts_of(world: TeamWorld, author_id: int) -> list[str]:
+    with world.backend.sessions.system("test: drafts") as s:
+        return list(s.scalars(select(m.Draft.body).where(m.Draft.author_id == author_id)))

@@ -111,7 +111,8 @@ def test_partial_indexes_have_the_models_predicates(engine: Engine) -> None:
     expected = {index.name: (table.name, index.info[PARTIAL_WHERE])
                 for table in Base.metadata.tables.values() for index in table.indexes
                 if PARTIAL_WHERE in index.info}
-    assert set(expected) == {"uq_draft_author_id_case_id_new", "uq_huddle_flag_open_case_id"}
+    assert set(expected) == {"uq_draft_author_id_case_id_new", "uq_draft_huddle_key",
+                             "uq_huddle_flag_open_case_id"}
     option = f"{engine.dialect.name}_where"
     with engine.connect() as conn:
         for name, (table, where) in expected.items():
@@ -441,3 +442,34 @@ def test_0013_gives_earlier_huddle_actions_every_note_before_them(engine: Engine
         assert "Call home" in titles
     assert "Phone the school" in [t.title for t in open_case(
         world.backend, nurse, world.case_c).tasks]
+
+
+def test_0014_downgrade_keeps_every_huddle_draft_in_its_authors_own(engine: Engine) -> None:
+    """Before 0014 a huddle's note was kept in its author's one draft of the case: going
+    back there, each huddle draft becomes that draft, or is added after it; no word
+    goes. Upgrading again changes no row."""
+    from anchor_tui.services.drafts import save_draft
+    from tests.integration.case_world import build, huddle, make_backend
+
+    world = build(make_backend(engine))
+    nurse, meeting = world.viewers["nurse"], huddle(world, "nurse", "social")
+    save_draft(world.backend, nurse, world.case_a, None, "health", None, "Mine")
+    save_draft(world.backend, meeting, world.case_a, None, "general", None, "From one",
+               huddle_key="one")
+    save_draft(world.backend, meeting, world.case_a, None, "general", None, "From two",
+               huddle_key="two")
+    save_draft(world.backend, meeting, world.case_b, None, "general", None, "Only one",
+               huddle_key="three")
+
+    def drafts() -> list[tuple[int, str]]:
+        with engine.connect() as conn:
+            return sorted(tuple(row) for row in conn.execute(text(
+                "SELECT case_id, body FROM draft WHERE author_id = :a"),
+                {"a": nurse.user_id}))
+
+    schema.downgrade(engine, "0013")
+    after = [(world.case_a, "Mine\n\nFrom one\n\nFrom two"), (world.case_b, "Only one")]
+    assert drafts() == sorted(after)
+    schema.upgrade(engine)
+    assert differences(engine) == []
+    assert drafts() == sorted(after)

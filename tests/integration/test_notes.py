@@ -201,11 +201,11 @@ def test_a_note_written_in_a_huddle_is_saved_and_its_draft_dropped(world: TeamWo
     social = world.viewers["social"]
     meeting = huddle(world, "social", "police")
     assert save_draft(world.backend, meeting, world.case_a, None, "general", None,
-                      "Typed in the huddle") is not None
+                      "Typed in the huddle", huddle_key="editor") is not None
     assert load_draft(world.backend, meeting, world.case_a) is None  # never shown there
-    assert load_draft(world.backend, social, world.case_a) is not None  # but kept
     saved = save_note(world.backend, meeting, NoteInput(world.case_a, "Decided: call home",
-                                                        "general"), today=TODAY)
+                                                        "general"), today=TODAY,
+                      huddle_key="editor")
     assert note_row(world, saved.note_id).author_id == social.user_id
     assert load_draft(world.backend, social, world.case_a) is None
 
@@ -225,7 +225,8 @@ def test_a_huddle_note_is_saved_once_when_its_draft_cannot_be_dropped(
     meeting = huddle(world, "social", "police")
     before = count(world, m.Note)
     saved = save_note(world.backend, meeting, NoteInput(world.case_a, "Decided: call home",
-                                                        "general"), today=TODAY)
+                                                        "general"), today=TODAY,
+                      huddle_key="editor")
     assert note_row(world, saved.note_id) is not None and count(world, m.Note) == before + 1
 
 
