@@ -165,12 +165,28 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
             self.baseline = source.body
             self.body.load_body(source.body + ("\n" + typed if typed.strip() else ""))
         self.show_settings()
+        draft = start.draft
+        apart = (draft is not None and typed.strip() != "" and self.supersedes_id is None
+                 and (draft.category, draft.template) != (self.category, self.template_id))
+        if apart:
+            # Typed before the earlier draft could be offered, under another category:
+            # joining them would move one text under the other's category (and its
+            # readers). What was typed goes on here, in a draft of its own; the earlier
+            # one is left as it is and offered again once this note is saved or left.
+            self.huddle_key = uuid.uuid4().hex
+            draft = None
         # The earlier draft is not written over before the author answers the offer.
-        self.draft_on_offer = start.draft
+        self.draft_on_offer = draft
         self.start_autosave()
         if typed.strip():
             self.text_changed()
-        if start.draft is not None:
+        if apart and start.draft is not None:
+            earlier = start.draft.category
+            label = next((c.label for c in start.categories if c.id == earlier), earlier)
+            self.status(f"You have an earlier draft of this case ({label}): it is kept as "
+                        "it is and offered when you next write here. What you typed is "
+                        "kept apart from it.")
+        elif draft is not None:
             self.offer_draft()
         elif self.huddle_key is not None:
             self.status("Writing in the huddle. ctrl+s or F2 saves; your draft is kept as "

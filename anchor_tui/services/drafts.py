@@ -12,7 +12,13 @@ before, which the room must not see and the huddle's note must not replace): eac
 editor writes its own row, named by a key it makes (``huddle_key``), and the note's save
 drops that row (``notes.save_note(huddle_key=...)``). When the author next writes on the
 case alone, the huddle's drafts left there (the editor closed without saving, or the app
-stopped in the meeting) are added to their own draft, after it, and offered back with it.
+stopped in the meeting) are added to their own draft, after it, and offered back with it,
+when they are of the same category and template: text is never moved into a category
+other than the one it was written under (whose readers may differ). Others wait apart and
+are offered one after the other.
+
+The same key keeps apart a text typed in the editor before the author's earlier draft of
+another category was offered (``note_editor``): neither is mixed into the other.
 
 :class:`AutosaveSchedule` is the rule the editor follows: save once typing has paused
 for a second, and while typing goes on, at least every 1.5 seconds, so a crash loses at
@@ -93,8 +99,8 @@ def _huddle_draft(session: Session, viewer: Viewer, case_id: int, key: str) -> D
 def _fold_huddle_drafts(backend: Backend, author: Viewer, case_id: int) -> None:
     """The author writes on the case alone: the notes they left unsaved in huddles join
     their own draft of a new note, after it (the oldest first), so that it is offered
-    with all their unfinished words. One that would make the draft too long stays apart
-    (offered once the draft is saved)."""
+    with all their unfinished words. One of another category or template, or one that
+    would make the draft too long, stays apart (offered once the draft is saved)."""
     with backend.sessions.read(author) as session:
         if not _huddle_drafts(session, author, case_id):
             return
@@ -112,6 +118,11 @@ def _fold(session: Session, author: Viewer, case_id: int) -> None:
             row.huddle_key = None
             own = row
             session.flush()  # the one own draft of the case from now on
+            continue
+        if (row.category, row.template) != (own.category, own.template):
+            # Never mixed: the joined text would be saved under the own draft's category
+            # and reach whoever that category reaches (a health note's words under
+            # "general"). It stays apart, offered once the own draft is saved or gone.
             continue
         if row.body in own.body:
             session.delete(row)  # added before (a second terminal's fold)
@@ -255,9 +266,11 @@ def discard_draft(backend: Backend, viewer: Viewer, case_id: int,
 
 
 def delete_in(session: Session, viewer: Viewer, case_id: int,
-              supersedes_id: int | None) -> None:
-    """Inside a note's save: its draft goes with the same commit."""
-    draft = _find(session, viewer, case_id, supersedes_id)
+              supersedes_id: int | None, *, huddle_key: str | None = None) -> None:
+    """Inside a note's save: its draft goes with the same commit (with ``huddle_key``,
+    that editor's draft kept apart, never the author's own)."""
+    draft = _find(session, viewer, case_id, supersedes_id) if huddle_key is None \
+        else _huddle_draft(session, viewer, case_id, huddle_key)
     if draft is not None:
         session.delete(draft)
 

@@ -131,14 +131,15 @@ def save_note(backend: Backend, viewer: Viewer, note: NoteInput, *, today: dt.da
     """Save a note (or a correction) durably with its audit event; raises AnchorError
     with the reason when it cannot be saved (nothing is then saved).
 
-    ``huddle_key``: in a huddle, the key of the editor that wrote the note, whose draft
-    is dropped (never the author's own draft of the case: their work, not the room's)."""
+    ``huddle_key``: the key of the editor that wrote the note, whose draft is dropped
+    (in a huddle, or an editor whose text is kept apart from the author's earlier draft
+    of another category): never the author's own draft of the case."""
     body = clean_body(note.body)
     if note.category not in backend.policy.categories:
         raise AnchorError(f"There is no note category '{note.category}'.",
                           "Choose a category (F4).")
     template = _template(backend.team, viewer, note.template)
-    saved = _write_note(backend, viewer, note, body, template, today, now)
+    saved = _write_note(backend, viewer, note, body, template, today, now, huddle_key)
     if viewer.purpose != "individual" and huddle_key is not None:
         # A huddle's session sees no drafts (not even to delete them): the author's own
         # unit of work drops it, after the note is safe. Should that fail (the server
@@ -152,7 +153,7 @@ def save_note(backend: Backend, viewer: Viewer, note: NoteInput, *, today: dt.da
 @retry_transient
 def _write_note(backend: Backend, viewer: Viewer, note: NoteInput, body: str,
                 template: NoteTemplate | None, today: dt.date,
-                now: dt.datetime | None) -> SavedNote:
+                now: dt.datetime | None, huddle_key: str | None = None) -> SavedNote:
     """The note's one unit of work (run again after a deadlock or a serialization
     failure: nothing of it was committed)."""
     with backend.sessions.write(viewer, now) as session:
@@ -181,7 +182,8 @@ def _write_note(backend: Backend, viewer: Viewer, note: NoteInput, body: str,
                                 "revision instead.") from None
         audit.note_written(session, viewer, row)
         if viewer.purpose == "individual":
-            drafts.delete_in(session, viewer, case.id, note.supersedes_id)
+            drafts.delete_in(session, viewer, case.id, note.supersedes_id,
+                             huddle_key=huddle_key)
         follow_up = None
         if template is not None:
             task = schedule_follow_up(session, viewer, row.id, case.id, template, today)

@@ -64,7 +64,7 @@ def test_a_huddles_note_is_kept_apart_from_the_authors_own_draft_and_joins_it_la
     from tests.integration.case_world import huddle
 
     nurse, meeting = world.viewers["nurse"], huddle(world, "nurse", "social")
-    save_draft(world.backend, nurse, world.case_a, None, "health", None, "Mine")
+    save_draft(world.backend, nurse, world.case_a, None, "general", None, "Mine")
     for _ in range(2):
         save_draft(world.backend, meeting, world.case_a, None, "general", None,
                    "Saved in the huddle", huddle_key="one")
@@ -82,7 +82,7 @@ def test_a_huddles_note_is_kept_apart_from_the_authors_own_draft_and_joins_it_la
     assert sorted(drafts_of(world, nurse.user_id)) == ["Left unsaved in the huddle", "Mine"]
     draft = load_draft(world.backend, nurse, world.case_a)
     assert draft is not None
-    assert (draft.category, draft.body) == ("health", "Mine\n\nLeft unsaved in the huddle")
+    assert (draft.category, draft.body) == ("general", "Mine\n\nLeft unsaved in the huddle")
     assert drafts_of(world, nurse.user_id) == ["Mine\n\nLeft unsaved in the huddle"]
     assert load_draft(world.backend, nurse, world.case_a) == draft
 
@@ -104,6 +104,39 @@ def test_a_huddles_note_left_unsaved_becomes_the_authors_draft_when_she_has_none
               today=TODAY)
     assert drafts_of(world, nurse.user_id) == []
     assert load_draft(world.backend, nurse, world.case_a) is None
+
+
+def test_a_huddles_note_of_another_category_is_never_joined_to_the_authors_draft(
+    world: TeamWorld
+) -> None:
+    """nurse's own draft is a general note; in a huddle she wrote a health note and left
+    it unsaved. Joined, the health note's words would be saved under "general" and reach
+    the police: each is offered alone, under the category it was written in, the own
+    draft first; the health one once the own is saved."""
+    from tests.integration.case_world import huddle
+
+    nurse, meeting = world.viewers["nurse"], huddle(world, "nurse", "social")
+    save_draft(world.backend, nurse, world.case_a, None, "general", None, "Mine")
+    save_draft(world.backend, meeting, world.case_a, None, "health", None,
+               "Known to the psychiatric clinic", huddle_key="one")
+    save_draft(world.backend, meeting, world.case_a, None, "general", "phone_contact",
+               "Called the school", huddle_key="two")
+    for _ in range(2):
+        draft = load_draft(world.backend, nurse, world.case_a)
+        assert draft is not None
+        assert (draft.category, draft.template, draft.body) == ("general", None, "Mine")
+    assert sorted(drafts_of(world, nurse.user_id)) == [
+        "Called the school", "Known to the psychiatric clinic", "Mine"]
+    save_note(world.backend, nurse, NoteInput(world.case_a, "Mine", "general"), today=TODAY)
+    draft = load_draft(world.backend, nurse, world.case_a)
+    assert draft is not None
+    assert (draft.category, draft.body) == ("health", "Known to the psychiatric clinic")
+    save_note(world.backend, nurse, NoteInput(world.case_a, draft.body, "health"),
+              today=TODAY)
+    draft = load_draft(world.backend, nurse, world.case_a)
+    assert draft is not None
+    assert (draft.category, draft.template, draft.body) == (
+        "general", "phone_contact", "Called the school")
 
 
 def drafts_of(world: TeamWorld, author_id: int) -> list[str]:

@@ -147,3 +147,55 @@ async def test_a_correction_kept_after_a_conflict_is_offered_on_the_newest_revis
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert drafts_of(demo_backend, "social") == []
+
+
+async def test_text_typed_under_another_category_than_the_draft_is_kept_apart(
+    make_app: AppFactory, demo_backend: Backend, monkeypatch: Any
+) -> None:
+    """social's earlier draft is a child-welfare note; "Today:" is typed while the case
+    opens, under social's default category. Joined, one text would be saved under the
+    other's category and reach its readers: the earlier draft is left as it is (not
+    offered now), what was typed is autosaved apart under its own category, and saving
+    it leaves the earlier draft, which is offered next."""
+    from anchor_tui.services.drafts import load_draft
+    from tests.ui.test_sparkline_panel import viewer
+
+    with demo_backend.sessions.system("test: yesterday's draft") as s:
+        s.add(m.Draft(author_id=user_id(demo_backend, "social"), case_id=CASE,
+                      supersedes_id=None, category="child_welfare", template=None, body=OLD))
+    go = threading.Event()
+    real = note_editor.start_editor
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        go.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(note_editor, "start_editor", slow)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "social")
+        await app.push_screen(CaseScreen(CASE))
+        await settle(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NoteEditorScreen))
+        editor = app.screen
+        assert isinstance(editor, NoteEditorScreen)
+        await pilot.press(*"Today:")
+        go.set()
+        await until(pilot, lambda: editor.start is not None)
+        await settle(pilot)
+        assert app.screen is editor  # no offer: nothing to choose between
+        assert editor.category == "general"
+        assert editor.query_one(NoteTextArea).text == "Today:"
+        editor.save_draft_now()
+        await settle(pilot)
+        with demo_backend.sessions.system("test: drafts") as s:
+            rows = sorted((r.category, r.body, r.huddle_key is None)
+                          for r in s.scalars(select(m.Draft)))
+        assert rows == [("child_welfare", OLD, True), ("general", "Today:", False)]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, NoteEditorScreen)
+        assert drafts_of(demo_backend, "social") == [OLD]
+        draft = load_draft(demo_backend, viewer(demo_backend, "social"), CASE)
+        assert draft is not None and (draft.category, draft.body) == ("child_welfare", OLD)
