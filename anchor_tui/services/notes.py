@@ -166,9 +166,10 @@ def _write_note(backend: Backend, viewer: Viewer, note: NoteInput, body: str,
             already = _already_saved(session, viewer, note, body, now)
             if already is not None:
                 return already
-        revision = 1
+        revision, earlier_template = 1, None
         if note.supersedes_id is not None:
-            revision = _superseded(session, viewer, note).revision + 1
+            earlier = _superseded(session, viewer, note)
+            revision, earlier_template = earlier.revision + 1, earlier.template
         row = m.Note(case_id=case.id, author_id=viewer.user_id,
                      author_profession=viewer.profession, category=note.category,
                      template=note.template, body=body, revision=revision,
@@ -185,7 +186,9 @@ def _write_note(backend: Backend, viewer: Viewer, note: NoteInput, body: str,
             drafts.delete_in(session, viewer, case.id, note.supersedes_id,
                              huddle_key=huddle_key)
         follow_up = None
-        if template is not None:
+        # A correction of a note of the same template has its follow-up already (from
+        # the first revision): a second one would be work asked twice.
+        if template is not None and template.id != earlier_template:
             task = schedule_follow_up(session, viewer, row.id, case.id, template, today)
             if task is not None:
                 follow_up = AddedTask(task.id, task.title, task.due,

@@ -186,6 +186,29 @@ def test_a_template_schedules_its_follow_up(world: TeamWorld) -> None:
         assert task.title == "Follow-up: Anchor meeting summary"
 
 
+def test_a_correction_of_a_templated_note_asks_its_follow_up_once(world: TeamWorld) -> None:
+    """Correcting a typo in a meeting summary made a second "Follow-up" task; a
+    correction that changes the template to one with a follow-up still makes one."""
+    social = world.viewers["social"]
+    first = save_note(world.backend, social, NoteInput(
+        world.case_a, "Present: all", "general", template="anchor_meeting_summary"),
+        today=TODAY)
+    corrected = save_note(world.backend, social, NoteInput(
+        world.case_a, "Present: all three", "general", template="anchor_meeting_summary",
+        supersedes_id=first.note_id), today=TODAY)
+    assert first.follow_up is not None and corrected.follow_up is None
+    plain = save_note(world.backend, social, NoteInput(world.case_a, "Met", "general"),
+                      today=TODAY)
+    summary = save_note(world.backend, social, NoteInput(
+        world.case_a, "Present: all", "general", template="anchor_meeting_summary",
+        supersedes_id=plain.note_id), today=TODAY)
+    assert summary.follow_up is not None
+    with world.backend.sessions.system("test: tasks") as s:
+        titles = list(s.scalars(select(m.Task.title).where(
+            m.Task.case_id == world.case_a, m.Task.title.like("Follow-up%"))))
+    assert titles == ["Follow-up: Anchor meeting summary"] * 2
+
+
 def test_an_audit_trail_that_cannot_be_written_saves_nothing(
     world: TeamWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
