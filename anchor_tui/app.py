@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerFailed, WorkerState
 from anchor_tui import startup
 from anchor_tui.collector import COLLECTOR
 from anchor_tui.crashlog import ErrorLog
-from anchor_tui.errors import AnchorError, ConnectionLostError
+from anchor_tui.errors import AnchorError, ConnectionLostError, DatabaseBusyError
 from anchor_tui.live import LiveUpdates
 from anchor_tui.messages import CasesChanged, ConnectionLost, ConnectionRestored, SignedIn
 from anchor_tui.palette import AnchorCommands, PaletteCommand
@@ -285,8 +285,8 @@ class AnchorApp(SharedTerminal):
             self.start_error = error
             self.exit(return_code=2)
             return
-        if isinstance(error, ConnectionLostError):
-            self.live.lost(error.message)  # the status line, and reconnecting
+        if isinstance(error, ConnectionLostError):  # the status line, and reconnecting
+            self.live.lost(error.message, busy=isinstance(error, DatabaseBusyError))
         self.show_error(event.worker.node, error)
 
     # --- the crash handler: replaces Textual's traceback (which shows local variables) -

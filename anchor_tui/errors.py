@@ -51,6 +51,15 @@ class ConnectionLostError(DatabaseError):
     title = "Connection lost"
 
 
+class DatabaseBusyError(ConnectionLostError):
+    """The database answered, but what this unit of work needed was held by another
+    (a lock kept past the statement timeout, SQLite's file locked by another program).
+    Nothing of it was saved; like a lost connection, the change is kept and tried again,
+    and the status line says the database is busy, not gone."""
+
+    title = "Database busy"
+
+
 class TransientError(DatabaseError):
     """PostgreSQL aborted the unit of work to keep concurrent changes consistent
     (serialization failure or deadlock). Nothing was saved; repeating it is safe."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.screen import Screen
 
+from anchor_tui.errors import ConnectionLostError, DatabaseBusyError
 from anchor_tui.messages import CasesChanged, ConnectionLost, ConnectionRestored
 from anchor_tui.saving import SaveQueue
 from anchor_tui.widgets.connection_status import ConnectionStatus, status_text
@@ -38,7 +39,10 @@ class LiveUpdates:
         self._screens = screens or (lambda: list(app.screen_stack))
         self.online = True
         self.reason = ""
-        self.saves = SaveQueue(app, on_waiting=self._waiting_changed, on_lost=self.lost)
+        self.busy = ""
+        """The last save failed because the database was busy (what it said), not gone:
+        said until the changes waiting are saved."""
+        self.saves = SaveQueue(app, on_waiting=self._waiting_changed, on_lost=self._save_lost)
         self._waiting = 0
         self._watcher: ChangeWatcher | None = None
 
@@ -67,10 +71,22 @@ class LiveUpdates:
 
     @property
     def status(self) -> str:
-        return status_text(self.online, self._waiting)
+        return status_text(self.online, self._waiting, self.busy)
 
-    def lost(self, reason: str) -> None:
-        """The server stopped answering (the watcher saw it, or a unit of work did)."""
+    def _save_lost(self, error: ConnectionLostError) -> None:
+        self.lost(error.message, busy=isinstance(error, DatabaseBusyError))
+
+    def lost(self, reason: str, *, busy: bool = False) -> None:
+        """The server stopped answering (the watcher saw it, or a unit of work did), or
+        with ``busy`` it answered but a lock held elsewhere kept the work from being done."""
+        self.busy = reason if busy else ""
+        if busy:
+            # It answers: the watcher would only say it is back at once. The save queue
+            # tries again on the watcher's next look, as after a loss.
+            if self._watcher is not None:
+                self._watcher.suspect()
+            self.show_status()
+            return
         self.online = False
         self.reason = reason
         if self._watcher is not None:
@@ -85,6 +101,8 @@ class LiveUpdates:
 
     def _waiting_changed(self, waiting: int) -> None:
         self._waiting = waiting
+        if not waiting:
+            self.busy = ""
         self.show_status()
 
     def show_status(self) -> None:

@@ -38,7 +38,7 @@ class SaveQueue:
     """The app's saves that wait for a connection (one queue per app)."""
 
     def __init__(self, app: App[Any], on_waiting: Callable[[int], None],
-                 on_lost: Callable[[str], None]) -> None:
+                 on_lost: Callable[[ConnectionLostError], None]) -> None:
         self._app = app
         self._waiting: list[PendingSave] = []
         self._on_waiting = on_waiting
@@ -113,7 +113,7 @@ class SaveQueue:
         self._waiting.insert(0, item)  # first again: it was the oldest
         self._resuming = False
         self._on_waiting(len(self._waiting))
-        self._on_lost(error.message)
+        self._on_lost(error)
         if item.on_kept is not None:
             item.on_kept()
 

@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError
 from anchor_tui.errors import (
     AnchorError,
     ConnectionLostError,
+    DatabaseBusyError,
     DatabaseError,
     KeyringUnavailableError,
 )
@@ -295,9 +296,10 @@ def describe_connect_error(url: str, exc: BaseException) -> AnchorError:
     text = str(getattr(exc, "orig", exc)).lower()
     safe = _redact(url)
     if "database is locked" in text or "database table is locked" in text:
-        return DatabaseError(
+        return DatabaseBusyError(
             f"The database {safe} is locked by another program.",
-            "Close the other anchor-tui or tool using it and try again.",
+            "Close the other anchor-tui or tool using it and try again (in the app, a "
+            "change you made is kept and tried again).",
         )
     if "unable to open database file" in text:
         return DatabaseError(
@@ -328,9 +330,11 @@ def describe_connect_error(url: str, exc: BaseException) -> AnchorError:
             f"Run: anchor-tui db upgrade --db '{safe}'  (or restore it from a backup).",
         )
     if "statement timeout" in text or "lock timeout" in text:
-        return ConnectionLostError(
-            f"The database server for {safe} did not answer in time.",
-            "Nothing was saved from the failed action; try it again in a moment.",
+        return DatabaseBusyError(
+            f"The database server for {safe} is busy: it did not answer in time (another "
+            "client may hold a lock).",
+            "Nothing was saved from the failed action; try it again in a moment (in the "
+            "app, a change you made is kept and tried again).",
         )
     if "server closed the connection" in text or "terminating connection" in text \
             or "connection is closed" in text or "connection already closed" in text \

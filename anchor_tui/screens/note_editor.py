@@ -318,8 +318,9 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         self.note_save_running = False
         self.note_kept = True
         if self.is_attached:
-            self.status("The database cannot be reached. The note is kept and is saved "
-                        "when it is back.", problem=True)
+            self.status("The database cannot take the note now (away or busy: the status "
+                        "line says which). The note is kept and is saved when it can be.",
+                        problem=True)
 
     def _not_written(self, _error: BaseException) -> None:
         self.note_save_running = self.note_kept = False

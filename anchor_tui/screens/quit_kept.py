@@ -26,7 +26,8 @@ class QuitWithKeptSaves(ChoiceScreen):
             listed += f"\n  · {count - len(labels)} more, made before a switch of user"
         super().__init__(
             f"{changes} for the database",
-            [(WAIT, "Keep anchor-tui open: they are saved when the database is back"),
+            [(WAIT, "Keep anchor-tui open: they are saved when the database takes them"),
              (QUIT, "Quit now and lose them")],
             current=WAIT,
-            note=f"The database cannot be reached; these are kept until it can.{listed}")
+            note=f"The database could not take these yet (it is away or busy); they are "
+                 f"kept until it can.{listed}")

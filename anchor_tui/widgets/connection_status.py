@@ -11,16 +11,22 @@ from textual.widgets import Static
 from anchor_tui.widgets.plain_text import plain
 
 
-def status_text(online: bool, waiting: int) -> str:
+def status_text(online: bool, waiting: int, busy: str = "") -> str:
     """What the line says (empty: nothing to say). One line: why the connection went is
-    in the error shown for an action that failed, and in the log."""
+    in the error shown for an action that failed, and in the log. ``busy``: the last
+    failure was the database busy (a lock held by another program), not gone: what it
+    said, which the line repeats while changes wait."""
+    plural = "s" if waiting != 1 else ""
+    if busy and waiting:
+        return (f"Database busy: {busy} {waiting} change{plural} kept; trying again "
+                "until it is free.")
     kept = "" if not waiting else (
         " 1 change is kept and will be saved when it is back." if waiting == 1
         else f" {waiting} changes are kept and will be saved when it is back.")
     if not online:
         return f"Database connection lost — reconnecting…{kept}"
     if waiting:
-        return f"Connection back: saving {waiting} kept change{'s' if waiting != 1 else ''}…"
+        return f"Connection back: saving {waiting} kept change{plural}…"
     return ""
 
 

@@ -14,7 +14,7 @@ from anchor_tui.db import models as m
 from anchor_tui.db import schema
 from anchor_tui.db.engine import WRITE, describe_connect_error, make_engine, parse_url
 from anchor_tui.db.types import utcnow
-from anchor_tui.errors import DatabaseError
+from anchor_tui.errors import DatabaseBusyError, DatabaseError
 
 SECRET = "SECRET-NOTE-TEXT"
 
@@ -89,6 +89,7 @@ def test_a_second_writer_gets_a_clear_error(sqlite_url: str, sqlite_engine: Engi
     err = describe_connect_error(sqlite_url, info.value)
     assert "is locked by another program" in err.message
     assert "Close the other anchor-tui" in err.fix
+    assert isinstance(err, DatabaseBusyError)  # in the app: kept and tried again
 
 
 def test_sqlite_creates_the_folder(tmp_path: Any) -> None:
