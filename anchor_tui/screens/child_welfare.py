@@ -13,7 +13,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -64,7 +64,8 @@ class ChildWelfareScreen(AnchorModal[bool], AsksBeforeQuit):
 
     DEFAULT_CSS = """
     ChildWelfareScreen { align: center middle; background: $background 60%; }
-    ChildWelfareScreen #welfare-method { height: auto; max-height: 5; }
+    ChildWelfareScreen #welfare-fields { height: auto; max-height: 100%; }
+    ChildWelfareScreen #welfare-method { height: auto; max-height: 6; }
     ChildWelfareScreen #welfare-message { color: $text-error; }
     """
 
@@ -80,7 +81,10 @@ class ChildWelfareScreen(AnchorModal[bool], AsksBeforeQuit):
         self._saving = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="welfare-box", classes="modal-box"):
+        # Scrolled within the box: at 80x24 the whole form does not fit, and the field
+        # that has focus (the reference, a message saying what is missing) must show.
+        with Vertical(id="welfare-box", classes="modal-box"), \
+                VerticalScroll(id="welfare-fields"):
             yield Static("Child-welfare notification (statutory)", id="welfare-title",
                          classes="modal-title")
             yield Static(DUTY, classes="modal-note")
@@ -128,15 +132,20 @@ class ChildWelfareScreen(AnchorModal[bool], AsksBeforeQuit):
         methods = self.query_one("#welfare-method", OptionList)
         recipient = self.query_one("#welfare-recipient", Input).value
         if methods.highlighted is None:
-            self.query_one("#welfare-message", Static).update("Choose how you notified.")
+            self._say("Choose how you notified.")
             return
         if not recipient.strip():
-            self.query_one("#welfare-message", Static).update("Write to whom you notified.")
+            self._say("Write to whom you notified.")
             self.query_one("#welfare-recipient", Input).focus()
             return
         method = str(methods.get_option_at_index(methods.highlighted).id)
         self._saving = True
         self.write_record(method, recipient, self.query_one("#welfare-reference", Input).value)
+
+    def _say(self, problem: str) -> None:
+        message = self.query_one("#welfare-message", Static)
+        message.update(problem)
+        message.scroll_visible(animate=False)
 
     @work(thread=True, exclusive=True, group="welfare-save", exit_on_error=False)
     def write_record(self, method: str, recipient: str, reference: str) -> None:

@@ -5,6 +5,7 @@ child-welfare notification."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from textual.widgets import Input, OptionList, Static
@@ -219,3 +220,41 @@ async def test_a_concern_about_a_minor_prompts_the_statutory_notification(
         follow_up = tasks_of(demo_backend)[FOLLOW_UP_TITLE]
         assert follow_up.due == TODAY + dt.timedelta(days=7)
         assert follow_up.assignee_id == user_id(demo_backend, "police")
+
+
+async def test_the_statutory_notification_fits_80x24_where_it_is_typed(
+    make_app: AppFactory, demo_backend: Backend
+) -> None:
+    """At 80x24 the form was cut below "To whom": the reference field, a message saying
+    what is missing and the keys to record it were off the screen. It scrolls: each
+    field and the message show when they matter."""
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "police")
+        await open_case(app, pilot)
+        await pilot.press("n")
+        await asked(app, pilot, NoteEditorScreen)
+        await settle(pilot)
+        await pilot.press("f3")
+        await choose(app, pilot, "welfare_concern")
+        await pilot.press("ctrl+end", *"Bruises seen at the station.", "ctrl+s")
+        prompt = await asked(app, pilot, ChildWelfareScreen)
+        await settle(pilot)
+
+        def shown(widget: Any) -> bool:
+            x, y, width, height = widget.region
+            middle = (x + width // 2, y + height // 2)
+            return bool(width) and prompt.get_widget_at(*middle)[0] in (
+                widget, *widget.walk_children())
+
+        await pilot.press("enter", *"Espoo child welfare services", "enter")
+        await pilot.pause()
+        reference = prompt.query_one("#welfare-reference", Input)
+        assert prompt.focused is reference and shown(reference)
+        prompt.query_one("#welfare-recipient", Input).value = ""
+        await pilot.press("ctrl+s")  # nothing to whom: said, where it can be read
+        await pilot.pause()
+        message = prompt.query_one("#welfare-message", Static)
+        assert "Write to whom" in str(message.render()) and shown(message)
