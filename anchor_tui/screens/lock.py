@@ -6,6 +6,11 @@ switches stacks). It names only who may unlock (staff, never a client). The pers
 the session unlocks with their passphrase (in a huddle, anyone present does); anyone else
 who signs in here takes the terminal over, which ends the first session (its drafts stay
 in the database). The sign-in rules apply as on the sign-in screen: waits, lockout.
+
+Locked for one person, the form is ready for them: their username is filled in and
+cannot be focused (not by Tab, shift+tab or a click), so a passphrase can only ever be
+typed into the passphrase field, which hides it. Someone else first presses F2, which
+empties both fields and lets them type their own username.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input, Static
 
@@ -32,7 +38,11 @@ class LockScreen(SignInScreen):
 
     HELP = ("The terminal is locked and shows nothing of the work below. Type your "
             "passphrase to go on where you were. Someone else may sign in instead: that "
-            "ends the locked session (its drafts are kept).")
+            "ends the locked session (its drafts are kept): press F2 first, then type "
+            "your own username and passphrase.")
+    BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
+        Binding("f2", "someone_else", "Someone else", id="lock.someone_else"),
+    ]
 
     def __init__(self, backend: Backend, settings: Settings, clock: Clock,
                  session: TerminalSession) -> None:
@@ -67,15 +77,38 @@ class LockScreen(SignInScreen):
         if session.person is not None:
             name = session.person.display_name
             return (f"Locked. {name} unlocks with their passphrase; anyone else who signs "
-                    f"in here ends {name}'s session (drafts are kept).")
+                    f"in here (F2) ends {name}'s session (drafts are kept).")
         return "Locked."
 
     def on_mount(self) -> None:
         super().on_mount()
         person = self._session.person
         if person is not None and self._session.roster is None:
-            self.query_one("#username", Input).value = person.username
+            username = self.query_one("#username", Input)
+            username.value = person.username
+            username.can_focus = False  # a passphrase typed there would show
             self.set_focus(self.query_one("#passphrase", Input))
+
+    def username_fixed(self) -> bool:
+        """Whether the username is the locked session's own and cannot be typed into."""
+        return self.is_mounted and not self.query_one("#username", Input).can_focus
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "someone_else":
+            return self.username_fixed()
+        return True
+
+    def action_someone_else(self) -> None:
+        """F2: someone other than the locked session's person signs in here."""
+        username = self.query_one("#username", Input)
+        if not self.username_fixed() or username.disabled:
+            return  # (a check is running: one attempt at a time)
+        username.can_focus = True
+        username.clear()
+        self.query_one("#passphrase", Input).clear()
+        self._say("Type your own username and passphrase.", error=False)
+        self.set_focus(username)
+        self.refresh_bindings()
 
     def check(self, username: str, passphrase: str) -> Message:
         result = unlock(self._backend.opened(), self._session, username, passphrase,

@@ -105,11 +105,19 @@ class SignInScreen(AnchorScreen):
         return self.HEADING
 
     def field_key(self, field: SignInField, key: str) -> None:
-        """Enter moves from username to passphrase, or signs in; Tab switches field."""
+        """Enter moves from username to passphrase, or signs in. Tab moves from username
+        to passphrase and shift+tab back; Tab never wraps from the passphrase round to the
+        username: whoever types on after a Tab there would type their passphrase into a
+        field that shows it, on the shared screen. The username is reached from the
+        passphrase only by shift+tab, and not at all when it may not be changed (the lock
+        screen of one person's session)."""
         username = self.query_one("#username", SignInField)
         passphrase = self.query_one("#passphrase", SignInField)
-        if key != "enter":
-            self.set_focus(passphrase if field is username else username)
+        if key == "tab":
+            self.set_focus(passphrase)
+        elif key == "shift+tab":
+            if username.focusable:
+                self.set_focus(username)
         elif field is username and username.value.strip() and not passphrase.value:
             self.set_focus(passphrase)
         else:
