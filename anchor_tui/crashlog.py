@@ -2,9 +2,13 @@
 
 An entry holds a timestamp, the class names of the exception chain and the stack
 frames as ``file:line function``. It never holds exception messages (they may quote
-note text or SQL parameters) nor local variables. The one exception is
-:class:`~anchor_tui.errors.AnchorError`, whose messages are written to be shown on a
-shared screen and so may be logged.
+note text or SQL parameters) nor local variables. That holds for
+:class:`~anchor_tui.errors.AnchorError` too: its message is written for the person who
+met it and may name a young person ("Aino A.'s case was changed by someone else"),
+which the screen may show to them but a log file, kept for months and read by whoever
+looks into a failure, must not hold. Of an ``AnchorError`` the entry keeps its class and
+its category (the class's fixed title, "Changed by someone else"), never an instance's
+text.
 
 The log directory is created ``0700`` and the file ``0600``: only the signed-in OS user
 can read it. Pure Python, no Textual: the command line can use it too.
@@ -49,11 +53,21 @@ def describe(error: BaseException, *, when: dt.datetime | None = None) -> str:
     for relation, exc in chain:
         lines.append(f"  {relation} {_qualified_name(exc)}")
         if isinstance(exc, AnchorError):
-            # Written for the shared screen: no note text, passphrase or parameter.
-            lines.append(f"    message: {exc.message} {exc.fix}".rstrip())
+            # The class's own title, never the instance's message (it may name a client).
+            lines.append(f"    category: {_category(exc)}")
         for frame in traceback.extract_tb(exc.__traceback__):
             lines.append(f"    at {frame.filename}:{frame.lineno} {frame.name}")
     return "\n".join(lines) + "\n"
+
+
+def _category(error: AnchorError) -> str:
+    """The fixed title of the error's class (the first class in its MRO that sets one),
+    read from the class: an instance attribute of the same name is ignored."""
+    for cls in type(error).__mro__:
+        title = vars(cls).get("title")
+        if isinstance(title, str):
+            return title
+    return "Error"
 
 
 def _qualified_name(error: BaseException) -> str:
