@@ -230,7 +230,13 @@ class AnchorApp(SharedTerminal):
             await self.quit_now()
 
     async def quit_now(self) -> None:
-        """Quit without asking; whoever is signed in is signed out first (recorded)."""
+        """Quit without asking again, except that a huddle on, which quitting ends for
+        everyone present, is asked about last (``terminal_huddle``); whoever is signed
+        in is signed out first (recorded)."""
+        if not self.ask_to_end_huddle("quit", self.quit_signed_out):
+            await self.quit_signed_out()
+
+    async def quit_signed_out(self) -> None:
         await self.sign_out_to_quit()
         self.exit()
 

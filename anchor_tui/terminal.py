@@ -273,7 +273,15 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
     # --- switching user -----------------------------------------------------------------
 
     async def action_switch_user(self) -> None:
-        """Back to sign-in with nothing of this session left (a huddle on is ended)."""
+        """Back to sign-in with nothing of this session left. A huddle on ends with it,
+        for everyone present: that is asked first."""
+        if self.session.person is None or self.session.viewer is None:
+            return
+        if not self.ask_to_end_huddle("switch user", self.switch_user_now):
+            await self.switch_user_now()
+
+    async def switch_user_now(self) -> None:
+        """Switch user without asking (a huddle on is ended, its minutes stored)."""
         from anchor_tui.services import audit
 
         person, roster, viewer = self.session.person, self.session.roster, self.session.viewer

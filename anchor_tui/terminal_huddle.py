@@ -4,11 +4,16 @@ leave, ending it with its minutes, and the banner on every screen of its context
 A mixin of ``SharedTerminal`` (``terminal.py``), which holds the session, the viewer
 contexts and the lock: a huddle's roster is a viewer context of its own, opened with
 ``open_context`` as a sign-in is, so nothing shown for one roster stays for the next.
+
+A huddle ends for everyone in the room, so nothing ends it without a question: `e` on
+the huddle screen asks, and so do switching user (ctrl+o, "app: sign out") and
+quitting (ctrl+q). Each question keeps the huddle unless "end" is chosen (Enter and
+Esc both stay).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -35,6 +40,19 @@ if TYPE_CHECKING:
 # screen is drawn before they are loaded (see services.opening).
 
 
+END = "end"
+STAY = "stay"
+
+
+def end_question(doing: str) -> tuple[str, list[tuple[str, str]], str]:
+    """The question before ``doing`` ("switch user", "quit") ends a huddle: its title,
+    its answers (staying first) and its note. Names nobody: it may be asked at the lock."""
+    return ("End the huddle?",
+            [(STAY, "Stay in the huddle"), (END, f"End the huddle for everyone and {doing}")],
+            "This ends the huddle for everyone present: its minutes are stored and "
+            "written to a file. Enter or Esc stays in the huddle.")
+
+
 class HuddleTerminal(App[None]):
     """The huddle part of the shared terminal (a mixin; ``SharedTerminal`` holds the
     session and the contexts)."""
@@ -57,6 +75,36 @@ class HuddleTerminal(App[None]):
 
     def holds_screen(self, screen: Screen[Any]) -> bool:
         raise NotImplementedError
+
+    # --- nothing ends a huddle without a question ---------------------------------------
+
+    _huddle_question: Screen[Any] | None = None
+
+    def ask_to_end_huddle(self, doing: str, then: Callable[[], Awaitable[None]]) -> bool:
+        """With a huddle on: ask whether ``doing`` may end it, and run ``then`` only if
+        "end" is chosen. True: a question is up (asked now, or already up); False: no
+        huddle is on, ``then`` is the caller's to run. Asked on the stack on show (over
+        the lock too: quitting there ends the huddle as well)."""
+        from anchor_tui.screens.prompt import ChoiceScreen
+
+        if self.session.roster is None:
+            return False
+        asking = self._huddle_question
+        if asking is not None and any(asking in stack for stack in self._screen_stacks.values()):
+            return True  # one question at a time (ctrl+o pressed twice, then ctrl+q...)
+        title, choices, note = end_question(doing)
+        question = ChoiceScreen(title, choices, current=STAY, note=note)
+        huddle_id = self.session.roster.huddle_id
+
+        async def answered(choice: str | None) -> None:
+            self._huddle_question = None
+            roster = self.session.roster
+            if choice == END and roster is not None and roster.huddle_id == huddle_id:
+                await then()
+
+        self._huddle_question = question
+        self.push_screen(question, answered, mode=self.current_mode)
+        return True
 
     def _huddle_time(self) -> tuple[int, int] | None:
         from anchor_tui.screens.huddle import HuddleScreen

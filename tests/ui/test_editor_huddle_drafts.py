@@ -15,6 +15,7 @@ from anchor_tui.services.drafts import load_draft
 from anchor_tui.widgets.note_text_area import NoteTextArea
 from tests.ui.conftest import AppFactory, settle
 from tests.ui.test_huddle import huddle_of, join
+from tests.ui.test_huddle_ending_asks_first import end_huddle_by
 from tests.ui.test_note_editor import choose, user_id
 from tests.ui.test_sparkline_panel import viewer
 
@@ -97,7 +98,7 @@ async def test_a_huddle_note_kept_as_a_draft_joins_the_chairs_own_draft_when_alo
         await choose(app, pilot, "draft")
         assert not isinstance(app.screen, NoteEditorScreen)
         assert drafts_on(app.backend, case_id) == [PRIVATE, HUDDLE]
-        await pilot.press("ctrl+o")
+        await end_huddle_by(pilot, "ctrl+o")
         await settle(pilot)
         assert drafts_on(app.backend, case_id) == [PRIVATE, HUDDLE]
         draft = load_draft(app.backend, viewer(app.backend, "social"), case_id)
@@ -126,7 +127,7 @@ async def test_the_huddle_closing_under_the_editor_keeps_both_texts(
         editor, case_id = await huddle_editor(app, pilot, private=True)
         editor.query_one(NoteTextArea).insert(" And a call to the school.")
         await pilot.pause()
-        await pilot.press("ctrl+o")
+        await end_huddle_by(pilot, "ctrl+o")
         await settle(pilot)
         assert drafts_on(app.backend, case_id) == [
             PRIVATE, f"{HUDDLE} And a call to the school."]

@@ -16,6 +16,7 @@ from anchor_tui.saving import save_queue
 from anchor_tui.screens import note_editor
 from tests.ui.conftest import AppFactory, settle
 from tests.ui.test_editor_huddle_drafts import HUDDLE, PRIVATE, drafts_on, huddle_editor, notes_on
+from tests.ui.test_huddle_ending_asks_first import end_huddle_by
 
 
 async def test_a_kept_huddle_note_saved_later_is_not_left_in_the_chairs_draft(
@@ -36,7 +37,7 @@ async def test_a_kept_huddle_note_saved_later_is_not_left_in_the_chairs_draft(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert len(save_queue(app).waiting) == 1
-        await pilot.press("ctrl+o")  # the huddle's context closes
+        await end_huddle_by(pilot, "ctrl+o")  # the huddle's context closes
         await settle(pilot)
         away[0] = False
         app.post_message(ConnectionRestored())
@@ -65,7 +66,7 @@ async def test_control_without_own_draft(make_app: AppFactory,
         _editor, case_id = await huddle_editor(app, pilot, private=False)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        await pilot.press("ctrl+o")
+        await end_huddle_by(pilot, "ctrl+o")
         await settle(pilot)
         away[0] = False
         app.post_message(ConnectionRestored())

@@ -26,6 +26,7 @@ from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import ManualClock, moment_on
 from anchor_tui.services.disclosure import load_context, note_facts
 from anchor_tui.widgets.huddle_banner import HuddleBanner
+from tests.ui.asking import choose
 from tests.ui.conftest import TODAY, AppFactory, all_text, board_cards, focus_card, settle, sign_in
 from tests.ui.screen_reading import screen_text
 
@@ -418,6 +419,7 @@ async def test_switch_user_in_a_huddle_ends_it_and_stores_the_minutes(
     async with app.run_test(size=(100, 30)) as pilot:
         await huddle_of(pilot, "lead")
         await pilot.press("ctrl+o")
+        await choose(pilot, "end")  # asked first (test_huddle_ending_asks_first)
         await settle(pilot)
         assert isinstance(app.screen_stack[0], SignInScreen) and app.viewer is None
         assert isinstance(app.screen, NoticeScreen)
@@ -433,6 +435,7 @@ async def test_quitting_in_a_huddle_ends_it_and_signs_out(make_app: AppFactory) 
         lead = app.session.person
         await join(pilot, "nurse")
         await pilot.press("ctrl+q")
+        await choose(pilot, "end")  # asked first (test_huddle_ending_asks_first)
         await settle(pilot)
     assert lead is not None and app.return_code == 0
     with app.backend.sessions.system("test") as s:

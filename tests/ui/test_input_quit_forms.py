@@ -29,9 +29,11 @@ from tests.ui.test_huddle import huddle_of, join
 from tests.ui.test_note_editor import asked, choose, open_editor, until
 
 
-async def quit_is_asked(app: AnchorApp, pilot: Pilot[Any], form: object, title: str) -> None:
+async def quit_is_asked(app: AnchorApp, pilot: Pilot[Any], form: object, title: str, *,
+                        in_huddle: bool = False) -> None:
     """ctrl+q asks (once, however often it is pressed), Enter stays on the form; ctrl+q
-    again and "quit" quits."""
+    again and "quit" quits (``in_huddle``: after "end" is chosen for the huddle, which
+    quitting ends for everyone, asked last)."""
     await pilot.press("ctrl+q")
     question = await asked(app, pilot)
     assert isinstance(question, ChoiceScreen)
@@ -44,6 +46,9 @@ async def quit_is_asked(app: AnchorApp, pilot: Pilot[Any], form: object, title: 
     assert app.is_running
     await pilot.press("ctrl+q")
     await choose(app, pilot, "quit", then_settle=False)
+    if in_huddle:
+        await until(pilot, lambda: getattr(app.screen, "title_text", "") == "End the huddle?")
+        await choose(app, pilot, "end", then_settle=False)
     await until(pilot, lambda: not app.is_running)
 
 
@@ -144,7 +149,7 @@ async def test_ctrl_q_on_a_written_huddle_action_asks(make_app: AppFactory) -> N
         form = await asked(app, pilot, ActionScreen)
         await pilot.press(*"Call the school")
         assert form.query_one("#action-text", Input).value == "Call the school"  # type: ignore[attr-defined]
-        await quit_is_asked(app, pilot, form, "Quit and discard this action?")
+        await quit_is_asked(app, pilot, form, "Quit and discard this action?", in_huddle=True)
 
 
 async def test_ctrl_q_as_a_form_opens_quits_without_failing(make_app: AppFactory) -> None:

@@ -134,7 +134,7 @@ async def test_a_huddle_question_asked_as_the_huddle_is_left_with_ctrl_o(
         await pilot.press("o")
         await asked(app, pilot, CaseScreen)
         old_mode.append(str(app._viewer_mode))
-        app.call_later(app.action_switch_user)  # ctrl+o (the pilot's press would wait 30 s
-        # on the app stopping under it)
+        app.call_later(app.switch_user_now)  # ctrl+o, "end" chosen (the pilot's press
+        # would wait 30 s on the app stopping under it)
         await still_running(app, lambda: isinstance(app.screen_stack[0], SignInScreen)
                             and not [w for w in app.workers if w.group == "huddle-ask"])

@@ -1,0 +1,108 @@
+"""A huddle ends for everyone in the room, so nothing ends it without a question.
+
+Switching user (ctrl+o, "app: sign out") and quitting (ctrl+q) each ended a running
+huddle at once, its minutes written and everyone's screen gone. Now each asks first,
+staying the default (Enter and Esc keep the huddle).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from anchor_tui.db import models as m
+from anchor_tui.screens import SignInScreen
+from anchor_tui.screens.huddle import HuddleScreen
+from anchor_tui.screens.huddle_modals import NoticeScreen
+from anchor_tui.screens.lock import LockScreen
+from anchor_tui.screens.prompt import ChoiceScreen
+from anchor_tui.services.backend import Backend
+from tests.ui.asking import choose
+from tests.ui.conftest import AppFactory, settle
+from tests.ui.test_huddle import huddle_of, join
+
+
+def huddle_ended(backend: Backend) -> bool:
+    with backend.sessions.system("test") as s:
+        huddle = s.scalars(select(m.Huddle)).one()
+        return huddle.ended_at is not None
+
+
+async def asked(pilot: Any) -> ChoiceScreen:
+    await settle(pilot)
+    question = pilot.app.screen
+    assert isinstance(question, ChoiceScreen), f"no question; on top: {question!r}"
+    assert question.current == "stay"
+    return question
+
+
+async def end_huddle_by(pilot: Any, key: str) -> None:
+    """Press ``key`` (ctrl+o, ctrl+q) in a huddle and choose to end it when asked."""
+    await pilot.press(key)
+    await asked(pilot)
+    await choose(pilot, "end")
+
+
+async def test_switch_user_in_a_huddle_asks_and_staying_keeps_it(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await huddle_of(pilot, "social")
+        await join(pilot, "nurse")
+        screen = app.screen
+        assert isinstance(screen, HuddleScreen)
+        await pilot.press("ctrl+o")
+        question = await asked(pilot)
+        assert "everyone" in question.note
+        await pilot.press("ctrl+o")  # pressed again: the same one question
+        await settle(pilot)
+        assert app.screen is question and len(app.screen_stack) == 2
+        await pilot.press("enter")  # staying is the default
+        await settle(pilot)
+        assert app.screen is screen and app.session.roster is not None
+        await pilot.press("ctrl+o")
+        await asked(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and not huddle_ended(app.backend)
+        await pilot.press("ctrl+o")
+        await asked(pilot)
+        await choose(pilot, "end")
+        await settle(pilot)
+        assert isinstance(app.screen_stack[0], SignInScreen) and app.viewer is None
+        assert isinstance(app.screen, NoticeScreen)  # where the minutes were written
+        assert huddle_ended(app.backend)
+
+
+async def test_quitting_in_a_huddle_asks_and_staying_keeps_it(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await huddle_of(pilot, "lead")
+        await pilot.press("ctrl+q")
+        await asked(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.is_running and app.screen is screen
+        assert not huddle_ended(app.backend)
+        await pilot.press("ctrl+q")
+        await asked(pilot)
+        await choose(pilot, "end")
+        await settle(pilot)
+    assert app.return_code == 0 and huddle_ended(app.backend)
+
+
+async def test_quitting_at_a_huddles_lock_asks_too(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await huddle_of(pilot, "social")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        lock = app.screen
+        assert isinstance(lock, LockScreen)
+        await pilot.press("ctrl+q")
+        await asked(pilot)  # over the lock, naming nobody and no case
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is lock and app.is_running and not huddle_ended(app.backend)
+
+
