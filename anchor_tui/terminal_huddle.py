@@ -6,9 +6,9 @@ contexts and the lock: a huddle's roster is a viewer context of its own, opened 
 ``open_context`` as a sign-in is, so nothing shown for one roster stays for the next.
 
 A huddle ends for everyone in the room, so nothing ends it without a question: `e` on
-the huddle screen asks, and so do switching user (ctrl+o, "app: sign out") and
-quitting (ctrl+q). Each question keeps the huddle unless "end" is chosen (Enter and
-Esc both stay).
+the huddle screen asks, and so do switching user (ctrl+o, "app: sign out"), quitting
+(ctrl+q) and someone not present signing in at the huddle's lock. Each question keeps
+the huddle unless "end" is chosen (Enter and Esc both stay).
 """
 
 from __future__ import annotations

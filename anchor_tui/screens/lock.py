@@ -22,6 +22,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.screens.sign_in import SignInScreen
 from anchor_tui.screens.terminal_messages import UnlockChecked
 from anchor_tui.services.clock import Clock
@@ -31,6 +32,9 @@ from anchor_tui.widgets.plain_text import plain
 
 if TYPE_CHECKING:
     from anchor_tui.services.backend import Backend
+
+END, STAY = "end", "stay"
+"""The answers to "a huddle is on": end it and sign in, or leave it locked."""
 
 
 class LockScreen(SignInScreen):
@@ -48,6 +52,9 @@ class LockScreen(SignInScreen):
                  session: TerminalSession) -> None:
         super().__init__(backend, settings, clock)
         self._session = dataclasses.replace(session)  # a snapshot for the worker thread
+        self._checking: TerminalSession | None = None
+        """The session a passphrase is checked against (as it was when the form was
+        complete, and any question about it answered)."""
 
     def session_changed(self, session: TerminalSession) -> None:
         """The roster changed behind the lock: who may unlock is who is present now (the
@@ -110,7 +117,50 @@ class LockScreen(SignInScreen):
         self.set_focus(username)
         self.refresh_bindings()
 
+    def before_check(self, username: str) -> None:
+        """Someone not present signing in at a huddle's lock ends the huddle for everyone:
+        asked first, before the passphrase is checked (a check that succeeds records the
+        sign-in). Judged by the session as it is now, which the check then uses too."""
+        session = dataclasses.replace(self._session)
+        if not ends_huddle(session, username):
+            self._checking = session
+            self.check_now(username)
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == END:
+                self._checking = session
+                self.check_now(username)
+                return
+            for field in self.query(Input):
+                field.clear()
+            self._say("The huddle goes on, locked. Someone present unlocks it; you can then "
+                      "join with +.", error=False)
+            self.set_focus(self.query_one("#username", Input))
+
+        self.app.push_screen(ChoiceScreen(
+            "A huddle is on",
+            [(STAY, "Leave the huddle locked"),
+             (END, "End the huddle for everyone and sign in")],
+            current=STAY,
+            note="You are not present in this huddle: signing in here ends it for everyone "
+                 "present (its minutes are stored). Enter or Esc leaves it locked."),
+            answered)
+
     def check(self, username: str, passphrase: str) -> Message:
-        result = unlock(self._backend.opened(), self._session, username, passphrase,
+        session = self._checking or self._session
+        result = unlock(self._backend.opened(), session, username, passphrase,
                         self._clock.now())
         return UnlockChecked(result)
+
+
+def ends_huddle(session: TerminalSession, username: str) -> bool:
+    """Whether ``username`` signing in at this lock ends a huddle: a huddle is on and
+    they may not unlock it (``TerminalSession.may_unlock``, by username)."""
+    roster = session.roster
+    if roster is None:
+        return False
+    if any(p.username == username for p in roster.present):
+        return False
+    person = session.person
+    return bool(roster.present) or person is None or person.username != username

@@ -147,10 +147,20 @@ class SignInScreen(AnchorScreen):
             self.tick()  # says how long is left; nothing is tried
             self.set_focus(passphrase)
             return
+        self.before_check(name)
+
+    def before_check(self, username: str) -> None:
+        """Between a complete form and its check: here, nothing (the lock screen asks
+        first when signing in there would end a huddle)."""
+        self.check_now(username)
+
+    def check_now(self, username: str) -> None:
+        """Check the form's passphrase for ``username`` (one attempt at a time)."""
+        passphrase = self.query_one("#passphrase", Input)
         self._set_busy(True)
-        self._trying = name
+        self._trying = username
         self._say("Checking…", error=False)
-        self.verify(name, passphrase.value)
+        self.verify(username, passphrase.value)
 
     @work(thread=True, exclusive=True, group="sign-in", exit_on_error=False)
     def verify(self, username: str, passphrase: str) -> None:

@@ -487,6 +487,7 @@ async def test_a_roster_change_that_finishes_behind_the_lock_keeps_it_locked(
         assert app.screen is lock and app.session.locked
         assert "(Social work present)" in str(heading.render())  # who may unlock now
         await sign_in(pilot, "nurse")  # no longer present: a takeover, not an unlock
+        await choose(pilot, "end")  # (asked first: it ends the huddle)
         assert isinstance(app.screen, NoticeScreen)  # the huddle ended: its minutes
         assert isinstance(app.screen_stack[0], BoardScreen)
         assert app.viewer is not None and app.viewer.username == "nurse"

@@ -1,8 +1,9 @@
 """A huddle ends for everyone in the room, so nothing ends it without a question.
 
-Switching user (ctrl+o, "app: sign out") and quitting (ctrl+q) each ended a running
-huddle at once, its minutes written and everyone's screen gone. Now each asks first,
-staying the default (Enter and Esc keep the huddle).
+Switching user (ctrl+o, "app: sign out"), quitting (ctrl+q) and someone not present
+signing in at the huddle's lock each ended a running huddle at once, its minutes written
+and everyone's screen gone. Now each asks first, staying the default (Enter and Esc keep
+the huddle).
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from textual.widgets import Input
 
 from anchor_tui.db import models as m
-from anchor_tui.screens import SignInScreen
+from anchor_tui.screens import BoardScreen, SignInScreen
 from anchor_tui.screens.huddle import HuddleScreen
 from anchor_tui.screens.huddle_modals import NoticeScreen
 from anchor_tui.screens.lock import LockScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
 from tests.ui.asking import choose
-from tests.ui.conftest import AppFactory, settle
+from tests.ui.conftest import AppFactory, settle, sign_in
+from tests.ui.screen_reading import screen_text
 from tests.ui.test_huddle import huddle_of, join
 
 
@@ -27,6 +30,12 @@ def huddle_ended(backend: Backend) -> bool:
     with backend.sessions.system("test") as s:
         huddle = s.scalars(select(m.Huddle)).one()
         return huddle.ended_at is not None
+
+
+def sign_ins(backend: Backend) -> list[int | None]:
+    with backend.sessions.system("test") as s:
+        return list(s.scalars(select(m.AuditEvent.actor_id)
+                              .where(m.AuditEvent.action == "sign_in")))
 
 
 async def asked(pilot: Any) -> ChoiceScreen:
@@ -104,5 +113,48 @@ async def test_quitting_at_a_huddles_lock_asks_too(make_app: AppFactory) -> None
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is lock and app.is_running and not huddle_ended(app.backend)
+
+
+async def test_someone_not_present_at_the_huddles_lock_is_asked_before_it_ends(
+        make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await huddle_of(pilot, "social")
+        await join(pilot, "nurse")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        lock = app.screen
+        assert isinstance(lock, LockScreen)
+        before = sign_ins(app.backend)
+        await sign_in(pilot, "youth")
+        question = await asked(pilot)
+        assert "not present" in question.note
+        await pilot.press("enter")  # leave it locked
+        await settle(pilot)
+        assert app.screen is lock and app.session.roster is not None
+        assert not huddle_ended(app.backend)
+        assert sign_ins(app.backend) == before  # nothing checked, nothing recorded
+        assert lock.query_one("#passphrase", Input).value == ""
+        assert "The huddle goes on" in screen_text(app)
+        await sign_in(pilot, "youth")
+        await asked(pilot)
+        await choose(pilot, "end")
+        await settle(pilot)
+        assert isinstance(app.screen_stack[0], BoardScreen)
+        assert app.viewer is not None and app.viewer.username == "youth"
+        assert huddle_ended(app.backend)
+
+
+async def test_someone_present_unlocks_the_huddle_without_a_question(
+        make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await huddle_of(pilot, "social")
+        await join(pilot, "nurse")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        await sign_in(pilot, "nurse")
+        assert isinstance(app.screen, HuddleScreen) and not app.session.locked
 
 
