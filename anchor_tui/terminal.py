@@ -401,6 +401,8 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
             return self.session.person is not None
         if action == "start_huddle":
             return self.session.person is not None and self.session.roster is None
+        if action == "back_to_huddle":
+            return self.huddle_board_on_show()
         return True
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",

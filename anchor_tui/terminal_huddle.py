@@ -9,6 +9,9 @@ A huddle ends for everyone in the room, so nothing ends it without a question: `
 the huddle screen asks, and so do switching user (ctrl+o, "app: sign out"), quitting
 (ctrl+q) and someone not present signing in at the huddle's lock. Each question keeps
 the huddle unless "end" is chosen (Enter and Esc both stay).
+
+The board opened from the huddle (`b`) closes with Esc (when no filter is on), back
+to the agenda.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
+from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from anchor_tui.screens.terminal_messages import (
@@ -56,6 +60,11 @@ def end_question(doing: str) -> tuple[str, list[tuple[str, str]], str]:
 class HuddleTerminal(App[None]):
     """The huddle part of the shared terminal (a mixin; ``SharedTerminal`` holds the
     session and the contexts)."""
+
+    BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
+        # Not priority: only where the screen on show does nothing with Esc (the board).
+        Binding("escape", "back_to_huddle", "Huddle", id="app.back_to_huddle"),
+    ]
 
     settings: Settings
     clock: Clock
@@ -105,6 +114,26 @@ class HuddleTerminal(App[None]):
         self._huddle_question = question
         self.push_screen(question, answered, mode=self.current_mode)
         return True
+
+    # --- the board opened from the huddle -------------------------------------------------
+
+    def huddle_board_on_show(self) -> bool:
+        """Whether the screen on show is a board opened from the huddle screen below it."""
+        if self.session.roster is None or self.session.locked \
+                or self.current_mode != self._viewer_mode:
+            return False
+        from anchor_tui.screens.board import BoardScreen
+        from anchor_tui.screens.huddle import HuddleScreen
+
+        stack = self._screen_stacks.get(self._viewer_mode or "", [])
+        return len(stack) > 1 and isinstance(stack[-1], BoardScreen) \
+            and any(isinstance(screen, HuddleScreen) for screen in stack[:-1])
+
+    async def action_back_to_huddle(self) -> None:
+        """Esc on the huddle's board (no filter on): back to the agenda. The board had no
+        way back: the chair was left on it, with only ctrl+o (ending the huddle) out."""
+        if self.huddle_board_on_show():
+            await self.pop_screen()
 
     def _huddle_time(self) -> tuple[int, int] | None:
         from anchor_tui.screens.huddle import HuddleScreen
@@ -215,3 +244,8 @@ class HuddleTerminal(App[None]):
                 or not self.holds_screen(screen) or screen.query(HuddleBanner):
             return
         screen.mount(HuddleBanner(roster, self.backend.policy.professions))
+        if self.huddle_board_on_show():
+            # (The footer's "esc Huddle" comes after the board's own keys: cut off on
+            # all but the widest terminals.)
+            self.notify("The board as everyone present may see it. Esc goes back to the "
+                        "huddle.", title="Huddle")

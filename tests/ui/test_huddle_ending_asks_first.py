@@ -3,7 +3,8 @@
 Switching user (ctrl+o, "app: sign out"), quitting (ctrl+q) and someone not present
 signing in at the huddle's lock each ended a running huddle at once, its minutes written
 and everyone's screen gone. Now each asks first, staying the default (Enter and Esc keep
-the huddle).
+the huddle). The board opened from the huddle (`b`) had no way back: Esc returns to the
+agenda.
 """
 
 from __future__ import annotations
@@ -156,5 +157,38 @@ async def test_someone_present_unlocks_the_huddle_without_a_question(
         assert isinstance(app.screen, LockScreen)
         await sign_in(pilot, "nurse")
         assert isinstance(app.screen, HuddleScreen) and not app.session.locked
+
+
+async def test_the_board_opened_from_the_huddle_goes_back_with_esc(
+        make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await huddle_of(pilot, "social")
+        screen = await join(pilot, "nurse")
+        await pilot.press("b")
+        await settle(pilot)
+        board = app.screen
+        assert isinstance(board, BoardScreen) and board.viewer.purpose == "huddle"
+        await pilot.pause()
+        assert "Esc goes back" in screen_text(app)  # said as it opens
+        await pilot.press("slash", *"zz")
+        await settle(pilot)
+        await pilot.press("escape")  # first the filter goes
+        await settle(pilot)
+        assert app.screen is board
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+
+
+async def test_a_board_alone_is_not_closed_by_esc(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "social")
+        board = app.screen
+        assert isinstance(board, BoardScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is board and "Esc goes back" not in screen_text(app)
 
 
