@@ -162,6 +162,10 @@ class RetentionRules:
         return self.closed_reasons.get(closed_reason or "", self.default_days)
 
 
+MAX_HUDDLE_IDLE_SECONDS = 3600
+"""The longest a huddle's terminal may wait for a key before it locks (an hour)."""
+
+
 @dataclass(frozen=True)
 class TeamConfig:
     """The contents of ``anchor.yaml``."""
@@ -186,6 +190,9 @@ class TeamConfig:
     """When saving a note prompts the statutory child-welfare notification."""
     idle_lock_seconds: int = 120
     """Seconds without input before the shared terminal locks."""
+    huddle_idle_lock_seconds: int = 900
+    """The same during a huddle, whose screen the people in the room watch and talk
+    over, typing little (at least 10, at most 3600: an empty room still locks)."""
     sign_in: SignInRules = field(default_factory=SignInRules)
     """Lockout after failed sign-ins."""
     retention: RetentionRules = field(default_factory=RetentionRules)
@@ -246,6 +253,10 @@ def _validate_team(doc: YamlDoc, team: TeamConfig) -> None:
         raise doc.error(("professions",), "lists a profession twice")
     if team.idle_lock_seconds < 10:
         raise doc.error(("idle_lock_seconds",), "must be at least 10 seconds")
+    if not 10 <= team.huddle_idle_lock_seconds <= MAX_HUDDLE_IDLE_SECONDS:
+        raise doc.error(("huddle_idle_lock_seconds",),
+                        f"must be between 10 and {MAX_HUDDLE_IDLE_SECONDS} seconds",
+                        "a huddle left alone must still lock")
     if team.sign_in.max_failed_attempts < 1:
         raise doc.error(("sign_in", "max_failed_attempts"), "must be at least 1")
     if not 1 <= team.child_welfare.adult_age <= 30:

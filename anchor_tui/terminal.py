@@ -301,9 +301,18 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
 
     # --- the lock -----------------------------------------------------------------------
 
+    def idle_lock_seconds(self) -> int:
+        """How long the terminal waits for a key before it locks: in a huddle the
+        screen is watched by the people in the room, who talk more than they type, so
+        the team's ``huddle_idle_lock_seconds`` (else ``idle_lock_seconds``)."""
+        team = self.settings.team
+        return team.huddle_idle_lock_seconds if self.session.roster is not None \
+            else team.idle_lock_seconds
+
     async def lock_if_idle(self) -> None:
         """Every second: lock when idle long enough; else, when idle a moment, let the
         collector tidy (a full garbage collection while nobody waits for a key)."""
+        self.idle.seconds = self.idle_lock_seconds()
         if self.session.person is not None and not self.session.locked and self.idle.due():
             await self.action_lock()
         else:

@@ -4,7 +4,8 @@ Switching user (ctrl+o, "app: sign out"), quitting (ctrl+q) and someone not pres
 signing in at the huddle's lock each ended a running huddle at once, its minutes written
 and everyone's screen gone. Now each asks first, staying the default (Enter and Esc keep
 the huddle). The board opened from the huddle (`b`) had no way back: Esc returns to the
-agenda.
+agenda. And the huddle locks after the team's ``huddle_idle_lock_seconds`` (the room
+watches the screen and types little), not after the personal terminal's 120 s.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from textual.widgets import Input
 
+from anchor_tui.app import AnchorApp
 from anchor_tui.db import models as m
 from anchor_tui.screens import BoardScreen, SignInScreen
 from anchor_tui.screens.huddle import HuddleScreen
@@ -21,6 +23,8 @@ from anchor_tui.screens.huddle_modals import NoticeScreen
 from anchor_tui.screens.lock import LockScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
+from anchor_tui.services.clock import ManualClock
+from anchor_tui.settings import DEMO_PASSPHRASE
 from tests.ui.asking import choose
 from tests.ui.conftest import AppFactory, settle, sign_in
 from tests.ui.screen_reading import screen_text
@@ -192,3 +196,37 @@ async def test_a_board_alone_is_not_closed_by_esc(make_app: AppFactory) -> None:
         assert app.screen is board and "Esc goes back" not in screen_text(app)
 
 
+def clock_of(app: AnchorApp) -> ManualClock:
+    assert isinstance(app.clock, ManualClock)
+    return app.clock
+
+
+async def test_a_huddle_locks_after_its_own_longer_idle_time(make_app: AppFactory) -> None:
+    app = make_app()
+    team = app.settings.team
+    assert team.huddle_idle_lock_seconds > team.idle_lock_seconds
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await huddle_of(pilot, "social")
+        clock_of(app).advance(team.idle_lock_seconds + 1)
+        await app.lock_if_idle()
+        await settle(pilot)
+        assert app.screen is screen and not app.session.locked  # the room is talking
+        clock_of(app).advance(team.huddle_idle_lock_seconds - team.idle_lock_seconds)
+        await app.lock_if_idle()
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        await sign_in(pilot, "social")
+        assert app.screen is screen
+        await pilot.press("ctrl+o")
+        await asked(pilot)
+        await choose(pilot, "end")
+        await settle(pilot)
+        assert isinstance(app.screen, NoticeScreen)
+        await pilot.press("escape")  # the minutes' notice
+        await sign_in(pilot, "social", DEMO_PASSPHRASE)
+        board = app.screen
+        assert isinstance(board, BoardScreen)
+        clock_of(app).advance(team.idle_lock_seconds)  # alone again: the personal time
+        await app.lock_if_idle()
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
