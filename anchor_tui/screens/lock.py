@@ -41,9 +41,11 @@ class LockScreen(SignInScreen):
     """Locked: the passphrase of the session's person, or someone else signs in."""
 
     HELP = ("The terminal is locked and shows nothing of the work below. Type your "
-            "passphrase to go on where you were. Someone else may sign in instead: that "
-            "ends the locked session (its drafts are kept): press F2 first, then type "
-            "your own username and passphrase.")
+            "passphrase to go on where you were. Someone else may sign in instead, which "
+            "ends the locked session (its drafts are kept): where a username is filled "
+            "in, press F2 first, then type your own username and passphrase. In a "
+            "huddle anyone present unlocks; someone not present is asked first, as "
+            "signing in ends the huddle for everyone.")
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
         Binding("f2", "someone_else", "Someone else", id="lock.someone_else"),
     ]
