@@ -4,9 +4,9 @@ Rows never leave the service layer: screens see the plain dataclasses of
 ``anchor_tui.domain``. Constraint names are explicit (see ``NAMING``) so that
 migrations can refer to them on SQLite and PostgreSQL alike.
 
-Protected tables (``note``, ``draft``, ``task``) are filtered by the disclosure
-policy on every ORM query (``anchor_tui.db.session``); a query without a viewer
-context fails closed. The shared base is in ``model_base``, the huddle's tables in
+Protected tables (``note``, ``draft``, ``task``, ``case_event_reason``) are filtered
+by the disclosure policy on every ORM query (``anchor_tui.db.session``); a query
+without a viewer context fails closed. The shared base is in ``model_base``, the huddle's tables in
 ``huddle_models``; every table is imported from here.
 """
 
@@ -306,7 +306,8 @@ class CaseEvent(Base):
     """One change to a case (stage, priority, review date, lead, members, screening).
 
     The case's history. Shown to a viewer only for the case fields the policy lets
-    them see (``services`` map each kind to its field).
+    them see (``services`` map each kind to its field). Its reason, if one was given, is
+    a protected row of its own (``CaseEventReason``).
     """
 
     __tablename__ = "case_event"
@@ -323,7 +324,34 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     from_value: Mapped[str | None] = mapped_column(String(200))
     to_value: Mapped[str | None] = mapped_column(String(200))
-    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseEventReason(Base):
+    """The reason given for a change to a case (a screening decision, a stage move):
+    words about the young person, written in a profession's voice.
+
+    A protected entity, disclosed like a note of its writer's profession (the category
+    the note editor would start that profession with), so the history shows a nurse's
+    "known to psychiatry" only where a health note would be shown. A row of its own
+    (migration 0015): the change itself is a board field everyone who sees the case
+    sees, the reason is not, and PostgreSQL's row-level security hides rows, not columns.
+    """
+
+    __tablename__ = "case_event_reason"
+    __table_args__ = (
+        Index("ix_case_event_reason_event_id", "event_id", unique=True),
+        Index("ix_case_event_reason_case_id", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("case_event.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    author_profession: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+
+    event: Mapped[CaseEvent] = relationship()
 
 
 class CaseSnooze(Base):
@@ -416,7 +444,7 @@ class StageCount(Base):
     cases: Mapped[int] = mapped_column(Integer, default=0)
 
 
-PROTECTED = (Note, Draft, Task)
+PROTECTED = (Note, Draft, Task, CaseEventReason)
 """Entities whose every ORM query gets the disclosure filter."""
 
 for _entity in PROTECTED:
@@ -434,6 +462,7 @@ __all__ = [
     "Base",
     "Case",
     "CaseEvent",
+    "CaseEventReason",
     "CaseMember",
     "CaseSnooze",
     "ChangeCount",

@@ -114,7 +114,10 @@ def install(connection: Connection, policy: Policy) -> list[str]:
 
     for statement in FUNCTIONS:
         connection.exec_driver_sql(statement)
-    protected = {str(entity.__tablename__): entity for entity in PROTECTED}
+    # A migration older than a protected table installs security for the tables it has;
+    # the migration that creates the table installs it again (0015).
+    protected = {str(entity.__tablename__): entity for entity in PROTECTED
+                 if _exists(connection, str(entity.__tablename__))}
     secured = connection.execute(text(
         "SELECT DISTINCT tablename FROM pg_policies WHERE schemaname = current_schema() "
         "AND policyname LIKE 'anchor\\_%'")).scalars().all()
@@ -153,6 +156,27 @@ def install(connection: Connection, policy: Policy) -> list[str]:
     return sorted(protected)
 
 
+def _exists(connection: Connection, table: str) -> bool:
+    return connection.execute(text("SELECT to_regclass(:name)"),
+                              {"name": _quote(connection, table)}).scalar() is not None
+
+
+def remove_table(connection: Connection, table: str) -> None:
+    """Remove one protected table's policies and branch functions (a migration's
+    downgrade that drops the table), leaving the other tables' security as it is."""
+    if not _exists(connection, table):
+        return
+    _drop_policies(connection, table)
+    _switch_off(connection, table)
+    prefix = "anchor\\_rls\\_" + table.replace("_", "\\_") + "\\_%"
+    functions = connection.execute(text(
+        "SELECT oid::regprocedure::text FROM pg_proc "
+        "WHERE pronamespace = current_schema()::regnamespace "
+        "AND proname LIKE :prefix"), {"prefix": prefix}).scalars()
+    for function in list(functions):
+        connection.exec_driver_sql(f"DROP FUNCTION {function}")
+
+
 def _drop_policies(connection: Connection, table: str) -> None:
     quoted = _quote(connection, table)
     for name in POLICY_NAMES:
@@ -178,8 +202,9 @@ def _drop_branches(connection: Connection) -> None:
 def uninstall(connection: Connection) -> None:
     """Remove row-level security and its functions (the migration's downgrade)."""
     for entity in PROTECTED:
-        _drop_policies(connection, str(entity.__tablename__))
-        _switch_off(connection, str(entity.__tablename__))
+        if _exists(connection, str(entity.__tablename__)):
+            _drop_policies(connection, str(entity.__tablename__))
+            _switch_off(connection, str(entity.__tablename__))
     _drop_branches(connection)
     for function in FUNCTION_NAMES:
         connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}")

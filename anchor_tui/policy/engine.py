@@ -217,7 +217,10 @@ class Policy:
             if scope.purpose != "individual":
                 return false()
             return models.Draft.author_id == who.user_id  # type: ignore[no-any-return]
-        kind = {models.Note: "note", models.Task: "task"}.get(entity)
+        # A reason given for a change to a case is disclosed like a note of its writer's
+        # profession: it carries a note's facts (case, category, author, profession).
+        kind = {models.Note: "note", models.CaseEventReason: "note",
+                models.Task: "task"}.get(entity)
         if kind is None:
             raise ValueError(f"{entity.__name__} is not a protected entity")
         allowed = self._sql_for(who, scope, entity, kind)

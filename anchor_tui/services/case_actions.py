@@ -2,10 +2,11 @@
 
 Moving a stage, taking a case, choosing a lead, assigning a task, snoozing and marking a
 case screened. Every change to a case is written to its history (``CaseEvent``) by the
-person who made it. Changes that two people could make at once carry the version the
-person saw: if the case (or task) changed since, nothing is written and a
-:class:`ConflictError` shows both versions, so the person can decide again and nothing
-is silently overwritten.
+person who made it; a reason given for it (screening, a stage move) is a protected row
+of its own, disclosed like a note of its writer's profession. Changes that two people
+could make at once carry the version the person saw: if the case (or task) changed
+since, nothing is written and a :class:`ConflictError` shows both versions, so the
+person can decide again and nothing is silently overwritten.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from anchor_tui.errors import AnchorError, ConflictError
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import person_label
 from anchor_tui.services.case_view import SOMEONE, names_workers
+from anchor_tui.services.disclosure import write_reason
 from anchor_tui.settings import TeamConfig
 
 SNOOZE_DAYS = (1, 3, 7, 14)
@@ -91,18 +93,30 @@ def _guarded(backend: Backend, viewer: Viewer, case_id: int, seen: int,
 
 
 def _event(session: Session, viewer: Viewer, case_id: int, kind: str,
-           from_value: str | None = None, to_value: str | None = None,
-           reason: str | None = None) -> None:
-    session.add(CaseEvent(case_id=case_id, actor_id=viewer.user_id, kind=kind,
-                          from_value=from_value, to_value=to_value, reason=reason))
+           from_value: str | None = None, to_value: str | None = None) -> CaseEvent:
+    event = CaseEvent(case_id=case_id, actor_id=viewer.user_id, kind=kind,
+                      from_value=from_value, to_value=to_value)
+    session.add(event)
+    return event
+
+
+def _event_with_reason(backend: Backend, session: Session, viewer: Viewer, case_id: int,
+                       kind: str, from_value: str | None, to_value: str | None,
+                       reason: str | None) -> None:
+    """A change with the reason given for it. The change is a board field; the reason is
+    the viewer's words about the young person, disclosed like a note of their profession
+    (``disclosure.write_reason``), never to every profession that sees the case."""
+    write_reason(session, backend, viewer,
+                 _event(session, viewer, case_id, kind, from_value, to_value), reason)
 
 
 def _stage_ids(team: TeamConfig) -> dict[str, bool]:
     return {s.id: s.closed for s in team.stages}
 
 
-def _set_stage(team: TeamConfig, session: Session, viewer: Viewer, case: Case, to_stage: str,
-               closed_reason: str | None, reason: str | None) -> None:
+def _set_stage(backend: Backend, session: Session, viewer: Viewer, case: Case,
+               to_stage: str, closed_reason: str | None, reason: str | None) -> None:
+    team = backend.team
     stages = _stage_ids(team)
     if to_stage not in stages:
         raise AnchorError(f"There is no stage '{to_stage}'.", "Choose one of the team's stages.")
@@ -112,11 +126,13 @@ def _set_stage(team: TeamConfig, session: Session, viewer: Viewer, case: Case, t
                               "Choose why the case is closed (referred on, no need...).")
         case.closed_at = utcnow()
         case.closed_reason = closed_reason
-        _event(session, viewer, case.id, "closed", None, closed_reason, reason)
+        _event_with_reason(backend, session, viewer, case.id, "closed", None, closed_reason,
+                           reason)
     elif case.closed_at is not None:
         case.closed_at = None
         case.closed_reason = None
-    _event(session, viewer, case.id, "stage", case.stage, to_stage, reason)
+    _event_with_reason(backend, session, viewer, case.id, "stage", case.stage, to_stage,
+                       reason)
     case.stage = to_stage
 
 
@@ -131,7 +147,7 @@ def move_stage(backend: Backend, viewer: Viewer, case_id: int, seen_version: int
         if case.stage == to_stage:
             raise AnchorError(f"The case is already in {team.stage_label(to_stage)}.",
                               "Choose another stage.")
-        _set_stage(team, session, viewer, case, to_stage, closed_reason, reason)
+        _set_stage(backend, session, viewer, case, to_stage, closed_reason, reason)
     return case_ref(backend, viewer, case_id)
 
 
@@ -165,9 +181,10 @@ def mark_screened(backend: Backend, viewer: Viewer, case_id: int, seen_version: 
     decision = "take" if take else "not_take"
     wanted = f"screened: {'take' if take else 'not take'}"
     with _guarded(backend, viewer, case_id, seen_version, wanted) as (session, case):
-        _event(session, viewer, case.id, "screened", case.stage, decision, reason)
+        _event_with_reason(backend, session, viewer, case.id, "screened", case.stage,
+                           decision, reason)
         if case.stage != target:
-            _set_stage(team, session, viewer, case, target, closed_reason, reason)
+            _set_stage(backend, session, viewer, case, target, closed_reason, reason)
     return case_ref(backend, viewer, case_id)
 
 

@@ -14,7 +14,9 @@ one insert). If that insert fails, the read fails with it and nothing is returne
 Case fields follow ``policy.case_fields(viewer)``: without ``person_name`` the person
 is shown by initials; the history shows a lead change only with ``lead`` and a member
 change only with ``members``. Stage, priority, review, category, screening, opening
-and closing are board fields that everyone who sees the board sees.
+and closing are board fields that everyone who sees the board sees; the reason given
+for one (a screening decision's, a stage move's) is not: it is shown as a note of its
+writer's profession would be (``models.CaseEventReason``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,12 @@ from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import initials
 from anchor_tui.services.consents import may_handle
-from anchor_tui.services.disclosure import load_context, recheck, visible_revision
+from anchor_tui.services.disclosure import (
+    load_context,
+    recheck,
+    recheck_reasons,
+    visible_revision,
+)
 
 NOTE_PAGE = 50
 """Notes read at a time, newest first; the screen asks for the next page on scroll."""
@@ -211,7 +218,8 @@ def open_case(backend: Backend, viewer: Viewer, case_id: int, *,
             lead=lead if "lead" in fields else None,
         )
         ctx = load_context(session, [case_id], now)
-        history = _history(session, case_id, fields, labels)
+        history = _history(session, backend, viewer, case_id, case.person_id, ctx, fields,
+                           labels)
         notes, shown = _notes(session, backend, viewer, case_id, case.person_id, ctx,
                               page_size, None)
         tasks = _tasks(session, case_id, fields)
@@ -288,27 +296,36 @@ class _Labels:
         return value
 
 
-def _history(session: Session, case_id: int, fields: frozenset[str], labels: _Labels
+def _history(session: Session, backend: Backend, viewer: Viewer, case_id: int,
+             person_id: int, ctx: DecisionContext, fields: frozenset[str], labels: _Labels
              ) -> tuple[HistoryEntry, ...]:
+    """The case's changes the viewer's case fields show, each with its reason where the
+    viewer may read that: a reason is a protected row (a note of its writer's
+    profession), joined through the central filter and re-checked with ``decide()``."""
     hidden = [kind for kind, field in EVENT_FIELDS.items() if field not in fields]
     rows = session.execute(
-        select(m.CaseEvent, m.User.display_name)
+        select(m.CaseEvent, m.User.display_name, m.CaseEventReason)
         .outerjoin(m.User, m.User.id == m.CaseEvent.actor_id)
+        .outerjoin(m.CaseEventReason, m.CaseEventReason.event_id == m.CaseEvent.id)
         .where(m.CaseEvent.case_id == case_id, m.CaseEvent.kind.not_in(hidden))
         .order_by(m.CaseEvent.at.desc(), m.CaseEvent.id.desc())
     ).all()
-    people = [int(v) for event, _ in rows if event.kind in EVENT_FIELDS
+    people = [int(v) for event, _, _ in rows if event.kind in EVENT_FIELDS
               for v in (event.from_value, event.to_value) if v is not None and v.isdigit()]
     names = _user_names(session, people)
     named = names_workers(fields)
+    shown = recheck_reasons(backend.policy, viewer, [(reason, person_id)
+                                                     for _, _, reason in rows
+                                                     if reason is not None], ctx)
     return tuple(
         HistoryEntry(
             at=event.at, kind=event.kind, label=EVENT_LABELS.get(event.kind, event.kind),
             from_value=labels.event_value(event.kind, event.from_value, names),
             to_value=labels.event_value(event.kind, event.to_value, names),
-            reason=event.reason, actor=actor if named else None,
+            reason=reason.text if reason is not None and reason.id in shown else None,
+            actor=actor if named else None,
         )
-        for event, actor in rows
+        for event, actor, reason in rows
     )
 
 

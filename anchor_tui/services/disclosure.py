@@ -107,6 +107,48 @@ def recheck(policy: Policy, viewer: Viewer, notes: list[tuple[m.Note, int]],
     return kept
 
 
+def reason_category(backend: Backend, profession: str) -> str:
+    """The note category a reason written by ``profession`` is disclosed as: the one the
+    note editor starts that profession with (a reason is that profession's words about
+    the young person, as a note of theirs would be)."""
+    from anchor_tui.services.note_form import default_category
+
+    return default_category(backend.team, backend.policy, profession)
+
+
+def write_reason(session: Session, backend: Backend, viewer: Viewer, event: m.CaseEvent,
+                 text: str | None) -> None:
+    """Give ``event`` (added to ``session``) the reason ``viewer`` typed, as a protected
+    row disclosed like a note of the viewer's profession. Nothing for no reason."""
+    if not text:
+        return
+    session.add(m.CaseEventReason(
+        event=event, case_id=event.case_id, author_id=viewer.user_id,
+        author_profession=viewer.profession,
+        category=reason_category(backend, viewer.profession), text=text))
+
+
+def reason_facts(reason: m.CaseEventReason, person_id: int) -> NoteFacts:
+    """A reason's facts: those of a note of its writer's profession."""
+    return NoteFacts(reason.id, reason.case_id, person_id, reason.category, reason.author_id,
+                     reason.author_profession)
+
+
+def recheck_reasons(policy: Policy, viewer: Viewer,
+                    reasons: list[tuple[m.CaseEventReason, int]], ctx: DecisionContext
+                    ) -> set[int]:
+    """The ids of the reasons ``decide()`` also allows (as :func:`recheck` for notes)."""
+    kept = set()
+    for reason, person_id in reasons:
+        if policy.decide(viewer, reason_facts(reason, person_id), ctx).allowed:
+            kept.add(reason.id)
+        else:
+            log.error("disclosure mismatch: case event reason %s loaded for user %s (%s) "
+                      "but decide() denies it; dropped", reason.id, viewer.user_id,
+                      viewer.purpose)
+    return kept
+
+
 def visible_revision(corrected: Mapping[int, int | None], note_id: int) -> int:
     """Which revision ``note_id`` is among the revisions the viewer may see: 1 and one
     more for each visible revision it corrects in a row. ``corrected``: each note the

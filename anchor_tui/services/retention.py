@@ -27,7 +27,7 @@ from sqlalchemy import delete, select, update
 
 from anchor_tui.db.models import (
     Case,
-    CaseEvent,
+    CaseEventReason,
     CaseSnooze,
     ChildWelfareNotification,
     Consent,
@@ -168,8 +168,10 @@ def _erase_case(backend: Backend, item: CaseErasure, now: dt.datetime) -> None:
             session.execute(update(Case).where(Case.id == case_id)
                             .values(summary="", erased_at=now, version=Case.version + 1)
                             .execution_options(synchronize_session=False))
-            for table, values in ((CaseEvent, {"reason": None}),
-                                  (CaseSnooze, {"reason": ""}),
+            # The reasons in its history are rows of their own: they go, the changes stay.
+            session.execute(delete(CaseEventReason).where(CaseEventReason.case_id == case_id)
+                            .execution_options(synchronize_session=False))
+            for table, values in ((CaseSnooze, {"reason": ""}),
                                   (InputRequest, {"question": ""}),
                                   (HuddleItem, {"text": ""})):
                 session.execute(update(table).where(table.case_id == case_id)

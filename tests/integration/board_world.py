@@ -111,8 +111,7 @@ def build_world(backend: Backend) -> World:
         add_case(s, "new", "Aino", "Aaltonen", "notification", priority=1,
                  category="school_threat")
         screened = add_case(s, "screened", "Eero", "Virtanen", "notification")
-        s.add(CaseEvent(case_id=screened, actor_id=social, kind="screened", to_value="take",
-                        reason="seen"))
+        s.add(CaseEvent(case_id=screened, actor_id=social, kind="screened", to_value="take"))
         mine = add_case(s, "mine", "Ilona", "Korhonen", "assessment", members=(social,),
                         lead=social, review=days(-2))
         asked = add_case(s, "asked", "Oskari", "Mäkinen", "anchor_meeting",

@@ -473,3 +473,61 @@ def test_0014_downgrade_keeps_every_huddle_draft_in_its_authors_own(engine: Engi
     schema.upgrade(engine)
     assert differences(engine) == []
     assert drafts() == sorted(after)
+
+
+def test_0015_moves_each_reason_into_a_protected_row_of_its_writers_profession(
+        engine: Engine) -> None:
+    """Before 0015 a reason was a column of the case's history, read by everyone who saw
+    the case. Going back puts each reason in its column again; upgrading moves it into a
+    row of its own, disclosed as a note of its writer's profession (a nurse's as health,
+    a social worker's as general), behind the central filter and, on PostgreSQL, behind
+    row-level security installed for the new table, the other tables' kept."""
+    from anchor_tui.services.case_actions import case_ref, mark_screened
+    from anchor_tui.services.case_view import open_case
+    from tests.integration.case_world import build, make_backend
+
+    world = build(make_backend(engine))
+    backend, nurse = world.backend, world.viewers["nurse"]
+    social, police = world.viewers["social"], world.viewers["police"]
+    mark_screened(backend, nurse, world.case_a, case_ref(backend, nurse, world.case_a).version,
+                  take=True, reason="known to psychiatry")
+    mark_screened(backend, social, world.case_b,
+                  case_ref(backend, social, world.case_b).version, take=True,
+                  reason="school asked")
+
+    def secured() -> set[str]:
+        if engine.dialect.name != "postgresql":
+            return set()
+        with engine.connect() as conn:
+            return set(conn.execute(text(
+                "SELECT DISTINCT tablename FROM pg_policies WHERE schemaname = "
+                "current_schema() AND policyname LIKE 'anchor\\_%'")).scalars())
+
+    protected = {"note", "task", "draft", "case_event_reason"}
+    if engine.dialect.name == "postgresql":
+        assert secured() == protected
+    schema.downgrade(engine, "0014")
+    assert "case_event_reason" not in tables(engine)
+    with engine.connect() as conn:
+        # (Case B moved on from screening: its stage change gave the same reason.)
+        assert sorted(conn.execute(text(
+            "SELECT reason FROM case_event WHERE reason IS NOT NULL")).scalars()) == [
+            "known to psychiatry", "school asked", "school asked"]
+    if engine.dialect.name == "postgresql":
+        assert secured() == protected - {"case_event_reason"}
+    schema.upgrade(engine)
+    assert differences(engine) == []
+    assert secured() == (protected if engine.dialect.name == "postgresql" else set())
+    with engine.connect() as conn:
+        moved = set(conn.execute(text(
+            "SELECT author_profession, category, text FROM case_event_reason")).all())
+    assert moved == {("health", "health", "known to psychiatry"),
+                     ("social_work", "general", "school asked")}
+
+    def screened(viewer: object, case_id: int) -> list[str | None]:
+        record = open_case(backend, viewer, case_id)  # type: ignore[arg-type]
+        return [e.reason for e in record.history if e.kind == "screened"]
+
+    assert screened(nurse, world.case_a) == ["known to psychiatry"]
+    assert screened(police, world.case_a) == [None]
+    assert screened(police, world.case_b) == ["school asked"]  # police work case B

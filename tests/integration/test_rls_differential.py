@@ -9,8 +9,9 @@ written below both walls, then for every viewer of the world:
 - *the filter alone*: the app's read session as the superuser (who bypasses RLS);
 - *both*: the app's read session as the application role, as a terminal runs;
 
-must each return exactly the notes, tasks and drafts ``decide()`` allows (tasks made from
-a note, and a huddle action's tasks with their sources, among them). And a search
+must each return exactly the notes, tasks, drafts and reasons given for changes to a
+case ``decide()`` allows (tasks made from a note, and a huddle action's tasks with their
+sources, among them; a reason has the facts of a note of its writer's profession). And a search
 through both walls lists exactly the notes ``decide()`` allows.
 """
 
@@ -64,7 +65,8 @@ def walls(pg_database: str) -> Iterator[Walls]:
         built.close()
 
 
-TABLES = (("note", m.Note), ("task", m.Task), ("draft", m.Draft))
+TABLES = (("note", m.Note), ("task", m.Task), ("draft", m.Draft),
+          ("case_event_reason", m.CaseEventReason))
 
 
 def _rls_only(engine: Engine, viewer: Viewer, ids: dict[str, list[int]]
@@ -100,11 +102,25 @@ def _drafts(world: World) -> list[dict[str, object]]:
                                                strict=False)]
 
 
+def _reasons(world: World) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """A change to each note's case with a reason that has the note's facts (and its
+    id): the reason must be shown exactly where the note is."""
+    events = [{"id": n.id, "case_id": n.case_id, "actor_id": n.author_id, "kind": "screened",
+               "at": NOW, "from_value": "screening", "to_value": "take"} for n in world.notes]
+    reasons = [{"id": n.id, "event_id": n.id, "case_id": n.case_id, "author_id": n.author_id,
+                "author_profession": n.author_profession, "category": n.category,
+                "text": f"reason-{n.id}"} for n in world.notes]
+    return events, reasons
+
+
 def check_world(walls: Walls, world: World) -> int:
     insert_world(walls.admin, world)
     drafts = _drafts(world)
+    events, reasons = _reasons(world)
     with walls.admin.begin() as conn:
         conn.execute(insert(m.Draft), drafts)
+        conn.execute(insert(m.CaseEvent), events)
+        conn.execute(insert(m.CaseEventReason), reasons)
     ctx = world.context()
     policy = walls.policy
     compared = 0
@@ -114,9 +130,12 @@ def check_world(walls: Walls, world: World) -> int:
             "task": {t.id for t in world.tasks if policy.decide_task(viewer, t, ctx).allowed},
             "draft": {int(str(d["id"])) for d in drafts
                       if viewer.purpose == "individual" and d["author_id"] == viewer.user_id},
+            "case_event_reason": {n.id for n in world.notes
+                                  if policy.decide(viewer, n, ctx).allowed},
         }
         ids = {"note": [n.id for n in world.notes], "task": [t.id for t in world.tasks],
-               "draft": [int(str(d["id"])) for d in drafts]}
+               "draft": [int(str(d["id"])) for d in drafts],
+               "case_event_reason": [n.id for n in world.notes]}
         assert _rls_only(walls.app, viewer, ids) == expected, ("RLS alone", viewer)
         assert _session_ids(walls.filter_only, viewer, ids) == expected, ("filter", viewer)
         assert _session_ids(walls.terminal, viewer, ids) == expected, ("both", viewer)
@@ -168,7 +187,7 @@ def test_no_viewer_sees_no_protected_row(walls: Walls) -> None:
         viewers=(Viewer(b, "p", "Police", "police", "member"),)))
     with walls.admin.connect() as conn:
         totals = {t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar()
-                  for t in ("note", "task", "draft")}
+                  for t in ("note", "task", "draft", "case_event_reason")}
     assert all(totals.values())
     with walls.app.connect() as conn:
         for table in totals:

@@ -180,8 +180,7 @@ async def test_enter_opens_the_case_and_coming_back_reads_the_queue_again(
         # Meanwhile someone screens the first case: the queue shows it on return.
         first = screen.section.items[0]
         with demo_backend.sessions.system("test: screened elsewhere") as s:
-            s.add(m.CaseEvent(case_id=first.case_id, kind="screened", to_value="take",
-                              reason="done elsewhere"))
+            s.add(m.CaseEvent(case_id=first.case_id, kind="screened", to_value="take"))
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen
@@ -331,9 +330,12 @@ async def test_screening_take_it_on_moves_the_case_with_the_reason(
         stage, _, _ = case_row(demo_backend, item.case_id)
         assert stage == "assessment"
         with demo_backend.sessions.system("test: history") as s:
-            screened = s.scalars(select(m.CaseEvent).where(
-                m.CaseEvent.case_id == item.case_id, m.CaseEvent.kind == "screened")).one()
-        assert (screened.to_value, screened.reason) == ("take", "Needs joint work")
+            screened, reason = s.execute(
+                select(m.CaseEvent.to_value, m.CaseEventReason.text)
+                .join(m.CaseEventReason, m.CaseEventReason.event_id == m.CaseEvent.id)
+                .where(m.CaseEvent.case_id == item.case_id,
+                       m.CaseEvent.kind == "screened")).one()
+        assert (screened, reason) == ("take", "Needs joint work")
         assert item.case_id not in [i.case_id for i in screen.section.items]
         assert highlighted(screen) == following, "the next one takes its place"
 
