@@ -165,8 +165,11 @@ class CaseWork(Screen[None]):
     async def pick_history(self, notes: tuple[NoteEntry, ...]) -> None:
         choices = [(str(n.note_id), f"{n.created_at.astimezone():%Y-%m-%d %H:%M} · "
                     f"{n.author} · rev. {n.revision} · {_first_line(n.body)}") for n in notes]
-        chosen = await self.app.push_screen_wait(ChoiceScreen("History of which note?",
-                                                              choices))
+        from anchor_tui.screens.note_history import NotePickerScreen
+
+        # The picker follows a change while open (a consent withdrawn elsewhere takes
+        # the notes it let through off it), as the history it opens does.
+        chosen = await self.app.push_screen_wait(NotePickerScreen(self.case_id, choices))
         if chosen is not None:
             self.read_history(int(chosen))
 
@@ -178,7 +181,7 @@ class CaseWork(Screen[None]):
 
             entries = note_history(self.work_host.backend, viewer, note_id,
                                    moment_on(self.work_host.today()))
-            self.post_message(Read("history", entries))
+            self.post_message(Read("history", (note_id, entries)))
 
     # --- tasks -------------------------------------------------------------------------
 
@@ -367,7 +370,8 @@ class CaseWork(Screen[None]):
         elif kind == "history":
             from anchor_tui.screens.note_history import NoteHistoryScreen
 
-            self.app.push_screen(NoteHistoryScreen(message.value))
+            note_id, entries = message.value
+            self.app.push_screen(NoteHistoryScreen(self.case_id, note_id, entries))
         elif kind == "tasks":
             self.pick_task(message.value)
         elif kind == "state":

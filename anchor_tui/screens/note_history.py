@@ -1,22 +1,66 @@
-"""A note's revisions, oldest first: what each said, who wrote it and when.
+"""A note's revisions, oldest first: what each said, who wrote it and when; and the
+picker of the note whose revisions to show.
 
 Only the revisions the viewer may see (``services.notes.note_history``); one they may
 not see leaves no trace. Text is shown plain, as in the timeline.
+
+Both follow a change while they are open, as the case view does: on ``CasesChanged``
+for their case they read again what the viewer may see now. A consent withdrawn on
+another terminal takes the revisions (or the notes offered) it let through off the
+screen at once; what is still shown keeps its place, and a screen left with nothing to
+show closes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState, get_current_worker
 
+from anchor_tui.domain import Viewer
+from anchor_tui.errors import AnchorError
+from anchor_tui.messages import CasesChanged
+from anchor_tui.screens.modal import AnchorModal, Host
+from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.case_view import NoteEntry
+from anchor_tui.services.clock import moment_on
+from anchor_tui.services.disclosure import visible_notes
+from anchor_tui.services.notes import note_history
 from anchor_tui.widgets.case_record import note_content
+from anchor_tui.widgets.plain_text import plain
 
 
-class NoteHistoryScreen(ModalScreen[None]):
+class RevisionsRead(Message):
+    """A note's revisions were read again for ``viewer`` (empty: none may be shown)."""
+
+    def __init__(self, viewer: Viewer, entries: tuple[NoteEntry, ...]) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.entries = entries
+
+
+class NotesStillShown(Message):
+    """Which of the offered notes ``viewer`` may still see."""
+
+    def __init__(self, viewer: Viewer, note_ids: frozenset[int]) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.note_ids = note_ids
+
+
+def _title(count: int) -> str:
+    return f"Note history: {count} revision{'s' if count != 1 else ''}"
+
+
+class NoteHistoryScreen(AnchorModal[None]):
     HELP = "A note's revisions that you may see, oldest first. Esc closes."
 
     DEFAULT_CSS = """
@@ -31,18 +75,20 @@ class NoteHistoryScreen(ModalScreen[None]):
         Binding("up,k", "scroll(-1)", "Up", show=False, id="note_history.up"),
     ]
 
-    def __init__(self, entries: tuple[NoteEntry, ...]) -> None:
+    def __init__(self, case_id: int, note_id: int, entries: tuple[NoteEntry, ...]) -> None:
         super().__init__()
+        self.case_id = case_id
+        self.note_id = note_id
+        """The note chosen: its revisions are read again from it, or from any of them
+        still shown if it is not."""
         self.entries = entries
 
     def compose(self) -> ComposeResult:
-        count = len(self.entries)
         with Vertical(id="history-box", classes="modal-box"):
-            yield Static(f"Note history: {count} revision{'s' if count != 1 else ''}",
-                         classes="modal-title")
+            yield Static(_title(len(self.entries)), id="history-title", classes="modal-title")
             with VerticalScroll(id="history-scroll"):
                 for entry in self.entries:
-                    yield Static(note_content(entry), classes="revision")
+                    yield _revision(entry)
             yield Static("Esc closes · j/k scroll", classes="modal-hint")
 
     def on_mount(self) -> None:
@@ -57,3 +103,127 @@ class NoteHistoryScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    # --- following a change -------------------------------------------------------------
+
+    def on_cases_changed(self, message: CasesChanged) -> None:
+        if message.touches(self.case_id):
+            self.read_again()
+
+    @work(thread=True, exclusive=True, group="note-history", exit_on_error=False)
+    def read_again(self) -> None:
+        host = cast(Host, self.app)
+        viewer = host.viewer
+        if viewer is None:
+            return
+        now = moment_on(host.today())
+        entries: tuple[NoteEntry, ...] = ()
+        # From the note chosen; if the viewer may no longer see it, from the nearest
+        # revision still shown, newer ones first (the note as it stands now). A revision
+        # hidden now splits the chain for the viewer, as in the timeline: the revisions
+        # on its other side are, for them, another note's.
+        shown = [e.note_id for e in self.entries]
+        at = shown.index(self.note_id) if self.note_id in shown else -1
+        nearest = [*shown[at + 1:], *reversed(shown[:at])] if at >= 0 else shown[::-1]
+        for note_id in dict.fromkeys([self.note_id, *nearest]):
+            try:
+                entries = note_history(host.backend, viewer, note_id, now)
+            except AnchorError:
+                continue  # not there for this viewer now
+            break
+        if not get_current_worker().is_cancelled:
+            self.post_message(RevisionsRead(viewer, entries))
+
+    async def on_revisions_read(self, message: RevisionsRead) -> None:
+        if message.viewer != cast(Host, self.app).viewer:
+            return  # read for someone else: never shown here
+        if not message.entries:
+            self.dismiss(None)
+            return
+        if message.entries == self.entries:
+            return
+        self.entries = message.entries
+        scroll = self.query_one("#history-scroll", VerticalScroll)
+        place = self._place(scroll)
+        with self.app.batch_update():
+            await scroll.remove_children()
+            await scroll.mount_all([_revision(entry) for entry in message.entries])
+            self.query_one("#history-title", Static).update(_title(len(message.entries)))
+        if place is not None:
+            scroll.call_after_refresh(self._keep_place, scroll, *place)
+
+    @staticmethod
+    def _place(scroll: VerticalScroll) -> tuple[list[int], float] | None:
+        """Where the person is: the revisions from the topmost one in view on (to find
+        the first of them still there), and how far down that one they have scrolled."""
+        top = scroll.scroll_y
+        revisions = [(w, w.virtual_region.y) for w in scroll.query(".revision")]
+        at = next((i for i, (w, y) in enumerate(revisions)
+                   if y + w.virtual_region.height > top), None)
+        if at is None:
+            return None
+        ids = [int(str(w.id).removeprefix("revision-")) for w, _ in revisions[at:]]
+        return ids, top - revisions[at][1]
+
+    def _keep_place(self, scroll: VerticalScroll, ids: list[int], offset: float) -> None:
+        """Scroll back to the first revision still shown of those that were in view."""
+        for note_id in ids:
+            found = scroll.query(f"#revision-{note_id}")
+            if found:
+                y = found.first().virtual_region.y + (offset if note_id == ids[0] else 0)
+                scroll.scroll_to(y=y, animate=False)
+                return
+        scroll.scroll_end(animate=False)  # every one of them went: the newest ones
+
+
+def _revision(entry: NoteEntry) -> Static:
+    return Static(note_content(entry), id=f"revision-{entry.note_id}", classes="revision")
+
+
+class NotePickerScreen(ChoiceScreen):
+    """The notes of a case offered for their history (each by its first line)."""
+
+    def __init__(self, case_id: int, choices: Sequence[tuple[str, str]]) -> None:
+        super().__init__("History of which note?", choices)
+        self.case_id = case_id
+
+    def on_cases_changed(self, message: CasesChanged) -> None:
+        if message.touches(self.case_id):
+            self.read_again()
+
+    @work(thread=True, exclusive=True, group="note-picker", exit_on_error=False)
+    def read_again(self) -> None:
+        host = cast(Host, self.app)
+        viewer = host.viewer
+        if viewer is None:
+            return
+        shown = visible_notes(host.backend, viewer, [int(v) for v, _ in self.choices],
+                              moment_on(host.today()))
+        if not get_current_worker().is_cancelled:
+            self.post_message(NotesStillShown(viewer, shown))
+
+    def on_notes_still_shown(self, message: NotesStillShown) -> None:
+        if message.viewer != cast(Host, self.app).viewer:
+            return
+        kept = [(value, label) for value, label in self.choices
+                if int(value) in message.note_ids]
+        if not kept:
+            self.dismiss(None)
+            return
+        if kept == self.choices:
+            return
+        options = self.query_one("#choice-list", OptionList)
+        at = options.highlighted or 0
+        current = self.choices[at][0] if at < len(self.choices) else None
+        # The highlight stays on its note, or moves to the next one still offered.
+        following = [value for value, _ in self.choices[at:] if int(value) in message.note_ids]
+        place = current if current in dict(kept) else (following[0] if following
+                                                        else kept[-1][0])
+        self.choices = kept
+        options.clear_options()
+        options.add_options([Option(plain(label), id=value) for value, label in kept])
+        options.highlighted = [value for value, _ in kept].index(place)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:  # to the app's one error handler
+            self.app.post_message(Worker.StateChanged(event.worker, event.state))

@@ -149,6 +149,24 @@ def recheck_reasons(policy: Policy, viewer: Viewer,
     return kept
 
 
+def visible_notes(backend: Backend, viewer: Viewer, note_ids: Iterable[int],
+                  now: dt.datetime | None = None) -> frozenset[int]:
+    """Which of ``note_ids`` the viewer may see now (the central filter, then
+    ``decide()``): what a screen that lists notes keeps after a change, such as a
+    consent withdrawn on another terminal."""
+    ids = sorted(set(note_ids))
+    if not ids or not viewer.audience:
+        return frozenset()
+    now = now or utcnow()
+    with backend.sessions.read(viewer, now) as session:
+        rows = session.execute(select(m.Note, m.Case.person_id)
+                               .join(m.Case, m.Case.id == m.Note.case_id)
+                               .where(m.Note.id.in_(ids))).all()
+        ctx = load_context(session, {note.case_id for note, _ in rows}, now)
+        return frozenset(note.id for note in recheck(
+            backend.policy, viewer, [(note, person) for note, person in rows], ctx))
+
+
 def visible_revision(corrected: Mapping[int, int | None], note_id: int) -> int:
     """Which revision ``note_id`` is among the revisions the viewer may see: 1 and one
     more for each visible revision it corrects in a row. ``corrected``: each note the
