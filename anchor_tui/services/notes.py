@@ -9,7 +9,8 @@ reason and stays in the timeline. Only a note's author corrects it or marks it.
 
 Saving is one unit of work: the note, its audit event (if the event cannot be written,
 nothing is saved and the author is told), the draft's deletion, a template's follow-up
-task and, where the law asks for it, the pending child-welfare notification.
+task, the tasks typed in the editor over the note (F5: made from it, never saved
+without it) and, where the law asks for it, the pending child-welfare notification.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from anchor_tui.services.case_view import NoteEntry
 from anchor_tui.services.child_welfare import open_pending, raises_concern
 from anchor_tui.services.disclosure import load_context, recheck
 from anchor_tui.services.note_text import MAX_BODY_CHARS, clean_text, is_blank
-from anchor_tui.services.tasks import AddedTask, schedule_follow_up
+from anchor_tui.services.tasks import AddedTask, NoteTask, add_note_tasks, schedule_follow_up
 from anchor_tui.settings import NoteTemplate, TeamConfig
 
 MAX_REASON = 500
@@ -52,6 +53,8 @@ class NoteInput:
     template: str | None = None
     supersedes_id: int | None = None
     """The note this one corrects (None: a new note)."""
+    tasks: tuple[NoteTask, ...] = ()
+    """Tasks typed in the editor (F5) over this note: saved with it, made from it."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class SavedNote:
     """The task a template scheduled, if any."""
     notification_id: int | None
     """The pending child-welfare notification the note calls for, if any."""
+    tasks: tuple[AddedTask, ...] = ()
+    """The tasks typed in the editor (F5), saved with the note."""
 
 
 def templates_for(team: TeamConfig, profession: str) -> tuple[NoteTemplate, ...]:
@@ -193,10 +198,12 @@ def _write_note(backend: Backend, viewer: Viewer, note: NoteInput, body: str,
             if task is not None:
                 follow_up = AddedTask(task.id, task.title, task.due,
                                       viewer.display_name if task.assignee_id else None)
+        typed = add_note_tasks(backend, session, viewer, row, case.person_id, note.tasks,
+                               today, now or utcnow())
         notification = None
         if raises_concern(backend.team, viewer.profession, note.category, note.template):
             notification = open_pending(session, backend.team, viewer, case, row.id, today)
-        return SavedNote(row.id, case.id, revision, follow_up, notification)
+        return SavedNote(row.id, case.id, revision, follow_up, notification, typed)
 
 
 def _already_saved(session: Session, viewer: Viewer, note: NoteInput, body: str,

@@ -6,6 +6,17 @@ here passes the disclosure filter (visible to the case's members, the assignee a
 creator; a task made from a note, or from a huddle action, only to those of them who may
 see what it tells of: ``policy.engine``). Marking a task done carries the version the
 person saw, so a task someone else changed meanwhile is not silently overwritten.
+
+A task typed by hand tells of what it was typed over, as an action does:
+
+- in the note editor (F5), of the note being written: it is kept with the editor
+  (:class:`NoteTask`) and saved with the note, made from it (``from_note_id``), in the
+  note's unit of work, so its title never reaches anyone the note does not; a note never
+  saved takes its tasks with it;
+- in a huddle (``t`` in the case view on the shared screen), of what the room sees of the
+  case: the task carries it as its sources (``task_source``), as an action's does.
+
+Whoever it is given to must see it: an assignee who could not is refused, with the fix.
 """
 
 from __future__ import annotations
@@ -17,14 +28,26 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from anchor_tui.db.models import Case, CaseMember, ChildWelfareNotification, Task, User
+from anchor_tui.db.models import (
+    Case,
+    CaseMember,
+    ChildWelfareNotification,
+    Note,
+    Task,
+    TaskSource,
+    User,
+)
 from anchor_tui.db.retry import retry_transient
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import MemberChoice, Viewer
 from anchor_tui.errors import AnchorError, ConflictError
+from anchor_tui.policy import NoteFacts, TaskFacts
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import person_label
 from anchor_tui.services.case_view import names_workers, worker_label
+from anchor_tui.services.disclosure import blind_assignee, note_facts
+from anchor_tui.services.huddle import _room_sight as room_sight
+from anchor_tui.services.huddle import _Sight as RoomSight
 from anchor_tui.services.note_text import clean_text
 from anchor_tui.settings import NoteTemplate
 
@@ -62,6 +85,18 @@ class AddedTask:
     title: str
     due: dt.date | None
     assignee: str | None
+
+
+@dataclass(frozen=True)
+class NoteTask:
+    """A task typed in the note editor (F5) while its note is not saved yet: checked
+    (:func:`check_note_task`), kept with the editor and saved with the note, made from
+    it (:func:`add_note_tasks`). Its title is typed over the note, so it is never saved
+    on its own: a note discarded, or left as a draft, takes it with it."""
+
+    title: str
+    due: dt.date | None
+    assignee_id: int | None
 
 
 def _active(today: dt.date) -> list[ColumnElement[bool]]:
@@ -135,18 +170,142 @@ def new_task(session: Session, viewer: Viewer, case_id: int, title: str,
     return task
 
 
+@dataclass(frozen=True)
+class _Typed:
+    """What a task typed by hand tells of, besides itself: the note it was typed over
+    (F5 in the note editor) and, in a huddle, what the room sees of the case."""
+
+    note: NoteFacts | None
+    room: RoomSight | None
+
+    def facts(self, case_id: int, viewer: Viewer, assignee_id: int | None) -> TaskFacts:
+        return TaskFacts(0, case_id, assignee_id, viewer.user_id, from_note=self.note,
+                         source_notes=self.room.notes if self.room else (),
+                         source_fields=self.room.fields if self.room else frozenset())
+
+    def what(self, policy_label: str) -> str:
+        told = [f"this {policy_label.lower()} note"] if self.note is not None else []
+        if self.room is not None:
+            told.append("all that the huddle sees of this case")
+        return " and ".join(told)
+
+
+def _typed_over(session: Session, backend: Backend, viewer: Viewer, case_id: int,
+                note: NoteFacts | None) -> _Typed:
+    """What a task typed now by ``viewer`` tells of (see :class:`_Typed`). In a huddle,
+    what the room sees is read by the huddle's actions' own reading (``services.huddle``),
+    so a task typed there and an action typed there are disclosed alike."""
+    if viewer.purpose == "individual":
+        return _Typed(note, None)
+    if not viewer.audience:
+        raise AnchorError("Nobody is present in the huddle.",
+                          "Someone joins first (+), then tasks can be added.")
+    return _Typed(note, room_sight(session, backend, viewer, case_id))
+
+
+def _refuse_who_would_not_see_it(backend: Backend, session: Session, viewer: Viewer,
+                                 case_id: int, typed: _Typed, assignee_id: int | None,
+                                 now: dt.datetime) -> None:
+    """A task given to someone who may not see what it tells of would never show to
+    them (it is disclosed by what it was typed over): refused, as a huddle's action is,
+    so it goes to someone who will see it instead of being lost in silence."""
+    if assignee_id is None or (typed.note is None and typed.room is None):
+        return
+    user = blind_assignee(backend, session, assignee_id,
+                          typed.facts(case_id, viewer, assignee_id), now)
+    if user is not None:
+        label = ""
+        if typed.note is not None:
+            category = backend.policy.categories.get(typed.note.category)
+            label = category.label if category is not None else typed.note.category
+        raise AnchorError(
+            f"{user.display_name} may not see {typed.what(label)}, so this task would "
+            "never show to them.",
+            "Give it to someone who may see it, or to nobody: the case's members who may "
+            "see it will find the task.")
+
+
+def _with_sources(session: Session, task: Task, typed: _Typed) -> None:
+    """What the room saw, as the task's sources (``task_source``), as an action's."""
+    if typed.room is None:
+        return
+    session.add_all([TaskSource(task_id=task.id, note_id=note.id)
+                     for note in typed.room.notes])
+    session.add_all([TaskSource(task_id=task.id, field=field)
+                     for field in sorted(typed.room.fields)])
+    session.flush()
+
+
 @retry_transient
 def add_task(backend: Backend, viewer: Viewer, case_id: int, title: str,
-             due: dt.date | None, assignee_id: int | None, today: dt.date) -> AddedTask:
-    """Add a follow-up to a case, in a unit of work of its own."""
-    with backend.sessions.write(viewer) as session:
+             due: dt.date | None, assignee_id: int | None, today: dt.date,
+             now: dt.datetime | None = None) -> AddedTask:
+    """Add a follow-up to a case, in a unit of work of its own.
+
+    In a huddle the title is typed on the shared screen, over what the room sees of the
+    case: the task carries that as its sources and is disclosed only to whoever may see
+    all of it, as a huddle action's task is (an assignee who could not is refused)."""
+    now = now or utcnow()
+    with backend.sessions.write(viewer, now) as session:
         if session.get(Case, case_id) is None:
             raise AnchorError(f"Case {case_id} is not there any more.",
                               "Go back to the board and press r to read it again.")
+        typed = _typed_over(session, backend, viewer, case_id, None)
+        _refuse_who_would_not_see_it(backend, session, viewer, case_id, typed, assignee_id,
+                                     now)
         task = new_task(session, viewer, case_id, title, due, assignee_id, today)
+        _with_sources(session, task, typed)
         assignee = session.scalar(select(User.display_name).where(
             User.id == assignee_id)) if assignee_id is not None else None
         return AddedTask(task.id, task.title, task.due, assignee)
+
+
+def check_note_task(backend: Backend, viewer: Viewer, case_id: int, category: str,
+                    title: str, due: dt.date | None, assignee_id: int | None,
+                    today: dt.date, now: dt.datetime | None = None) -> NoteTask:
+    """A task typed in the note editor (F5) over a note of ``category`` not saved yet,
+    checked as its save with the note will check it (title, due day, an assignee who
+    works the case and may read such a note, and in a huddle all the room sees), to be
+    kept with the editor until the note is saved (:func:`add_note_tasks`)."""
+    now = now or utcnow()
+    with backend.sessions.read(viewer, now) as session:
+        person_id = session.scalar(select(Case.person_id).where(Case.id == case_id))
+        if person_id is None:
+            raise AnchorError(f"Case {case_id} is not there any more.",
+                              "Go back to the board and press r to read it again.")
+        if due is not None and due < today:
+            raise AnchorError(f"{due.isoformat()} is in the past.", "Choose today or later.")
+        if assignee_id is not None and not is_member(session, case_id, assignee_id, today):
+            raise AnchorError("Only someone who works the case can be given its task.",
+                              "Choose one of the case's members.")
+        note = NoteFacts(0, case_id, person_id, category, viewer.user_id, viewer.profession)
+        typed = _typed_over(session, backend, viewer, case_id, note)
+        _refuse_who_would_not_see_it(backend, session, viewer, case_id, typed, assignee_id,
+                                     now)
+    return NoteTask(clean_title(title), due, assignee_id)
+
+
+def add_note_tasks(backend: Backend, session: Session, viewer: Viewer, note: Note,
+                   person_id: int, tasks: tuple[NoteTask, ...], today: dt.date,
+                   now: dt.datetime) -> tuple[AddedTask, ...]:
+    """The tasks typed in the editor (F5) over ``note``, saved in the note's unit of
+    work and made from it: each is shown only where the note is (and, typed in a huddle,
+    where all the room sees is too). Checked again on the note as saved (its category
+    may have changed since the task was typed): an assignee who may not read it refuses
+    the save, so nothing is lost in silence."""
+    added = []
+    for typed_task in tasks:
+        typed = _typed_over(session, backend, viewer, note.case_id,
+                            note_facts(note, person_id))
+        _refuse_who_would_not_see_it(backend, session, viewer, note.case_id, typed,
+                                     typed_task.assignee_id, now)
+        task = new_task(session, viewer, note.case_id, typed_task.title, typed_task.due,
+                        typed_task.assignee_id, today, from_note_id=note.id)
+        _with_sources(session, task, typed)
+        assignee = session.scalar(select(User.display_name).where(
+            User.id == typed_task.assignee_id)) if typed_task.assignee_id is not None else None
+        added.append(AddedTask(task.id, task.title, task.due, assignee))
+    return tuple(added)
 
 
 def schedule_follow_up(session: Session, viewer: Viewer, note_id: int, case_id: int,
