@@ -7,7 +7,8 @@ queue, the case view, the huddle). Keys (binding ids in brackets; F1 lists them)
 - ctrl+s [note.save] or F2 [note.save_f2] saves (F2 for terminals and tmux setups that
   keep ctrl+s for themselves);
 - F3 [note.template] picks a template, F4 [note.category] the category;
-- F5 [note.task_new] adds a follow-up task to the case;
+- F5 [note.task_new] adds a follow-up task to the case, saved with the note (made from
+  it: shown only to whoever may read the note);
 - Esc [note.leave] leaves: with unsaved text it asks (save, keep as draft, discard).
 
 Under the text, the disclosure preview says who will see the note and why. The draft is
@@ -42,6 +43,7 @@ from anchor_tui.services.drafts import keep_unsaved_note
 from anchor_tui.services.note_form import EditorStart, start_editor
 from anchor_tui.services.note_text import is_blank
 from anchor_tui.services.notes import NoteInput, SavedNote, save_note
+from anchor_tui.services.tasks import NoteTask
 from anchor_tui.widgets.disclosure_preview import DisclosurePreview
 from anchor_tui.widgets.key_footer import KeyFooter
 from anchor_tui.widgets.note_text_area import NoteTextArea
@@ -243,10 +245,24 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self.text_changed()
 
+    note_tasks: tuple[NoteTask, ...] = ()
+    """Tasks typed over this note (F5), saved with it and made from it: their words are
+    typed over the note, so they reach nobody the note does not; never saved without it."""
+
     def action_new_task(self) -> None:
         from anchor_tui.screens.task_form import TaskFormScreen
 
-        self.app.push_screen(TaskFormScreen(self.case_id))
+        if self._saving or self._saved is not None or self.start is None:
+            return  # opening (no category yet) or saved: the task would have no note
+        self.app.push_screen(TaskFormScreen(self.case_id, note_category=self.category,
+                                            viewer=self.viewer, backend=self.backend),
+                             self._task_typed)
+
+    def _task_typed(self, task: object) -> None:
+        if isinstance(task, NoteTask):
+            self.note_tasks = (*self.note_tasks, task)
+            self.status(f"{len(self.note_tasks)} task(s) to save with this note; "
+                        "leaving it unsaved leaves them too.")
 
     # --- saving -----------------------------------------------------------------------------
 
@@ -276,7 +292,7 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         (here, with its text, and in the queue) and saved when the server is back."""
         self.stop_autosave()
         note = NoteInput(self.case_id, self.body.text, self.category, self.template_id,
-                         self.supersedes_id)
+                         self.supersedes_id, tasks=self.note_tasks)
         backend, viewer, today = self.backend, self.viewer, self.host.today()
         # One moment for every attempt: a save made again after its commit's answer was
         # lost finds the note it wrote (``notes._already_saved``), not a second one.

@@ -5,6 +5,12 @@ note editor (F5). The due day is read as it is typed ("fri", "+3d", "2026-12-01"
 shown as a date, or the reason it is not one; nothing is saved until it reads. Enter moves
 on field by field and saves on the assignee; ctrl+s or F2 saves from anywhere; Esc
 cancels. The task is dismissed with (an ``AddedTask``) once it is saved.
+
+Opened from the note editor (``note_category``), the task is typed over the note being
+written: it is checked, not saved, and dismissed with as a ``NoteTask`` that the editor
+saves with the note, made from it, so its title reaches nobody the note does not. In a
+huddle the task tells of what the room sees of the case and is disclosed as an action's
+task is (``services.tasks``).
 """
 
 from __future__ import annotations
@@ -20,11 +26,22 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.screens.modal import AnchorModal
 from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.clock import moment_on
 from anchor_tui.services.due_dates import EXAMPLES, describe_day, parse_optional_day
-from anchor_tui.services.tasks import AddedTask, TaskForm, add_task, clean_title, task_form
+from anchor_tui.services.tasks import (
+    AddedTask,
+    NoteTask,
+    TaskForm,
+    add_task,
+    check_note_task,
+    clean_title,
+    task_form,
+)
 from anchor_tui.widgets.plain_text import plain
 
 NOBODY = "nobody"
@@ -37,12 +54,12 @@ class TaskFormRead(Message):
 
 
 class TaskAdded(Message):
-    def __init__(self, added: AddedTask) -> None:
+    def __init__(self, added: AddedTask | NoteTask) -> None:
         super().__init__()
         self.added = added
 
 
-class TaskFormScreen(AnchorModal[AddedTask | None], AsksBeforeQuit):
+class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
     """Add one task to one case."""
 
     QUIT_QUESTION = QuitQuestion(
@@ -69,12 +86,25 @@ class TaskFormScreen(AnchorModal[AddedTask | None], AsksBeforeQuit):
         Binding("f2", "save", "Save", id="task.save_f2"),
     ]
 
-    def __init__(self, case_id: int, title: str = "") -> None:
+    def __init__(self, case_id: int, title: str = "", *, note_category: str | None = None,
+                 viewer: Viewer | None = None, backend: Backend | None = None) -> None:
+        """``note_category``: opened from the note editor, whose note (of this category,
+        not saved yet) the task is typed over; ``viewer`` and ``backend``: the editor's."""
         super().__init__()
         self.case_id = case_id
         self.initial_title = title
+        self.note_category = note_category
+        self._given = (viewer, backend)
         self.form: TaskForm | None = None
         self._saving = False
+
+    @property
+    def viewer(self) -> Viewer | None:
+        return self._given[0] or self.host.viewer
+
+    @property
+    def backend(self) -> Backend:
+        return self._given[1] or self.host.backend
 
     def compose(self) -> ComposeResult:
         with Vertical(id="task-box", classes="modal-box"):
@@ -87,6 +117,9 @@ class TaskFormScreen(AnchorModal[AddedTask | None], AsksBeforeQuit):
             yield Static("", id="task-due-said")
             yield Static("Given to")
             yield OptionList(id="task-assignee")
+            if self.note_category is not None:
+                yield Static("Saved with the note, and shown only to whoever may read the "
+                             "note: its words are typed over it.", id="task-with-note")
             yield Static("", id="task-message")
             yield Static("Enter moves on and saves · ctrl+s / F2 saves · Esc cancels",
                          classes="modal-hint")
@@ -97,9 +130,9 @@ class TaskFormScreen(AnchorModal[AddedTask | None], AsksBeforeQuit):
 
     @work(thread=True, exclusive=True, group="task-form", exit_on_error=False)
     def read_form(self) -> None:
-        viewer = self.host.viewer
+        viewer = self.viewer
         if viewer is not None:
-            self.post_message(TaskFormRead(task_form(self.host.backend, viewer, self.case_id,
+            self.post_message(TaskFormRead(task_form(self.backend, viewer, self.case_id,
                                                      self.host.today())))
 
     def on_task_form_read(self, message: TaskFormRead) -> None:
@@ -116,7 +149,7 @@ class TaskFormScreen(AnchorModal[AddedTask | None], AsksBeforeQuit):
         options.highlighted = ids.index(wanted) if wanted in ids else 0
 
     def _profession(self, profession: str) -> str:
-        return self.host.backend.policy.professions.get(profession, profession)
+        return self.backend.policy.professions.get(profession, profession)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "task-due":
@@ -173,11 +206,17 @@ class TaskFormScreen(AnchorModal[AddedTask | None], AsksBeforeQuit):
 
     @work(thread=True, exclusive=True, group="task-save", exit_on_error=False)
     def write_task(self, title: str, due: dt.date | None, assignee: int | None) -> None:
-        viewer = self.host.viewer
+        viewer = self.viewer
         if viewer is None:
             return
-        added = add_task(self.host.backend, viewer, self.case_id, title, due, assignee,
-                         self.host.today())
+        if self.note_category is not None:
+            # Typed over the note being written: checked now, saved with the note.
+            self.post_message(TaskAdded(check_note_task(
+                self.backend, viewer, self.case_id, self.note_category, title, due,
+                assignee, self.host.today(), moment_on(self.host.today()))))
+            return
+        added = add_task(self.backend, viewer, self.case_id, title, due, assignee,
+                         self.host.today(), moment_on(self.host.today()))
         self.post_message(TaskAdded(added))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -188,7 +227,11 @@ class TaskFormScreen(AnchorModal[AddedTask | None], AsksBeforeQuit):
     def on_task_added(self, message: TaskAdded) -> None:
         added = message.added
         due = f", due {added.due.isoformat()}" if added.due else ""
-        self.app.notify(f"Task added{due}.", title="Task added", markup=False)
+        if isinstance(added, NoteTask):
+            self.app.notify(f"Task kept with the note{due}: it is saved when the note is.",
+                            title="Task with the note", markup=False)
+        else:
+            self.app.notify(f"Task added{due}.", title="Task added", markup=False)
         self.dismiss(added)
 
     def filled_in(self) -> bool:
