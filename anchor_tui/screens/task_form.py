@@ -76,6 +76,7 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
     TaskFormScreen { align: center middle; background: $background 60%; }
     TaskFormScreen #task-assignee { height: auto; max-height: 6; }
     TaskFormScreen #task-due-said { color: $text-muted; height: 1; }
+    TaskFormScreen #task-with-note, TaskFormScreen #task-in-huddle { color: $text-muted; }
     TaskFormScreen #task-due-said.problem, TaskFormScreen #task-message {
         color: $text-error; }
     """
@@ -120,6 +121,10 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
             if self.note_category is not None:
                 yield Static("Saved with the note, and shown only to whoever may read the "
                              "note: its words are typed over it.", id="task-with-note")
+            elif self.viewer is not None and self.viewer.purpose != "individual":
+                yield Static("Typed in the huddle: shown only to whoever may see all the "
+                             "huddle sees of this case, as an action is (a on the huddle "
+                             "screen also puts it in the minutes).", id="task-in-huddle")
             yield Static("", id="task-message")
             yield Static("Enter moves on and saves · ctrl+s / F2 saves · Esc cancels",
                          classes="modal-hint")
@@ -140,8 +145,11 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
         self.query_one("#task-heading", Static).update(plain(f"New task · {form.person_label}"))
         options = self.query_one("#task-assignee", OptionList)
         options.clear_options()
-        options.add_options([Option(plain("Nobody yet (the case's members see it)"),
-                                    id=NOBODY)] + [
+        told = self.note_category is not None or (
+            self.viewer is not None and self.viewer.purpose != "individual")
+        nobody = ("Nobody yet (the case's members who may see what it was typed over see "
+                  "it)" if told else "Nobody yet (the case's members see it)")
+        options.add_options([Option(plain(nobody), id=NOBODY)] + [
             Option(plain(f"{mc.display_name} ({self._profession(mc.profession)})"),
                    id=str(mc.user_id)) for mc in form.members])
         ids = [NOBODY] + [str(mc.user_id) for mc in form.members]

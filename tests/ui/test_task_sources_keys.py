@@ -146,7 +146,9 @@ async def test_t_in_a_huddle_gives_the_task_what_the_room_saw(
         shown = [n.body for n in case_view.record.notes.notes] if case_view.record else []
         assert HEALTH in shown  # the room sees the health note
         await pilot.press("t")
-        await type_task(app, pilot)
+        form = await type_task(app, pilot)
+        said = str(form.query_one("#task-in-huddle", Static).render())
+        assert "Typed in the huddle" in said
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is case_view)
         await settle(pilot)
