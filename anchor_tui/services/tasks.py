@@ -297,8 +297,14 @@ def add_note_tasks(backend: Backend, session: Session, viewer: Viewer, note: Not
     for typed_task in tasks:
         typed = _typed_over(session, backend, viewer, note.case_id,
                             note_facts(note, person_id))
-        _refuse_who_would_not_see_it(backend, session, viewer, note.case_id, typed,
-                                     typed_task.assignee_id, now)
+        try:
+            _refuse_who_would_not_see_it(backend, session, viewer, note.case_id, typed,
+                                         typed_task.assignee_id, now)
+        except AnchorError as refused:
+            # The task waits in the editor, where it cannot be given anew: say what can.
+            raise AnchorError(f"{refused.message} (a task added with F5)",
+                              "Choose a category they may read (F4), or keep the note as "
+                              "a draft and add the task again.") from None
         task = new_task(session, viewer, note.case_id, typed_task.title, typed_task.due,
                         typed_task.assignee_id, today, from_note_id=note.id)
         _with_sources(session, task, typed)

@@ -151,9 +151,10 @@ def test_a_category_changed_after_the_task_refuses_the_save_and_saves_nothing(
     nurse = world.viewers["nurse"]
     task = check_note_task(world.backend, nurse, world.case_a, "general", SECRET, DUE,
                            world.viewers["police"].user_id, TODAY, at(1))
-    with pytest.raises(AnchorError, match="would never show"):
+    with pytest.raises(AnchorError, match="would never show") as refused:
         save_note(world.backend, nurse, NoteInput(world.case_a, "Relapse.", "health",
                                                   tasks=(task,)), today=TODAY, now=at(2))
+    assert "F4" in refused.value.fix and SECRET not in str(refused.value)
     with world.backend.sessions.system("test") as s:
         assert s.scalar(select(m.Task.id).where(m.Task.title == SECRET)) is None
         assert s.scalar(select(m.Note.id).where(m.Note.body == "Relapse.")) is None
