@@ -29,7 +29,14 @@ from anchor_tui.db import models as m
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Attendee, Viewer
 from anchor_tui.errors import AnchorError
-from anchor_tui.policy import Decision, DecisionContext, MembershipFacts, NoteFacts, Policy
+from anchor_tui.policy import (
+    ConsentFacts,
+    Decision,
+    DecisionContext,
+    MembershipFacts,
+    NoteFacts,
+    Policy,
+)
 from anchor_tui.policy.conditions import (
     Author,
     BreakGlass,
@@ -155,14 +162,17 @@ def _verdict(policy: Policy, facts: PreviewFacts, note: NoteFacts, profession: s
     if not others:
         # Nobody of the profession works the case: judge for someone who does not.
         stranger = Attendee(-1, profession)
+        if not facts.consents_known and _consent_decides(policy, facts, note, stranger):
+            return _if_consent(profession, label)
         decision = policy.decide_for(stranger, "individual", note, facts.ctx)
         if decision.allowed:
             return Verdict(profession, label, "yes", _why_allowed(policy, facts, note,
                                                                   stranger, decision))
         own = " else" if profession == facts.author.profession else ""
-        if not facts.consents_known and _consent_could_let_in(policy, facts, note, stranger):
-            return _if_consent(profession, label)
         return Verdict(profession, label, "no", f"nobody{own} of {label} works this case")
+    if not facts.consents_known and any(_consent_decides(policy, facts, note, who)
+                                        for who in others):
+        return _if_consent(profession, label)
     decisions = [(who, policy.decide_for(who, "individual", note, facts.ctx))
                  for who in others]
     allowed = [(who, d) for who, d in decisions if d.allowed]
@@ -171,8 +181,6 @@ def _verdict(policy: Policy, facts: PreviewFacts, note: NoteFacts, profession: s
         return Verdict(profession, label, "yes",
                        _why_allowed(policy, facts, note, who, decision))
     denied = next((who, d) for who, d in decisions if not d.allowed)
-    if not facts.consents_known and _consent_could_let_in(policy, facts, note, denied[0]):
-        return _if_consent(profession, label)
     why = _why_denied(policy, facts, note, *denied)
     return Verdict(profession, label, "some" if allowed else "no", why)
 
@@ -182,6 +190,8 @@ def _verdict_for_anyone(policy: Policy, facts: PreviewFacts, note: NoteFacts,
     """The verdict for a writer who may not see who works the case: for someone of the
     profession who does not work it, and for one who does, never for the real members."""
     stranger = Attendee(-1, profession)
+    if not facts.consents_known and _consent_decides(policy, facts, note, stranger):
+        return _if_consent(profession, label)
     decision = policy.decide_for(stranger, "individual", note, facts.ctx)
     if decision.allowed:
         return Verdict(profession, label, "yes",
@@ -191,12 +201,12 @@ def _verdict_for_anyone(policy: Policy, facts: PreviewFacts, note: NoteFacts,
     with_member = dataclasses.replace(
         facts, ctx=DecisionContext(facts.ctx.now, facts.ctx.today,
                                    (*facts.ctx.memberships, joined), facts.ctx.consents))
+    if not facts.consents_known and _consent_decides(policy, with_member, note, member):
+        return _if_consent(profession, label)
     decision = policy.decide_for(member, "individual", note, with_member.ctx)
     if decision.allowed:
         return Verdict(profession, label, "if member",
                        "if they work the case (who does is not shown to you)")
-    if not facts.consents_known and _consent_could_let_in(policy, with_member, note, member):
-        return _if_consent(profession, label)
     return Verdict(profession, label, "no",
                    _why_denied(policy, with_member, note, member, decision))
 
@@ -206,12 +216,32 @@ def _if_consent(profession: str, label: str) -> Verdict:
                    "as the young person's consents allow (members and leads see them)")
 
 
-def _consent_could_let_in(policy: Policy, facts: PreviewFacts, note: NoteFacts,
+def _consent_decides(policy: Policy, facts: PreviewFacts, note: NoteFacts,
                           who: Attendee) -> bool:
-    """A permit rule for the note's category would let ``who`` in but for a consent (the
-    writer may not see the consents, so the preview may not say whether there is one)."""
-    return any(failing and all(isinstance(c, Consent) for c in failing)
-               for _rule, failing in _permits_failing(policy, facts, note, who))
+    """Whether the young person's consent would decide for ``who`` (the writer may not
+    see the consents, so the preview may not say whether there is one).
+
+    Asked of the policy itself, forbids and all: ``who``'s decision with an effective
+    consent for their profession, and with none, differ. (Not "a permit fails only for
+    want of consent": the health record never reaches the police whatever consent says,
+    and a forbid may itself depend on consent.)"""
+    granted = policy.decide_for(who, "individual", note,
+                                _consent_world(facts.ctx, note, who.profession, True))
+    refused = policy.decide_for(who, "individual", note,
+                                _consent_world(facts.ctx, note, who.profession, False))
+    return granted.allowed != refused.allowed
+
+
+def _consent_world(ctx: DecisionContext, note: NoteFacts, profession: str,
+                   permitted: bool) -> DecisionContext:
+    """``ctx`` with the young person's own consent to ``profession`` for the note's
+    category in force (``permitted``), or with none at all."""
+    others = tuple(c for c in ctx.consents
+                   if not (c.person_id == note.person_id and c.category == note.category
+                           and c.receiving_profession == profession))
+    own = (ConsentFacts(note.person_id, "self", "permit", note.category, profession,
+                        ctx.today, None, None),) if permitted else ()
+    return DecisionContext(ctx.now, ctx.today, ctx.memberships, others + own)
 
 
 def _permits_failing(policy: Policy, facts: PreviewFacts, note: NoteFacts, who: Attendee
