@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -226,21 +226,22 @@ def _consent_decides(policy: Policy, facts: PreviewFacts, note: NoteFacts,
     want of consent": the health record never reaches the police whatever consent says,
     and a forbid may itself depend on consent.)"""
     granted = policy.decide_for(who, "individual", note,
-                                _consent_world(facts.ctx, note, who.profession, True))
+                                consent_world(facts.ctx, note, {who.profession}, True))
     refused = policy.decide_for(who, "individual", note,
-                                _consent_world(facts.ctx, note, who.profession, False))
+                                consent_world(facts.ctx, note, {who.profession}, False))
     return granted.allowed != refused.allowed
 
 
-def _consent_world(ctx: DecisionContext, note: NoteFacts, profession: str,
-                   permitted: bool) -> DecisionContext:
-    """``ctx`` with the young person's own consent to ``profession`` for the note's
-    category in force (``permitted``), or with none at all."""
+def consent_world(ctx: DecisionContext, note: NoteFacts, professions: Collection[str],
+                  permitted: bool) -> DecisionContext:
+    """``ctx`` with the young person's own consent for the note's category to each of
+    ``professions`` in force (``permitted``), or with none to them at all."""
     others = tuple(c for c in ctx.consents
                    if not (c.person_id == note.person_id and c.category == note.category
-                           and c.receiving_profession == profession))
-    own = (ConsentFacts(note.person_id, "self", "permit", note.category, profession,
-                        ctx.today, None, None),) if permitted else ()
+                           and c.receiving_profession in professions))
+    own = tuple(ConsentFacts(note.person_id, "self", "permit", note.category, profession,
+                             ctx.today, None, None)
+                for profession in sorted(professions)) if permitted else ()
     return DecisionContext(ctx.now, ctx.today, ctx.memberships, others + own)
 
 
@@ -339,6 +340,12 @@ def _why_denied(policy: Policy, facts: PreviewFacts, note: NoteFacts, who: Atten
         rank = (len(failing), _ORDER.get(type(first), 9), _failure(policy, first, note))
         best = rank if best is None or rank < best else best
     return best[2] if best is not None else "no rule lets this category out"
+
+
+def denial_reason(policy: Policy, facts: PreviewFacts, note: NoteFacts, who: Attendee,
+                  decision: Decision) -> str:
+    """Why ``who`` may not read ``note`` in a few words (a forbid's own sentence first)."""
+    return _why_denied(policy, facts, note, who, decision)
 
 
 def _sentence(rule: Rule) -> str:
