@@ -75,7 +75,8 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
 
     DEFAULT_CSS = """
     NoteEditorScreen #editor-title { height: 1; background: $panel; padding: 0 1; }
-    NoteEditorScreen #editor-settings { height: 1; padding: 0 1; color: $text-muted; }
+    NoteEditorScreen #editor-settings { height: auto; max-height: 3; padding: 0 1;
+                                        color: $text-muted; }
     NoteEditorScreen #note-body { height: 1fr; min-height: 4; }
     NoteEditorScreen #note-preview { height: auto; max-height: 6; padding: 0 1; }
     NoteEditorScreen #editor-status { height: 1; padding: 0 1; color: $text-muted; }
@@ -129,6 +130,9 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         self.backend = backend or self.host.backend
         if self.viewer.purpose != "individual":
             self.huddle_key = uuid.uuid4().hex  # this editor's draft, apart from the author's
+            # Nothing is typed onto the shared screen before the editor knows which
+            # categories everyone present may read (there may be none).
+            self.body.read_only = True
         self.load_start()
         self.set_interval(PREVIEW_REFRESH_SECONDS, self.refresh_facts)
 
@@ -147,6 +151,10 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
 
     def on_editor_started(self, message: EditorStarted) -> None:
         start = self.start = message.start
+        if self.huddle_key is not None and not start.categories:
+            self._nothing_to_write_here(start)
+            return
+        self.body.read_only = False
         source = start.supersedes
         what = "New note" if source is None else (
             f"Correcting your note of {source.created_at.astimezone():%Y-%m-%d %H:%M} "
@@ -240,6 +248,23 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
 
     _closing_after_discard = False
 
+    def _nothing_to_write_here(self, start: EditorStart) -> None:
+        """No category is one whose notes everyone present may read: no editor, and why."""
+        from anchor_tui.screens.error import ErrorScreen
+
+        self.stop_autosave()
+        why = ErrorScreen(
+            "No note everyone here may read",
+            "A note on this case written in the huddle would be shown on the shared "
+            "screen, and no category's notes may be read by everyone present. "
+            + start.in_huddle_why_not(),
+            "Write the note in your own work after the huddle, or when those who may not "
+            "read it have left.")
+        if self._on_top():
+            self.app.switch_screen(why)  # the editor goes, and the room is told why
+        else:
+            self.app.push_screen(why)
+
     # --- writing --------------------------------------------------------------------------
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
@@ -276,6 +301,10 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
             return
         if self.start is None:
             self.status("Still opening the case; save again in a moment.", problem=True)
+            return
+        if self.category not in {c.id for c in self.start.categories}:
+            # (In a huddle only the categories everyone present may read are offered.)
+            self.status("Choose the category first (F4).", problem=True)
             return
         self._saving = True
         self.status("Saving the note…")

@@ -3,7 +3,9 @@
 
 F3 picks a template offered to the author's profession (it fills in headings and sets
 the category; over text already written it is inserted at the cursor, never replacing a
-word), F4 the category (only those the author could read back). The preview is computed
+word), F4 the category (only those the author could read back). In a huddle both offer
+only the categories whose notes everyone present may read (``services.note_form``), and
+say why the others are not offered. The preview is computed
 by ``services.note_preview`` from facts read when the editor opened and again every
 ``PREVIEW_REFRESH_SECONDS``, so consents that change while writing show up too.
 """
@@ -55,9 +57,12 @@ class NoteSettings(NoteDrafts):
         category = next((c for c in start.categories if c.id == self.category), None)
         label = category.label if category else self.category
         level = CONFIDENTIALITY.get(category.confidentiality, "") if category else ""
+        withheld = ", ".join(w.label for w in start.withheld)
         self.query_one("#editor-settings", Static).update(plain(
             f"Template: {template or 'none'} (F3) · Category: {label}"
-            f"{' — ' + level if level else ''} (F4)"))
+            f"{' — ' + level if level else ''} (F4)"
+            + (f" · Not offered in the huddle: {withheld} (F4 says why)" if withheld
+               else "")))
         self.show_preview()
 
     def show_preview(self) -> None:
@@ -91,9 +96,12 @@ class NoteSettings(NoteDrafts):
         if start is None:
             return
         choices = [("", "No template")] + [(t.id, t.label) for t in start.templates]
+        note = "A template fills in headings and may set the category and a follow-up."
+        if start.withheld:
+            note += (" In the huddle only templates of categories everyone present may "
+                     "read are offered.")
         chosen = await self.app.push_screen_wait(ChoiceScreen(
-            "Template", choices, current=self.template_id or "",
-            note="A template fills in headings and may set the category and a follow-up."))
+            "Template", choices, current=self.template_id or "", note=note))
         if chosen is None:
             return
         template = next((t for t in start.templates if t.id == chosen), None)
@@ -119,10 +127,12 @@ class NoteSettings(NoteDrafts):
         policy = self.backend.policy
         choices = [(c.id, f"{c.label} ({CONFIDENTIALITY.get(c.confidentiality, '')})")
                    for c in start.categories if author_may_read(policy, start.facts, c.id)]
+        note = ("The category decides who may see the note: the preview shows it. "
+                "Categories you could not read back yourself are not offered.")
+        if start.withheld:
+            note += " " + start.in_huddle_why_not()
         chosen = await self.app.push_screen_wait(ChoiceScreen(
-            "Category", choices, current=self.category,
-            note="The category decides who may see the note: the preview shows it. "
-            "Categories you could not read back yourself are not offered."))
+            "Category", choices, current=self.category, note=note))
         if chosen is not None and chosen != self.category:
             self.category = chosen
             self.text_changed()

@@ -94,8 +94,8 @@ class EditorStart:
         """The categories not offered in the huddle, each with why, in a sentence."""
         if not self.withheld:
             return ""
-        return ("In the huddle only categories everyone present may read are offered; "
-                "not " + "; ".join(w.text() for w in self.withheld) + ".")
+        return ("In the huddle only categories everyone present may read are offered. "
+                "Not offered: " + "; ".join(w.text() for w in self.withheld) + ".")
 
 
 CONFIDENTIALITY = {"N": "normal", "R": "restricted", "V": "very restricted"}
