@@ -184,6 +184,15 @@ def _room_context(session: Session, room: Viewer, case_id: int, now: dt.datetime
                            tuple(mf for mf in ctx.memberships if mf.user_id in present), ())
 
 
+def huddle_offer(backend: Backend, viewer: Viewer, case_id: int, now: dt.datetime
+                 ) -> tuple[tuple[str, ...], tuple[Withheld, ...]]:
+    """The categories a note of this huddle may be saved in now (``room_offer``), read
+    again when the note is saved: the room may have changed since the editor opened."""
+    with backend.sessions.read(viewer, now) as session:
+        room = _room_context(session, viewer, case_id, now)
+    return room_offer(backend.policy, viewer, read_facts(backend, viewer, case_id, now), room)
+
+
 def start_editor(backend: Backend, viewer: Viewer, case_id: int,
                  supersedes_id: int | None = None,
                  now: dt.datetime | None = None) -> EditorStart:

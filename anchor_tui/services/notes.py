@@ -144,6 +144,8 @@ def save_note(backend: Backend, viewer: Viewer, note: NoteInput, *, today: dt.da
         raise AnchorError(f"There is no note category '{note.category}'.",
                           "Choose a category (F4).")
     template = _template(backend.team, viewer, note.template)
+    if viewer.purpose == "huddle":
+        _refuse_outside_the_room(backend, viewer, note, now)
     saved = _write_note(backend, viewer, note, body, template, today, now, huddle_key)
     if viewer.purpose != "individual" and huddle_key is not None:
         # A huddle's session sees no drafts (not even to delete them): the author's own
@@ -237,6 +239,24 @@ def _refuse_unreadable(policy: Policy, session: Session, viewer: Viewer, case: m
         raise AnchorError(f"You could not read a {label.lower()} note back yourself "
                           f"({decision.reason}).", "Choose another category (F4); your text "
                           "is kept as a draft.")
+
+
+def _refuse_outside_the_room(backend: Backend, viewer: Viewer, note: NoteInput,
+                             now: dt.datetime | None) -> None:
+    """A huddle's note in a category someone present may not read was typed on their
+    screen: the editor offers no such category, and the save refuses one all the same
+    (someone joined since, a caller other than the editor)."""
+    from anchor_tui.services.note_form import huddle_offer  # (note_form imports this)
+
+    offered, withheld = huddle_offer(backend, viewer, note.case_id, now or utcnow())
+    if note.category in offered:
+        return
+    why = next((w.why for w in withheld if w.category == note.category), "")
+    label = _category_label(backend.policy, note.category)
+    raise AnchorError(f"Not everyone present may read a {label.lower()} note"
+                      f"{f' ({why})' if why else ''}.",
+                      "Choose a category offered in the huddle (F4), or write it alone "
+                      "later; your text is kept as your draft.")
 
 
 @retry_transient

@@ -233,6 +233,26 @@ def test_a_note_written_in_a_huddle_is_saved_and_its_draft_dropped(world: TeamWo
     assert load_draft(world.backend, social, world.case_a) is None
 
 
+def test_a_huddle_note_in_a_category_someone_present_may_not_read_is_refused(
+        world: TeamWorld) -> None:
+    """The editor offers no such category; the save refuses it too (a roster changed
+    since the editor opened, a caller other than the editor). Nothing is written."""
+    meeting = huddle(world, "nurse", "police")
+    with pytest.raises(AnchorError) as refused:
+        save_note(world.backend, meeting, NoteInput(world.case_a, "Seen at the clinic",
+                                                    "health"), today=TODAY)
+    assert "Not everyone present may read a health note" in refused.value.message
+    assert "Police" in refused.value.message
+    with world.backend.sessions.system("test: notes") as s:
+        assert not s.scalars(select(m.Note).where(m.Note.body == "Seen at the clinic")).all()
+    saved = save_note(world.backend, meeting, NoteInput(world.case_a, "Agreed: call home",
+                                                        "general"), today=TODAY)
+    assert note_row(world, saved.note_id).category == "general"
+    alone = save_note(world.backend, world.viewers["nurse"], NoteInput(
+        world.case_a, "Seen at the clinic", "health"), today=TODAY)
+    assert note_row(world, alone.note_id).category == "health"
+
+
 def test_a_huddle_note_is_saved_once_when_its_draft_cannot_be_dropped(
         world: TeamWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     """The huddle's note is committed, then its author's draft dropped in a unit of work
