@@ -33,10 +33,13 @@ import unicodedata
 from codecs import getincrementaldecoder
 from collections.abc import Callable
 
+from textual import events
 from textual._loop import loop_last
 from textual._parser import ParseError
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
+from textual.message import Message
+from textual.widgets import Input
 
 PASTE_START = "\x1b[200~"
 PASTE_END = "\x1b[201~"
@@ -100,6 +103,57 @@ class PasteGuard:
                 out.append(PASTE_END)
                 data, self.in_paste = pending[found + len(PASTE_END):], False
         return "".join(out)
+
+
+def one_line_paste(text: str, room: int | None) -> tuple[str, str]:
+    """What a one-line field takes of a paste: its lines joined with single spaces (blank
+    lines dropped; a paste of one line as it is), cut to ``room`` characters (None: no
+    limit); and what to tell the person ("" when the paste went in as it was)."""
+    lines = text.splitlines()
+    several = len(lines) > 1
+    joined = (" ".join(line.strip() for line in lines if line.strip()) if several
+              else "".join(lines))
+    if room is not None and len(joined) > room:
+        left_out = len(joined) - max(room, 0)
+        if room <= 0:
+            return "", (f"The field is full: nothing of the paste went in "
+                        f"({len(joined)} characters). Shorten what is written first.")
+        return joined[:room], (f"The paste was too long for this field: the first {room} "
+                               f"characters went in, {left_out} were left out.")
+    if several:
+        return joined, "The pasted lines were joined into one line: this field holds one."
+    return joined, ""
+
+
+class OneLineInput(Input):
+    """A one-line field whose paste keeps every line (joined) and says what it cut."""
+
+    class PasteAdjusted(Message):
+        """A paste did not go in as it was: ``note`` says how (our words only)."""
+
+        def __init__(self, field: OneLineInput, note: str) -> None:
+            super().__init__()
+            self.field = field
+            self.note = note
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()  # Textual's own (first line only) does not run after it
+        if not event.text:
+            return
+        selection = self.selection
+        start, end = sorted((selection.start, selection.end))
+        room = (self.max_length - (len(self.value) - (end - start))
+                if self.max_length else None)
+        text, note = one_line_paste(event.text, room)
+        if text:
+            if selection.is_empty:
+                self.insert_text_at_cursor(text)
+            else:
+                self.replace(text, start, end)
+        if note:
+            self.post_message(self.PasteAdjusted(self, note))
+            self.notify(note, title="Paste", severity="warning", markup=False)
 
 
 def input_decoder() -> Callable[..., str]:

@@ -7,6 +7,13 @@ the connection is back (:meth:`SaveQueue.resume`, called by the app). Any other 
 (a conflict, bad input) goes to the app's one error handler as usual, so a conflict is
 shown and never dropped. ``on_saved`` runs on the UI thread once the save succeeded:
 a screen (the note editor) keeps its text until then.
+
+:func:`save_or_keep` is how a screen saves a change typed in a form or a prompt (a
+huddle's decision, a snooze's reason, a case edit): kept while the database is away,
+said so to whoever made it (and to nobody after they have left), and, refused (a
+conflict, a rule), handed back to the screen with the error, which asks again with what
+was written: the words are never lost. :func:`made_once` keeps a save made again after
+its commit's answer was lost from writing its change twice.
 """
 
 from __future__ import annotations
@@ -17,7 +24,8 @@ from typing import Any, cast
 
 from textual.app import App
 
-from anchor_tui.errors import ConnectionLostError
+from anchor_tui.errors import AnchorError, ConnectionLostError
+from anchor_tui.safe_text import printable
 
 
 @dataclass
@@ -61,7 +69,7 @@ class SaveQueue:
                on_failed: Callable[[BaseException], object] | None = None,
                on_kept: Callable[[], object] | None = None) -> None:
         """Save now, or (connection lost) keep it and save it when the server is back."""
-        item = PendingSave(label, save, on_saved, on_failed, on_kept, _context_alive(self._app))
+        item = PendingSave(label, save, on_saved, on_failed, on_kept, context_alive(self._app))
         if self._waiting or self._resuming:
             self._keep(item)  # after the ones already waiting: saves keep their order
             return
@@ -132,7 +140,7 @@ def save_queue(app: App[Any]) -> SaveQueue:
     return queue
 
 
-def _context_alive(app: App[Any]) -> Callable[[], bool]:
+def context_alive(app: App[Any]) -> Callable[[], bool]:
     """The shared terminal's ``context_alive`` as of now (any other app: always)."""
     alive = getattr(app, "context_alive", None)
     return cast(Callable[[], bool], alive()) if callable(alive) else (lambda: True)
@@ -143,3 +151,78 @@ def later_notifier(app: App[Any]) -> Callable[..., None]:
     terminal's ``notifier`` (silent once the person who saved has gone), else ``notify``."""
     notifier = getattr(app, "notifier", None)
     return cast(Callable[..., None], notifier()) if callable(notifier) else app.notify
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A save the database refused for a reason other than a lost connection (a
+    conflict, a rule): the result :func:`save_or_keep` hands to ``on_refused``."""
+
+    error: AnchorError
+
+
+def made_once(save: Callable[[], Any], already: Callable[[], Any]) -> Callable[[], Any]:
+    """``save``, which may be made again: the first attempt may have reached the server
+    while its answer did not (the connection cut just then), so from the second attempt
+    on, ``already`` looks first for what it wrote (None: nothing, save)."""
+    attempts = [0]
+
+    def once() -> Any:
+        attempts[0] += 1
+        if attempts[0] > 1:
+            found = already()
+            if found is not None:
+                return found
+        return save()
+
+    return once
+
+
+def save_or_keep(app: App[Any], label: str, what: str, save: Callable[[], Any], *,
+                 on_saved: Callable[[Any], None] | None = None,
+                 on_refused: Callable[[AnchorError], None] | None = None) -> None:
+    """Save through the app's queue a change someone typed.
+
+    ``label`` names it in the quit question (to the context that made it only), ``what``
+    in the notifications ("The decision"). With the database away the change is kept and
+    that is said, then said again once it is saved; both only while the context that made
+    it is in use (never to the next person at the terminal). Refused, ``on_refused`` gets
+    the error (in that context only; after it has closed, the error log does), so the
+    screen asks again with what was written; without ``on_refused`` a refusal goes to
+    the app's error handler as any other."""
+    tell = later_notifier(app)
+    alive = context_alive(app)
+    kept = [False]
+
+    def kept_now() -> None:
+        kept[0] = True
+        tell(printable(f"The database cannot be reached. {what} is kept and is saved when "
+                       "it is back."), title="Kept for the database", severity="warning",
+             markup=False)
+
+    def saved(result: Any) -> None:
+        if isinstance(result, Refused):
+            if on_refused is not None and alive():
+                on_refused(result.error)
+            else:
+                log = getattr(app, "error_log", None)
+                if log is not None:
+                    log.write(result.error)
+            return
+        if kept[0]:
+            tell(printable(f"{what}, kept while the database was away, is saved."),
+                 title="Saved", markup=False)
+        if on_saved is not None:
+            on_saved(result)
+
+    def run() -> Any:
+        try:
+            return save()
+        except ConnectionLostError:
+            raise  # kept, and made again when the server is back
+        except AnchorError as error:
+            if on_refused is None:
+                raise
+            return Refused(error)
+
+    save_queue(app).submit(label, run, on_saved=saved, on_kept=kept_now)

@@ -10,13 +10,19 @@ with an assignee and a due date), ``w`` writes a note on the case (the note edit
 from the board or the case view: ``n`` is taken by the next case here), ``+`` lets
 someone join with their own passphrase, ``-`` removes someone (asked first: the screen
 may then show more), ``e`` ends the huddle.
+
+A decision or an action goes through the app's save queue (``saving.save_or_keep``):
+typed while the database is away, it is kept and saved when it is back (said to the
+room that typed it, never to whoever is at the terminal after); refused (the huddle
+changed, an assignee who could not see its task), its form opens again with its words.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Protocol, cast
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Protocol, cast
 
 from textual import work
 from textual.app import ComposeResult
@@ -31,13 +37,21 @@ from anchor_tui.domain import MemberChoice, Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.messages import CasesChanged
 from anchor_tui.palette import PaletteCommand
+from anchor_tui.saving import made_once, save_or_keep
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.case import AppHost
 from anchor_tui.screens.terminal_messages import HuddleEndConfirmed, RosterChanged
 from anchor_tui.services import huddle as service
+from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_actions import case_members
 from anchor_tui.services.clock import Clock, moment_on
-from anchor_tui.services.huddle_agenda import AgendaEntry, HuddleCaseView, huddle_case, read_agenda
+from anchor_tui.services.huddle_agenda import (
+    AgendaEntry,
+    HuddleCaseView,
+    huddle_case,
+    read_agenda,
+    visible_items,
+)
 from anchor_tui.services.minutes import duration_words
 from anchor_tui.settings import Settings
 from anchor_tui.widgets.huddle_agenda import (
@@ -48,6 +62,23 @@ from anchor_tui.widgets.huddle_agenda import (
 )
 from anchor_tui.widgets.huddle_banner import HuddleBanner
 from anchor_tui.widgets.key_footer import KeyFooter
+
+if TYPE_CHECKING:
+    from anchor_tui.screens.huddle_modals import ActionDraft
+
+
+def _not_saved(error: AnchorError) -> str:
+    return f"Not saved: {error.message} {error.fix} What you wrote is here again."
+
+
+def _recorded(backend: Backend, viewer: Viewer, case_id: int, kind: str, text: str,
+              at: dt.datetime) -> int | None:
+    """The item a first attempt of this save wrote (its commit reached the server, its
+    answer did not): found by its case, kind, moment and words (``saving.made_once``)."""
+    return next((item.item_id for item in visible_items(backend, viewer, [case_id],
+                                                        viewer.audience, at)
+                 if item.kind == kind and item.created_at == at and item.text == text.strip()),
+                None)
 
 
 class HuddleHost(AppHost, Protocol):
@@ -260,43 +291,56 @@ class HuddleScreen(AnchorScreen):
 
     # --- capturing decisions and actions ---------------------------------------------
 
+    def action_decision(self) -> None:
+        entry = self.entry()
+        if entry is not None:
+            self.ask_decision(entry.case_id, entry.person_label)
+
     @work(exclusive=True, group="huddle-ask")
-    async def action_decision(self) -> None:
+    async def ask_decision(self, case_id: int, person_label: str, value: str = "",
+                           note: str = "") -> None:
+        """Ask for the decision (again, with ``value`` and why, after a refusal)."""
         from anchor_tui.screens.prompt import ReasonScreen
 
-        entry = self.entry()
-        if entry is None:
-            return
         text = await self.app.push_screen_wait(ReasonScreen(
-            "Decision", f"What did the huddle decide on {entry.person_label}?",
-            placeholder="The decision, in a line"))
+            "Decision", f"What did the huddle decide on {person_label}?",
+            placeholder="The decision, in a line", value=value, note=note))
         if text:
-            self.write_decision(entry.case_id, text)
+            self.write_decision(case_id, person_label, text)
 
-    @work(thread=True, group="huddle-write", exit_on_error=False)
-    def write_decision(self, case_id: int, text: str) -> None:
-        service.add_decision(self.host.backend, self.viewer, case_id, text,
-                             self.host.clock.now())
-        self.app.call_from_thread(self._reread, case_id)
+    def write_decision(self, case_id: int, person_label: str, text: str) -> None:
+        backend, viewer, now = self.host.backend, self.viewer, self.host.clock.now()
+        save_or_keep(
+            self.app, f"record a decision on case {case_id}", "The decision",
+            made_once(partial(service.add_decision, backend, viewer, case_id, text, now),
+                      partial(_recorded, backend, viewer, case_id, "decision", text, now)),
+            on_saved=lambda _item: self._reread(case_id),
+            on_refused=lambda error: self._again(partial(
+                self.ask_decision, case_id, person_label, text, _not_saved(error)), error))
+
+    def action_action(self) -> None:
+        entry = self.entry()
+        if entry is not None:
+            self.ask_action(entry.case_id, entry.person_label)
 
     @work(exclusive=True, group="huddle-ask")
-    async def action_action(self) -> None:
+    async def ask_action(self, case_id: int, person_label: str,
+                         draft: ActionDraft | None = None, note: str = "") -> None:
+        """Ask for the action (again, with ``draft`` and why, after a refusal)."""
         from anchor_tui.screens.huddle_modals import ActionScreen
 
-        entry = self.entry()
-        if entry is None:
-            return
         today = self.host.today()
         try:
-            members = await self._members(entry.case_id)
+            members = await self._members(case_id)
         except AnchorError:
             members = ()  # this audience does not see who works the case: nobody, for now
         except WorkerCancelled:
             return  # the read went with its screen (the huddle ended or changed): ask nothing
-        draft = await self.app.push_screen_wait(ActionScreen(
-            entry.person_label, members, today, self.host.backend.policy.professions))
-        if draft is not None:
-            self.write_action(entry.case_id, draft.text, draft.assignee_id, draft.due)
+        typed = await self.app.push_screen_wait(ActionScreen(
+            person_label, members, today, self.host.backend.policy.professions,
+            draft=draft, note=note))
+        if typed is not None:
+            self.write_action(case_id, person_label, typed)
 
     async def _members(self, case_id: int) -> tuple[MemberChoice, ...]:
         worker = self.run_worker(
@@ -304,12 +348,28 @@ class HuddleScreen(AnchorScreen):
             thread=True, group="huddle-members", exit_on_error=False)
         return tuple(await worker.wait())
 
-    @work(thread=True, group="huddle-write", exit_on_error=False)
-    def write_action(self, case_id: int, text: str, assignee_id: int | None,
-                     due: dt.date) -> None:
-        service.add_action(self.host.backend, self.viewer, case_id, text, assignee_id, due,
-                           self.host.today(), self.host.clock.now())
-        self.app.call_from_thread(self._reread, case_id)
+    def write_action(self, case_id: int, person_label: str, typed: ActionDraft) -> None:
+        backend, viewer = self.host.backend, self.viewer
+        today, now = self.host.today(), self.host.clock.now()
+        save_or_keep(
+            self.app, f"record an action on case {case_id}", "The action",
+            made_once(partial(service.add_action, backend, viewer, case_id, typed.text,
+                              typed.assignee_id, typed.due, today, now),
+                      partial(_recorded, backend, viewer, case_id, "action", typed.text,
+                              now)),
+            on_saved=lambda _item: self._reread(case_id),
+            on_refused=lambda error: self._again(partial(
+                self.ask_action, case_id, person_label, typed, _not_saved(error)), error))
+
+    def _again(self, ask: Callable[[], object], error: AnchorError) -> None:
+        """A decision or action refused: asked again with its words, while this screen
+        holds the huddle (after a roster change the error log has it)."""
+        if self.is_attached:
+            ask()
+        else:
+            log = getattr(self.app, "error_log", None)
+            if log is not None:
+                log.write(error)
 
     def _reread(self, case_id: int) -> None:
         entry = self.entry()

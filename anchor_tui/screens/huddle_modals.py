@@ -23,6 +23,8 @@ from textual.widgets.option_list import Option
 
 from anchor_tui.domain import MemberChoice, Viewer
 from anchor_tui.errors import AnchorError, SignInError
+from anchor_tui.paste_input import OneLineInput
+from anchor_tui.screens.prompt import DiscardQuestion
 from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
 from anchor_tui.screens.sign_in import SignInScreen
 from anchor_tui.screens.terminal_messages import RosterChanged
@@ -90,7 +92,7 @@ def parse_due(value: str, today: dt.date) -> dt.date:
                           "Write it as 2026-11-23, or +3 for three days from today.") from None
 
 
-class ActionField(Input):
+class ActionField(OneLineInput):
     """An input of the action form whose Enter moves on at once (as the sign-in form's do):
     keys typed ahead, or sent by tmux, land in the next field, not in this one."""
 
@@ -112,7 +114,10 @@ class ActionField(Input):
 
 
 class ActionScreen(ModalScreen[ActionDraft | None], AsksBeforeQuit):
-    """What is to be done on the case, by whom (a member of the case) and by when."""
+    """What is to be done on the case, by whom (a member of the case) and by when.
+
+    Opened again with the action as it was typed (``draft``) and why (``note``) when its
+    save was refused: the words are never lost to a refusal."""
 
     QUIT_QUESTION = QuitQuestion(
         "Quit and discard this action?",
@@ -130,32 +135,45 @@ class ActionScreen(ModalScreen[ActionDraft | None], AsksBeforeQuit):
     """
 
     def __init__(self, case_label: str, members: Sequence[MemberChoice], today: dt.date,
-                 professions: dict[str, str]) -> None:
+                 professions: dict[str, str], *, draft: ActionDraft | None = None,
+                 note: str = "") -> None:
         super().__init__()
         self.case_label = case_label
         self.members = list(members)
         self.today = today
         self.professions = professions
+        self.draft = draft
+        self.note = note
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
             yield Static(plain(f"Action on {self.case_label}"), classes="modal-title")
-            yield ActionField(placeholder="What is to be done", id="action-text",
+            yield ActionField(self.draft.text if self.draft else "",
+                              placeholder="What is to be done", id="action-text",
                               max_length=500)
             yield Static("Who does it (↑/↓):", classes="modal-note")
             yield OptionList(Option("Nobody yet", id="nobody"), *(
                 Option(plain(f"{m.display_name} · "
                              f"{self.professions.get(m.profession, m.profession)}"),
                        id=str(m.user_id)) for m in self.members), id="action-assignee")
-            yield ActionField(placeholder=f"Due (empty: in {DEFAULT_DUE_DAYS} days; "
+            yield ActionField(self.draft.due.isoformat() if self.draft else "",
+                              placeholder=f"Due (empty: in {DEFAULT_DUE_DAYS} days; "
                               "2026-11-23 or +3)", id="action-due", max_length=20)
-            yield Static("", id="action-message")
+            yield Static(plain(self.note, one_line=False), id="action-message")
             yield Static("Enter in the due field saves · Tab moves · Esc cancels",
                          classes="modal-hint")
 
     def on_mount(self) -> None:
-        self.query_one("#action-assignee", OptionList).highlighted = 0
+        ids = ["nobody", *(str(m.user_id) for m in self.members)]
+        chosen = (str(self.draft.assignee_id) if self.draft is not None
+                  and self.draft.assignee_id is not None else "nobody")
+        self.query_one("#action-assignee", OptionList).highlighted = (
+            ids.index(chosen) if chosen in ids else 0)
         self.query_one("#action-text", Input).focus()
+
+    def on_one_line_input_paste_adjusted(self, event: OneLineInput.PasteAdjusted) -> None:
+        event.stop()
+        self.query_one("#action-message", Static).update(plain(event.note, one_line=False))
 
     def field_entered(self, field: Input) -> None:
         """Enter: from the text to who does it; in the due field, save."""
@@ -195,8 +213,19 @@ class ActionScreen(ModalScreen[ActionDraft | None], AsksBeforeQuit):
                    for field in ("action-text", "action-due"))
 
     def action_cancel(self) -> None:
-        self.dismiss_or_ask("Discard this action?",
-                            "The action is not added yet. Discard what was written?")
+        """Esc: an empty form closes; with something written it asks, and keeping it is
+        the default (Enter, n, Esc): one key too many must not throw an action away."""
+        if not self.filled_in():
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(DiscardQuestion(
+            "Discard this action?", "The action is not added yet. Discard what was "
+            "written?"), callback=answered)
 
 
 class NoticeScreen(ModalScreen[None]):

@@ -1,7 +1,10 @@
 """Small questions asked from the keyboard: pick one of a few choices, or write a reason.
 
 Both are modal and plain: choices and typed text are user text, shown without markup.
-Escape cancels (the result is None); nothing is changed until the caller acts.
+Escape cancels (the result is None); nothing is changed until the caller acts. Escape on
+a reason with something written asks first (:class:`DiscardQuestion`: keeping it is the
+default), and a reason can be asked again with what was written (``value``) and why
+it was not saved (``note``), so a refused or conflicting change never loses its words.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from anchor_tui.paste_input import OneLineInput
+from anchor_tui.screens.confirm import ConfirmScreen
 from anchor_tui.widgets.plain_text import plain
 
 
@@ -69,33 +74,60 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class DiscardQuestion(ConfirmScreen):
+    """"Discard what was written?": keeping it is the default (Enter, n and Esc keep
+    editing); only y (or the Discard button) throws the text away."""
+
+    def __init__(self, title: str, question: str) -> None:
+        super().__init__(title, question, yes="Discard", no="Keep editing")
+
+    def on_mount(self) -> None:
+        # After ConfirmScreen's own mount handler (Textual runs it after this one),
+        # which focuses the yes answer: here that is Discard.
+        self.call_after_refresh(self.query_one("#confirm-no").focus)
+
+
 class ReasonScreen(ModalScreen[str | None]):
-    """Write a short reason (one line); Enter with text saves it, Escape cancels."""
+    """Write a short reason (one line); Enter with text saves it, Escape cancels (asked
+    first when something is written)."""
 
     HELP_NAME = "a reason"
     HELP = ("Write the reason in a line (it is kept with the change, for the record). "
-            "Enter saves it; Esc cancels and nothing is changed.")
+            "Enter saves it; Esc cancels and nothing is changed (with something written, "
+            "it asks first). A paste of several lines is joined into one.")
 
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
         Binding("escape", "cancel", "Cancel", id="reason.cancel"),
     ]
 
-    def __init__(self, title: str, question: str, placeholder: str = "Reason") -> None:
+    def __init__(self, title: str, question: str, placeholder: str = "Reason", *,
+                 value: str = "", note: str = "") -> None:
+        """``value``: what was written before (asked again); ``note``: why it is asked
+        again (our words), shown under the field."""
         super().__init__()
         self.title_text = title
         self.question = question
         self.placeholder = placeholder
+        self.value = value
+        self.note = note
+        self._asking_discard = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="reason-box", classes="modal-box"):
             yield Static(plain(self.title_text), classes="modal-title")
             yield Static(plain(self.question, one_line=False), classes="modal-note")
-            yield Input(placeholder=self.placeholder, id="reason-input", max_length=500)
-            yield Static("", id="reason-message", classes="modal-hint")
+            yield OneLineInput(self.value, placeholder=self.placeholder, id="reason-input",
+                               max_length=500)
+            yield Static(plain(self.note, one_line=False), id="reason-message",
+                         classes="modal-hint")
             yield Static("Enter saves · Esc cancels", classes="modal-hint")
 
     def on_mount(self) -> None:
         self.query_one("#reason-input", Input).focus()
+
+    def on_one_line_input_paste_adjusted(self, event: OneLineInput.PasteAdjusted) -> None:
+        event.stop()
+        self.query_one("#reason-message", Static).update(plain(event.note, one_line=False))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -105,4 +137,19 @@ class ReasonScreen(ModalScreen[str | None]):
         self.dismiss(event.value.strip())
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.query_one("#reason-input", Input).value.strip():
+            self.dismiss(None)
+            return
+        if self._asking_discard:
+            return
+
+        def answered(discard: bool | None) -> None:
+            self._asking_discard = False
+            if discard:
+                self.dismiss(None)
+
+        self._asking_discard = True
+        self.app.push_screen(DiscardQuestion(
+            "Discard what was written?",
+            "It is not saved yet. Keep editing (Enter), or discard it (y)?"),
+            callback=answered)
