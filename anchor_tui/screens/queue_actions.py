@@ -12,6 +12,11 @@ queue is read again). After a change the queue reads itself again, keeping the p
 - ``z`` snooze: hide the case from one's own queue for 1-14 days, with a reason;
 - ``s`` screening decision: take the case on (it moves on) or not (it is closed, with
   the closing reason), with a reason.
+
+Changes go through the app's save queue (``saving.save_or_keep``): one made while the
+database is away is kept and saved when it is back. A snooze or a screening decision
+refused (someone else changed the case meanwhile) keeps its reason: the error says so,
+and the reason is filled in the next time the person asks on that case.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from anchor_tui.domain import CaseRef, MemberChoice, QueueItem, Viewer
+from anchor_tui.errors import AnchorError
+from anchor_tui.safe_text import printable
+from anchor_tui.saving import later_notifier, save_or_keep
 from anchor_tui.screens.prompt import ChoiceScreen, ReasonScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import shows_lead
@@ -121,7 +129,8 @@ class QueueActions(Screen[None]):
             return
         lead = chosen == "lead"
         done = f"You now {'lead' if lead else 'work'} {ref.person_label}'s case."
-        self.write(partial(take_case, self._backend, self.viewer, ref.case_id, ref.version,
+        self.write(f"take {ref.person_label}'s case", "Taking the case",
+                   partial(take_case, self._backend, self.viewer, ref.case_id, ref.version,
                            as_lead=lead, today=self._today()), done)
 
     @work(exclusive=True, group="queue-ask")
@@ -155,11 +164,14 @@ class QueueActions(Screen[None]):
             return
         name = next(m.display_name for m in members if str(m.user_id) == person)
         if what == "task" and item.task_id is not None and item.task_version is not None:
-            self.write(partial(assign_task, self._backend, self.viewer, item.task_id,
-                               item.task_version, int(person), self._today()),
+            self.write(f"give a task on {ref.person_label}'s case to {name}", "The task's "
+                       "assignee", partial(assign_task, self._backend, self.viewer,
+                                           item.task_id, item.task_version, int(person),
+                                           self._today()),
                        f"The task is now {name}'s.")
         else:
-            self.write(partial(assign_lead, self._backend, self.viewer, ref.case_id,
+            self.write(f"make {name} lead {ref.person_label}'s case", "The new lead",
+                       partial(assign_lead, self._backend, self.viewer, ref.case_id,
                                ref.version, int(person), self._today()),
                        f"{name} now leads {ref.person_label}'s case.")
 
@@ -175,13 +187,16 @@ class QueueActions(Screen[None]):
         if chosen is None:
             return
         until = today + dt.timedelta(days=int(chosen))
-        reason = await self.app.push_screen_wait(ReasonScreen(
-            "Snooze", f"Why snooze {ref.person_label}'s case until {until.isoformat()}?"))
+        reason = await self._ask_reason("snooze", ref, ReasonScreen(
+            "Snooze", f"Why snooze {ref.person_label}'s case until {until.isoformat()}?",
+            **self._kept_reason("snooze", ref)))
         if reason is None:
             return
-        self.write(partial(snooze_case, self._backend, self.viewer, ref.case_id, until,
+        self.write(f"snooze {ref.person_label}'s case", "The snooze",
+                   partial(snooze_case, self._backend, self.viewer, ref.case_id, until,
                            reason, today),
-                   f"{ref.person_label}'s case is snoozed until {until.isoformat()}.")
+                   f"{ref.person_label}'s case is snoozed until {until.isoformat()}.",
+                   reason=("snooze", ref.case_id, reason))
 
     @work(exclusive=True, group="queue-ask")
     async def ask_screened(self, item: QueueItem, ref: CaseRef,
@@ -203,15 +218,41 @@ class QueueActions(Screen[None]):
             if closed_reason is None:
                 return
         verb = "take it on" if decision == "take" else "not take it"
-        reason = await self.app.push_screen_wait(ReasonScreen(
-            "Screening decision", f"Why {verb}? The reason goes into the case history."))
+        reason = await self._ask_reason("screened", ref, ReasonScreen(
+            "Screening decision", f"Why {verb}? The reason goes into the case history.",
+            **self._kept_reason("screened", ref)))
         if reason is None:
             return
         done = (f"{ref.person_label}'s case was taken on ({onward})." if decision == "take"
                 else f"{ref.person_label}'s case was not taken and is closed.")
-        self.write(partial(mark_screened, self._backend, self.viewer, ref.case_id,
+        self.write(f"record the screening of {ref.person_label}'s case",
+                   "The screening decision",
+                   partial(mark_screened, self._backend, self.viewer, ref.case_id,
                            ref.version, take=decision == "take", reason=reason,
-                           closed_reason=closed_reason), done)
+                           closed_reason=closed_reason), done,
+                   reason=("screened", ref.case_id, reason))
+
+    # --- reasons kept after a refusal ------------------------------------------------------
+
+    def _reasons(self) -> dict[tuple[str, int], str]:
+        """Reasons of refused changes, by (action, case), kept with the screen."""
+        kept: dict[tuple[str, int], str] = self.__dict__.setdefault("_kept_reasons", {})
+        return kept
+
+    def _kept_reason(self, action: str, ref: CaseRef) -> dict[str, str]:
+        """The reason of a refused snooze or screening of this case, to fill in again."""
+        kept = self._reasons().get((action, ref.case_id))
+        if kept is None:
+            return {}
+        return {"value": kept, "note": "Your reason from before, not saved then (the case "
+                "had changed). Check it still holds."}
+
+    async def _ask_reason(self, action: str, ref: CaseRef, prompt: ReasonScreen
+                          ) -> str | None:
+        reason = await self.app.push_screen_wait(prompt)
+        if reason is None:  # discarded (asked first, if something was written)
+            self._reasons().pop((action, ref.case_id), None)
+        return reason
 
     def _now_in(self, ref: CaseRef) -> str:
         team = self._backend.team
@@ -220,9 +261,35 @@ class QueueActions(Screen[None]):
 
     # --- writing --------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="queue-change", exit_on_error=False)
-    def write(self, change: Callable[[], object], done: str) -> None:
-        change()
-        self.changed = True
-        self.app.call_from_thread(self.notify, done, title="Queue")
-        self.app.call_from_thread(self.load_queue)
+    def write(self, label: str, what: str, change: Callable[[], object], done: str, *,
+              reason: tuple[str, int, str] | None = None) -> None:
+        """Save the change through the app's save queue (kept while the database is away).
+        With a ``reason`` (action, case, words), a refusal keeps the words: the error
+        says so, and they are filled in when the person asks on that case again."""
+        tell = later_notifier(self.app)
+        reasons = self._reasons()
+
+        def saved(_result: object) -> None:
+            self.changed = True
+            if reason is not None:
+                reasons.pop(reason[:2], None)
+            tell(printable(done), title="Queue", markup=False)
+            if self.is_attached:
+                self.load_queue()
+
+        def refused(error: AnchorError) -> None:
+            from anchor_tui.screens.error import ErrorScreen
+
+            assert reason is not None
+            action, case_id, words = reason
+            reasons[(action, case_id)] = words
+            key = "z" if action == "snooze" else "s"
+            self.app.push_screen(ErrorScreen(
+                error.title, error.message,
+                f"{error.fix}\nYour reason is kept: “{words}”. It is filled in when you "
+                f"ask again on this case ({key})."))
+            if self.is_attached:
+                self.load_queue()
+
+        save_or_keep(self.app, label, what, change, on_saved=saved,
+                     on_refused=refused if reason is not None else None)
