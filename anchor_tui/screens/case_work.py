@@ -12,7 +12,10 @@ ids (F1 lists them):
 
 Each edit reads the case as it is now, asks, and writes at the version read. If another
 terminal changed the case meanwhile, the conflict screen shows both versions and the
-person chooses; nothing is overwritten unseen.
+person chooses; nothing is overwritten unseen. The edits and the entered-in-error mark
+go through the app's save queue (``saving.save_or_keep``): made while the database is
+away, they are kept and saved when it is back; a refused mark asks for its reason again,
+filled in.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from anchor_tui.db.types import utcnow
 from anchor_tui.domain import PRIORITY_LABELS
 from anchor_tui.errors import AnchorError
 from anchor_tui.palette import PaletteCommand
+from anchor_tui.safe_text import printable
+from anchor_tui.saving import later_notifier, save_or_keep
 from anchor_tui.screens.modal import Host
 from anchor_tui.screens.prompt import ChoiceScreen, ReasonScreen
 from anchor_tui.services.case_edits import (
@@ -143,18 +148,37 @@ class CaseWork(Screen[None]):
             open_note_editor(self.app, self.case_id, supersedes_id=int(chosen),
                              on_saved=lambda _note: self.load_case())
             return
+        self.ask_error_reason(int(chosen))
+
+    @work(exclusive=True, group="case-work-ask")
+    async def ask_error_reason(self, note_id: int, value: str = "", note: str = "") -> None:
         reason = await self.app.push_screen_wait(ReasonScreen(
             "Entered in error", "Why is this note wrong? It stays in the timeline, marked, "
-            "with your reason.", placeholder="e.g. written on the wrong case"))
+            "with your reason.", placeholder="e.g. written on the wrong case",
+            value=value, note=note))
         if reason is not None:
-            self.write_error_mark(int(chosen), reason)
+            self.write_error_mark(note_id, reason)
 
-    @work(thread=True, exclusive=True, group="case-work-write", exit_on_error=False)
     def write_error_mark(self, note_id: int, reason: str) -> None:
         viewer = self._viewer_or_none()
-        if viewer is not None:
-            mark_entered_in_error(self.work_host.backend, viewer, note_id, reason)
-            self.post_message(CaseChanged("The note is marked entered in error."))
+        if viewer is None:
+            return
+
+        def refused(error: AnchorError) -> None:
+            if self.is_attached:
+                self.ask_error_reason(note_id, reason, f"Not saved: {error.message} "
+                                      f"{error.fix}")
+
+        save_or_keep(self.app, f"mark a note on case {self.case_id} entered in error",
+                     "The entered-in-error mark",
+                     partial(mark_entered_in_error, self.work_host.backend, viewer, note_id,
+                             reason),
+                     on_saved=lambda _r: self._changed("The note is marked entered in error."),
+                     on_refused=refused)
+
+    def _changed(self, said: str) -> None:
+        if self.is_attached:
+            self.post_message(CaseChanged(said))
 
     def action_note_history(self) -> None:
         notes = self.record.notes.notes if self.record is not None else ()
@@ -332,18 +356,38 @@ class CaseWork(Screen[None]):
         if chosen is not None:
             self.write_change(state, CaseChange("member_added", int(chosen)), utcnow())
 
-    @work(thread=True, exclusive=True, group="case-work-write", exit_on_error=False)
     def write_change(self, state: CaseState, change: CaseChange, at: dt.datetime) -> None:
+        """Write the edit at the version read; kept while the database is away. A
+        conflict (another terminal changed the case) shows both versions."""
         viewer = self._viewer_or_none()
         if viewer is None:
             return
-        try:
-            apply_change(self.work_host.backend, viewer, state, change,
-                         today=self.work_host.today(), seen_at=at)
-        except CaseConflict as conflict:
-            self.post_message(CaseEditConflicted(conflict))
-            return
-        self.post_message(CaseChanged("Case changed."))
+        backend, today = self.work_host.backend, self.work_host.today()
+
+        def change_case() -> CaseConflict | None:
+            try:
+                apply_change(backend, viewer, state, change, today=today, seen_at=at)
+            except CaseConflict as conflict:
+                return conflict
+            return None
+
+        tell = later_notifier(self.app)
+
+        def written(conflict: CaseConflict | None) -> None:
+            if not self.is_attached:  # a kept edit, made after its case view was left
+                if conflict is not None:
+                    tell(printable(f"Your change of {state.person_label}'s case was not "
+                                   "written: someone else changed the case meanwhile."),
+                         title="Nothing changed", severity="warning", markup=False)
+                return
+            if conflict is not None:
+                self.post_message(CaseEditConflicted(conflict))
+            else:
+                self.post_message(CaseChanged("Case changed."))
+
+        save_or_keep(self.app, f"change {state.person_label}'s case "
+                     f"({change.field.replace('_', ' ')})",
+                     "The change of the case", change_case, on_saved=written)
 
     def on_case_edit_conflicted(self, message: CaseEditConflicted) -> None:
         self.resolve(message.conflict)

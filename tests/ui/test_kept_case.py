@@ -1,0 +1,84 @@
+"""Changes made in the case view while the database is away are kept, not lost.
+
+The entered-in-error mark (its reason typed) and the case edits (s/p/d/w) were written
+by a plain worker: with the server away (the service made to find it gone once, as
+``test_lock_holds_screens.fails_once`` does; the test says when it is back) the change
+and its reason were gone with an error. They are kept and saved when it is back.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import OptionList
+
+from anchor_tui.messages import ConnectionRestored
+from anchor_tui.saving import save_queue
+from anchor_tui.screens import case_work
+from anchor_tui.screens.error import ErrorScreen
+from anchor_tui.screens.note_editor import NoteEditorScreen
+from anchor_tui.screens.prompt import ChoiceScreen, ReasonScreen
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.case_edits import case_state
+from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
+from tests.ui.test_case_work import open_case
+from tests.ui.test_lock_holds_screens import fails_once
+from tests.ui.test_note_editor import CASE, asked, choose, notes_by, until
+
+
+async def test_an_entered_in_error_reason_typed_while_away_is_kept_and_saved(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(case_work, "mark_entered_in_error",
+                        fails_once(case_work.mark_entered_in_error))
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await sign_in(pilot, "social")
+        case_view = await open_case(app, pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NoteEditorScreen))
+        await settle(pilot)
+        await pilot.press(*"Met at ten.", "ctrl+s")
+        await settle(pilot)
+        [note] = notes_by(demo_backend, "social")
+        app.live.stop()  # the test says when the server is back
+        await pilot.press("x")
+        await choose(app, pilot, str(note.id), then_settle=False)
+        await asked(app, pilot, ReasonScreen)
+        await pilot.press(*"Wrong young person", "enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, ErrorScreen)
+        assert len(save_queue(app).waiting) == 1, "the entered-in-error mark was not kept"
+        app.post_message(ConnectionRestored())
+        await settle(pilot)
+        assert save_queue(app).waiting == ()
+        [marked] = notes_by(demo_backend, "social")
+        assert marked.entered_in_error and marked.error_reason == "Wrong young person"
+        assert app.screen is case_view
+
+
+async def test_a_case_edit_made_while_away_is_kept_and_saved(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(case_work, "apply_change", fails_once(case_work.apply_change))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "social")
+        case_view = await open_case(app, pilot)
+        viewer = app.viewer
+        assert viewer is not None
+        before = case_state(demo_backend, viewer, CASE, TODAY)
+        app.live.stop()
+        await pilot.press("p")
+        question = await asked(app, pilot)
+        assert isinstance(question, ChoiceScreen)
+        wanted = "3" if before.priority != 3 else "1"
+        question.query_one(OptionList).highlighted = [
+            v for v, _ in question.choices].index(wanted)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, ErrorScreen)
+        assert len(save_queue(app).waiting) == 1, "the case edit was not kept"
+        assert case_state(demo_backend, viewer, CASE, TODAY).priority == before.priority
+        app.post_message(ConnectionRestored())
+        await settle(pilot)
+        assert save_queue(app).waiting == ()
+        assert case_state(demo_backend, viewer, CASE, TODAY).priority == int(wanted)
+        assert app.screen is case_view
