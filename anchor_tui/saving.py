@@ -196,9 +196,9 @@ def save_or_keep(app: App[Any], label: str, what: str, save: Callable[[], Any], 
 
     def kept_now() -> None:
         kept[0] = True
-        tell(printable(f"The database cannot be reached. {what} is kept and is saved when "
-                       "it is back."), title="Kept for the database", severity="warning",
-             markup=False)
+        tell(printable(f"The database cannot take it now (away or busy). {what} is kept "
+                       "and is saved when it can be."), title="Kept for the database",
+             severity="warning", markup=False)
 
     def saved(result: Any) -> None:
         if isinstance(result, Refused):

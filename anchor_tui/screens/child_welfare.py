@@ -19,6 +19,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from anchor_tui.paste_input import OneLineInput
 from anchor_tui.screens.modal import AnchorModal
 from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
 from anchor_tui.services.child_welfare import (
@@ -92,10 +93,10 @@ class ChildWelfareScreen(AnchorModal[bool], AsksBeforeQuit):
             yield OptionList(*(Option(label, id=key) for key, label in METHODS.items()),
                              id="welfare-method")
             yield Static("To whom")
-            yield Input(placeholder="Espoo child welfare services", id="welfare-recipient",
+            yield OneLineInput(placeholder="Espoo child welfare services", id="welfare-recipient",
                         max_length=500)
             yield Static("Reference (if you got one)")
-            yield Input(placeholder="", id="welfare-reference", max_length=200)
+            yield OneLineInput(placeholder="", id="welfare-reference", max_length=200)
             yield Static("", id="welfare-message")
             yield Static("ctrl+s / F2 records · Esc: later (the task stays open)",
                          classes="modal-hint")

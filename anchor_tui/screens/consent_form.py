@@ -27,6 +27,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from anchor_tui.domain import Viewer
+from anchor_tui.paste_input import OneLineInput
 from anchor_tui.screens.case import AppHost
 from anchor_tui.screens.confirm import ConfirmScreen
 from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
@@ -155,7 +156,7 @@ class ConsentFormScreen(ModalScreen[tuple[int, ...] | None], AsksBeforeQuit):
                             compact=True)
             with Horizontal(classes="form-row"):
                 yield Label("Evidence", classes="form-label")
-                yield Input("", placeholder="how it was given, e.g. signed form in the "
+                yield OneLineInput("", placeholder="how it was given, e.g. signed form in the "
                             "anchor meeting", max_length=500, id="consent-evidence",
                             compact=True)
             yield Static("", id="consent-form-message")

@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
+from anchor_tui.paste_input import OneLineInput
 from anchor_tui.screens.modal import AnchorModal
 from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
 from anchor_tui.services.backend import Backend
@@ -111,7 +112,7 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
         with Vertical(id="task-box", classes="modal-box"):
             yield Static("New task", id="task-heading", classes="modal-title")
             yield Static("What is to be done")
-            yield Input(self.initial_title, placeholder="Call the school about Monday",
+            yield OneLineInput(self.initial_title, placeholder="Call the school about Monday",
                         id="task-title", max_length=500)
             yield Static(f"Due ({EXAMPLES}; empty: no due day)")
             yield Input(placeholder="fri", id="task-due", max_length=40)

@@ -46,3 +46,40 @@ async def test_a_paste_too_long_is_cut_to_fit_and_said(make_app: AppFactory) -> 
         assert field.value == "Seen " + "y" * 495, "the too long paste was dropped"
         said = str(prompt.query_one("#reason-message", Static).render())
         assert "too long" in said and "105" in said
+
+
+
+async def test_the_forms_one_line_fields_keep_every_line_of_a_paste(
+    make_app: AppFactory,
+) -> None:
+    """The task's title, the consent's evidence and the child-welfare notification's
+    recipient and reference: a paste of several lines kept only its first."""
+    from anchor_tui.screens.child_welfare import ChildWelfareScreen
+    from anchor_tui.screens.consent_form import ConsentFormScreen
+    from anchor_tui.screens.task_form import TaskFormScreen
+    from tests.ui.test_consent_screen import open_case, press
+    from tests.ui.test_note_editor import CASE
+
+    async def pasted(screen: object, selector: str) -> str:
+        field = screen.query_one(selector, Input)  # type: ignore[attr-defined]
+        field.value = ""
+        field.post_message(events.Paste("First line\nsecond line"))
+        await pilot.pause()
+        return str(field.value)
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "nurse")
+        await open_case(app, pilot)
+        await press(pilot, "c", "n")
+        assert isinstance(app.screen, ConsentFormScreen)
+        assert await pasted(app.screen, "#consent-evidence") == "First line second line"
+        for screen, selectors in ((TaskFormScreen(CASE), ("#task-title",)),
+                                  (ChildWelfareScreen(1),
+                                   ("#welfare-recipient", "#welfare-reference"))):
+            await app.push_screen(screen)
+            await pilot.pause()
+            for selector in selectors:
+                assert await pasted(screen, selector) == "First line second line", selector
+            app.pop_screen()
+            await pilot.pause()
