@@ -20,7 +20,8 @@ import datetime as dt
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -75,6 +76,7 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
 
     DEFAULT_CSS = """
     TaskFormScreen { align: center middle; background: $background 60%; }
+    TaskFormScreen #task-fields { height: auto; max-height: 100%; }
     TaskFormScreen #task-assignee { height: auto; max-height: 6; }
     TaskFormScreen #task-due-said { color: $text-muted; height: 1; }
     TaskFormScreen #task-with-note, TaskFormScreen #task-in-huddle { color: $text-muted; }
@@ -109,11 +111,14 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
         return self._given[1] or self.host.backend
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="task-box", classes="modal-box"):
+        # Scrolled within the box: at 80x24 the form is taller than the screen, and the
+        # field with focus (who does it) and a problem said must show.
+        with Vertical(id="task-box", classes="modal-box"), VerticalScroll(id="task-fields"):
             yield Static("New task", id="task-heading", classes="modal-title")
+            yield Static("", id="task-message")  # up here: in view when a field is wrong
             yield Static("What is to be done")
             yield OneLineInput(self.initial_title, placeholder="Call the school about Monday",
-                        id="task-title", max_length=500)
+                               id="task-title", max_length=500)
             yield Static(f"Due ({EXAMPLES}; empty: no due day)")
             yield Input(placeholder="fri", id="task-due", max_length=40)
             yield Static("", id="task-due-said")
@@ -126,7 +131,6 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
                 yield Static("Typed in the huddle: shown only to whoever may see all the "
                              "huddle sees of this case, as an action is (a on the huddle "
                              "screen also puts it in the minutes).", id="task-in-huddle")
-            yield Static("", id="task-message")
             yield Static("Enter moves on and saves · ctrl+s / F2 saves · Esc cancels",
                          classes="modal-hint")
 
@@ -197,13 +201,11 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
         try:
             title = clean_title(self.query_one("#task-title", Input).value)
         except AnchorError as error:
-            message.update(plain(error.message))
-            self.query_one("#task-title", Input).focus()
+            self._say(plain(error.message), "#task-title")
             return
         ok, day = self._read_due()
         if not ok:
-            message.update("The due day does not read as a day (see above).")
-            self.query_one("#task-due", Input).focus()
+            self._say("The due day does not read as a day (see above).", "#task-due")
             return
         options = self.query_one("#task-assignee", OptionList)
         chosen = options.get_option_at_index(options.highlighted).id \
@@ -212,6 +214,13 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
         message.update("")
         self._saving = True
         self.write_task(title, day, assignee)
+
+    def _say(self, problem: str | Content, field: str) -> None:
+        """What is wrong, at the top of the form, and the wrong field focused: both in
+        view (the form scrolls at 80x24)."""
+        self.query_one("#task-message", Static).update(problem)
+        self.query_one(field, Input).focus(scroll_visible=False)
+        self.query_one("#task-fields", VerticalScroll).scroll_home(animate=False)
 
     @work(thread=True, exclusive=True, group="task-save", exit_on_error=False)
     def write_task(self, title: str, due: dt.date | None, assignee: int | None) -> None:

@@ -258,3 +258,34 @@ async def test_the_statutory_notification_fits_80x24_where_it_is_typed(
         await pilot.pause()
         message = prompt.query_one("#welfare-message", Static)
         assert "Write to whom" in str(message.render()) and shown(message)
+
+
+async def test_the_task_form_fits_80x24_where_it_is_typed(make_app: AppFactory) -> None:
+    """At 80x24 the task form was cut in the list of who does it: the later people,
+    and the keys to save, were off the screen. It scrolls to the field with focus."""
+    from textual.widgets import Input, OptionList
+
+    from anchor_tui.screens.task_form import TaskFormScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "social")
+        await open_case(app, pilot)
+        await pilot.press("t")
+        form = await asked(app, pilot, TaskFormScreen)
+        await settle(pilot)
+
+        def shown(widget: Any) -> bool:
+            x, y, width, height = widget.region
+            return bool(width) and form.get_widget_at(x + width // 2, y + height - 1)[0] in (
+                widget, *widget.walk_children())
+
+        await pilot.press(*"Call the school", "enter", "enter")
+        await pilot.pause()
+        people = form.query_one("#task-assignee", OptionList)
+        assert form.focused is people and shown(people)
+        form.query_one("#task-due", Input).value = "someday soon"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        message = form.query_one("#task-message", Static)
+        assert "does not read as a day" in str(message.render()) and shown(message)
