@@ -229,14 +229,14 @@ action's task when the room sees it."""
 
 
 @dataclass(frozen=True)
-class _Sight:
+class RoomSight:
     """What the room sees of a case now: its notes (as the policy's facts) and fields."""
 
     notes: tuple[NoteFacts, ...]
     fields: frozenset[str]
 
 
-def _room_sight(session: Session, backend: Backend, viewer: Viewer, case_id: int) -> _Sight:
+def room_sight(session: Session, backend: Backend, viewer: Viewer, case_id: int) -> RoomSight:
     """What the people present see of the case, read through the central filter of the
     huddle's session (the intersection of what each of them may see), as
     ``CaseSight.of`` reads it for the huddle's items."""
@@ -248,11 +248,11 @@ def _room_sight(session: Session, backend: Backend, viewer: Viewer, case_id: int
         .where(m.Note.case_id == case_id).order_by(m.Note.id)).all()
     notes = tuple(NoteFacts(row.id, case_id, person_id, row.category, row.author_id,
                             row.author_profession) for row in rows)
-    return _Sight(notes, backend.policy.case_fields(viewer) & ROOM_FIELDS)
+    return RoomSight(notes, backend.policy.case_fields(viewer) & ROOM_FIELDS)
 
 
 def _refuse_an_assignee_who_would_not_see_it(
-        session: Session, backend: Backend, viewer: Viewer, case_id: int, sight: _Sight,
+        session: Session, backend: Backend, viewer: Viewer, case_id: int, sight: RoomSight,
         assignee_id: int, now: dt.datetime) -> None:
     """An action given to someone who may not see all the room saw of the case would be
     a task they never see (it is disclosed by its sources): refuse it, so the room
@@ -294,7 +294,7 @@ def add_action(backend: Backend, viewer: Viewer, case_id: int, text: str,
                 .limit(1)) is None:
             raise AnchorError("Only someone who works the case can be given its task.",
                               "Choose one of the case's members, or nobody.")
-        sight = _room_sight(session, backend, viewer, case_id)
+        sight = room_sight(session, backend, viewer, case_id)
         if assignee_id is not None:
             _refuse_an_assignee_who_would_not_see_it(session, backend, viewer, case_id,
                                                      sight, assignee_id, now)

@@ -46,8 +46,7 @@ from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import person_label
 from anchor_tui.services.case_view import names_workers, worker_label
 from anchor_tui.services.disclosure import blind_assignee, note_facts
-from anchor_tui.services.huddle import _room_sight as room_sight
-from anchor_tui.services.huddle import _Sight as RoomSight
+from anchor_tui.services.huddle import RoomSight, room_sight
 from anchor_tui.services.note_text import clean_text
 from anchor_tui.settings import NoteTemplate
 

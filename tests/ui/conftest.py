@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -193,3 +194,16 @@ def all_text(app: App[None]) -> str:
         nodes.extend(screen.walk_children(Widget, with_self=True))
     nodes.extend(app.walk_children(Widget))
     return "\n".join(widget_text(node) for node in nodes)
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], object],
+                     seconds: float) -> bool:
+    """Wait, up to ``seconds`` of the wall clock, for something outside the app (a
+    server stopped or started, another program's lock, the watcher's reconnect)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await pilot.pause(0.05)
+    await settle(pilot)
+    return True

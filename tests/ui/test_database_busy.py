@@ -5,7 +5,6 @@ that it cannot be reached)."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -20,20 +19,7 @@ from anchor_tui.services.backend import Backend
 from anchor_tui.settings import Settings
 from anchor_tui.widgets.connection_status import ConnectionStatus
 from anchor_tui.widgets.note_text_area import NoteTextArea
-from tests.ui.conftest import TODAY, focused_card, settle, sign_in
-
-
-async def _until(pilot: object, condition: object, seconds: float) -> bool:
-    """Wait for something outside the app (the other program's lock, the retries)."""
-    from textual.pilot import Pilot
-
-    assert isinstance(pilot, Pilot) and callable(condition)
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await pilot.pause(0.05)
-    return True
+from tests.ui.conftest import TODAY, focused_card, settle, sign_in, wait_until
 
 
 async def test_a_note_saved_while_another_program_locks_the_file_is_kept_and_saved(
@@ -59,16 +45,16 @@ async def test_a_note_saved_while_another_program_locks_the_file_is_kept_and_sav
 
             holder.execute("BEGIN EXCLUSIVE")  # another program writes to the file
             await pilot.press("ctrl+s")
-            assert await _until(pilot, lambda: save_queue(app).waiting, 15)
+            assert await wait_until(pilot, lambda: save_queue(app).waiting, 15)
             assert app.screen is editor and editor.query_one(NoteTextArea).text == words
-            assert await _until(pilot, lambda: line.display, 15), "no status line"
-            assert await _until(pilot, lambda: "busy" in str(line.render()), 15)
+            assert await wait_until(pilot, lambda: line.display, 15), "no status line"
+            assert await wait_until(pilot, lambda: "busy" in str(line.render()), 15)
             assert "locked by another program" in str(line.render())
             assert "cannot be reached" not in str(line.render())
 
             holder.execute("ROLLBACK")  # it is done
-            assert await _until(pilot, lambda: not save_queue(app).waiting, 30)
-            assert await _until(pilot, lambda: app.screen is not editor, 15)
+            assert await wait_until(pilot, lambda: not save_queue(app).waiting, 30)
+            assert await wait_until(pilot, lambda: app.screen is not editor, 15)
             await settle(pilot)
             with backend.sessions.system("test: the note as saved") as session:
                 author = session.scalars(select(User.id).where(User.username == "social")

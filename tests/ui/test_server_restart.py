@@ -10,7 +10,6 @@ for a note's draft typed then: the autosave says it is not saved and keeps tryin
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +27,15 @@ from anchor_tui.services.seed import seed_demo
 from anchor_tui.settings import Settings, load_settings
 from anchor_tui.widgets.connection_status import ConnectionStatus
 from tests.private_pg import PrivatePostgres, private_postgres
-from tests.ui.conftest import TODAY, board_cards, focus_card, focused_card, settle, sign_in
+from tests.ui.conftest import (
+    TODAY,
+    board_cards,
+    focus_card,
+    focused_card,
+    settle,
+    sign_in,
+    wait_until,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -45,20 +52,6 @@ def server(tmp_path: Path) -> Iterator[tuple[PrivatePostgres, Settings]]:
         seed_demo(backend, today=TODAY)
         backend.close()
         yield pg, settings
-
-
-async def _until(pilot: object, condition: object, seconds: float) -> bool:
-    """Wait for something outside the app (the server, the watcher's reconnect)."""
-    from textual.pilot import Pilot
-
-    assert isinstance(pilot, Pilot) and callable(condition)
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await pilot.pause(0.05)
-    await settle(pilot)
-    return True
 
 
 def _stage(backend: Backend, case_id: int) -> tuple[str, int]:
@@ -85,26 +78,26 @@ async def test_a_change_made_while_the_server_is_down_is_saved_when_it_is_back(
             target = stages[stages.index(card.stage) + 1]
 
             pg.stop()
-            assert await _until(pilot, lambda: line.display, 15), "no status line"
+            assert await wait_until(pilot, lambda: line.display, 15), "no status line"
             assert "connection lost" in str(line.render())
 
             await pilot.press("greater_than_sign")  # propose the next stage
             await pilot.pause()  # (the proposal waits for the answer: no settle here)
             await pilot.press("y")  # confirm: the save finds no server
-            assert await _until(pilot, lambda: save_queue(app).waiting, 15)
+            assert await wait_until(pilot, lambda: save_queue(app).waiting, 15)
             assert "1 change is kept" in str(line.render())
             assert save_queue(app).waiting == (
                 f"move {card.person_label} to {backend.team.stage_label(target)}",)
 
             pg.start()
-            assert await _until(pilot, lambda: not line.display, 30), str(line.render())
+            assert await wait_until(pilot, lambda: not line.display, 30), str(line.render())
             assert save_queue(app).waiting == ()
             assert _stage(backend, card.case_id) == (target, card.version + 1)
 
             # A restart while nobody is saving: the next change simply works (the pool
             # replaces its dead connections; no error reaches the person).
             pg.restart()
-            assert await _until(pilot, lambda: not line.display, 30)
+            assert await wait_until(pilot, lambda: not line.display, 30)
             moved = next(c for c in board_cards(screen) if c.case_id
                          != card.case_id and c.stage != stages[-1])
             focus_card(screen, moved.case_id)
@@ -114,11 +107,11 @@ async def test_a_change_made_while_the_server_is_down_is_saved_when_it_is_back(
             await pilot.pause()
             await pilot.press("y")
             await settle(pilot)
-            assert await _until(pilot, lambda: _stage(backend, moved_id)[0] == after, 15)
+            assert await wait_until(pilot, lambda: _stage(backend, moved_id)[0] == after, 15)
             # The watch for other terminals' changes may notice the restart only now (its
             # own connection died too) and say so until it has reconnected: wait for
             # that, not for a moment when it happened not to have noticed yet.
-            assert await _until(pilot, lambda: not line.display, 30), str(line.render())
+            assert await wait_until(pilot, lambda: not line.display, 30), str(line.render())
             assert save_queue(app).waiting == ()
             assert not isinstance(app.screen, ErrorScreen)  # nothing reached the person
     finally:
@@ -151,13 +144,13 @@ async def test_a_note_saved_while_the_server_is_down_is_kept_and_saved_when_it_i
 
             pg.stop()
             await pilot.press("ctrl+s")  # the save finds no server: kept, text stays
-            assert await _until(pilot, lambda: save_queue(app).waiting, 15)
+            assert await wait_until(pilot, lambda: save_queue(app).waiting, 15)
             assert app.screen is editor and editor.query_one(NoteTextArea).text == words
-            assert await _until(pilot, lambda: line.display, 15), "no status line"
+            assert await wait_until(pilot, lambda: line.display, 15), "no status line"
 
             pg.start()
-            assert await _until(pilot, lambda: not save_queue(app).waiting, 30)
-            assert await _until(pilot, lambda: app.screen is not editor, 15)
+            assert await wait_until(pilot, lambda: not save_queue(app).waiting, 30)
+            assert await wait_until(pilot, lambda: app.screen is not editor, 15)
             with backend.sessions.system("test: the note as saved") as session:
                 author = session.scalars(select(User.id).where(User.username == "social")
                                          ).one()
@@ -197,16 +190,16 @@ async def test_a_draft_typed_while_the_server_is_down_is_saved_when_it_is_back(
             assert isinstance(editor, NoteEditorScreen)
             area = editor.query_one(NoteTextArea)
             area.insert(before)
-            assert await _until(pilot, lambda: draft() == before, 15), "no first draft"
+            assert await wait_until(pilot, lambda: draft() == before, 15), "no first draft"
 
             pg.stop()
             area.insert(during)  # typed while the server is away
             status = editor.query_one("#editor-status")
-            assert await _until(pilot, lambda: "Draft not saved" in str(status.render()), 15)
+            assert await wait_until(pilot, lambda: "Draft not saved" in str(status.render()), 15)
             assert app.screen is editor and area.text == before + during  # nothing lost here
 
             pg.start()  # nobody presses anything: the autosave tries again by itself
-            assert await _until(pilot, lambda: draft() == before + during, 30), draft()
+            assert await wait_until(pilot, lambda: draft() == before + during, 30), draft()
             assert "Draft saved" in str(status.render())
     finally:
         backend.close()
