@@ -24,12 +24,16 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, title: str, question: str, yes: str = "Yes", no: str = "Cancel") -> None:
+    def __init__(self, title: str, question: str, yes: str = "Yes", no: str = "Cancel",
+                 *, default: bool = True) -> None:
+        """``default``: the answer Enter gives when the question opens (its button is
+        focused as the screen mounts, so an Enter typed at once cannot meet the other)."""
         super().__init__()
         self.title_text = title
         self.question = question
         self.yes = yes
         self.no = no
+        self.default = default
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box", classes="modal-box"):
@@ -41,7 +45,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(plain(f"{self.no} (n)"), id="confirm-no")
 
     def on_mount(self) -> None:
-        self.query_one("#confirm-yes", Button).focus()
+        self.query_one("#confirm-yes" if self.default else "#confirm-no", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -49,3 +53,13 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class DiscardQuestion(ConfirmScreen):
+    """"Discard what was written?": keeping it is the default (Enter, n and Esc keep
+    editing); only y (or the Discard button) throws the text away."""
+
+    def __init__(self, title: str, question: str) -> None:
+        # Keeping is focused as the question mounts: focusing it a refresh later let an
+        # Enter typed straight after Esc meet Discard and throw the text away.
+        super().__init__(title, question, yes="Discard", no="Keep editing", default=False)

@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState
 from anchor_tui.domain import Viewer
 from anchor_tui.paste_input import OneLineInput
 from anchor_tui.screens.case import AppHost
-from anchor_tui.screens.confirm import ConfirmScreen
+from anchor_tui.screens.confirm import DiscardQuestion
 from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
 from anchor_tui.services.clock import moment_on
 from anchor_tui.services.consents import (
@@ -280,7 +280,6 @@ class ConsentFormScreen(ModalScreen[tuple[int, ...] | None], AsksBeforeQuit):
             if yes:
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen("Discard this consent?", "Nothing has been "
-                                           "recorded yet. Discard what was filled in?",
-                                           yes="Discard", no="Keep editing"),
+        self.app.push_screen(DiscardQuestion("Discard this consent?", "Nothing has been "
+                                             "recorded yet. Discard what was filled in?"),
                              callback=answered)

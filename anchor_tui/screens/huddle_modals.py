@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 from anchor_tui.domain import MemberChoice, Viewer
 from anchor_tui.errors import AnchorError, SignInError
 from anchor_tui.paste_input import OneLineInput
-from anchor_tui.screens.prompt import DiscardQuestion
+from anchor_tui.screens.confirm import DiscardQuestion
 from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
 from anchor_tui.screens.sign_in import SignInScreen
 from anchor_tui.screens.terminal_messages import RosterChanged

@@ -19,7 +19,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from anchor_tui.paste_input import OneLineInput
-from anchor_tui.screens.confirm import ConfirmScreen
+from anchor_tui.screens.confirm import DiscardQuestion
 from anchor_tui.widgets.plain_text import plain
 
 
@@ -72,19 +72,6 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-class DiscardQuestion(ConfirmScreen):
-    """"Discard what was written?": keeping it is the default (Enter, n and Esc keep
-    editing); only y (or the Discard button) throws the text away."""
-
-    def __init__(self, title: str, question: str) -> None:
-        super().__init__(title, question, yes="Discard", no="Keep editing")
-
-    def on_mount(self) -> None:
-        # After ConfirmScreen's own mount handler (Textual runs it after this one),
-        # which focuses the yes answer: here that is Discard.
-        self.call_after_refresh(self.query_one("#confirm-no").focus)
 
 
 class ReasonScreen(ModalScreen[str | None]):

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from textual.screen import Screen
 
-from anchor_tui.screens.confirm import ConfirmScreen
+from anchor_tui.screens.confirm import DiscardQuestion
 from anchor_tui.screens.prompt import ChoiceScreen
 
 
@@ -52,8 +52,8 @@ class AsksBeforeQuit(Screen[Any]):
         return True
 
     def dismiss_or_ask(self, title: str, question: str) -> None:
-        """Esc: close the form, asking first when something was typed into it (the
-        question's focused answer is to discard, as a confirmation's is)."""
+        """Esc: close the form, asking first when something was typed into it (keeping
+        it is the question's default)."""
         if not self.filled_in():
             self.dismiss(None)
             return
@@ -62,8 +62,7 @@ class AsksBeforeQuit(Screen[Any]):
             if yes:
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen(title, question, yes="Discard", no="Keep editing"),
-                             callback=answered)
+        self.app.push_screen(DiscardQuestion(title, question), callback=answered)
 
     async def _quit_answered(self, choice: str | None) -> None:
         self._asking_quit = False

@@ -75,6 +75,32 @@ async def test_ctrl_q_on_a_filled_in_consent_asks_and_enter_keeps_it(
         await quit_is_asked(app, pilot, form, "Quit and discard this consent?")
 
 
+async def test_esc_on_a_filled_in_consent_asks_and_enter_keeps_it(
+    make_app: AppFactory,
+) -> None:
+    """The question's Enter (pressed at once, before anything else is drawn) keeps
+    what was filled in; only y discards it."""
+    from anchor_tui.screens.confirm import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot, "nurse")
+        await open_case(app, pilot)
+        await press(pilot, "c", "n")
+        form = app.screen
+        assert isinstance(form, ConsentFormScreen)
+        form.query_one("#consent-evidence", Input).value = "Signed at the meeting"
+        form.query_one("#consent-evidence", Input).focus()
+        await pilot.press("escape", "enter")
+        await until(pilot, lambda: app.screen is form)
+        assert form.query_one("#consent-evidence", Input).value == "Signed at the meeting"
+        await pilot.press("escape")
+        question = await asked(app, pilot, ConfirmScreen)
+        assert question.title_text == "Discard this consent?"  # type: ignore[attr-defined]
+        await pilot.press("y")
+        await until(pilot, lambda: not form.is_attached)
+
+
 async def test_ctrl_q_on_an_empty_form_quits_without_asking(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(100, 32)) as pilot:
@@ -183,6 +209,11 @@ async def test_esc_on_a_written_task_or_action_asks_before_discarding_it(
         await pilot.press("escape")
         question = await asked(app, pilot, ConfirmScreen)
         assert isinstance(question, ConfirmScreen) and question.title_text == "Discard this task?"
+        await pilot.press("enter")  # at once: the default keeps editing
+        await until(pilot, lambda: app.screen is form)
+        assert form.query_one("#task-title", Input).value == "Phone the school nurse"
+        await pilot.press("escape")
+        await asked(app, pilot, ConfirmScreen)
         await pilot.press("n")  # keep editing
         await until(pilot, lambda: app.screen is form)
         assert form.query_one("#task-title", Input).value == "Phone the school nurse"
