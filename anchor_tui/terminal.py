@@ -439,3 +439,14 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
             self._held_errors.append(modal)
             return
         self.push_screen(modal)
+
+    def show_error_modal(self, modal: ErrorScreen) -> None:
+        """An error modal of the context in use, opened by the app's own work (a change
+        kept while the database was away, refused when it is back): held while the
+        terminal is locked, as ``show_error``'s are, and shown on unlocking. Pushed by
+        the app while locked, it would be drawn over the lock (errors are let over it
+        for the lock screen's own), quoting the person's words to whoever stands there."""
+        if self.session.locked:
+            self._held_errors.append(modal)
+            return
+        self.push_screen(modal)

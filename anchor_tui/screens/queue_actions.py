@@ -284,10 +284,14 @@ class QueueActions(Screen[None]):
             action, case_id, words = reason
             reasons[(action, case_id)] = words
             key = "z" if action == "snooze" else "s"
-            self.app.push_screen(ErrorScreen(
+            modal = ErrorScreen(
                 error.title, error.message,
                 f"{error.fix}\nYour reason is kept: “{words}”. It is filled in when you "
-                f"ask again on this case ({key})."))
+                f"ask again on this case ({key}).")
+            # Made by the app's save queue, maybe after the terminal was locked: held
+            # until the person unlocks, never drawn over the lock.
+            show = getattr(self.app, "show_error_modal", self.app.push_screen)
+            show(modal)
             if self.is_attached:
                 self.load_queue()
 
