@@ -278,12 +278,14 @@ def _db_upgrade(args: argparse.Namespace) -> int:
         if before == schema.HEAD:
             print(f"{_safe_url(url)} is up to date (revision {schema.HEAD}).")
             return 0
-        policy = None
-        if engine.dialect.name == "postgresql":  # row-level security follows the policy
-            from anchor_tui.cli_deploy import _policy
+        from anchor_tui.policy import load_policy
+        from anchor_tui.settings import load_settings
 
-            policy = _policy(args)
-        schema.upgrade(engine, policy=policy)
+        # Row-level security follows the team's policy, and a migration files existing
+        # rows as the team's app files new ones (0015: a reason's category).
+        settings = load_settings(None, getattr(args, "config", None))
+        schema.upgrade(engine, policy=load_policy(settings.policy_path, team=settings.team),
+                       team=settings.team)
     finally:
         engine.dispose()
     print(f"Upgraded {_safe_url(url)} from {before or 'an empty schema'} to revision "

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
     from anchor_tui.policy import Policy
+    from anchor_tui.settings import TeamConfig
 
 HEAD = "0015"
 """The newest migration this version knows; a test checks it against Alembic's head."""
@@ -78,13 +79,17 @@ def as_schema_owner(conn: Connection) -> None:
         conn.execute(text("SELECT set_config('role', :owner, true)"), {"owner": owner})
 
 
-def upgrade(engine: Engine, revision: str = "head", *, policy: Policy | None = None) -> None:
+def upgrade(engine: Engine, revision: str = "head", *, policy: Policy | None = None,
+            team: TeamConfig | None = None) -> None:
     """Run the migrations up to ``revision``; ``policy`` is the disclosure policy the
-    PostgreSQL row-level security is made from (default: the shipped one)."""
+    PostgreSQL row-level security is made from, and with ``team`` the one a migration
+    files existing rows by (0015: a reason as a note of its writer's profession, in the
+    category the team starts that profession's notes with). Default: the shipped ones."""
     from alembic import command
 
     config = alembic_config()
     config.attributes["policy"] = policy
+    config.attributes["team"] = team
     try:
         with engine.execution_options(**MIGRATING).begin() as conn:
             as_schema_owner(conn)
@@ -104,10 +109,12 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(config, revision)
 
 
-def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
+def ensure_schema(engine: Engine, *, auto_upgrade: bool, policy: Policy | None = None,
+                  team: TeamConfig | None = None) -> None:
     """Make sure the schema is the one this version expects.
 
-    ``auto_upgrade`` (the embedded SQLite default) upgrades an empty or older schema.
+    ``auto_upgrade`` (the embedded SQLite default) upgrades an empty or older schema,
+    with the team's ``policy`` and ``team`` settings (``upgrade``).
     Otherwise an older schema is refused with the command that upgrades it.
     A newer schema (written by a newer anchor-tui) is always refused.
     """
@@ -127,7 +134,7 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
                 f"{safe_url} holds tables of another program, not an anchor-tui database.",
                 "Point --db at an anchor-tui database, or at a new file (it is created).",
             )
-        upgrade(engine)
+        upgrade(engine, policy=policy, team=team)
         return
     state = "empty" if revision is None else f"at {revision}, older than {HEAD}"
     raise SchemaMismatchError(

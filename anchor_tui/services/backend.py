@@ -33,7 +33,10 @@ class Backend:
         engine = make_engine(settings.db_url)
         if check_schema:
             try:
-                schema.ensure_schema(engine, auto_upgrade=engine.dialect.name == "sqlite")
+                # Upgraded with the team's policy and settings: a migration files
+                # existing rows as the app files new ones (0015: reasons).
+                schema.ensure_schema(engine, auto_upgrade=engine.dialect.name == "sqlite",
+                                     policy=policy, team=settings.team)
                 if engine.dialect.name == "postgresql":
                     rls.check(engine, policy)  # the second wall is made from this policy
             except BaseException:

@@ -10,9 +10,10 @@ security, both compiled from the same expression (``Policy.attendee_sql``; insta
 again here). The change itself (stage, screened: take) stays a board field.
 
 Existing reasons move over, each as a note of its writer's profession in the category
-the note editor starts that profession with (the shipped ``anchor.yaml``), as the app
-now writes them; then the old column goes (a plain DROP COLUMN on both databases, no
-table copy: SQLite 3.35 or newer).
+the note editor starts that profession with (the team's ``anchor.yaml`` and policy, as
+given to ``schema.upgrade``; else the shipped ones), as the app now writes them; then
+the old column goes (a plain DROP COLUMN on both databases, no table copy: SQLite 3.35
+or newer).
 
 Revision ID: 0015
 Revises: 0014
@@ -51,7 +52,12 @@ def _category_of_profession(policy: Any, profession: sa.ColumnElement[str]
     from anchor_tui.services.note_form import default_category
     from anchor_tui.settings import load_team_config
 
-    team = load_team_config(None)
+    # The team's settings, as the app files a reason from now on (``reason_category``):
+    # the shipped ones would file a team's reasons under categories it does not use
+    # for that profession (a social worker's child-welfare words as general ones).
+    config = op.get_context().config
+    given = config.attributes.get("team") if config is not None else None
+    team = given if given is not None else load_team_config(None)
     whens = [(profession == p, sa.literal(default_category(team, policy, p)))
              for p in sorted(policy.professions)]
     fallback = sa.literal(default_category(team, policy, ""))
