@@ -205,7 +205,7 @@ def audience_viewer(viewer: Viewer, audience: tuple[Attendee, ...]) -> Viewer:
 
 
 class CaseSight:
-    """What an audience sees of a case: the name, note ids and task ids (memoised)."""
+    """What an audience sees of a case: the name, note, task and reason ids (memoised)."""
 
     def __init__(self, backend: Backend, viewer: Viewer, now: dt.datetime) -> None:
         self._backend = backend
@@ -232,6 +232,11 @@ class CaseSight:
                         select(m.Note.id).where(m.Note.case_id == case_id))}
                     tokens |= {f"task:{i}" for i in session.scalars(
                         select(m.Task.id).where(m.Task.case_id == case_id))}
+                    # The reasons given for its changes, read in the case view's history
+                    # on the shared screen (each disclosed as a note of its writer's).
+                    tokens |= {f"reason:{i}" for i in session.scalars(
+                        select(m.CaseEventReason.id).where(
+                            m.CaseEventReason.case_id == case_id))}
             self._seen[key] = frozenset(tokens)
         return self._seen[key]
 
