@@ -354,6 +354,23 @@ class CaseEventReason(Base):
     event: Mapped[CaseEvent] = relationship()
 
 
+class TaskSourceReason(Base):
+    """A reason given for a change to the case (``CaseEventReason``) that the room read
+    when a task was typed in a huddle (an action, or ``t`` in the case view on the
+    shared screen): the task's words may repeat it, so it is disclosed only to whoever
+    may read the reason too, as with each source note (``TaskSource``; migration 0016).
+    A reason erased with its case takes its row with it (the task's title is erased
+    then as well)."""
+
+    __tablename__ = "task_source_reason"
+    __table_args__ = (Index("ix_task_source_reason_task_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    reason_id: Mapped[int] = mapped_column(ForeignKey("case_event_reason.id",
+                                                      ondelete="CASCADE"))
+
+
 class CaseSnooze(Base):
     """A case put aside in one person's queue until a day, with a reason."""
 
@@ -479,6 +496,7 @@ __all__ = [
     "Person",
     "Task",
     "TaskSource",
+    "TaskSourceReason",
     "User",
     "partial_unique_index",
 ]

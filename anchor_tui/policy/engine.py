@@ -121,6 +121,11 @@ class Policy:
             if not source.allowed:
                 return Verdict(False, source.rule_ids, "it was typed in a huddle over a "
                                f"note not shown ({source.reason})")
+        for reason in task.source_reasons:
+            source = self._judge(who, scope, reason, ctx, "note")
+            if not source.allowed:
+                return Verdict(False, source.rule_ids, "it was typed in a huddle over a "
+                               f"reason not shown ({source.reason})")
         missing = task.source_fields - self.fields_of(who.profession)
         if missing:
             return Verdict(False, (), "it was typed in a huddle that saw the case's "
@@ -238,8 +243,10 @@ class Policy:
     def _source_hidden_sql(self, who: SqlAttendee, scope: SqlScope) -> ColumnElement[bool]:
         """A huddle action's task: some source (what the room saw of the case when it
         was typed) that ``who`` may not see now: a note the note rules do not show them,
-        or a case field not among their profession's (a constant here). One subquery
-        over the task's sources, each correlated only to the query directly around it."""
+        a case field not among their profession's (a constant here), or a reason given
+        for a change to the case that the note rules do not show them. A subquery over
+        the task's sources and one over its reasons, each correlated only to the query
+        directly around it."""
         row = aliased(models.TaskSource, name="anchor_task_source")
         note = aliased(models.Note, name="anchor_source_note")
         note_hidden = and_(row.note_id.is_not(None), not_(exists().where(
@@ -248,7 +255,13 @@ class Policy:
         field_hidden: ColumnElement[bool] = row.field.is_not(None)
         if fields:
             field_hidden = and_(field_hidden, row.field.not_in([sql_word(f) for f in fields]))
-        return exists().where(row.task_id == models.Task.id, or_(note_hidden, field_hidden))
+        # A reason the room read (disclosed as a note of its writer's profession).
+        told = aliased(models.TaskSourceReason, name="anchor_task_source_reason")
+        reason = aliased(models.CaseEventReason, name="anchor_source_reason")
+        reason_hidden = exists().where(told.task_id == models.Task.id, not_(exists().where(
+            reason.id == told.reason_id, self._sql_for(who, scope, reason, "note"))))
+        return or_(exists().where(row.task_id == models.Task.id,
+                                  or_(note_hidden, field_hidden)), reason_hidden)
 
     def _sql_for(self, who: SqlAttendee, scope: SqlScope, entity: type[Any], kind: str
                  ) -> ColumnElement[bool]:

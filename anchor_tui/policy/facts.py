@@ -36,6 +36,10 @@ class TaskFacts:
     source_fields: frozenset[str] = frozenset()
     """A huddle action's task: the case fields the room saw (``person_name``): the
     task is seen only by someone who may see each of them."""
+    source_reasons: tuple[NoteFacts, ...] = ()
+    """A task typed in a huddle: the reasons given for changes to the case that the room
+    read (each disclosed as a note of its writer's profession): the task is seen only
+    where every one of them is too."""
 
 
 @dataclass(frozen=True)

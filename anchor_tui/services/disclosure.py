@@ -60,9 +60,9 @@ def note_facts(note: m.Note, person_id: int) -> NoteFacts:
 
 
 def task_facts(session: Session, task: m.Task) -> TaskFacts:
-    """The facts the task rules decide on: the note it was made from, and for a huddle
-    action's task what the room saw (read in ``session``: a viewer who may see the task
-    may see each of them)."""
+    """The facts the task rules decide on: the note it was made from, and for a task
+    typed in a huddle what the room saw, notes and reasons (read in ``session``: a
+    viewer who may see the task may see each of them)."""
     person_id = session.scalar(select(m.Case.person_id).where(m.Case.id == task.case_id))
     assert person_id is not None, "a task's case is there while the task is"
 
@@ -72,13 +72,22 @@ def task_facts(session: Session, task: m.Task) -> TaskFacts:
             return NoteFacts(note_id, task.case_id, person_id, "", 0, "")
         return note_facts(note, person_id)
 
+    def told(reason_id: int) -> NoteFacts:
+        reason = session.get(m.CaseEventReason, reason_id)
+        if reason is None:  # hidden: never shown by its facts
+            return NoteFacts(reason_id, task.case_id, person_id, "", 0, "")
+        return reason_facts(reason, person_id)
+
     sources = session.execute(select(m.TaskSource.note_id, m.TaskSource.field)
                               .where(m.TaskSource.task_id == task.id)).all()
+    reasons = session.scalars(select(m.TaskSourceReason.reason_id)
+                              .where(m.TaskSourceReason.task_id == task.id)).all()
     return TaskFacts(
         task.id, task.case_id, task.assignee_id, task.created_by_id,
         from_note=facts(task.from_note_id) if task.from_note_id is not None else None,
         source_notes=tuple(facts(n) for n, _ in sources if n is not None),
-        source_fields=frozenset(f for _, f in sources if f is not None))
+        source_fields=frozenset(f for _, f in sources if f is not None),
+        source_reasons=tuple(told(r) for r in reasons))
 
 
 def blind_assignee(backend: Backend, session: Session, user_id: int, task: TaskFacts,

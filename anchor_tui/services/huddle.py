@@ -32,7 +32,7 @@ from anchor_tui.policy import NoteFacts, TaskFacts
 from anchor_tui.services import audit
 from anchor_tui.services.auth import authenticate
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.disclosure import blind_assignee
+from anchor_tui.services.disclosure import blind_assignee, reason_facts
 from anchor_tui.services.huddle_agenda import extend_agenda
 
 MAX_ITEM_LENGTH = 2000
@@ -230,10 +230,12 @@ action's task when the room sees it."""
 
 @dataclass(frozen=True)
 class RoomSight:
-    """What the room sees of a case now: its notes (as the policy's facts) and fields."""
+    """What the room sees of a case now: its notes (as the policy's facts), fields, and
+    the reasons given for changes to it (each as a note of its writer's profession)."""
 
     notes: tuple[NoteFacts, ...]
     fields: frozenset[str]
+    reasons: tuple[NoteFacts, ...] = ()
 
 
 def room_sight(session: Session, backend: Backend, viewer: Viewer, case_id: int) -> RoomSight:
@@ -248,7 +250,11 @@ def room_sight(session: Session, backend: Backend, viewer: Viewer, case_id: int)
         .where(m.Note.case_id == case_id).order_by(m.Note.id)).all()
     notes = tuple(NoteFacts(row.id, case_id, person_id, row.category, row.author_id,
                             row.author_profession) for row in rows)
-    return RoomSight(notes, backend.policy.case_fields(viewer) & ROOM_FIELDS)
+    # The case view's history on the shared screen shows the reasons the room may read.
+    reasons = tuple(reason_facts(reason, person_id) for reason in session.scalars(
+        select(m.CaseEventReason).where(m.CaseEventReason.case_id == case_id)
+        .order_by(m.CaseEventReason.id)))
+    return RoomSight(notes, backend.policy.case_fields(viewer) & ROOM_FIELDS, reasons)
 
 
 def _refuse_an_assignee_who_would_not_see_it(
@@ -258,7 +264,8 @@ def _refuse_an_assignee_who_would_not_see_it(
     a task they never see (it is disclosed by its sources): refuse it, so the room
     chooses someone who will see it, instead of losing the action in silence."""
     task = TaskFacts(0, case_id, assignee_id, viewer.user_id,
-                     source_notes=sight.notes, source_fields=sight.fields)
+                     source_notes=sight.notes, source_fields=sight.fields,
+                     source_reasons=sight.reasons)
     user = blind_assignee(backend, session, assignee_id, task, now)
     if user is not None:
         raise AnchorError(
@@ -306,6 +313,8 @@ def add_action(backend: Backend, viewer: Viewer, case_id: int, text: str,
                          for note in sight.notes])
         session.add_all([m.TaskSource(task_id=task.id, field=field)
                          for field in sorted(sight.fields)])
+        session.add_all([m.TaskSourceReason(task_id=task.id, reason_id=reason.id)
+                         for reason in sight.reasons])
         item = m.HuddleItem(huddle_id=huddle_id, case_id=case_id, kind="action", text=text,
                             task_id=task.id, created_by_id=viewer.user_id, created_at=now)
         session.add(item)

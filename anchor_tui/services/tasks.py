@@ -35,6 +35,7 @@ from anchor_tui.db.models import (
     Note,
     Task,
     TaskSource,
+    TaskSourceReason,
     User,
 )
 from anchor_tui.db.retry import retry_transient
@@ -180,7 +181,8 @@ class _Typed:
     def facts(self, case_id: int, viewer: Viewer, assignee_id: int | None) -> TaskFacts:
         return TaskFacts(0, case_id, assignee_id, viewer.user_id, from_note=self.note,
                          source_notes=self.room.notes if self.room else (),
-                         source_fields=self.room.fields if self.room else frozenset())
+                         source_fields=self.room.fields if self.room else frozenset(),
+                         source_reasons=self.room.reasons if self.room else ())
 
     def what(self, policy_label: str) -> str:
         told = [f"this {policy_label.lower()} note"] if self.note is not None else []
@@ -232,6 +234,8 @@ def _with_sources(session: Session, task: Task, typed: _Typed) -> None:
                      for note in typed.room.notes])
     session.add_all([TaskSource(task_id=task.id, field=field)
                      for field in sorted(typed.room.fields)])
+    session.add_all([TaskSourceReason(task_id=task.id, reason_id=reason.id)
+                     for reason in typed.room.reasons])
     session.flush()
 
 

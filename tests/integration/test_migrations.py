@@ -506,6 +506,17 @@ def test_0015_moves_each_reason_into_a_protected_row_of_its_writers_profession(
     protected = {"note", "task", "draft", "case_event_reason"}
     if engine.dialect.name == "postgresql":
         assert secured() == protected
+    schema.downgrade(engine, "0015")
+    if engine.dialect.name == "postgresql":
+        # 0016 goes back without row-level security (the task's reads its table), as
+        # 0013's does; the older version's `db init` installs it again.
+        assert secured() == set()
+        from anchor_tui.db import rls
+
+        with engine.execution_options(**schema.MIGRATING).begin() as conn:
+            schema.as_schema_owner(conn)
+            rls.install(conn, backend.policy)
+        assert secured() == protected
     schema.downgrade(engine, "0014")
     assert "case_event_reason" not in tables(engine)
     with engine.connect() as conn:
