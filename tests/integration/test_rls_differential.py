@@ -121,6 +121,11 @@ def check_world(walls: Walls, world: World) -> int:
         conn.execute(insert(m.Draft), drafts)
         conn.execute(insert(m.CaseEvent), events)
         conn.execute(insert(m.CaseEventReason), reasons)
+        # A task typed in a huddle over a reason (each reason has its note's id).
+        told = [{"task_id": t.id, "reason_id": r.id}
+                for t in world.tasks for r in t.source_reasons]
+        if told:
+            conn.execute(insert(m.TaskSourceReason), told)
     ctx = world.context()
     policy = walls.policy
     compared = 0
@@ -172,6 +177,36 @@ def test_a_huddle_actions_task_behind_both_walls(walls: Walls) -> None:
     from tests.integration.test_disclosure_differential import sourced_world
 
     world = sourced_world(8_100_000)
+    assert check_world(walls, world) == len(world.viewers)
+
+
+def test_a_task_typed_over_a_reason_behind_both_walls(walls: Walls) -> None:
+    """A task typed in a huddle over the nurse's health reason (not over the health note
+    itself): the police, who work the case, see it through neither wall; row-level
+    security, the filter and decide() agree for each member and for the huddle."""
+    from anchor_tui.domain import Attendee
+    from anchor_tui.policy import MembershipFacts
+    from tests.worlds import TODAY
+
+    b = 8_200_000
+    users = ((b, "police"), (b + 1, "social_work"), (b + 2, "health"))
+    health = NoteFacts(b, b, b, "health", b + 2, "health")
+    general = NoteFacts(b + 1, b, b, "general", b + 1, "social_work")
+    world = World(
+        users=users, persons=(b,), cases=((b, b),),
+        memberships=tuple(MembershipFacts(b, u, TODAY, None) for u, _ in users),
+        notes=(health, general),
+        tasks=(TaskFacts(b, b, None, b + 2, source_notes=(general,), source_reasons=(health,)),
+               TaskFacts(b + 1, b, None, b + 2, source_notes=(general,))),
+        consents=(),
+        viewers=(*(Viewer(u, f"u{u}", "U", p, "member") for u, p in users),
+                 Viewer(b + 1, "h", "Huddle", "social_work", "member", purpose="huddle",
+                        attendees=(Attendee(b + 1, "social_work"), Attendee(b, "police")))),
+    )
+    ctx = world.context()
+    police = world.viewers[0]
+    assert not walls.policy.decide_task(police, world.tasks[0], ctx).allowed
+    assert walls.policy.decide_task(police, world.tasks[1], ctx).allowed
     assert check_world(walls, world) == len(world.viewers)
 
 
