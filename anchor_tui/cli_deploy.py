@@ -51,9 +51,12 @@ def _db_init(args: argparse.Namespace) -> int:
     from anchor_tui.db.deploy import init_deployment
 
     args.resolved_db_url = args.url
+    from anchor_tui.settings import load_settings
+
     policy = _policy(args)
     done = init_deployment(args.url, policy, _password_reader(args),
-                           owner=args.owner, app_role=args.app_role, schema_name=args.schema)
+                           owner=args.owner, app_role=args.app_role, schema_name=args.schema,
+                           team=load_settings(None, getattr(args, "config", None)).team)
     made = ", ".join(done.created_roles) or "none (both existed)"
     print(f"Database {done.database} on {_safe_url(args.url).split('@')[-1].split('/')[0]}"
           f"{' (created)' if done.created_database else ''}: schema {done.schema} at "

@@ -32,6 +32,7 @@ from anchor_tui.errors import AnchorError
 
 if TYPE_CHECKING:
     from anchor_tui.policy import Policy
+    from anchor_tui.settings import TeamConfig
 
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 APP_TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
@@ -169,10 +170,13 @@ def grant_app_role(conn: Connection, schema_name: str, owner: str, app_role: str
 
 
 def init_deployment(admin_url: str, policy: Policy, password_for: Callable[[str], str], *,
-                    owner: str, app_role: str, schema_name: str) -> Deployment:
+                    owner: str, app_role: str, schema_name: str,
+                    team: TeamConfig | None = None) -> Deployment:
     """Create (or bring up to date) the roles, database, schema, migrations, row-level
     security and grants for a team. Safe to run again: what exists is kept (existing
     roles keep their passwords); the schema is upgraded and the policy re-installed.
+    ``team``: the team's settings, by which a migration files existing rows as the app
+    files new ones (``schema.upgrade``).
 
     ``password_for(role)`` is asked only for roles it creates.
     """
@@ -197,20 +201,21 @@ def init_deployment(admin_url: str, policy: Policy, password_for: Callable[[str]
             created_database = _ensure_database(conn, database, owner)
     finally:
         server.dispose()
-    team = make_engine(url.update_query_dict({"options": f"-csearch_path={schema_name}"})
-                       .render_as_string(hide_password=False))
+    team_engine = make_engine(
+        url.update_query_dict({"options": f"-csearch_path={schema_name}"})
+        .render_as_string(hide_password=False))
     try:
-        with team.begin() as conn:
+        with team_engine.begin() as conn:
             _ensure_schema(conn, database, schema_name, owner, app_role)
-        schema.upgrade(team, policy=policy)
-        with team.execution_options(**schema.MIGRATING).begin() as conn:
+        schema.upgrade(team_engine, policy=policy, team=team)
+        with team_engine.execution_options(**schema.MIGRATING).begin() as conn:
             schema.as_schema_owner(conn)
             tables = rls.install(conn, policy)
-        with team.begin() as conn:
+        with team_engine.begin() as conn:
             grant_app_role(conn, schema_name, owner, app_role)
-        revision = schema.current_revision(team)
+        revision = schema.current_revision(team_engine)
     finally:
-        team.dispose()
+        team_engine.dispose()
     app_url = url.set(username=app_role, password=None, query={})
     return Deployment(database, schema_name, owner, app_role, created_roles, created_database,
                       revision, tuple(tables), policy.hash,
