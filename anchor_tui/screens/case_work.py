@@ -150,7 +150,11 @@ class CaseWork(Screen[None]):
             return
         self.ask_error_reason(int(chosen))
 
-    @work(exclusive=True, group="case-work-ask")
+    # Asked again by a save's refusal, maybe long after (kept while the database was
+    # away) while another question is open: never exclusive, in a group of its own. An
+    # exclusive worker cancelled the one awaiting the open question, whose answer, typed
+    # and confirmed, then went nowhere.
+    @work(group="case-work-again")
     async def ask_error_reason(self, note_id: int, value: str = "", note: str = "") -> None:
         reason = await self.app.push_screen_wait(ReasonScreen(
             "Entered in error", "Why is this note wrong? It stays in the timeline, marked, "
@@ -392,7 +396,7 @@ class CaseWork(Screen[None]):
     def on_case_edit_conflicted(self, message: CaseEditConflicted) -> None:
         self.resolve(message.conflict)
 
-    @work(exclusive=True, group="case-work-ask")
+    @work(group="case-work-again")  # (a kept edit's conflict: see ask_error_reason)
     async def resolve(self, conflict: CaseConflict) -> None:
         from anchor_tui.screens.conflict import ConflictScreen
 

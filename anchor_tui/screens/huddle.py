@@ -296,7 +296,12 @@ class HuddleScreen(AnchorScreen):
         if entry is not None:
             self.ask_decision(entry.case_id, entry.person_label)
 
-    @work(exclusive=True, group="huddle-ask")
+    # The decision's and the action's questions are never exclusive, and in a group of
+    # their own: one is asked again by a save's refusal, which may come back long after
+    # (kept while the database was away) while another question is open. An exclusive
+    # worker cancelled the one awaiting that question, whose form stayed on screen and
+    # whose answer, typed and saved, then went nowhere.
+    @work(group="huddle-typed")
     async def ask_decision(self, case_id: int, person_label: str, value: str = "",
                            note: str = "") -> None:
         """Ask for the decision (again, with ``value`` and why, after a refusal)."""
@@ -323,7 +328,7 @@ class HuddleScreen(AnchorScreen):
         if entry is not None:
             self.ask_action(entry.case_id, entry.person_label)
 
-    @work(exclusive=True, group="huddle-ask")
+    @work(group="huddle-typed")  # (never exclusive: see ask_decision)
     async def ask_action(self, case_id: int, person_label: str,
                          draft: ActionDraft | None = None, note: str = "") -> None:
         """Ask for the action (again, with ``draft`` and why, after a refusal)."""

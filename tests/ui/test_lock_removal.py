@@ -24,6 +24,11 @@ from tests.ui.test_lock_races import returns_when
 from tests.ui.test_note_editor import asked, until
 
 
+def asking(app: Any) -> list[Any]:
+    """The huddle's workers that ask a question (its own, and a decision's or action's)."""
+    return [w for w in app.workers if w.group in ("huddle-ask", "huddle-typed")]
+
+
 async def still_running(app: Any, ok: Any, seconds: float = 5.0) -> None:
     """Wait (in real time, not through the pilot, which waits 30 s on a dead app) until
     ``ok`` holds; fail at once if the app's message loop has ended."""
@@ -106,7 +111,7 @@ async def test_a_huddle_question_asked_as_a_roster_change_finishes_behind_the_lo
         roster = leave_huddle(app.backend, screen.viewer, nurse.user_id)
         app.post_message(RosterChanged(roster, None))
         await still_running(app, lambda: app._viewer_mode != old_mode[0]
-                            and not [w for w in app.workers if w.group == "huddle-ask"])
+                            and not asking(app))
         assert app.screen is lock and app.session.locked
 
 
@@ -137,4 +142,4 @@ async def test_a_huddle_question_asked_as_the_huddle_is_left_with_ctrl_o(
         app.call_later(app.switch_user_now)  # ctrl+o, "end" chosen (the pilot's press
         # would wait 30 s on the app stopping under it)
         await still_running(app, lambda: isinstance(app.screen_stack[0], SignInScreen)
-                            and not [w for w in app.workers if w.group == "huddle-ask"])
+                            and not asking(app))
