@@ -18,8 +18,10 @@ its commit's answer was lost from writing its change twice.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from textual.app import App
@@ -40,6 +42,8 @@ class PendingSave:
     alive: Callable[[], bool] = lambda: True
     """Whether the person who asked for the save is still at the terminal (a save made
     after a switch of user reports a failure to the error log, not on the screen)."""
+    made: int = field(default=0, compare=False)
+    """When it was asked for, in the queue's count: kept saves wait in this order."""
 
 
 class SaveQueue:
@@ -52,6 +56,7 @@ class SaveQueue:
         self._on_waiting = on_waiting
         self._on_lost = on_lost
         self._resuming = False
+        self._count = itertools.count(1)
 
     @property
     def waiting(self) -> tuple[str, ...]:
@@ -69,7 +74,8 @@ class SaveQueue:
                on_failed: Callable[[BaseException], object] | None = None,
                on_kept: Callable[[], object] | None = None) -> None:
         """Save now, or (connection lost) keep it and save it when the server is back."""
-        item = PendingSave(label, save, on_saved, on_failed, on_kept, context_alive(self._app))
+        item = PendingSave(label, save, on_saved, on_failed, on_kept, context_alive(self._app),
+                           next(self._count))
         if self._waiting or self._resuming:
             self._keep(item)  # after the ones already waiting: saves keep their order
             return
@@ -95,7 +101,7 @@ class SaveQueue:
             try:
                 result = item.save()
             except ConnectionLostError as error:
-                self._app.call_from_thread(self._lost, item, error)
+                self._app.call_from_thread(self._lost, item, error, then is not None)
                 return
             except BaseException as error:
                 if item.on_failed is not None:
@@ -117,9 +123,13 @@ class SaveQueue:
 
         self._app.run_worker(attempt, thread=True, group="save", exit_on_error=False)
 
-    def _lost(self, item: PendingSave, error: ConnectionLostError) -> None:
-        self._waiting.insert(0, item)  # first again: it was the oldest
-        self._resuming = False
+    def _lost(self, item: PendingSave, error: ConnectionLostError, resumed: bool) -> None:
+        # Back in its place, by when it was asked for: a save resumed is the oldest, but
+        # two saved at once (the second asked for while the first was on its way) may
+        # find the server gone one after the other, and the second is not the older.
+        bisect.insort(self._waiting, item, key=lambda kept: kept.made)
+        if resumed:
+            self._resuming = False  # (a save started alongside leaves the resume going)
         self._on_waiting(len(self._waiting))
         self._on_lost(error)
         if item.on_kept is not None:
