@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from anchor_tui.paste_input import OneLineInput
 from anchor_tui.screens.confirm import DiscardQuestion
+from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
 from anchor_tui.widgets.plain_text import plain
 
 
@@ -74,9 +75,16 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ReasonScreen(ModalScreen[str | None]):
+class ReasonScreen(ModalScreen[str | None], AsksBeforeQuit):
     """Write a short reason (one line); Enter with text saves it, Escape cancels (asked
-    first when something is written)."""
+    first when something is written), and so does ctrl+q: a huddle's decision, a refused
+    change's words asked again, are nowhere else."""
+
+    QUIT_QUESTION = QuitQuestion(
+        "Quit and discard what was written?",
+        "Go back to it",
+        "Quit: discard what was written",
+        "It is not saved yet. Esc goes back to it.")
 
     HELP_NAME = "a reason"
     HELP = ("Write the reason in a line (it is kept with the change, for the record). "
@@ -140,3 +148,6 @@ class ReasonScreen(ModalScreen[str | None]):
             "Discard what was written?",
             "It is not saved yet. Keep editing (Enter), or discard it (y)?"),
             callback=answered)
+
+    def filled_in(self) -> bool:
+        return bool(self.query_one("#reason-input", Input).value.strip())

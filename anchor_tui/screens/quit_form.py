@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 from textual.screen import Screen
 
 from anchor_tui.screens.confirm import DiscardQuestion
-from anchor_tui.screens.prompt import ChoiceScreen
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,8 @@ class AsksBeforeQuit(Screen[Any]):
         if self._quit_chosen or not self.is_mounted or not self.filled_in():
             return False
         if not self._asking_quit:
+            from anchor_tui.screens.prompt import ChoiceScreen  # (prompt's forms use this)
+
             self._asking_quit = True
             asked = self.QUIT_QUESTION
             self.app.push_screen(ChoiceScreen(

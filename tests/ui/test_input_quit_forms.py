@@ -245,3 +245,42 @@ async def test_esc_on_a_written_huddle_action_asks_too(make_app: AppFactory) -> 
         await pilot.press("n")
         await until(pilot, lambda: app.screen is form)
         assert form.query_one("#action-text", Input).value == "Call the school"  # type: ignore[attr-defined]
+
+
+async def test_ctrl_q_on_a_written_decision_asks(make_app: AppFactory) -> None:
+    """The huddle's decision prompt (a reason prompt, as for a snooze, a screening or an
+    entered-in-error mark): ctrl+q quit (once the huddle's end was chosen) and the
+    decision typed was gone, though Esc there asks first."""
+    from anchor_tui.screens.prompt import ReasonScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await huddle_of(pilot, "social")
+        await join(pilot, "nurse")
+        await pilot.press("d")
+        form = await asked(app, pilot, ReasonScreen)
+        await pilot.press(*"Meet the family")
+        await quit_is_asked(app, pilot, form, "Quit and discard what was written?",
+                            in_huddle=True)
+
+
+async def test_ctrl_q_on_a_written_reason_asks_and_an_empty_one_quits(
+        make_app: AppFactory) -> None:
+    from anchor_tui.screens.prompt import ReasonScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await sign_in(pilot, "social")
+        await open_case(app, pilot)
+        await pilot.press("d")  # the next review: a reason prompt
+        form = await asked(app, pilot, ReasonScreen)
+        await pilot.press(*"fri")
+        await quit_is_asked(app, pilot, form, "Quit and discard what was written?")
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await sign_in(pilot, "social")
+        await open_case(app, pilot)
+        await pilot.press("d")
+        await asked(app, pilot, ReasonScreen)
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: not app.is_running)
