@@ -204,13 +204,33 @@ class HuddleTerminal(App[None]):
         await self.open_context(self.sign_in_screen)
         self.finish_huddle(viewer, spent, person)
 
-    @work(thread=True, group="huddle-end", exit_on_error=False)
     def finish_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
                       person: Viewer | None, *, quiet: bool = False) -> None:
-        """Store the minutes (and write their file); the person's session ends too."""
-        ended = self._end_huddle(viewer, spent, person)
-        if not quiet:
-            self.post_message(HuddleEnded(ended))
+        """Store the minutes (and write their file); the person's session ends too.
+
+        Through the app's save queue, after what waits there: a decision, an action or
+        a note the huddle kept while the database was away (or busy) is made first,
+        while the huddle is still on, and is in its minutes. Written at once, the end
+        could come first (the server back, the watcher not yet aware): the kept change,
+        made then, was refused as the huddle had ended, and its words were lost. With
+        the database away, the end itself is kept and made when it is back."""
+        from anchor_tui.saving import save_queue
+        from anchor_tui.services import huddle as huddle_service
+
+        timed = [spent]
+
+        def end() -> EndedHuddle:
+            if timed[0] is not None:
+                huddle_service.record_time(self.backend, viewer, *timed[0])
+                timed[0] = None  # added once: not again should the end be made again
+            return self._end_huddle(viewer, None, person)
+
+        def ended(result: EndedHuddle) -> None:
+            if not quiet:
+                self.post_message(HuddleEnded(result))
+
+        save_queue(self).submit("end the huddle and store its minutes", end,
+                                on_saved=ended)
 
     def _end_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
                     person: Viewer | None) -> EndedHuddle:

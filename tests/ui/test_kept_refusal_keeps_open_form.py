@@ -123,3 +123,44 @@ async def test_a_refused_kept_error_mark_does_not_lose_the_review_day_being_type
         assert marked.entered_in_error
         assert str(case_state(demo_backend, viewer, CASE, TODAY).next_review) == \
             "2026-12-24", "the review day typed when the refusal came was lost"
+
+
+async def test_a_huddle_ended_while_its_decision_is_kept_ends_after_it(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A decision typed while the database was away waits in the save queue; the room
+    ends the huddle. The end used to be written at once, before the decision (the
+    server back, the change watcher not yet aware): the decision, made then, was refused
+    (the huddle had ended) and went to the error log, its words lost and the minutes
+    without it. The end now waits its turn after what the huddle kept."""
+    from sqlalchemy import select
+
+    from anchor_tui.db import models as m
+    from anchor_tui.screens.confirm import ConfirmScreen
+    from anchor_tui.screens.sign_in import SignInScreen
+    from tests.ui.test_lock_holds_screens import fails_once
+
+    monkeypatch.setattr(huddle_service, "add_decision",
+                        fails_once(huddle_service.add_decision))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, case_id = await huddle_away(app, pilot)
+        huddle_id = screen.viewer.huddle_id
+        await pilot.press("d")
+        await shown(pilot, ReasonScreen)
+        await pilot.press(*"Meet the family", "enter")
+        await settle(pilot)
+        assert save_queue(app).waiting != ()
+        await pilot.press("e")
+        await shown(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen_stack[0], SignInScreen))
+        await settle(pilot)
+        app.post_message(ConnectionRestored())
+        await until(pilot, lambda: save_queue(app).waiting == ())
+        await settle(pilot)
+        assert items_on(demo_backend, case_id) == [("decision", "Meet the family")], (
+            "the decision kept when the huddle ended was lost")
+        with demo_backend.sessions.system("test") as s:
+            huddle = s.scalars(select(m.Huddle).where(m.Huddle.id == huddle_id)).one()
+            assert huddle.ended_at is not None
+            assert "Meet the family" in (huddle.minutes or "")
