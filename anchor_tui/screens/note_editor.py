@@ -409,10 +409,14 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         return self._saved is None and not is_blank(text) and \
             text.rstrip() != self.baseline.rstrip()
 
+    def has_unsaved_work(self) -> bool:
+        """Unsaved text, or a task typed over the note (F5) that only its save keeps."""
+        return self.has_unsaved_text() or (self._saved is None and bool(self.note_tasks))
+
     def action_leave(self) -> None:
         if self._saving:
             return
-        if self.has_unsaved_text():
+        if self.has_unsaved_work():
             self.ask_leave()
         else:
             self.save_draft_now(then=self._close)  # a blank text drops its draft
@@ -420,7 +424,7 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
     def ask_before_quit(self) -> bool:
         """The app is quitting: with unsaved text, ask first (True: the question is up)."""
         answered, self._quit_answered = self._quit_answered, False
-        if answered or not self.has_unsaved_text():
+        if answered or not self.has_unsaved_work():
             return False
         self._quitting = True
         self.ask_leave()
@@ -428,13 +432,23 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
 
     @work(exclusive=True, group="note-ask")
     async def ask_leave(self) -> None:
+        tasks = len(self.note_tasks)
+        # A draft holds the text alone: with a task typed over the note (F5), keeping
+        # the draft leaves the task, so Enter goes on writing (it kept the draft and
+        # the task was gone without a word).
+        their = "" if not tasks else (
+            " The task typed with it is not kept: a draft holds the text alone."
+            if tasks == 1 else
+            f" The {tasks} tasks typed with it are not kept: a draft holds the text alone.")
         choice = await self.app.push_screen_wait(ChoiceScreen(
             "Quit with an unsaved note?" if self._quitting else "Leave the note?",
-            [("draft", "Keep it as a draft (offered when you next write on this case)"),
-             ("save", "Save the note now"),
-             ("discard", "Discard the text"),
+            [("draft", "Keep it as a draft (offered when you next write on this case)"
+              + (", without its tasks" if tasks else "")),
+             ("save", "Save the note now" + (" with its tasks" if tasks else "")),
+             ("discard", "Discard the text" + (" and its tasks" if tasks else "")),
              ("stay", "Go on writing")],
-            current="draft", note="The note is not saved yet. Esc goes back to writing."))
+            current="stay" if tasks else "draft",
+            note=f"The note is not saved yet.{their} Esc goes back to writing."))
         if choice == "save":
             self.action_save()
         elif choice == "draft":
