@@ -172,6 +172,16 @@ class CaseWork(Screen[None]):
             if self.is_attached:
                 self.ask_error_reason(note_id, reason, f"Not saved: {error.message} "
                                       f"{error.fix}")
+                return
+            # The case view has closed (the mark was kept for the database and made
+            # later): the person who wrote the reason is still here (a refusal is handed
+            # back only then), so it is given back to them, not dropped.
+            from anchor_tui.screens.error import ErrorScreen
+
+            self.app.push_screen(ErrorScreen(
+                "Entered-in-error mark not saved", error.message,
+                f"{error.fix}\nYour reason: “{reason}”. Mark the note again from its "
+                f"case (x)."))
 
         save_or_keep(self.app, f"mark a note on case {self.case_id} entered in error",
                      "The entered-in-error mark",

@@ -164,3 +164,55 @@ async def test_a_huddle_ended_while_its_decision_is_kept_ends_after_it(
             huddle = s.scalars(select(m.Huddle).where(m.Huddle.id == huddle_id)).one()
             assert huddle.ended_at is not None
             assert "Meet the family" in (huddle.minutes or "")
+
+
+async def test_a_refused_kept_error_mark_after_its_case_view_closed_gives_its_reason_back(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The case view where the mark was made is closed when the mark, kept while the
+    database was away, is refused: its reason was dropped without a word (asked again
+    only while the case view is open). The same person is told, with their reason."""
+    from textual.widgets import Static
+
+    from anchor_tui.screens import case_work
+    from anchor_tui.screens.error import ErrorScreen
+    from anchor_tui.screens.note_editor import NoteEditorScreen
+    from tests.ui.conftest import sign_in
+    from tests.ui.test_case_work import open_case
+    from tests.ui.test_note_editor import asked, choose, notes_by
+
+    real = case_work.mark_entered_in_error
+    calls: list[int] = []
+
+    def away_then_refused(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionLostError("The connection to the database server was lost.")
+        if len(calls) == 2:
+            raise AnchorError("The note changed.", "Check the reason still holds.")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(case_work, "mark_entered_in_error", away_then_refused)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "social")
+        case_view = await open_case(app, pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NoteEditorScreen))
+        await settle(pilot)
+        await pilot.press(*"Met at ten.", "ctrl+s")
+        await settle(pilot)
+        [note] = notes_by(demo_backend, "social")
+        app.live.stop()
+        await pilot.press("x")
+        await choose(app, pilot, str(note.id), then_settle=False)
+        await asked(app, pilot, ReasonScreen)
+        await pilot.press(*"Wrong young person", "enter")
+        await settle(pilot)
+        assert len(save_queue(app).waiting) == 1
+        await app.pop_screen()
+        await until(pilot, lambda: not case_view.is_attached)
+        app.post_message(ConnectionRestored())
+        await until(pilot, lambda: len(calls) == 2)
+        error = await asked(app, pilot, ErrorScreen)
+        said = " ".join(str(w.render()) for w in error.query(Static))
+        assert "Wrong young person" in said, "the refused mark's reason was dropped"
