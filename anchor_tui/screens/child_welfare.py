@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from anchor_tui.paste_input import OneLineInput
+from anchor_tui.screens.confirm import DiscardQuestion
 from anchor_tui.screens.modal import AnchorModal
 from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
 from anchor_tui.services.child_welfare import (
@@ -175,6 +176,22 @@ class ChildWelfareScreen(AnchorModal[bool], AsksBeforeQuit):
                    for field in ("welfare-recipient", "welfare-reference"))
 
     def action_later(self) -> None:
+        """Esc: record it later (its task stays open); with to whom or a reference typed
+        in, asked first, keeping them the default: they went with the form at once."""
+        if not self.filled_in():
+            self._later()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self._later()
+
+        self.app.push_screen(DiscardQuestion(
+            "Record it later?", "What you wrote here is not recorded yet. Keep editing "
+            "(Enter), or leave it for later and discard what was written (y)? The "
+            "notification's task stays open either way."), callback=answered)
+
+    def _later(self) -> None:
         self.app.notify("The notification is not recorded yet: its task stays in your queue.",
                         title="Child-welfare notification", severity="warning", markup=False)
         self.dismiss(False)

@@ -284,3 +284,35 @@ async def test_ctrl_q_on_a_written_reason_asks_and_an_empty_one_quits(
         await asked(app, pilot, ReasonScreen)
         await pilot.press("ctrl+q")
         await until(pilot, lambda: not app.is_running)
+
+
+async def test_esc_on_a_written_child_welfare_record_asks_and_enter_keeps_it(
+        make_app: AppFactory) -> None:
+    """Esc on the statutory notification's record means "later" (its task stays open);
+    with to whom or a reference typed, it went at once and what was typed was gone (a
+    reference given on the phone, say). It asks first now, keeping it on Enter; an
+    empty record still goes at once."""
+    from anchor_tui.screens.confirm import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await sign_in(pilot, "police")
+        await open_case(app, pilot)
+        await pilot.press("n")
+        await asked(app, pilot, NoteEditorScreen)
+        await settle(pilot)
+        await pilot.press("f3")
+        await choose(app, pilot, "welfare_concern")
+        await pilot.press("ctrl+end", *"Bruises seen at the station.", "ctrl+s")
+        form = await asked(app, pilot, ChildWelfareScreen)
+        await settle(pilot)
+        await pilot.press("enter", *"Espoo child welfare services", "enter", *"LS-2026-77")
+        await pilot.press("escape")
+        await asked(app, pilot, ConfirmScreen)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is form)
+        assert form.query_one("#welfare-reference", Input).value == "LS-2026-77"  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await asked(app, pilot, ConfirmScreen)
+        await pilot.press("y")  # later, what was typed discarded: the task stays open
+        await until(pilot, lambda: not form.is_attached)  # type: ignore[attr-defined]
