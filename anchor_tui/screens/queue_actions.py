@@ -284,14 +284,16 @@ class QueueActions(Screen[None]):
             action, case_id, words = reason
             reasons[(action, case_id)] = words
             key = "z" if action == "snooze" else "s"
-            modal = ErrorScreen(
-                error.title, error.message,
-                f"{error.fix}\nYour reason is kept: “{words}”. It is filled in when you "
-                f"ask again on this case ({key}).")
+            # Filled in again by this queue only: closed (the change was kept while the
+            # database was away and made later), the next queue opened never had it.
+            again = (f"Your reason is kept: “{words}”. It is filled in when you ask again "
+                     f"on this case ({key}).") if self.is_attached else (
+                f"Your reason was: “{words}”. Open the queue and ask again on this case "
+                f"({key}) with it.")
             # Made by the app's save queue, maybe after the terminal was locked: held
             # until the person unlocks, never drawn over the lock.
             show = getattr(self.app, "show_error_modal", self.app.push_screen)
-            show(modal)
+            show(ErrorScreen(error.title, error.message, f"{error.fix}\n{again}"))
             if self.is_attached:
                 self.load_queue()
 

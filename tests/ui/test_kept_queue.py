@@ -91,3 +91,42 @@ async def test_a_screening_reason_refused_by_a_conflict_is_kept_and_filled_in_ag
         await pilot.press("enter")
         await settle(pilot)
         assert case_row(demo_backend, item.case_id)[0] != stage_before
+
+
+async def test_a_kept_snooze_refused_after_the_queue_closed_promises_nothing_it_cannot_do(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The refusal comes once the queue that kept the reason is closed: its reason is
+    given back in the error, and the error no longer says it is filled in again (the
+    queue opened next is another, which never had it)."""
+    from typing import Any
+
+    from anchor_tui.errors import AnchorError, ConnectionLostError
+
+    calls: list[int] = []
+
+    def away_then_refused(*_args: Any, **_kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionLostError("The connection to the database server was lost.")
+        raise AnchorError("The case changed.", "Look at it again.")
+
+    monkeypatch.setattr(queue_actions, "snooze_case", away_then_refused)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_queue(app, pilot, "social")
+        app.live.stop()
+        await go_to(pilot, screen, "reviews_due", 1)
+        await pilot.press("z")
+        await choose(pilot, "3")
+        await give_reason(pilot, "Waiting for the school's reply")
+        await settle(pilot)
+        assert len(save_queue(app).waiting) == 1
+        await app.pop_screen()
+        await settle(pilot)
+        app.post_message(ConnectionRestored())
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, ErrorScreen)
+        assert "Waiting for the school's reply" in modal.error_fix
+        assert "filled in" not in modal.error_fix, (
+            "the error promised to fill in a reason no queue holds any more")
