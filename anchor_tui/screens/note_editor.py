@@ -426,12 +426,28 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         answered, self._quit_answered = self._quit_answered, False
         if answered or not self.has_unsaved_work():
             return False
+        if self._asking_leave:
+            return True  # the question is up already: asked once, however often pressed
         self._quitting = True
         self.ask_leave()
         return True
 
-    @work(exclusive=True, group="note-ask")
+    _asking_leave = False
+
+    # Not exclusive, and apart from the pickers' group: ctrl+q asks this over an open
+    # category or template picker, and an exclusive worker cancelled the one awaiting
+    # the picker, whose choice (made after "Go on writing") then went nowhere.
+    @work(group="note-leave")
     async def ask_leave(self) -> None:
+        if self._asking_leave:
+            return
+        self._asking_leave = True
+        try:
+            await self._ask_leave()
+        finally:
+            self._asking_leave = False
+
+    async def _ask_leave(self) -> None:
         tasks = len(self.note_tasks)
         # A draft holds the text alone: with a task typed over the note (F5), keeping
         # the draft leaves the task, so Enter goes on writing (it kept the draft and
