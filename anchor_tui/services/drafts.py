@@ -111,6 +111,12 @@ def _fold_huddle_drafts(backend: Backend, author: Viewer, case_id: int) -> None:
         pass  # the author's other terminal made their own draft just now: folded next time
 
 
+def _joined_before(own: str, body: str) -> bool:
+    """Whether ``body`` is in ``own`` as the fold adds it: a paragraph of its own after
+    the draft (words that merely occur in it are another note's, never dropped)."""
+    return f"\n\n{body.rstrip()}\n\n" in f"{own.rstrip()}\n\n"
+
+
 def _fold(session: Session, author: Viewer, case_id: int) -> None:
     own = _find(session, author, case_id, None)
     for row in _huddle_drafts(session, author, case_id):
@@ -124,7 +130,7 @@ def _fold(session: Session, author: Viewer, case_id: int) -> None:
             # and reach whoever that category reaches (a health note's words under
             # "general"). It stays apart, offered once the own draft is saved or gone.
             continue
-        if row.body in own.body:
+        if _joined_before(own.body, row.body):
             session.delete(row)  # added before (a second terminal's fold)
             continue
         joined = f"{own.body.rstrip()}\n\n{row.body}"

@@ -142,3 +142,26 @@ def test_a_huddles_note_of_another_category_is_never_joined_to_the_authors_draft
 def drafts_of(world: TeamWorld, author_id: int) -> list[str]:
     with world.backend.sessions.system("test: drafts") as s:
         return list(s.scalars(select(m.Draft.body).where(m.Draft.author_id == author_id)))
+
+
+def test_a_huddles_note_whose_words_occur_in_the_authors_draft_is_still_joined(
+    world: TeamWorld
+) -> None:
+    """A huddle's note left unsaved was dropped when its words happened to occur
+    anywhere in the author's own draft (taken for a note joined there before): "No
+    show." typed in the meeting was gone because the own draft said "No show. Mother
+    called at noon.". Only a note joined before, as a paragraph of its own, is
+    taken for one."""
+    from tests.integration.case_world import huddle
+
+    nurse, meeting = world.viewers["nurse"], huddle(world, "nurse", "social")
+    save_draft(world.backend, nurse, world.case_a, None, "general", None,
+               "No show. Mother called at noon.")
+    save_draft(world.backend, meeting, world.case_a, None, "general", None, "No show.",
+               huddle_key="one")
+    draft = load_draft(world.backend, nurse, world.case_a)
+    assert draft is not None
+    assert draft.body == "No show. Mother called at noon.\n\nNo show.", (
+        "the huddle's note was dropped")
+    # Joined once: loaded again, nothing is added twice.
+    assert load_draft(world.backend, nurse, world.case_a) == draft
