@@ -276,6 +276,11 @@ def mark_entered_in_error(backend: Backend, viewer: Viewer, note_id: int,
             raise AnchorError("Only the author marks a note entered in error.",
                               "Ask its author, or write a note of your own.")
         if note.entered_in_error:
+            if note.error_reason == reason[:MAX_REASON]:
+                # The same mark made again (kept while the server was away, its first
+                # attempt's answer lost as it committed): done, not refused as "Not
+                # saved" with its reason asked again.
+                return
             raise AnchorError("That note is already marked entered in error.", "Nothing to do.")
         if _has_newer(session, note.id):
             raise AnchorError("That note has a later revision.",

@@ -153,6 +153,9 @@ def test_entered_in_error_keeps_the_note_with_its_reason(world: TeamWorld) -> No
     assert audit_actions(world, saved.note_id) == ["note.write", "note.write"]
     with pytest.raises(AnchorError, match="already marked"):
         mark_entered_in_error(world.backend, social, saved.note_id, "again")
+    # The same mark made again (its first answer lost): done, nothing written twice.
+    mark_entered_in_error(world.backend, social, saved.note_id, "Written on the wrong case")
+    assert audit_actions(world, saved.note_id) == ["note.write", "note.write"]
     shown = {n.note_id: n for n in open_case(world.backend, social, world.case_a,
                                              now=NOW).notes.notes}
     assert shown[saved.note_id].entered_in_error

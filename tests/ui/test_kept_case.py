@@ -82,3 +82,52 @@ async def test_a_case_edit_made_while_away_is_kept_and_saved(
         assert save_queue(app).waiting == ()
         assert case_state(demo_backend, viewer, CASE, TODAY).priority == int(wanted)
         assert app.screen is case_view
+
+
+async def test_an_error_mark_whose_commit_answer_was_lost_is_not_refused_as_done_twice(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first attempt reached the server, its answer did not (the connection cut just
+    then): kept and made again, the mark was refused as "already marked" and its reason
+    asked again under "Not saved", though it was saved. Made again with the same reason,
+    it is done."""
+    from typing import Any
+
+    from anchor_tui.errors import ConnectionLostError
+
+    real = case_work.mark_entered_in_error
+    calls: list[int] = []
+
+    def written_then_cut(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        result = real(*args, **kwargs)
+        if len(calls) == 1:
+            raise ConnectionLostError("The connection to the database server was lost.")
+        return result
+
+    monkeypatch.setattr(case_work, "mark_entered_in_error", written_then_cut)
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await sign_in(pilot, "social")
+        case_view = await open_case(app, pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NoteEditorScreen))
+        await settle(pilot)
+        await pilot.press(*"Met at ten.", "ctrl+s")
+        await settle(pilot)
+        [note] = notes_by(demo_backend, "social")
+        app.live.stop()
+        await pilot.press("x")
+        await choose(app, pilot, str(note.id), then_settle=False)
+        await asked(app, pilot, ReasonScreen)
+        await pilot.press(*"Wrong young person", "enter")
+        await settle(pilot)
+        assert len(save_queue(app).waiting) == 1
+        app.post_message(ConnectionRestored())
+        await until(pilot, lambda: len(calls) == 2 and save_queue(app).waiting == () and not [
+            w for w in app.workers if w.group == "save" and not w.is_finished])
+        for _ in range(5):  # (not settle: a reason asked again would wait for ever)
+            await pilot.pause()
+        assert not isinstance(app.screen, ReasonScreen), "asked again though it was saved"
+        assert app.screen is case_view
+        [marked] = notes_by(demo_backend, "social")
+        assert marked.entered_in_error and marked.error_reason == "Wrong young person"
