@@ -176,9 +176,9 @@ class CaseWork(Screen[None]):
             # The case view has closed (the mark was kept for the database and made
             # later): the person who wrote the reason is still here (a refusal is handed
             # back only then), so it is given back to them, not dropped.
-            from anchor_tui.screens.error import ErrorScreen
+            from anchor_tui.screens.error import ErrorScreen, show_held
 
-            self.app.push_screen(ErrorScreen(
+            show_held(self.app, ErrorScreen(
                 "Entered-in-error mark not saved", error.message,
                 f"{error.fix}\nYour reason: “{reason}”. Mark the note again from its "
                 f"case (x)."))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -61,3 +61,12 @@ class ErrorScreen(ModalScreen[None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(None)
+
+
+def show_held(app: App[object], modal: ErrorScreen) -> None:
+    """Show ``modal``, made by the app's own work for the person signed in (a change
+    kept while the database was away, refused when it came back): the terminal holds it
+    while locked (``SharedTerminal.show_error_modal``) and shows it on unlocking, never
+    over the lock, where it would quote the person's words to whoever stands there."""
+    show = getattr(app, "show_error_modal", app.push_screen)
+    show(modal)

@@ -278,7 +278,7 @@ class QueueActions(Screen[None]):
                 self.load_queue()
 
         def refused(error: AnchorError) -> None:
-            from anchor_tui.screens.error import ErrorScreen
+            from anchor_tui.screens.error import ErrorScreen, show_held
 
             assert reason is not None
             action, case_id, words = reason
@@ -290,10 +290,8 @@ class QueueActions(Screen[None]):
                      f"on this case ({key}).") if self.is_attached else (
                 f"Your reason was: “{words}”. Open the queue and ask again on this case "
                 f"({key}) with it.")
-            # Made by the app's save queue, maybe after the terminal was locked: held
-            # until the person unlocks, never drawn over the lock.
-            show = getattr(self.app, "show_error_modal", self.app.push_screen)
-            show(ErrorScreen(error.title, error.message, f"{error.fix}\n{again}"))
+            show_held(self.app, ErrorScreen(error.title, error.message,
+                                            f"{error.fix}\n{again}"))
             if self.is_attached:
                 self.load_queue()
 

@@ -57,3 +57,77 @@ async def test_a_kept_screening_refused_while_locked_waits_behind_the_lock(
         assert isinstance(modal, ErrorScreen), type(modal)
         assert REASON in modal.error_fix, "the person was not told their reason is kept"
         assert isinstance(screen, queue_actions.QueueActions)
+
+
+@pytest.mark.parametrize("case_view_open", [True, False], ids=["case-view-open",
+                                                                 "case-view-closed"])
+async def test_a_kept_error_mark_refused_while_locked_waits_behind_the_lock(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch,
+        case_view_open: bool) -> None:
+    """An entered-in-error mark kept while the database was away and refused after the
+    terminal was locked: its reason (asked again in the case view, or given back in an
+    error once the case view has closed) waits for its maker behind the lock."""
+    from typing import Any
+
+    from anchor_tui.errors import AnchorError, ConnectionLostError
+    from anchor_tui.screens import case_work
+    from anchor_tui.screens.lock import LockScreen
+    from anchor_tui.screens.note_editor import NoteEditorScreen
+    from anchor_tui.screens.prompt import ReasonScreen
+    from tests.ui.conftest import sign_in
+    from tests.ui.test_case_work import open_case
+    from tests.ui.test_note_editor import asked, notes_by, until
+    from tests.ui.test_note_editor import choose as choose_in
+
+    mark = "Written about the wrong young person"
+    real = case_work.mark_entered_in_error
+    calls: list[int] = []
+
+    def away_then_refused(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionLostError("The connection to the database server was lost.")
+        if len(calls) == 2:
+            raise AnchorError("The note changed meanwhile.", "Check the reason still holds.")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(case_work, "mark_entered_in_error", away_then_refused)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "social")
+        case_view = await open_case(app, pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NoteEditorScreen))
+        await settle(pilot)
+        await pilot.press(*"Met at ten.", "ctrl+s")
+        await settle(pilot)
+        [note] = notes_by(demo_backend, "social")
+        app.live.stop()
+        await pilot.press("x")
+        await choose_in(app, pilot, str(note.id), then_settle=False)
+        await asked(app, pilot, ReasonScreen)
+        await pilot.press(*mark, "enter")
+        await settle(pilot)
+        assert len(save_queue(app).waiting) == 1
+        if not case_view_open:
+            await app.pop_screen()
+            await until(pilot, lambda: not case_view.is_attached)
+        lock = await lock_now(app, pilot)
+        app.post_message(ConnectionRestored())
+        await until(pilot, lambda: len(calls) == 2)
+        for _ in range(10):  # not settle: a reason asked again waits for its answer
+            await pilot.pause()
+        assert app.screen is lock, f"{type(app.screen).__name__} is over the lock"
+        assert isinstance(app.screen, LockScreen)
+        shown = screen_text(app)
+        assert mark not in shown and "changed meanwhile" not in shown, shown
+        await unlock(app, pilot, "social")
+        await until(pilot, lambda: isinstance(app.screen, ReasonScreen | ErrorScreen))
+        if case_view_open:
+            again = app.screen
+            assert isinstance(again, ReasonScreen), type(again)
+            assert again.value == mark
+        else:
+            modal = app.screen
+            assert isinstance(modal, ErrorScreen), type(modal)
+            assert mark in modal.error_fix
