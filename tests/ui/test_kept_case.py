@@ -8,9 +8,16 @@ and its reason were gone with an error. They are kept and saved when it is back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import OptionList
 
+from anchor_tui.app import AnchorApp
+from anchor_tui.errors import AnchorError, ConnectionLostError
 from anchor_tui.messages import ConnectionRestored
 from anchor_tui.saving import save_queue
 from anchor_tui.screens import case_work
@@ -24,6 +31,46 @@ from tests.ui.test_case_work import open_case
 from tests.ui.test_lock_holds_screens import fails_once
 from tests.ui.test_note_editor import CASE, asked, choose, notes_by, until
 
+MARK = "Wrong young person"
+
+
+async def mark_kept_while_away(app: AnchorApp, pilot: Pilot[Any], backend: Backend,
+                               reason: str = MARK) -> Screen[Any]:
+    """Signed in as the social worker, a note written on the case, the server away (the
+    test says when it is back): ``x`` marks the note entered in error with ``reason``,
+    and the mark is kept. The case view is returned."""
+    await sign_in(pilot, "social")
+    case_view = await open_case(app, pilot)
+    await pilot.press("n")
+    await until(pilot, lambda: isinstance(app.screen, NoteEditorScreen))
+    await settle(pilot)
+    await pilot.press(*"Met at ten.", "ctrl+s")
+    await settle(pilot)
+    [note] = notes_by(backend, "social")
+    app.live.stop()
+    await pilot.press("x")
+    await choose(app, pilot, str(note.id), then_settle=False)
+    await asked(app, pilot, ReasonScreen)
+    await pilot.press(*reason, "enter")
+    await settle(pilot)
+    assert not isinstance(app.screen, ErrorScreen)
+    assert len(save_queue(app).waiting) == 1, "the entered-in-error mark was not kept"
+    return case_view
+
+
+def away_then_refused(real: Callable[..., Any], calls: list[int]) -> Callable[..., Any]:
+    """The first call finds the server gone, the second is refused (the note changed
+    meanwhile), later ones go through; each call is counted in ``calls``."""
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionLostError("The connection to the database server was lost.")
+        if len(calls) == 2:
+            raise AnchorError("The note changed meanwhile.", "Check the reason still holds.")
+        return real(*args, **kwargs)
+
+    return flaky
+
 
 async def test_an_entered_in_error_reason_typed_while_away_is_kept_and_saved(
         make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -31,22 +78,7 @@ async def test_an_entered_in_error_reason_typed_while_away_is_kept_and_saved(
                         fails_once(case_work.mark_entered_in_error))
     app = make_app()
     async with app.run_test(size=(100, 32)) as pilot:
-        await sign_in(pilot, "social")
-        case_view = await open_case(app, pilot)
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, NoteEditorScreen))
-        await settle(pilot)
-        await pilot.press(*"Met at ten.", "ctrl+s")
-        await settle(pilot)
-        [note] = notes_by(demo_backend, "social")
-        app.live.stop()  # the test says when the server is back
-        await pilot.press("x")
-        await choose(app, pilot, str(note.id), then_settle=False)
-        await asked(app, pilot, ReasonScreen)
-        await pilot.press(*"Wrong young person", "enter")
-        await settle(pilot)
-        assert not isinstance(app.screen, ErrorScreen)
-        assert len(save_queue(app).waiting) == 1, "the entered-in-error mark was not kept"
+        case_view = await mark_kept_while_away(app, pilot, demo_backend)
         app.post_message(ConnectionRestored())
         await settle(pilot)
         assert save_queue(app).waiting == ()
@@ -90,10 +122,6 @@ async def test_an_error_mark_whose_commit_answer_was_lost_is_not_refused_as_done
     then): kept and made again, the mark was refused as "already marked" and its reason
     asked again under "Not saved", though it was saved. Made again with the same reason,
     it is done."""
-    from typing import Any
-
-    from anchor_tui.errors import ConnectionLostError
-
     real = case_work.mark_entered_in_error
     calls: list[int] = []
 
@@ -107,21 +135,7 @@ async def test_an_error_mark_whose_commit_answer_was_lost_is_not_refused_as_done
     monkeypatch.setattr(case_work, "mark_entered_in_error", written_then_cut)
     app = make_app()
     async with app.run_test(size=(100, 32)) as pilot:
-        await sign_in(pilot, "social")
-        case_view = await open_case(app, pilot)
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, NoteEditorScreen))
-        await settle(pilot)
-        await pilot.press(*"Met at ten.", "ctrl+s")
-        await settle(pilot)
-        [note] = notes_by(demo_backend, "social")
-        app.live.stop()
-        await pilot.press("x")
-        await choose(app, pilot, str(note.id), then_settle=False)
-        await asked(app, pilot, ReasonScreen)
-        await pilot.press(*"Wrong young person", "enter")
-        await settle(pilot)
-        assert len(save_queue(app).waiting) == 1
+        case_view = await mark_kept_while_away(app, pilot, demo_backend)
         app.post_message(ConnectionRestored())
         await until(pilot, lambda: len(calls) == 2 and save_queue(app).waiting == () and not [
             w for w in app.workers if w.group == "save" and not w.is_finished])

@@ -67,48 +67,19 @@ async def test_a_kept_error_mark_refused_while_locked_waits_behind_the_lock(
     """An entered-in-error mark kept while the database was away and refused after the
     terminal was locked: its reason (asked again in the case view, or given back in an
     error once the case view has closed) waits for its maker behind the lock."""
-    from typing import Any
-
-    from anchor_tui.errors import AnchorError, ConnectionLostError
     from anchor_tui.screens import case_work
     from anchor_tui.screens.lock import LockScreen
-    from anchor_tui.screens.note_editor import NoteEditorScreen
     from anchor_tui.screens.prompt import ReasonScreen
-    from tests.ui.conftest import sign_in
-    from tests.ui.test_case_work import open_case
-    from tests.ui.test_note_editor import asked, notes_by, until
-    from tests.ui.test_note_editor import choose as choose_in
+    from tests.ui.test_kept_case import away_then_refused, mark_kept_while_away
+    from tests.ui.test_note_editor import until
 
     mark = "Written about the wrong young person"
-    real = case_work.mark_entered_in_error
     calls: list[int] = []
-
-    def away_then_refused(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 1:
-            raise ConnectionLostError("The connection to the database server was lost.")
-        if len(calls) == 2:
-            raise AnchorError("The note changed meanwhile.", "Check the reason still holds.")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(case_work, "mark_entered_in_error", away_then_refused)
+    monkeypatch.setattr(case_work, "mark_entered_in_error",
+                        away_then_refused(case_work.mark_entered_in_error, calls))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await sign_in(pilot, "social")
-        case_view = await open_case(app, pilot)
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, NoteEditorScreen))
-        await settle(pilot)
-        await pilot.press(*"Met at ten.", "ctrl+s")
-        await settle(pilot)
-        [note] = notes_by(demo_backend, "social")
-        app.live.stop()
-        await pilot.press("x")
-        await choose_in(app, pilot, str(note.id), then_settle=False)
-        await asked(app, pilot, ReasonScreen)
-        await pilot.press(*mark, "enter")
-        await settle(pilot)
-        assert len(save_queue(app).waiting) == 1
+        case_view = await mark_kept_while_away(app, pilot, demo_backend, mark)
         if not case_view_open:
             await app.pop_screen()
             await until(pilot, lambda: not case_view.is_attached)

@@ -22,6 +22,7 @@ from anchor_tui.services import huddle as huddle_service
 from anchor_tui.services.backend import Backend
 from tests.ui.conftest import AppFactory, settle
 from tests.ui.test_huddle import shown
+from tests.ui.test_kept_case import away_then_refused, mark_kept_while_away
 from tests.ui.test_kept_huddle import huddle_away, items_on
 from tests.ui.test_note_editor import until
 
@@ -70,44 +71,18 @@ async def test_a_refused_kept_error_mark_does_not_lose_the_review_day_being_type
     made again, asks its reason again over the next review's prompt; the day typed there
     is still written."""
     from anchor_tui.screens import case_work
-    from anchor_tui.screens.note_editor import NoteEditorScreen
     from anchor_tui.services.case_edits import case_state
-    from tests.ui.conftest import TODAY, sign_in
-    from tests.ui.test_case_work import open_case
-    from tests.ui.test_note_editor import CASE, asked, choose, notes_by
+    from tests.ui.conftest import TODAY
+    from tests.ui.test_note_editor import CASE, asked, notes_by
 
-    real = case_work.mark_entered_in_error
     calls: list[int] = []
-
-    def away_then_refused(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 1:
-            raise ConnectionLostError("The connection to the database server was lost.")
-        if len(calls) == 2:
-            raise AnchorError("The note changed.", "Check the reason still holds.")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(case_work, "mark_entered_in_error", away_then_refused)
+    monkeypatch.setattr(case_work, "mark_entered_in_error",
+                        away_then_refused(case_work.mark_entered_in_error, calls))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await sign_in(pilot, "social")
-        case_view = await open_case(app, pilot)
+        case_view = await mark_kept_while_away(app, pilot, demo_backend)
         viewer = app.viewer
         assert viewer is not None
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, NoteEditorScreen))
-        await settle(pilot)
-        await pilot.press(*"Met at ten.", "ctrl+s")
-        await settle(pilot)
-        [note] = notes_by(demo_backend, "social")
-        app.live.stop()  # the test says when the server is back
-        await pilot.press("x")
-        await choose(app, pilot, str(note.id), then_settle=False)
-        await asked(app, pilot, ReasonScreen)
-        await pilot.press(*"Wrong young person", "enter")
-        await settle(pilot)
-        assert len(save_queue(app).waiting) == 1
-
         await pilot.press("d")
         review = await asked(app, pilot, ReasonScreen)
         await pilot.press(*"2026-12-24")
@@ -175,40 +150,14 @@ async def test_a_refused_kept_error_mark_after_its_case_view_closed_gives_its_re
 
     from anchor_tui.screens import case_work
     from anchor_tui.screens.error import ErrorScreen
-    from anchor_tui.screens.note_editor import NoteEditorScreen
-    from tests.ui.conftest import sign_in
-    from tests.ui.test_case_work import open_case
-    from tests.ui.test_note_editor import asked, choose, notes_by
+    from tests.ui.test_note_editor import asked
 
-    real = case_work.mark_entered_in_error
     calls: list[int] = []
-
-    def away_then_refused(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 1:
-            raise ConnectionLostError("The connection to the database server was lost.")
-        if len(calls) == 2:
-            raise AnchorError("The note changed.", "Check the reason still holds.")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(case_work, "mark_entered_in_error", away_then_refused)
+    monkeypatch.setattr(case_work, "mark_entered_in_error",
+                        away_then_refused(case_work.mark_entered_in_error, calls))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await sign_in(pilot, "social")
-        case_view = await open_case(app, pilot)
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, NoteEditorScreen))
-        await settle(pilot)
-        await pilot.press(*"Met at ten.", "ctrl+s")
-        await settle(pilot)
-        [note] = notes_by(demo_backend, "social")
-        app.live.stop()
-        await pilot.press("x")
-        await choose(app, pilot, str(note.id), then_settle=False)
-        await asked(app, pilot, ReasonScreen)
-        await pilot.press(*"Wrong young person", "enter")
-        await settle(pilot)
-        assert len(save_queue(app).waiting) == 1
+        case_view = await mark_kept_while_away(app, pilot, demo_backend)
         await app.pop_screen()
         await until(pilot, lambda: not case_view.is_attached)
         app.post_message(ConnectionRestored())
