@@ -188,7 +188,7 @@ class ChildWelfareScreen(AnchorModal[bool], AsksBeforeQuit):
 
         self.app.push_screen(DiscardQuestion(
             "Record it later?", "What you wrote here is not recorded yet. Keep editing "
-            "(Enter), or leave it for later and discard what was written (y)? The "
+            "(Enter), or leave it for later and discard what was written (ctrl+d)? The "
             "notification's task stays open either way."), callback=answered)
 
     def _later(self) -> None:

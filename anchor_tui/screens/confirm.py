@@ -23,6 +23,8 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
+    YES_KEY = "y"
+    """The key the yes button names."""
 
     def __init__(self, title: str, question: str, yes: str = "Yes", no: str = "Cancel",
                  *, default: bool = True) -> None:
@@ -41,7 +43,8 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(plain(self.question, one_line=False), id="confirm-question")
             with Horizontal(classes="modal-buttons"):
                 # A str label would be parsed as markup: the labels may name user text.
-                yield Button(plain(f"{self.yes} (y)"), id="confirm-yes", variant="primary")
+                yield Button(plain(f"{self.yes} ({self.YES_KEY})"), id="confirm-yes",
+                             variant="primary")
                 yield Button(plain(f"{self.no} (n)"), id="confirm-no")
 
     def on_mount(self) -> None:
@@ -57,7 +60,26 @@ class ConfirmScreen(ModalScreen[bool]):
 
 class DiscardQuestion(ConfirmScreen):
     """"Discard what was written?": keeping it is the default (Enter, n and Esc keep
-    editing); only y (or the Discard button) throws the text away."""
+    editing); only ctrl+d (or the Discard button) throws the text away.
+
+    Not y: the question often comes up from a stray Esc while someone is typing, and
+    their next key then answers it; a word beginning with y ("yes", "yhteys") would
+    have thrown away what they wrote. A letter typed into the question keeps it."""
+
+    HELP_NAME = "a question before discarding"
+    HELP = ("What was written is not saved yet. Enter, n or Esc keeps editing; ctrl+d "
+            "(or Enter on Discard) throws it away.")
+
+    BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
+        Binding("ctrl+d", "answer(True)", "Discard", id="discard.yes"),
+        Binding("n,escape", "answer(False)", "Keep editing", id="discard.no"),
+        # Over the confirmation's y, which would discard: here it does nothing.
+        Binding("y", "typed_on", "", show=False),
+    ]
+    YES_KEY = "ctrl+d"
+
+    def action_typed_on(self) -> None:
+        """A letter typed on into the question: what was written is kept."""
 
     def __init__(self, title: str, question: str) -> None:
         # Keeping is focused as the question mounts: focusing it a refresh later let an

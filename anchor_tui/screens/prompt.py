@@ -146,7 +146,7 @@ class ReasonScreen(ModalScreen[str | None], AsksBeforeQuit):
         self._asking_discard = True
         self.app.push_screen(DiscardQuestion(
             "Discard what was written?",
-            "It is not saved yet. Keep editing (Enter), or discard it (y)?"),
+            "It is not saved yet. Keep editing (Enter), or discard it (ctrl+d)?"),
             callback=answered)
 
     def filled_in(self) -> bool:

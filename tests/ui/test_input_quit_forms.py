@@ -97,7 +97,7 @@ async def test_esc_on_a_filled_in_consent_asks_and_enter_keeps_it(
         await pilot.press("escape")
         question = await asked(app, pilot, ConfirmScreen)
         assert question.title_text == "Discard this consent?"  # type: ignore[attr-defined]
-        await pilot.press("y")
+        await pilot.press("ctrl+d")
         await until(pilot, lambda: not form.is_attached)
 
 
@@ -217,9 +217,14 @@ async def test_esc_on_a_written_task_or_action_asks_before_discarding_it(
         await pilot.press("n")  # keep editing
         await until(pilot, lambda: app.screen is form)
         assert form.query_one("#task-title", Input).value == "Phone the school nurse"
+        await pilot.press("escape", *"yes")  # a stray Esc, typing on
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is form)
+        assert form.query_one("#task-title", Input).value == "Phone the school nurse", (
+            "a word typed on into the question threw the task away")
         await pilot.press("escape")
         await asked(app, pilot, ConfirmScreen)
-        await pilot.press("y")
+        await pilot.press("ctrl+d")
         await until(pilot, lambda: not form.is_attached)
         await pilot.press("t")
         empty = await asked(app, pilot, TaskFormScreen)
@@ -314,5 +319,5 @@ async def test_esc_on_a_written_child_welfare_record_asks_and_enter_keeps_it(
         assert form.query_one("#welfare-reference", Input).value == "LS-2026-77"  # type: ignore[attr-defined]
         await pilot.press("escape")
         await asked(app, pilot, ConfirmScreen)
-        await pilot.press("y")  # later, what was typed discarded: the task stays open
+        await pilot.press("ctrl+d")  # later, what was typed discarded: the task stays open
         await until(pilot, lambda: not form.is_attached)  # type: ignore[attr-defined]
