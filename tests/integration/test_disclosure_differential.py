@@ -21,7 +21,7 @@ from anchor_tui.services.backend import Backend
 from anchor_tui.settings import PACKAGE_CONFIG_DIR, load_team_config
 from tests.worlds import NOW, World, insert_world, worlds
 
-EXAMPLES = int(os.environ.get("ANCHOR_DIFFERENTIAL_EXAMPLES", "500"))
+EXAMPLES = int(os.environ.get("ANCHOR_DIFFERENTIAL_EXAMPLES", "300"))
 
 
 @pytest.fixture

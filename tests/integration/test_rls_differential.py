@@ -40,7 +40,7 @@ from tests.integration.test_search_disclosure import WINDOWS, check_search, writ
 from tests.worlds import NOW, World, insert_world, worlds
 
 pytestmark = pytest.mark.postgres
-EXAMPLES = int(os.environ.get("ANCHOR_DIFFERENTIAL_EXAMPLES", "500"))
+EXAMPLES = int(os.environ.get("ANCHOR_DIFFERENTIAL_EXAMPLES", "300"))
 
 
 class Walls:

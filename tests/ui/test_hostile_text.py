@@ -10,8 +10,8 @@ shows user text. The rendered strips (what Textual sends to the terminal) must h
 - no style that the same widget does not use for plain text (no markup took effect);
 - for widgets, the text itself, escaped but all there (nothing was swallowed).
 
-``ANCHOR_HOSTILE_EXAMPLES`` (default 250, 8 strings each: 2,000 strings, each shown in
-several widgets) and ``ANCHOR_HOSTILE_SCREEN_EXAMPLES`` (default 25) set how many
+``ANCHOR_HOSTILE_EXAMPLES`` (default 150, 8 strings each: 1,200 strings, each shown in
+several widgets) and ``ANCHOR_HOSTILE_SCREEN_EXAMPLES`` (default 15) set how many
 examples run.
 """
 
@@ -77,8 +77,8 @@ from anchor_tui.widgets.huddle_banner import HuddleBanner
 from anchor_tui.widgets.search_result import case_hit_content, note_hit_content
 from tests.ui.conftest import TODAY, AppFactory, settle
 
-EXAMPLES = int(os.environ.get("ANCHOR_HOSTILE_EXAMPLES", "250"))
-SCREEN_EXAMPLES = int(os.environ.get("ANCHOR_HOSTILE_SCREEN_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("ANCHOR_HOSTILE_EXAMPLES", "150"))
+SCREEN_EXAMPLES = int(os.environ.get("ANCHOR_HOSTILE_SCREEN_EXAMPLES", "15"))
 WHEN = dt.datetime(2026, 11, 16, 9, 30, tzinfo=dt.UTC)
 
 FRAGMENTS = [
