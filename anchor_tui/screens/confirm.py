@@ -74,7 +74,7 @@ class DiscardQuestion(ConfirmScreen):
         Binding("ctrl+d", "answer(True)", "Discard", id="discard.yes"),
         Binding("n,escape", "answer(False)", "Keep editing", id="discard.no"),
         # Over the confirmation's y, which would discard: here it does nothing.
-        Binding("y", "typed_on", "", show=False),
+        Binding("y", "typed_on", "", show=False, id="discard.typed_on"),
     ]
     YES_KEY = "ctrl+d"
 
