@@ -111,9 +111,7 @@ class SaveQueue:
                 if not item.alive():
                     # Made for someone who has gone (a conflict over their move): its
                     # modal would show the next person that person's case. Logged only.
-                    log = getattr(self._app, "error_log", None)
-                    if log is not None:
-                        log.write(error)
+                    log_only(self._app, error)
                     return
                 raise  # to the app's one error handler
             if item.on_saved is not None:
@@ -140,6 +138,14 @@ class SaveQueue:
         self._on_waiting(len(self._waiting))
         if item.on_kept is not None:
             item.on_kept()
+
+
+def log_only(app: App[Any], error: BaseException) -> None:
+    """A save's failure for someone who has gone: to the app's error log (class and
+    category only), never on the screen the next person sees."""
+    log = getattr(app, "error_log", None)
+    if log is not None:
+        log.write(error)
 
 
 def save_queue(app: App[Any]) -> SaveQueue:
@@ -215,9 +221,7 @@ def save_or_keep(app: App[Any], label: str, what: str, save: Callable[[], Any], 
             if on_refused is not None and alive():
                 on_refused(result.error)
             else:
-                log = getattr(app, "error_log", None)
-                if log is not None:
-                    log.write(result.error)
+                log_only(app, result.error)
             return
         if kept[0]:
             tell(printable(f"{what}, kept while the database was away, is saved."),

@@ -37,7 +37,7 @@ from anchor_tui.domain import MemberChoice, Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.messages import CasesChanged
 from anchor_tui.palette import PaletteCommand
-from anchor_tui.saving import made_once, save_or_keep
+from anchor_tui.saving import log_only, made_once, save_or_keep
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.case import AppHost
 from anchor_tui.screens.terminal_messages import HuddleEndConfirmed, RosterChanged
@@ -372,9 +372,7 @@ class HuddleScreen(AnchorScreen):
         if self.is_attached:
             ask()
         else:
-            log = getattr(self.app, "error_log", None)
-            if log is not None:
-                log.write(error)
+            log_only(self.app, error)
 
     def _reread(self, case_id: int) -> None:
         entry = self.entry()

@@ -28,7 +28,7 @@ from anchor_tui.services.backend import Backend
 from anchor_tui.services.case_edits import case_state
 from tests.ui.conftest import TODAY, AppFactory, settle, sign_in
 from tests.ui.test_case_work import open_case
-from tests.ui.test_lock_holds_screens import fails_once
+from tests.ui.test_lock_holds_screens import answer_lost_once, fails_once
 from tests.ui.test_note_editor import CASE, asked, choose, notes_by, until
 
 MARK = "Wrong young person"
@@ -122,17 +122,9 @@ async def test_an_error_mark_whose_commit_answer_was_lost_is_not_refused_as_done
     then): kept and made again, the mark was refused as "already marked" and its reason
     asked again under "Not saved", though it was saved. Made again with the same reason,
     it is done."""
-    real = case_work.mark_entered_in_error
     calls: list[int] = []
-
-    def written_then_cut(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        result = real(*args, **kwargs)
-        if len(calls) == 1:
-            raise ConnectionLostError("The connection to the database server was lost.")
-        return result
-
-    monkeypatch.setattr(case_work, "mark_entered_in_error", written_then_cut)
+    monkeypatch.setattr(case_work, "mark_entered_in_error",
+                        answer_lost_once(case_work.mark_entered_in_error, calls))
     app = make_app()
     async with app.run_test(size=(100, 32)) as pilot:
         case_view = await mark_kept_while_away(app, pilot, demo_backend)

@@ -28,7 +28,7 @@ from anchor_tui.services import huddle as huddle_service
 from anchor_tui.services.backend import Backend
 from tests.ui.conftest import AppFactory, settle
 from tests.ui.test_huddle import huddle_of, join, shown
-from tests.ui.test_lock_holds_screens import fails_once
+from tests.ui.test_lock_holds_screens import answer_lost_once, fails_once
 from tests.ui.test_note_editor import until
 
 
@@ -103,19 +103,9 @@ async def test_a_decision_whose_commit_answer_was_lost_is_not_written_twice(
         make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first attempt reached the server, its answer did not: made again, it finds
     the decision it wrote."""
-    from anchor_tui.errors import ConnectionLostError
-
-    real = huddle_service.add_decision
     calls: list[int] = []
-
-    def written_then_cut(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        result = real(*args, **kwargs)
-        if len(calls) == 1:
-            raise ConnectionLostError("The connection to the database server was lost.")
-        return result
-
-    monkeypatch.setattr(huddle_service, "add_decision", written_then_cut)
+    monkeypatch.setattr(huddle_service, "add_decision",
+                        answer_lost_once(huddle_service.add_decision, calls))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         _screen, case_id = await huddle_away(app, pilot)

@@ -260,6 +260,19 @@ def fails_once(real: Callable[..., Any]) -> Callable[..., Any]:
     return flaky
 
 
+def answer_lost_once(real: Callable[..., Any], calls: list[int]) -> Callable[..., Any]:
+    """The first call is written but its answer is lost (the connection cut as it
+    committed); later calls go through. Each call is counted in ``calls``."""
+    def cut(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        result = real(*args, **kwargs)
+        if len(calls) == 1:
+            raise ConnectionLostError("The connection to the database server was lost.")
+        return result
+
+    return cut
+
+
 async def keep_a_move(app: AnchorApp, pilot: Any) -> CaseCard:
     """The social worker moves the focused card on (`>`, confirmed) while the server is
     away (``board_moves.move_stage`` made to fail once): the move is kept. The test plays
