@@ -1,12 +1,34 @@
-"""Saves that wait for the database: kept in memory while the connection is lost.
+"""Saves, one at a time, in the order they were made; kept while the database is away.
 
-A screen saves through :meth:`SaveQueue.submit`: the save runs in a thread worker; if
-it fails because the database cannot be reached (``ConnectionLostError``), nothing of
-it was written, so it is kept, with everything it needs, and run again, in order, when
-the connection is back (:meth:`SaveQueue.resume`, called by the app). Any other failure
-(a conflict, bad input) goes to the app's one error handler as usual, so a conflict is
-shown and never dropped. ``on_saved`` runs on the UI thread once the save succeeded:
-a screen (the note editor) keeps its text until then.
+A screen saves through :meth:`SaveQueue.submit`. The app's saves run strictly one
+after another, in a thread worker each, in the order they were asked for: at most one
+is on its way at any moment, and a save asked for meanwhile waits its turn behind it.
+Two saves in flight at once could be written in either order (a case edited twice kept
+the older edit, a huddle's decisions reached the minutes in another order than typed,
+a save made again after a loss came after one made later); one at a time, they cannot.
+
+If a save fails because the database cannot be reached (``ConnectionLostError``),
+nothing of it was written: it goes back to the head of the line, and nothing after it
+is started until the connection is back (:meth:`SaveQueue.resume`, called by the app
+when the change watcher sees the server again); then the line is saved first to last.
+Only saves waiting for a lost connection are *kept*: each is said so once it is (its
+``on_kept``) and counted on the status line (``on_waiting``). A save merely in line
+behind the one on its way, on a connection that works, is neither: nothing is wrong,
+and the status line does not flash "1 waiting" on every quick second save. Should the
+save ahead of it find the connection lost, it is kept (and said so) from then on.
+
+A database that is busy (``DatabaseBusyError``: a lock held elsewhere past the
+statement timeout) is treated as a lost connection: the save is kept and made again
+when the watcher has looked. The saves behind one that waits on a busy statement (up
+to the timeout, 15 s) wait too: order is worth more than speed here, and nothing
+waiting is lost. Saves in line, kept or not, are in :attr:`SaveQueue.waiting`, which
+the quit question asks about: they live in this process only.
+
+Any other failure (a conflict, bad input) goes to the app's one error handler as usual,
+so a conflict is shown and never dropped, and the next save in line runs. ``on_saved``
+runs on the UI thread once the save succeeded: a screen (the note editor) keeps its
+text until then. The queue's state is touched on the UI thread only: a worker hands
+its outcome back with ``call_from_thread``.
 
 :func:`save_or_keep` is how a screen saves a change typed in a form or a prompt (a
 huddle's decision, a snooze's reason, a case edit): kept while the database is away,
@@ -43,101 +65,142 @@ class PendingSave:
     """Whether the person who asked for the save is still at the terminal (a save made
     after a switch of user reports a failure to the error log, not on the screen)."""
     made: int = field(default=0, compare=False)
-    """When it was asked for, in the queue's count: kept saves wait in this order."""
+    """When it was asked for, in the queue's count: saves are made in this order."""
+    kept: bool = field(default=False, compare=False)
+    """Waiting for a lost connection (said so, and counted), not merely in line."""
 
 
 class SaveQueue:
-    """The app's saves that wait for a connection (one queue per app)."""
+    """The app's saves, one at a time and in order (one queue per app)."""
 
     def __init__(self, app: App[Any], on_waiting: Callable[[int], None],
                  on_lost: Callable[[ConnectionLostError], None]) -> None:
         self._app = app
         self._waiting: list[PendingSave] = []
+        """Not begun yet, oldest first (by ``made``)."""
+        self._running: PendingSave | None = None
+        """The one save on its way."""
+        self._held = False
+        """A save found the connection lost: nothing starts until :meth:`resume`."""
         self._on_waiting = on_waiting
         self._on_lost = on_lost
-        self._resuming = False
+        self._counted = 0
         self._count = itertools.count(1)
 
     @property
     def waiting(self) -> tuple[str, ...]:
-        """The labels of the saves kept for later, oldest first."""
+        """The labels of the saves not begun yet, oldest first: kept for the connection,
+        or in line behind the one on its way. Quitting would lose them."""
         return tuple(item.label for item in self._waiting)
 
     @property
     def waiting_here(self) -> tuple[str, ...]:
-        """The labels of the kept saves made in the context in use (the same person, the
-        same huddle): another person's labels name cases as that person may see them."""
+        """The labels of the waiting saves made in the context in use (the same person,
+        the same huddle): another person's labels name cases as that person may see them."""
         return tuple(item.label for item in self._waiting if item.alive())
 
     def submit(self, label: str, save: Callable[[], Any], *,
                on_saved: Callable[[Any], None] | None = None,
                on_failed: Callable[[BaseException], object] | None = None,
                on_kept: Callable[[], object] | None = None) -> None:
-        """Save now, or (connection lost) keep it and save it when the server is back."""
+        """Save after every save asked for before (now, if none is on its way or waits);
+        with the connection lost, keep it and save it when the server is back."""
         item = PendingSave(label, save, on_saved, on_failed, on_kept, context_alive(self._app),
                            next(self._count))
-        if self._waiting or self._resuming:
-            self._keep(item)  # after the ones already waiting: saves keep their order
-            return
-        self._start(item, then=None)
+        self._waiting.append(item)  # after the ones already waiting: saves keep their order
+        if self._held:
+            self._keep(item)
+        self._pump()
 
     def resume(self) -> None:
         """The connection is back: save what waits, oldest first, one after another."""
-        if self._waiting and not self._resuming:
-            self._resuming = True
-            self._next()
+        if self._held:
+            self._held = False
+            self._pump()
 
-    def _next(self) -> None:
-        if not self._waiting:
-            self._resuming = False
-            self._on_waiting(0)
-            return
-        item = self._waiting.pop(0)
-        self._on_waiting(len(self._waiting) + 1)
-        self._start(item, then=self._next)
+    def _pump(self) -> None:
+        """Start the oldest waiting save, unless one is on its way or the line is held."""
+        if self._running is None and not self._held and self._waiting:
+            self._running = self._waiting.pop(0)
+            self._start(self._running)
+        self._count_kept()
 
-    def _start(self, item: PendingSave, then: Callable[[], None] | None) -> None:
+    def _count_kept(self) -> None:
+        """Tell ``on_waiting`` how many saves are kept (one made again counts until it
+        is saved), when that changed: saves merely in line are not counted."""
+        kept = sum(item.kept for item in self._waiting)
+        if self._running is not None and self._running.kept:
+            kept += 1
+        if kept != self._counted:
+            self._counted = kept
+            self._on_waiting(kept)
+
+    def _start(self, item: PendingSave) -> None:
         def attempt() -> None:
             try:
                 result = item.save()
             except ConnectionLostError as error:
-                self._app.call_from_thread(self._lost, item, error, then is not None)
+                self._app.call_from_thread(self._lost, item, error)
                 return
             except BaseException as error:
-                if item.on_failed is not None:
-                    self._app.call_from_thread(item.on_failed, error)
-                if then is not None:
-                    self._app.call_from_thread(then)
+                self._app.call_from_thread(self._refused, item, error)
                 if not item.alive():
                     # Made for someone who has gone (a conflict over their move): its
                     # modal would show the next person that person's case. Logged only.
                     log_only(self._app, error)
                     return
                 raise  # to the app's one error handler
-            if item.on_saved is not None:
-                self._app.call_from_thread(item.on_saved, result)
-            if then is not None:
-                self._app.call_from_thread(then)
+            self._app.call_from_thread(self._saved, item, result)
 
         self._app.run_worker(attempt, thread=True, group="save", exit_on_error=False)
 
-    def _lost(self, item: PendingSave, error: ConnectionLostError, resumed: bool) -> None:
-        # Back in its place, by when it was asked for: a save resumed is the oldest, but
-        # two saved at once (the second asked for while the first was on its way) may
-        # find the server gone one after the other, and the second is not the older.
-        bisect.insort(self._waiting, item, key=lambda kept: kept.made)
-        if resumed:
-            self._resuming = False  # (a save started alongside leaves the resume going)
-        self._on_waiting(len(self._waiting))
+    def _saved(self, item: PendingSave, result: Any) -> None:
+        self._finished(item)
+        try:
+            if item.on_saved is not None:
+                item.on_saved(result)
+        finally:
+            self._pump()  # the next in line, whatever its callback did
+
+    def _refused(self, item: PendingSave, error: BaseException) -> None:
+        # A conflict or a rule: shown (or logged), never a reason to stop the line.
+        self._finished(item)
+        try:
+            if item.on_failed is not None:
+                item.on_failed(error)
+        finally:
+            self._pump()
+
+    def _finished(self, item: PendingSave) -> None:
+        if self._running is item:
+            self._running = None
+
+    def _lost(self, item: PendingSave, error: ConnectionLostError) -> None:
+        # Back at the head of the line (it is the oldest: the one on its way was begun
+        # first), and the line waits for the connection: a later save made now would
+        # be written before it. What is in line behind it is kept from now on, too.
+        self._finished(item)
+        bisect.insort(self._waiting, item, key=lambda waiting: waiting.made)
+        self._held = True
+        # Said kept: this one (again, if it was kept before and lost on its retry) and
+        # those in line behind it that were not yet, oldest first.
+        told = [waiting for waiting in self._waiting if waiting is item or not waiting.kept]
+        for waiting in told:
+            waiting.kept = True
+        self._count_kept()
         self._on_lost(error)
-        if item.on_kept is not None:
-            item.on_kept()
+        self._tell_kept(told)
 
     def _keep(self, item: PendingSave) -> None:
-        self._waiting.append(item)
-        self._on_waiting(len(self._waiting))
-        if item.on_kept is not None:
-            item.on_kept()
+        item.kept = True
+        self._count_kept()
+        self._tell_kept([item])
+
+    @staticmethod
+    def _tell_kept(items: list[PendingSave]) -> None:
+        for item in items:
+            if item.on_kept is not None:
+                item.on_kept()
 
 
 def log_only(app: App[Any], error: BaseException) -> None:
