@@ -64,7 +64,8 @@ async def decide(pilot: Any, text: str) -> None:
 
 async def test_a_decision_typed_while_the_one_before_is_on_its_way_waits_for_it(
         make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
-    entered, release, calls = threading.Event(), threading.Event(), []
+    entered, release = threading.Event(), threading.Event()
+    calls: list[str] = []
     monkeypatch.setattr(huddle_service, "add_decision", first_held(
         huddle_service.add_decision, entered, release, False, calls))
     app = make_app()
@@ -94,7 +95,8 @@ async def test_a_decision_typed_while_the_one_before_is_on_its_way_waits_for_it(
 
 async def test_two_decisions_are_made_in_order_when_the_first_finds_the_server_gone(
         make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
-    entered, release, calls = threading.Event(), threading.Event(), []
+    entered, release = threading.Event(), threading.Event()
+    calls: list[str] = []
     monkeypatch.setattr(huddle_service, "add_decision", first_held(
         huddle_service.add_decision, entered, release, True, calls))
     app = make_app()

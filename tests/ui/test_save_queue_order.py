@@ -127,9 +127,10 @@ async def test_a_save_lost_on_its_way_holds_the_line_until_the_connection_is_bac
     saved: list[Any] = []
     kept: list[str] = []
     async with app.run_test() as pilot:
-        for name, outcomes in (("A", (lost(),)), ("B", ())):
-            app.saves.submit(name, held.save(name, *outcomes), on_saved=saved.append,
-                             on_kept=lambda name=name: kept.append(name))
+        app.saves.submit("A", held.save("A", lost()), on_saved=saved.append,
+                         on_kept=lambda: kept.append("A"))
+        app.saves.submit("B", held.save("B"), on_saved=saved.append,
+                         on_kept=lambda: kept.append("B"))
         await until(pilot, held.entered["A"].is_set)
         assert kept == [] and app.counted == []  # B is in line, not kept
         held.let_through("B", "A")  # A finds the server gone
