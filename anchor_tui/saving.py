@@ -20,9 +20,11 @@ save ahead of it find the connection lost, it is kept (and said so) from then on
 A database that is busy (``DatabaseBusyError``: a lock held elsewhere past the
 statement timeout) is treated as a lost connection: the save is kept and made again
 when the watcher has looked. The saves behind one that waits on a busy statement (up
-to the timeout, 15 s) wait too: order is worth more than speed here, and nothing
-waiting is lost. Saves in line, kept or not, are in :attr:`SaveQueue.waiting`, which
-the quit question asks about: they live in this process only.
+to the statement timeout: 15 s on PostgreSQL, SQLite's busy timeout 5 s), or on a
+server that stopped answering (about 10 s to know it is gone), wait too, each attempt
+of it: order is worth more than speed here, and nothing waiting is lost. Saves in
+line, kept or not, are in :attr:`SaveQueue.waiting`, which the quit question asks
+about: they live in this process only.
 
 Any other failure (a conflict, bad input) goes to the app's one error handler as usual,
 so a conflict is shown and never dropped, and the next save in line runs. ``on_saved``
