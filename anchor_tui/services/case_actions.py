@@ -7,6 +7,13 @@ of its own, disclosed like a note of its writer's profession. Changes that two p
 could make at once carry the version the person saw: if the case (or task) changed
 since, nothing is written and a :class:`ConflictError` shows both versions, so the
 person can decide again and nothing is silently overwritten.
+
+A change made from the queue is saved through the app's save queue, which makes it
+again when a commit reached the server but its answer was lost (the connection cut just
+then). Each such change is written with the moment ``at`` the person made it, the same
+for every attempt, and has a lookup (``taken_at``, ``lead_chosen_at``, ``screened_at``,
+``snoozed_at``, ``task_given``) that finds what a first attempt wrote, so the second
+attempt says "done" instead of writing it twice or calling it someone else's change.
 """
 
 from __future__ import annotations
@@ -93,21 +100,22 @@ def _guarded(backend: Backend, viewer: Viewer, case_id: int, seen: int,
 
 
 def _event(session: Session, viewer: Viewer, case_id: int, kind: str,
-           from_value: str | None = None, to_value: str | None = None) -> CaseEvent:
+           from_value: str | None = None, to_value: str | None = None,
+           at: dt.datetime | None = None) -> CaseEvent:
     event = CaseEvent(case_id=case_id, actor_id=viewer.user_id, kind=kind,
-                      from_value=from_value, to_value=to_value)
+                      from_value=from_value, to_value=to_value, at=at or utcnow())
     session.add(event)
     return event
 
 
 def _event_with_reason(backend: Backend, session: Session, viewer: Viewer, case_id: int,
                        kind: str, from_value: str | None, to_value: str | None,
-                       reason: str | None) -> None:
+                       reason: str | None, at: dt.datetime | None = None) -> None:
     """A change with the reason given for it. The change is a board field; the reason is
     the viewer's words about the young person, disclosed like a note of their profession
     (``disclosure.write_reason``), never to every profession that sees the case."""
     write_reason(session, backend, viewer,
-                 _event(session, viewer, case_id, kind, from_value, to_value), reason)
+                 _event(session, viewer, case_id, kind, from_value, to_value, at), reason)
 
 
 def _stage_ids(team: TeamConfig) -> dict[str, bool]:
@@ -115,7 +123,8 @@ def _stage_ids(team: TeamConfig) -> dict[str, bool]:
 
 
 def _set_stage(backend: Backend, session: Session, viewer: Viewer, case: Case,
-               to_stage: str, closed_reason: str | None, reason: str | None) -> None:
+               to_stage: str, closed_reason: str | None, reason: str | None,
+               at: dt.datetime | None = None) -> None:
     team = backend.team
     stages = _stage_ids(team)
     if to_stage not in stages:
@@ -127,12 +136,12 @@ def _set_stage(backend: Backend, session: Session, viewer: Viewer, case: Case,
         case.closed_at = utcnow()
         case.closed_reason = closed_reason
         _event_with_reason(backend, session, viewer, case.id, "closed", None, closed_reason,
-                           reason)
+                           reason, at)
     elif case.closed_at is not None:
         case.closed_at = None
         case.closed_reason = None
     _event_with_reason(backend, session, viewer, case.id, "stage", case.stage, to_stage,
-                       reason)
+                       reason, at)
     case.stage = to_stage
 
 
@@ -168,8 +177,11 @@ def closed_stage(team: TeamConfig) -> str | None:
 
 @retry_transient
 def mark_screened(backend: Backend, viewer: Viewer, case_id: int, seen_version: int, *,
-                  take: bool, reason: str, closed_reason: str | None = None) -> CaseRef:
-    """Record the screening decision: take the case on (it moves on) or not (it closes)."""
+                  take: bool, reason: str, closed_reason: str | None = None,
+                  at: dt.datetime | None = None) -> CaseRef:
+    """Record the screening decision: take the case on (it moves on) or not (it closes).
+    Its history is written at ``at``, the moment the person decided (found again by
+    :func:`screened_at`)."""
     reason = reason.strip()
     if not reason:
         raise AnchorError("A screening decision needs a reason.", "Write why, in a line.")
@@ -182,10 +194,30 @@ def mark_screened(backend: Backend, viewer: Viewer, case_id: int, seen_version: 
     wanted = f"screened: {'take' if take else 'not take'}"
     with _guarded(backend, viewer, case_id, seen_version, wanted) as (session, case):
         _event_with_reason(backend, session, viewer, case.id, "screened", case.stage,
-                           decision, reason)
+                           decision, reason, at)
         if case.stage != target:
-            _set_stage(backend, session, viewer, case, target, closed_reason, reason)
+            _set_stage(backend, session, viewer, case, target, closed_reason, reason, at)
     return case_ref(backend, viewer, case_id)
+
+
+def _made_at(backend: Backend, viewer: Viewer, case_id: int, kinds: tuple[str, ...],
+             to_value: str, at: dt.datetime) -> CaseRef | None:
+    """The case as it is now, if the viewer's change of one of ``kinds`` to ``to_value``
+    was written at the moment ``at`` (by a first attempt whose answer was lost), else
+    None. Only that save carries its moment: an older identical change has another."""
+    with backend.sessions.read(viewer) as session:
+        found = session.scalar(select(CaseEvent.id).where(
+            CaseEvent.case_id == case_id, CaseEvent.actor_id == viewer.user_id,
+            CaseEvent.kind.in_(kinds), CaseEvent.to_value == to_value,
+            CaseEvent.at == at).limit(1))
+    return None if found is None else case_ref(backend, viewer, case_id)
+
+
+def screened_at(backend: Backend, viewer: Viewer, case_id: int, *, take: bool,
+                at: dt.datetime) -> CaseRef | None:
+    """The screening decision :func:`mark_screened` wrote at ``at``, if it did."""
+    return _made_at(backend, viewer, case_id, ("screened",),
+                    "take" if take else "not_take", at)
 
 
 def _active(today: dt.date) -> list[ColumnElement[bool]]:
@@ -216,20 +248,29 @@ def _is_member(session: Session, case_id: int, user_id: int, today: dt.date) -> 
 
 @retry_transient
 def take_case(backend: Backend, viewer: Viewer, case_id: int, seen_version: int, *,
-              as_lead: bool, today: dt.date) -> CaseRef:
-    """Become a member of the case (from today), and its lead with ``as_lead``."""
+              as_lead: bool, today: dt.date, at: dt.datetime | None = None) -> CaseRef:
+    """Become a member of the case (from today), and its lead with ``as_lead``. Its
+    history is written at ``at`` (found again by :func:`taken_at`)."""
     wanted = "take the case as lead" if as_lead else "take the case"
     with _guarded(backend, viewer, case_id, seen_version, wanted) as (session, case):
         if not _is_member(session, case_id, viewer.user_id, today):
             session.add(CaseMember(case_id=case_id, user_id=viewer.user_id, valid_from=today))
-            _event(session, viewer, case_id, "member_added", None, str(viewer.user_id))
+            _event(session, viewer, case_id, "member_added", None, str(viewer.user_id), at)
         elif not as_lead or case.lead_user_id == viewer.user_id:
             raise AnchorError("You already work this case.", "Nothing to take.")
         if as_lead and case.lead_user_id != viewer.user_id:
             _event(session, viewer, case_id, "lead", _id_text(case.lead_user_id),
-                   str(viewer.user_id))
+                   str(viewer.user_id), at)
             case.lead_user_id = viewer.user_id
     return case_ref(backend, viewer, case_id)
+
+
+def taken_at(backend: Backend, viewer: Viewer, case_id: int,
+             at: dt.datetime) -> CaseRef | None:
+    """The take :func:`take_case` wrote at ``at``, if it did: the viewer added as a
+    member, or made lead (a member already), at that moment."""
+    return _made_at(backend, viewer, case_id, ("member_added", "lead"),
+                    str(viewer.user_id), at)
 
 
 def _id_text(value: int | None) -> str | None:
@@ -238,8 +279,9 @@ def _id_text(value: int | None) -> str | None:
 
 @retry_transient
 def assign_lead(backend: Backend, viewer: Viewer, case_id: int, seen_version: int,
-                user_id: int, today: dt.date) -> CaseRef:
-    """Make a member of the case its lead."""
+                user_id: int, today: dt.date, *, at: dt.datetime | None = None) -> CaseRef:
+    """Make a member of the case its lead. Its history is written at ``at`` (found
+    again by :func:`lead_chosen_at`)."""
     if not {"lead", "members"} <= backend.policy.case_fields(viewer):
         raise AnchorError("Your profession does not see who leads a case.",
                           "Ask a colleague who does to choose the lead.")
@@ -250,9 +292,16 @@ def assign_lead(backend: Backend, viewer: Viewer, case_id: int, seen_version: in
                               "Choose one of the case's members.")
         if case.lead_user_id == user_id:
             raise AnchorError("They already lead this case.", "Choose someone else.")
-        _event(session, viewer, case_id, "lead", _id_text(case.lead_user_id), str(user_id))
+        _event(session, viewer, case_id, "lead", _id_text(case.lead_user_id), str(user_id),
+               at)
         case.lead_user_id = user_id
     return case_ref(backend, viewer, case_id)
+
+
+def lead_chosen_at(backend: Backend, viewer: Viewer, case_id: int, user_id: int,
+                   at: dt.datetime) -> CaseRef | None:
+    """The choice of lead :func:`assign_lead` wrote at ``at``, if it did."""
+    return _made_at(backend, viewer, case_id, ("lead",), str(user_id), at)
 
 
 @retry_transient
@@ -283,6 +332,32 @@ def assign_task(backend: Backend, viewer: Viewer, task_id: int, seen_version: in
                                   "Read the queue again (r).") from None
             raise _task_conflict(session, task, wanted,
                                  names_workers(backend.policy.case_fields(viewer))) from None
+
+
+def task_given(backend: Backend, viewer: Viewer, task_id: int, seen_version: int,
+               user_id: int) -> bool | None:
+    """True if the task is ``user_id``'s one change after the version the person saw:
+    what :func:`assign_task` writes (a task keeps no history to find the very change
+    by; the same change from that version by someone else leaves the same task), so
+    a first attempt whose answer was lost is not refused as someone else's change.
+    None otherwise.
+
+    A task given to someone else may leave the giver's sight (they neither work its
+    case nor made it): then nobody can tell them, through the disclosure filter,
+    whether their first attempt gave it. They are told so, not that it is gone."""
+    with backend.sessions.read(viewer) as session:
+        task = session.get(Task, task_id)  # the disclosure filter applies to tasks
+        if task is None:
+            name = _name(session, user_id)
+            raise AnchorError(
+                f"The task may have been given to {name} as you asked: the connection to "
+                "the database was cut as it was saved, and the task is no longer one you "
+                "may see, so whether it was cannot be read.",
+                f"Ask {name} whether it is in their queue; if it is not, ask someone who "
+                "works the case to give it.")
+        if task.assignee_id == user_id and task.version == seen_version + 1:
+            return True
+    return None
 
 
 def _refuse_who_would_not_see_it(backend: Backend, session: Session, task: Task,
@@ -318,8 +393,9 @@ def _task_conflict(session: Session, task: Task, wanted: str, named: bool) -> Co
 
 @retry_transient
 def snooze_case(backend: Backend, viewer: Viewer, case_id: int, until: dt.date, reason: str,
-                today: dt.date) -> None:
-    """Hide a case from the viewer's own queue until ``until``, with a reason."""
+                today: dt.date, *, at: dt.datetime | None = None) -> None:
+    """Hide a case from the viewer's own queue until ``until``, with a reason. The
+    snooze is written at ``at`` (found again by :func:`snoozed_at`)."""
     reason = reason.strip()
     if not reason:
         raise AnchorError("Snoozing needs a reason.", "Write why, in a line.")
@@ -328,4 +404,15 @@ def snooze_case(backend: Backend, viewer: Viewer, case_id: int, until: dt.date, 
     with backend.sessions.write(viewer) as session:
         _load(session, case_id)
         session.add(CaseSnooze(case_id=case_id, user_id=viewer.user_id, until=until,
-                               reason=reason))
+                               reason=reason, created_at=at or utcnow()))
+
+
+def snoozed_at(backend: Backend, viewer: Viewer, case_id: int, until: dt.date, reason: str,
+               at: dt.datetime) -> int | None:
+    """The snooze :func:`snooze_case` wrote at ``at`` (its id), if it did: the same
+    person, case, day and reason, and that moment, which an older snooze alike has not."""
+    with backend.sessions.read(viewer) as session:
+        return session.scalar(select(CaseSnooze.id).where(
+            CaseSnooze.user_id == viewer.user_id, CaseSnooze.case_id == case_id,
+            CaseSnooze.until == until, CaseSnooze.reason == reason.strip(),
+            CaseSnooze.created_at == at).limit(1))
