@@ -14,7 +14,11 @@ queue is read again). After a change the queue reads itself again, keeping the p
   the closing reason), with a reason.
 
 Changes go through the app's save queue (``saving.save_or_keep``): one made while the
-database is away is kept and saved when it is back. A snooze or a screening decision
+database is away is kept and saved when it is back. One whose commit reached the server
+while its answer was lost is made again too: each is written with the moment the person
+made it, and the second attempt first looks for what the first wrote
+(``saving.made_once``), so a snooze, a take, a lead, a task or a screening is never
+written twice, nor refused as someone else's change. A snooze or a screening decision
 refused (someone else changed the case meanwhile) keeps its reason: the error says so,
 and the reason is filled in the next time the person asks on that case.
 """
@@ -33,7 +37,7 @@ from textual.worker import get_current_worker
 from anchor_tui.domain import CaseRef, MemberChoice, QueueItem, Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.safe_text import printable
-from anchor_tui.saving import later_notifier, save_or_keep
+from anchor_tui.saving import later_notifier, made_once, save_or_keep
 from anchor_tui.screens.prompt import ChoiceScreen, ReasonScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import shows_lead
@@ -43,11 +47,17 @@ from anchor_tui.services.case_actions import (
     assign_task,
     case_members,
     case_ref,
+    lead_chosen_at,
     mark_screened,
+    screened_at,
     snooze_case,
+    snoozed_at,
     stage_after_screening,
     take_case,
+    taken_at,
+    task_given,
 )
+from anchor_tui.services.clock import utcnow
 
 
 class CaseReadForAction(Message):
@@ -129,9 +139,11 @@ class QueueActions(Screen[None]):
             return
         lead = chosen == "lead"
         done = f"You now {'lead' if lead else 'work'} {ref.person_label}'s case."
-        self.write(f"take {ref.person_label}'s case", "Taking the case",
-                   partial(take_case, self._backend, self.viewer, ref.case_id, ref.version,
-                           as_lead=lead, today=self._today()), done)
+        at = utcnow()  # the moment of the take, the same for every attempt
+        self.write(f"take {ref.person_label}'s case", "Taking the case", made_once(
+            partial(take_case, self._backend, self.viewer, ref.case_id, ref.version,
+                    as_lead=lead, today=self._today(), at=at),
+            partial(taken_at, self._backend, self.viewer, ref.case_id, at)), done)
 
     @work(exclusive=True, group="queue-ask")
     async def ask_assign(self, item: QueueItem, ref: CaseRef,
@@ -165,14 +177,20 @@ class QueueActions(Screen[None]):
         name = next(m.display_name for m in members if str(m.user_id) == person)
         if what == "task" and item.task_id is not None and item.task_version is not None:
             self.write(f"give a task on {ref.person_label}'s case to {name}", "The task's "
-                       "assignee", partial(assign_task, self._backend, self.viewer,
-                                           item.task_id, item.task_version, int(person),
-                                           self._today()),
+                       "assignee", made_once(
+                           partial(assign_task, self._backend, self.viewer, item.task_id,
+                                   item.task_version, int(person), self._today()),
+                           partial(task_given, self._backend, self.viewer, item.task_id,
+                                   item.task_version, int(person))),
                        f"The task is now {name}'s.")
         else:
+            at = utcnow()  # the moment of the choice, the same for every attempt
             self.write(f"make {name} lead {ref.person_label}'s case", "The new lead",
-                       partial(assign_lead, self._backend, self.viewer, ref.case_id,
-                               ref.version, int(person), self._today()),
+                       made_once(partial(assign_lead, self._backend, self.viewer,
+                                         ref.case_id, ref.version, int(person),
+                                         self._today(), at=at),
+                                 partial(lead_chosen_at, self._backend, self.viewer,
+                                         ref.case_id, int(person), at)),
                        f"{name} now leads {ref.person_label}'s case.")
 
     @work(exclusive=True, group="queue-ask")
@@ -192,9 +210,12 @@ class QueueActions(Screen[None]):
             **self._kept_reason("snooze", ref)))
         if reason is None:
             return
+        at = utcnow()  # the moment of the snooze, the same for every attempt
         self.write(f"snooze {ref.person_label}'s case", "The snooze",
-                   partial(snooze_case, self._backend, self.viewer, ref.case_id, until,
-                           reason, today),
+                   made_once(partial(snooze_case, self._backend, self.viewer, ref.case_id,
+                                     until, reason, today, at=at),
+                             partial(snoozed_at, self._backend, self.viewer, ref.case_id,
+                                     until, reason, at)),
                    f"{ref.person_label}'s case is snoozed until {until.isoformat()}.",
                    reason=("snooze", ref.case_id, reason))
 
@@ -225,11 +246,14 @@ class QueueActions(Screen[None]):
             return
         done = (f"{ref.person_label}'s case was taken on ({onward})." if decision == "take"
                 else f"{ref.person_label}'s case was not taken and is closed.")
+        at = utcnow()  # the moment of the decision, the same for every attempt
         self.write(f"record the screening of {ref.person_label}'s case",
                    "The screening decision",
-                   partial(mark_screened, self._backend, self.viewer, ref.case_id,
-                           ref.version, take=decision == "take", reason=reason,
-                           closed_reason=closed_reason), done,
+                   made_once(partial(mark_screened, self._backend, self.viewer, ref.case_id,
+                                     ref.version, take=decision == "take", reason=reason,
+                                     closed_reason=closed_reason, at=at),
+                             partial(screened_at, self._backend, self.viewer, ref.case_id,
+                                     take=decision == "take", at=at)), done,
                    reason=("screened", ref.case_id, reason))
 
     # --- reasons kept after a refusal ------------------------------------------------------
