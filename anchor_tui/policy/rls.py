@@ -130,8 +130,31 @@ class _Branches:
         return f"CASE WHEN anchor_break_glass() THEN {urgent} ELSE {plain} END"
 
 
+_COMPILED: dict[str, dict[type[Any], TableSecurity]] = {}
+"""What :func:`table_security` compiled, by policy hash, then table: an upgrade installs
+row-level security once per migration that changes a protected table (five from an
+empty database), each time for the same policy, and compiling was most of its time."""
+_POLICIES_KEPT = 4
+
+
 def table_security(policy: Policy, entity: type[Any]) -> TableSecurity:
-    """Row-level security of ``entity``'s table under ``policy``."""
+    """Row-level security of ``entity``'s table under ``policy``.
+
+    The result depends only on the policy's rules, which its hash covers (the team's
+    settings only check them), and on the table: compiled once per process for the
+    last few policies."""
+    compiled = _COMPILED.get(policy.hash)
+    if compiled is None:
+        while len(_COMPILED) >= _POLICIES_KEPT:
+            del _COMPILED[next(iter(_COMPILED))]  # the oldest
+        compiled = _COMPILED[policy.hash] = {}
+    security = compiled.get(entity)
+    if security is None:
+        security = compiled[entity] = _table_security(policy, entity)
+    return security
+
+
+def _table_security(policy: Policy, entity: type[Any]) -> TableSecurity:
     branches = _Branches(policy, entity)
     cases = []
     for purpose in PURPOSES:
