@@ -208,3 +208,18 @@ def no_idle_time_collections(monkeypatch: pytest.MonkeyPatch) -> None:
     from anchor_tui.collector import COLLECTOR
 
     monkeypatch.setattr(COLLECTOR, "every", float("inf"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked ``slow`` (a differential over hundreds of random worlds, eight
+    terminals at once: up to two minutes each) run first, the slowest first; the rest
+    keep their order (a stable sort). Handed out in collection order, in chunks, they
+    all went to one worker, or one started last and kept its worker busy for a minute or
+    two after the others had finished; with ``--maxschedchunk=1`` (``pyproject.toml``)
+    each worker takes the next test when it is nearly done, so they spread."""
+
+    def weight(item: pytest.Item) -> float:
+        slow = item.get_closest_marker("slow")
+        return 0.0 if slow is None else -float(slow.kwargs.get("seconds", 1))
+
+    items.sort(key=weight)

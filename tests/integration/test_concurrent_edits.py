@@ -139,6 +139,7 @@ def terminal(url: str, index: int, edits: int, shared: Shared) -> Tally:
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
 ], indirect=True)
+@pytest.mark.slow(seconds=40)
 def test_eight_terminals_lose_no_update(engine: Engine) -> None:
     edits = 500 if engine.dialect.name == "postgresql" else 100
     shared = _prepare(engine)

@@ -21,7 +21,7 @@ from anchor_tui.services.backend import Backend
 from anchor_tui.settings import PACKAGE_CONFIG_DIR, load_team_config
 from tests.worlds import NOW, World, insert_world, worlds
 
-EXAMPLES = int(os.environ.get("ANCHOR_DIFFERENTIAL_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("ANCHOR_DIFFERENTIAL_EXAMPLES", "500"))
 
 
 @pytest.fixture
@@ -66,6 +66,7 @@ def _check_world(backend: Backend, world: World) -> int:
     return compared
 
 
+@pytest.mark.slow(seconds=60)
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from sqlalchemy import Engine, delete, select
 
 from anchor_tui.db import models as m
@@ -54,6 +55,7 @@ def read_everywhere(world: TeamWorld, room: Viewer, case_id: int, category: str,
     return results
 
 
+@pytest.mark.slow(seconds=10)
 def test_the_huddles_offer_is_what_everyone_present_reads(engine: Engine) -> None:
     world = build(make_backend(engine))
     backend = world.backend

@@ -40,7 +40,7 @@ from tests.integration.test_search_disclosure import WINDOWS, check_search, writ
 from tests.worlds import NOW, World, insert_world, worlds
 
 pytestmark = pytest.mark.postgres
-EXAMPLES = int(os.environ.get("ANCHOR_DIFFERENTIAL_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("ANCHOR_DIFFERENTIAL_EXAMPLES", "500"))
 
 
 class Walls:
@@ -148,6 +148,7 @@ def check_world(walls: Walls, world: World) -> int:
     return compared
 
 
+@pytest.mark.slow(seconds=120)
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(world=worlds())
@@ -155,6 +156,7 @@ def test_rls_agrees_with_the_filter_and_decide(walls: Walls, world: World) -> No
     assert check_world(walls, world) == len(world.viewers)
 
 
+@pytest.mark.slow(seconds=15)
 @settings(max_examples=max(1, EXAMPLES // 5), deadline=None, derandomize=False,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(world=worlds(), window=WINDOWS)

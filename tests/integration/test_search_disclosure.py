@@ -79,6 +79,7 @@ def backend(engine: Engine) -> Backend:
     return Backend.from_engine(engine, policy, team)
 
 
+@pytest.mark.slow(seconds=20)
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(world=worlds(), window=WINDOWS)

@@ -237,6 +237,7 @@ async def rendered(pilot: Pilot[None], widgets: Sequence[Widget]) -> list[Seen]:
     return seen
 
 
+@pytest.mark.slow(seconds=20)
 @settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(strings=st.lists(hostile, min_size=8, max_size=8))
@@ -329,6 +330,7 @@ class PaletteProbe(AnchorApp):
     """The real app (its palette provider and styles) with an empty screen on top."""
 
 
+@pytest.mark.slow(seconds=20)
 @settings(max_examples=SCREEN_EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(strings=st.lists(hostile, min_size=6, max_size=6))
