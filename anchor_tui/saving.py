@@ -91,15 +91,20 @@ class SaveQueue:
 
     @property
     def waiting(self) -> tuple[str, ...]:
-        """The labels of the saves not begun yet, oldest first: kept for the connection,
-        or in line behind the one on its way. Quitting would lose them."""
-        return tuple(item.label for item in self._waiting)
+        """The labels of the saves not made yet, oldest first: kept for the connection
+        (the one being made again among them, as the status line counts it), or in line
+        behind the one on its way. Quitting would lose them."""
+        return tuple(item.label for item in self._unsaved())
 
     @property
     def waiting_here(self) -> tuple[str, ...]:
         """The labels of the waiting saves made in the context in use (the same person,
         the same huddle): another person's labels name cases as that person may see them."""
-        return tuple(item.label for item in self._waiting if item.alive())
+        return tuple(item.label for item in self._unsaved() if item.alive())
+
+    def _unsaved(self) -> list[PendingSave]:
+        running = self._running
+        return ([running] if running is not None and running.kept else []) + self._waiting
 
     def submit(self, label: str, save: Callable[[], Any], *,
                on_saved: Callable[[Any], None] | None = None,

@@ -208,12 +208,13 @@ class HuddleTerminal(App[None]):
                       person: Viewer | None, *, quiet: bool = False) -> None:
         """Store the minutes (and write their file); the person's session ends too.
 
-        Through the app's save queue, after what waits there: a decision, an action or
-        a note the huddle kept while the database was away (or busy) is made first,
-        while the huddle is still on, and is in its minutes. Written at once, the end
-        could come first (the server back, the watcher not yet aware): the kept change,
-        made then, was refused as the huddle had ended, and its words were lost. With
-        the database away, the end itself is kept and made when it is back."""
+        Through the app's save queue, after every save asked for before it: a decision,
+        an action or a note still on its way, or kept while the database was away (or
+        busy), is made first, while the huddle is still on, and is in its minutes.
+        Written at once, the end could come first (the server back, the watcher not yet
+        aware): the kept change, made then, was refused as the huddle had ended, and its
+        words were lost. With the database away, the end itself is kept and made when it
+        is back."""
         from anchor_tui.saving import save_queue
         from anchor_tui.services import huddle as huddle_service
 

@@ -29,5 +29,6 @@ class QuitWithKeptSaves(ChoiceScreen):
             [(WAIT, "Keep anchor-tui open: they are saved when the database takes them"),
              (QUIT, "Quit now and lose them")],
             current=WAIT,
-            note=f"The database could not take these yet (it is away or busy); they are "
-                 f"kept until it can.{listed}")
+            note=f"Not saved yet: the database is away or busy, or the save before them is "
+                 f"still on its way. They are kept in this window until it takes them."
+                 f"{listed}")

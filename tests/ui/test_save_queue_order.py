@@ -169,6 +169,8 @@ async def test_a_save_lost_again_when_resumed_keeps_the_ones_behind_it_waiting()
         app.saves.resume()  # A is made again, and the database is busy this time
         app.saves.resume()  # (said twice: the watcher and a restored message) no matter
         await until(pilot, held.entered["A"].is_set)
+        # A, kept and on its way again, is not saved yet: quitting now would lose it.
+        assert app.saves.waiting == ("A", "B")
         app.saves.submit("C", held.save("C"), on_saved=saved.append,
                          on_kept=lambda: kept.append("C"))  # in line: the server is back
         assert kept == ["A", "B"]
