@@ -8,12 +8,13 @@ could make at once carry the version the person saw: if the case (or task) chang
 since, nothing is written and a :class:`ConflictError` shows both versions, so the
 person can decide again and nothing is silently overwritten.
 
-A change made from the queue is saved through the app's save queue, which makes it
-again when a commit reached the server but its answer was lost (the connection cut just
-then). Each such change is written with the moment ``at`` the person made it, the same
-for every attempt, and has a lookup (``taken_at``, ``lead_chosen_at``, ``screened_at``,
-``snoozed_at``, ``task_given``) that finds what a first attempt wrote, so the second
-attempt says "done" instead of writing it twice or calling it someone else's change.
+A change made from the queue or the board is saved through the app's save queue, which
+makes it again when a commit reached the server but its answer was lost (the connection
+cut just then). Each such change is written with the moment ``at`` the person made it,
+the same for every attempt, and has a lookup (``taken_at``, ``lead_chosen_at``,
+``screened_at``, ``snoozed_at``, ``task_given``, ``moved_at``) that finds what a first
+attempt wrote, so the second attempt says "done" instead of writing it twice or calling
+it someone else's change.
 """
 
 from __future__ import annotations
@@ -148,16 +149,25 @@ def _set_stage(backend: Backend, session: Session, viewer: Viewer, case: Case,
 @retry_transient
 def move_stage(backend: Backend, viewer: Viewer, case_id: int, seen_version: int,
                to_stage: str, *, closed_reason: str | None = None,
-               reason: str | None = None) -> CaseRef:
-    """Move a case to any stage (stages are suggestions, not a lock)."""
+               reason: str | None = None, at: dt.datetime | None = None) -> CaseRef:
+    """Move a case to any stage (stages are suggestions, not a lock). Its history is
+    written at ``at``, the moment the person moved it (found again by :func:`moved_at`)."""
     team = backend.team
     wanted = f"move to {team.stage_label(to_stage)}"
     with _guarded(backend, viewer, case_id, seen_version, wanted) as (session, case):
         if case.stage == to_stage:
             raise AnchorError(f"The case is already in {team.stage_label(to_stage)}.",
                               "Choose another stage.")
-        _set_stage(backend, session, viewer, case, to_stage, closed_reason, reason)
+        _set_stage(backend, session, viewer, case, to_stage, closed_reason, reason, at)
     return case_ref(backend, viewer, case_id)
+
+
+def moved_at(backend: Backend, viewer: Viewer, case_id: int, to_stage: str,
+             at: dt.datetime) -> CaseRef | None:
+    """The move to ``to_stage`` :func:`move_stage` wrote at ``at``, if it did (the case
+    as it is now): made again after its answer was lost, a move is found, not refused
+    as a change by someone else (the version it moved on itself)."""
+    return _made_at(backend, viewer, case_id, ("stage",), to_stage, at)
 
 
 def stage_after_screening(team: TeamConfig) -> str:

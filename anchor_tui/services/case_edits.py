@@ -6,6 +6,13 @@ versions, the change that was wanted and who changed the case meanwhile, so the 
 can choose: apply their change on top of the current version, or keep the current one.
 Nothing is overwritten unseen. Membership changes also advance the case's version, so
 two people changing members at once conflict too.
+
+An edit is saved through the app's save queue, which makes it again when its commit
+reached the server but the answer was lost (the connection cut just then). Each edit is
+written with the moment ``at`` the person made it, the same for every attempt, and
+:func:`change_made_at` finds what a first attempt wrote at that moment: made again, the
+edit is said done instead of shown as a conflict with the person's own change (the
+version it moved on) or written twice.
 """
 
 from __future__ import annotations
@@ -151,9 +158,9 @@ def _guarded(backend: Backend, viewer: Viewer, seen: CaseState, wanted: CaseChan
 
 
 def _event(session: Session, viewer: Viewer, case_id: int, kind: str,
-           from_value: str | None, to_value: str | None) -> None:
+           from_value: str | None, to_value: str | None, at: dt.datetime | None) -> None:
     session.add(CaseEvent(case_id=case_id, actor_id=viewer.user_id, kind=kind,
-                          from_value=from_value, to_value=to_value))
+                          from_value=from_value, to_value=to_value, at=at or utcnow()))
 
 
 def _is_member(session: Session, case_id: int, user_id: int, today: dt.date) -> bool:
@@ -163,27 +170,61 @@ def _is_member(session: Session, case_id: int, user_id: int, today: dt.date) -> 
 
 
 def apply_change(backend: Backend, viewer: Viewer, seen: CaseState, change: CaseChange, *,
-                 today: dt.date, seen_at: dt.datetime | None = None) -> CaseState:
+                 today: dt.date, seen_at: dt.datetime | None = None,
+                 at: dt.datetime | None = None) -> CaseState:
     """Write one edit at the version ``seen``; the case as it is afterwards.
 
     ``seen_at`` is when ``seen`` was read (who changed the case since is named in a
-    conflict). Raises :class:`CaseConflict` when the case changed meanwhile.
+    conflict). The edit's history is written at ``at``, the moment the person made it
+    (found again by :func:`change_made_at`). Raises :class:`CaseConflict` when the case
+    changed meanwhile.
     """
     seen_at = seen_at or utcnow()
+    at = at or utcnow()
     if change.field == "stage":
-        return _move(backend, viewer, seen, change, today, seen_at)
+        return _move(backend, viewer, seen, change, today, seen_at, at)
     if change.field not in FIELDS:
         raise ValueError(f"unknown case field {change.field!r}")
     if change.field.startswith("member") and seen.members is None:
         raise AnchorError("Your profession does not see who works a case.",
                           "Ask a colleague who does to change the members.")
-    _edit(backend, viewer, seen, change, today, seen_at)
+    _edit(backend, viewer, seen, change, today, seen_at, at)
     return case_state(backend, viewer, seen.case_id, today)
+
+
+def _found_as(change: CaseChange) -> tuple[str, ColumnElement[bool]]:
+    """The history row an edit writes first: its kind, and its value."""
+    if change.field == "stage":
+        return "stage", CaseEvent.to_value == str(change.value)
+    if change.field == "priority":
+        return "priority", CaseEvent.to_value == str(change.value)
+    if change.field == "next_review":
+        day = change.value if isinstance(change.value, dt.date) else None
+        return "next_review", (CaseEvent.to_value.is_(None) if day is None
+                               else CaseEvent.to_value == day.isoformat())
+    if change.field == "member_added":
+        return "member_added", CaseEvent.to_value == str(change.value)
+    if change.field == "member_removed":
+        return "member_removed", CaseEvent.from_value == str(change.value)
+    raise ValueError(f"unknown case field {change.field!r}")
+
+
+def change_made_at(backend: Backend, viewer: Viewer, seen: CaseState, change: CaseChange,
+                   *, today: dt.date, at: dt.datetime) -> CaseState | None:
+    """The case as it is now, if :func:`apply_change` wrote ``change`` at the moment
+    ``at`` (a first attempt whose answer was lost), else None: the same person, case,
+    kind and value, and that moment, which an older edit alike has not."""
+    kind, value = _found_as(change)
+    with backend.sessions.read(viewer) as session:
+        found = session.scalar(select(CaseEvent.id).where(
+            CaseEvent.case_id == seen.case_id, CaseEvent.actor_id == viewer.user_id,
+            CaseEvent.kind == kind, value, CaseEvent.at == at).limit(1))
+    return None if found is None else case_state(backend, viewer, seen.case_id, today)
 
 
 @retry_transient
 def _edit(backend: Backend, viewer: Viewer, seen: CaseState, change: CaseChange,
-          today: dt.date, seen_at: dt.datetime) -> None:
+          today: dt.date, seen_at: dt.datetime, at: dt.datetime) -> None:
     """One edit other than a move, in one unit of work (run again after a deadlock or a
     serialization failure: it still checks the version the person saw)."""
     with _guarded(backend, viewer, seen, change, today, seen_at) as (session, case):
@@ -192,7 +233,8 @@ def _edit(backend: Backend, viewer: Viewer, seen: CaseState, change: CaseChange,
                 raise AnchorError("Choose high, normal or low.", "Nothing was changed.")
             if change.value == case.priority:
                 raise AnchorError("The case already has that priority.", "Nothing to change.")
-            _event(session, viewer, case.id, "priority", str(case.priority), str(change.value))
+            _event(session, viewer, case.id, "priority", str(case.priority), str(change.value),
+                   at)
             case.priority = change.value
         elif change.field == "next_review":
             day = change.value if isinstance(change.value, dt.date) else None
@@ -202,28 +244,28 @@ def _edit(backend: Backend, viewer: Viewer, seen: CaseState, change: CaseChange,
                 raise AnchorError("The case already has that review date.", "Nothing to change.")
             _event(session, viewer, case.id, "next_review",
                    case.next_review.isoformat() if case.next_review else None,
-                   day.isoformat() if day else None)
+                   day.isoformat() if day else None, at)
             case.next_review = day
         elif not isinstance(change.value, int):
             raise ValueError("a member change names a user id")
         elif change.field == "member_added":
-            _add_member(session, viewer, case, change.value, today)
+            _add_member(session, viewer, case, change.value, today, at)
         else:
-            _end_membership(session, viewer, case, change.value, today)
+            _end_membership(session, viewer, case, change.value, today, at)
 
 
 def _move(backend: Backend, viewer: Viewer, seen: CaseState, change: CaseChange,
-          today: dt.date, seen_at: dt.datetime) -> CaseState:
+          today: dt.date, seen_at: dt.datetime, at: dt.datetime) -> CaseState:
     try:
         case_actions.move_stage(backend, viewer, seen.case_id, seen.version, str(change.value),
-                                closed_reason=change.closed_reason)
+                                closed_reason=change.closed_reason, at=at)
     except ConflictError:
         raise _conflict(backend, viewer, seen, change, today, seen_at) from None
     return case_state(backend, viewer, seen.case_id, today)
 
 
 def _add_member(session: Session, viewer: Viewer, case: Case, user_id: int,
-                today: dt.date) -> None:
+                today: dt.date, at: dt.datetime) -> None:
     user = session.get(User, user_id)
     if user is None or not user.active:
         raise AnchorError("That person is not an active member of the team.",
@@ -231,11 +273,11 @@ def _add_member(session: Session, viewer: Viewer, case: Case, user_id: int,
     if _is_member(session, case.id, user_id, today):
         raise AnchorError(f"{user.display_name} already works this case.", "Nothing to add.")
     session.add(CaseMember(case_id=case.id, user_id=user_id, valid_from=today))
-    _event(session, viewer, case.id, "member_added", None, str(user_id))
+    _event(session, viewer, case.id, "member_added", None, str(user_id), at)
 
 
 def _end_membership(session: Session, viewer: Viewer, case: Case, user_id: int,
-                    today: dt.date) -> None:
+                    today: dt.date, at: dt.datetime) -> None:
     rows = session.scalars(select(CaseMember).where(
         CaseMember.case_id == case.id, CaseMember.user_id == user_id, *_active(today))).all()
     if not rows:
@@ -243,9 +285,9 @@ def _end_membership(session: Session, viewer: Viewer, case: Case, user_id: int,
     for row in rows:
         # Worked the case until yesterday: from today the policy no longer counts them.
         row.valid_to = today - dt.timedelta(days=1)
-    _event(session, viewer, case.id, "member_removed", str(user_id), None)
+    _event(session, viewer, case.id, "member_removed", str(user_id), None, at)
     if case.lead_user_id == user_id:
-        _event(session, viewer, case.id, "lead", str(user_id), None)
+        _event(session, viewer, case.id, "lead", str(user_id), None, at)
         case.lead_user_id = None
 
 
