@@ -5,7 +5,11 @@ stage and ``m`` any stage. The confirmation names the case and both stages; clos
 why. The move carries the case version the board showed, so a case someone else changed
 meanwhile is not overwritten: the app's error modal shows both versions and the board
 reads the case again. Moves go through the app's save queue: one made while the
-database cannot be reached is kept and saved when it is back.
+database cannot be reached is kept and saved when it is back. One whose commit reached
+the server while its answer was lost is made again too: it is written with the moment
+the person confirmed it, and the second attempt first looks for the move the first
+wrote at that moment (``saving.made_once``), so it is said done, not shown as a
+conflict with the person's own move.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from textual import work
 from textual.screen import Screen
 
 from anchor_tui.domain import CaseCard, CaseRef, Viewer
-from anchor_tui.saving import later_notifier, save_queue
+from anchor_tui.saving import later_notifier, made_once, save_queue
 from anchor_tui.screens.confirm import ConfirmScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.case_actions import move_stage
+from anchor_tui.services.case_actions import move_stage, moved_at
+from anchor_tui.services.clock import utcnow
 from anchor_tui.widgets.plain_text import printable
 
 
@@ -97,8 +102,11 @@ class BoardMoves(Screen[None]):
             if self.is_attached:  # (a kept move may be saved after its board is gone)
                 self.load_board()
 
+        at = utcnow()  # the moment of the move, the same for every attempt
         save_queue(self.app).submit(
             f"move {card.person_label} to {team.stage_label(to_stage)}",
-            partial(move_stage, self._backend, self.viewer, card.case_id, card.version,
-                    to_stage, closed_reason=closed_reason),
+            made_once(partial(move_stage, self._backend, self.viewer, card.case_id,
+                              card.version, to_stage, closed_reason=closed_reason, at=at),
+                      partial(moved_at, self._backend, self.viewer, card.case_id, to_stage,
+                              at)),
             on_saved=moved, on_failed=read_again)

@@ -15,7 +15,10 @@ terminal changed the case meanwhile, the conflict screen shows both versions and
 person chooses; nothing is overwritten unseen. The edits and the entered-in-error mark
 go through the app's save queue (``saving.save_or_keep``): made while the database is
 away, they are kept and saved when it is back; a refused mark asks for its reason again,
-filled in.
+filled in. An edit whose commit reached the server while its answer was lost is made
+again too: it is written with the moment the person made it, and the second attempt
+first looks for what the first wrote at that moment (``saving.made_once``), so it is
+said done, not shown as a conflict with the person's own change nor written twice.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from anchor_tui.domain import PRIORITY_LABELS
 from anchor_tui.errors import AnchorError
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.safe_text import printable
-from anchor_tui.saving import later_notifier, save_or_keep
+from anchor_tui.saving import later_notifier, made_once, save_or_keep
 from anchor_tui.screens.modal import Host
 from anchor_tui.screens.prompt import ChoiceScreen, ReasonScreen
 from anchor_tui.services.case_edits import (
@@ -44,6 +47,7 @@ from anchor_tui.services.case_edits import (
     CaseState,
     apply_change,
     case_state,
+    change_made_at,
     people_to_add,
 )
 from anchor_tui.services.case_view import CaseRecord, NoteEntry
@@ -377,10 +381,15 @@ class CaseWork(Screen[None]):
         if viewer is None:
             return
         backend, today = self.work_host.backend, self.work_host.today()
+        made = utcnow()  # the moment of the edit, the same for every attempt
+        once = made_once(
+            partial(apply_change, backend, viewer, state, change, today=today, seen_at=at,
+                    at=made),
+            partial(change_made_at, backend, viewer, state, change, today=today, at=made))
 
         def change_case() -> CaseConflict | None:
             try:
-                apply_change(backend, viewer, state, change, today=today, seen_at=at)
+                once()
             except CaseConflict as conflict:
                 return conflict
             return None
