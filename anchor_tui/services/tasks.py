@@ -5,7 +5,9 @@ day (typed naturally, see ``services.due_dates``). Tasks are protected records: 
 here passes the disclosure filter (visible to the case's members, the assignee and the
 creator; a task made from a note, or from a huddle action, only to those of them who may
 see what it tells of: ``policy.engine``). Marking a task done carries the version the
-person saw, so a task someone else changed meanwhile is not silently overwritten.
+person saw, so a task someone else changed meanwhile is not silently overwritten, and
+the moment they marked it, so a mark made again after its commit's answer was lost is
+found done (:func:`completed_at`) rather than refused as already done.
 
 A task typed by hand tells of what it was typed over, as an action does:
 
@@ -353,8 +355,13 @@ def open_tasks(backend: Backend, viewer: Viewer, case_id: int) -> tuple[OpenTask
 
 
 @retry_transient
-def complete_task(backend: Backend, viewer: Viewer, task_id: int, seen_version: int) -> None:
-    """Mark a task done (one the viewer may see), at the version they saw."""
+def complete_task(backend: Backend, viewer: Viewer, task_id: int, seen_version: int, *,
+                  at: dt.datetime | None = None) -> None:
+    """Mark a task done (one the viewer may see), at the version they saw.
+
+    ``at`` is the moment the person marked it (now if not given), written as the task's
+    completion time: the same for every attempt of one save, so :func:`completed_at`
+    finds what a first attempt wrote when its commit's answer was lost."""
     with backend.sessions.write(viewer) as session:
         task = session.get(Task, task_id)  # the disclosure filter applies to tasks
         if task is None:
@@ -366,9 +373,24 @@ def complete_task(backend: Backend, viewer: Viewer, task_id: int, seen_version: 
                 "if it still holds.")
         if task.done_at is not None:
             raise AnchorError("That task is already done.", "Nothing to mark.")
-        task.done_at = utcnow()
+        task.done_at = at if at is not None else utcnow()
         try:
             session.flush()
         except StaleDataError:
             raise ConflictError("The task was changed by someone else at the same moment.",
                                 "Nothing was changed. Read the case again.") from None
+
+
+def completed_at(backend: Backend, viewer: Viewer, task_id: int, seen_version: int,
+                 at: dt.datetime) -> bool | None:
+    """True if the task was marked done at the moment ``at`` from the version the person
+    saw: what :func:`complete_task` wrote for them (a first attempt whose answer was
+    lost, the connection cut as it committed), so the attempt made again says done
+    instead of "already done" or "changed by someone else". None otherwise: a task done
+    by someone else carries another moment, and is still refused as now. Read through
+    the disclosure filter, as the task was."""
+    with backend.sessions.read(viewer) as session:
+        found = session.scalar(select(Task.id).where(
+            Task.id == task_id, Task.version == seen_version + 1,
+            Task.done_at == at).limit(1))
+    return None if found is None else True
