@@ -12,13 +12,15 @@ ids (F1 lists them):
 
 Each edit reads the case as it is now, asks, and writes at the version read. If another
 terminal changed the case meanwhile, the conflict screen shows both versions and the
-person chooses; nothing is overwritten unseen. The edits and the entered-in-error mark
-go through the app's save queue (``saving.save_or_keep``): made while the database is
-away, they are kept and saved when it is back; a refused mark asks for its reason again,
-filled in. An edit whose commit reached the server while its answer was lost is made
-again too: it is written with the moment the person made it, and the second attempt
-first looks for what the first wrote at that moment (``saving.made_once``), so it is
-said done, not shown as a conflict with the person's own change nor written twice.
+person chooses; nothing is overwritten unseen. The edits, the entered-in-error mark and
+a task marked done go through the app's save queue (``saving.save_or_keep``): made
+while the database is away, they are kept and saved when it is back; a refused mark asks
+for its reason again, filled in; a task someone else changed or finished meanwhile is
+shown as refused, naming the task. An edit or a task marked done whose commit reached
+the server while its answer was lost is made again too: it is written with the moment
+the person made it, and the second attempt first looks for what the first wrote at that
+moment (``saving.made_once``), so it is said done, not shown as a conflict with the
+person's own change nor written twice.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from anchor_tui.services.case_edits import (
 from anchor_tui.services.case_view import CaseRecord, NoteEntry
 from anchor_tui.services.due_dates import EXAMPLES, describe_day, parse_optional_day
 from anchor_tui.services.notes import OwnNote, mark_entered_in_error, note_history, own_notes
-from anchor_tui.services.tasks import OpenTask, complete_task, open_tasks
+from anchor_tui.services.tasks import OpenTask, complete_task, completed_at, open_tasks
 
 
 def _first_line(body: str) -> str:
@@ -265,12 +267,33 @@ class CaseWork(Screen[None]):
             return
         self.write_task_done(task)
 
-    @work(thread=True, exclusive=True, group="case-work-write", exit_on_error=False)
     def write_task_done(self, task: OpenTask) -> None:
+        """Mark the task done at the version read, through the app's save queue: kept
+        while the database is away, made once after a lost answer. Refused (someone else
+        changed or finished the task meanwhile), the person is shown why, as before."""
         viewer = self._viewer_or_none()
-        if viewer is not None:
-            complete_task(self.work_host.backend, viewer, task.task_id, task.version)
-            self.post_message(CaseChanged("Task marked done."))
+        if viewer is None:
+            return
+        backend = self.work_host.backend
+        made = utcnow()  # the moment it was marked done, the same for every attempt
+        once = made_once(
+            partial(complete_task, backend, viewer, task.task_id, task.version, at=made),
+            partial(completed_at, backend, viewer, task.task_id, task.version, made))
+
+        def refused(error: AnchorError) -> None:
+            # Shown as before (a conflict, already done), naming the task: a refusal of a
+            # mark kept while the database was away may come long after, elsewhere.
+            from anchor_tui.screens.error import ErrorScreen, show_held
+
+            show_held(self.app, ErrorScreen(error.title, error.message,
+                                            f"{error.fix}\nThe task: “{task.title}”."))
+            if self.is_attached:
+                self.load_case()
+
+        save_or_keep(self.app, f"mark a task on case {self.case_id} done",
+                     "The task marked done", once,
+                     on_saved=lambda _r: self._changed("Task marked done."),
+                     on_refused=refused)
 
     # --- case edits --------------------------------------------------------------------
 
