@@ -173,9 +173,15 @@ def _case_lines(number: int, entry: AgendaEntry, items: list[ItemEntry]) -> list
 
 
 def end_huddle(backend: Backend, viewer: Viewer, directory: Path, today: dt.date,
-               now: dt.datetime | None = None) -> EndedHuddle:
+               now: dt.datetime | None = None, *,
+               signing_out: Viewer | None = None) -> EndedHuddle:
     """End the huddle: everyone leaves (audited), the minutes are stored, flags of the
-    cases discussed are cleared, and the minutes file is written."""
+    cases discussed are cleared, and the minutes file is written.
+
+    The huddle ends at ``now``: made again after its commit's answer was lost, the end
+    is found by that moment (:func:`huddle_ended_at`). ``signing_out``, the person whose
+    session the end closes, is audited signed out in the same unit of work, so the
+    sign-out is written with the end, once, and never lost behind it."""
     if viewer.huddle_id is None:
         raise AnchorError("No huddle is on.", "Start one first.")
     huddle_id = viewer.huddle_id
@@ -198,6 +204,35 @@ def end_huddle(backend: Backend, viewer: Viewer, directory: Path, today: dt.date
                 m.HuddleFlag.cleared_at.is_(None), m.HuddleFlag.case_id.in_(discussed))):
             flag.cleared_at = now
             flag.cleared_in_huddle_id = huddle_id
+        if signing_out is not None:
+            audit.record(session, signing_out, "sign_out")
+    return _with_file(huddle_id, minutes, directory, now)
+
+
+def huddle_ended_at(backend: Backend, viewer: Viewer, directory: Path,
+                    now: dt.datetime) -> EndedHuddle | None:
+    """The end :func:`end_huddle` wrote at ``now``, if it did (its minutes, and their
+    file, written now if the first attempt could not): made again after its commit's
+    answer was lost, the end is found and finished, not refused as ended already. Only
+    that end carries its moment: a huddle another terminal ended has another, and is
+    refused as before. Its sign-out was written with it."""
+    if viewer.huddle_id is None:
+        return None
+    huddle_id = viewer.huddle_id
+    with backend.sessions.read(viewer, now) as session:
+        minutes = session.scalar(select(m.Huddle.minutes).where(
+            m.Huddle.id == huddle_id, m.Huddle.ended_at == now,
+            m.Huddle.minutes.is_not(None)))
+    if minutes is None:
+        return None
+    path = minutes_path(directory, huddle_id, now)
+    if path.exists():
+        return EndedHuddle(huddle_id, minutes, path)
+    return _with_file(huddle_id, minutes, directory, now)
+
+
+def _with_file(huddle_id: int, minutes: str, directory: Path, now: dt.datetime
+               ) -> EndedHuddle:
     try:
         path = write_minutes_file(minutes, directory, huddle_id, now)
     except AnchorError as error:
@@ -205,10 +240,15 @@ def end_huddle(backend: Backend, viewer: Viewer, directory: Path, today: dt.date
     return EndedHuddle(huddle_id, minutes, path)
 
 
+def minutes_path(directory: Path, huddle_id: int, now: dt.datetime) -> Path:
+    """Where the minutes of the huddle that ended at ``now`` are written."""
+    return directory / f"huddle-{huddle_id}-{now.astimezone().strftime('%Y-%m-%d')}.md"
+
+
 def write_minutes_file(minutes: str, directory: Path, huddle_id: int, now: dt.datetime
                        ) -> Path:
     """Write ``minutes`` to ``<directory>/huddle-<id>-<day>.md`` (dir 0700, file 0600)."""
-    path = directory / f"huddle-{huddle_id}-{now.astimezone().strftime('%Y-%m-%d')}.md"
+    path = minutes_path(directory, huddle_id, now)
     try:
         write_private(path, minutes, folder_mode=0o700)
     except OSError as exc:
