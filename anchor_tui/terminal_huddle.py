@@ -17,6 +17,7 @@ to the agenda.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -35,6 +36,9 @@ from anchor_tui.services.session_state import TerminalSession
 from anchor_tui.settings import Settings
 
 if TYPE_CHECKING:
+    import datetime as dt
+    from pathlib import Path
+
     from anchor_tui.domain import Viewer
     from anchor_tui.services.backend import Backend
     from anchor_tui.services.huddle import Roster
@@ -214,38 +218,54 @@ class HuddleTerminal(App[None]):
         Written at once, the end could come first (the server back, the watcher not yet
         aware): the kept change, made then, was refused as the huddle had ended, and its
         words were lost. With the database away, the end itself is kept and made when it
-        is back."""
-        from anchor_tui.saving import save_queue
+        is back.
+
+        The end carries the moment it was asked for, the same for every attempt: made
+        again after its commit reached the server while the answer was lost, it finds
+        the huddle ended at that moment (``saving.made_once``) and finishes what is
+        left (the minutes file, the notice) instead of being refused as ended already.
+        The person's sign-out is written with the end, so it is recorded once."""
+        from anchor_tui.saving import made_once, save_queue
         from anchor_tui.services import huddle as huddle_service
+        from anchor_tui.services.minutes import huddle_ended_at
 
         timed = [spent]
+        today, now = self.today(), self.clock.now()  # the end's moment, for every attempt
 
         def end() -> EndedHuddle:
             if timed[0] is not None:
                 huddle_service.record_time(self.backend, viewer, *timed[0])
                 timed[0] = None  # added once: not again should the end be made again
-            return self._end_huddle(viewer, None, person)
+            return self._end_huddle(viewer, None, person, today=today, now=now)
 
         def ended(result: EndedHuddle) -> None:
             if not quiet:
                 self.post_message(HuddleEnded(result))
 
-        save_queue(self).submit("end the huddle and store its minutes", end,
-                                on_saved=ended)
+        save_queue(self).submit(
+            "end the huddle and store its minutes",
+            made_once(end, partial(huddle_ended_at, self.backend, viewer,
+                                   self._minutes_dir(), now)),
+            on_saved=ended)
+
+    def _minutes_dir(self) -> Path:
+        from anchor_tui.services.minutes import default_minutes_dir
+
+        return self.settings.minutes_dir or default_minutes_dir()
 
     def _end_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
-                    person: Viewer | None) -> EndedHuddle:
-        from anchor_tui.services import audit
+                    person: Viewer | None, *, today: dt.date | None = None,
+                    now: dt.datetime | None = None) -> EndedHuddle:
+        """End the huddle at ``now`` (by default, the clock's now); ``person`` is signed
+        out in the same unit of work (audited once, with the end)."""
         from anchor_tui.services import huddle as huddle_service
-        from anchor_tui.services.minutes import default_minutes_dir, end_huddle
+        from anchor_tui.services.minutes import end_huddle
 
         if spent is not None:
             huddle_service.record_time(self.backend, viewer, *spent)
-        directory = self.settings.minutes_dir or default_minutes_dir()
-        ended = end_huddle(self.backend, viewer, directory, self.today(), self.clock.now())
-        if person is not None:
-            audit.signed_out(self.backend, person)
-        return ended
+        return end_huddle(self.backend, viewer, self._minutes_dir(),
+                          today if today is not None else self.today(),
+                          now if now is not None else self.clock.now(), signing_out=person)
 
     def on_huddle_ended(self, message: HuddleEnded) -> None:
         from anchor_tui.screens.huddle_modals import minutes_notice
