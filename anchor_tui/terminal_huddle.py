@@ -226,17 +226,14 @@ class HuddleTerminal(App[None]):
         left (the minutes file, the notice) instead of being refused as ended already.
         The person's sign-out is written with the end, so it is recorded once."""
         from anchor_tui.saving import made_once, save_queue
-        from anchor_tui.services import huddle as huddle_service
         from anchor_tui.services.minutes import huddle_ended_at
 
-        timed = [spent]
         today, now = self.today(), self.clock.now()  # the end's moment, for every attempt
 
         def end() -> EndedHuddle:
-            if timed[0] is not None:
-                huddle_service.record_time(self.backend, viewer, *timed[0])
-                timed[0] = None  # added once: not again should the end be made again
-            return self._end_huddle(viewer, None, person, today=today, now=now)
+            # The time on the last case is added with the end, in its unit of work:
+            # added before it, a commit whose answer was lost added it twice.
+            return self._end_huddle(viewer, spent, person, today=today, now=now)
 
         def ended(result: EndedHuddle) -> None:
             if not quiet:
@@ -256,16 +253,15 @@ class HuddleTerminal(App[None]):
     def _end_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
                     person: Viewer | None, *, today: dt.date | None = None,
                     now: dt.datetime | None = None) -> EndedHuddle:
-        """End the huddle at ``now`` (by default, the clock's now); ``person`` is signed
-        out in the same unit of work (audited once, with the end)."""
-        from anchor_tui.services import huddle as huddle_service
+        """End the huddle at ``now`` (by default, the clock's now); the time ``spent`` on
+        the last case is added and ``person`` signed out (audited) in the same unit of
+        work, each once, with the end."""
         from anchor_tui.services.minutes import end_huddle
 
-        if spent is not None:
-            huddle_service.record_time(self.backend, viewer, *spent)
         return end_huddle(self.backend, viewer, self._minutes_dir(),
                           today if today is not None else self.today(),
-                          now if now is not None else self.clock.now(), signing_out=person)
+                          now if now is not None else self.clock.now(), signing_out=person,
+                          spent=spent)
 
     def on_huddle_ended(self, message: HuddleEnded) -> None:
         from anchor_tui.screens.huddle_modals import minutes_notice

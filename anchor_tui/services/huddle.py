@@ -328,10 +328,18 @@ def record_time(backend: Backend, viewer: Viewer, case_id: int, seconds: int) ->
         return
     huddle_id = _huddle_of(viewer)
     with backend.sessions.write(viewer) as session:
-        row = session.scalars(select(m.HuddleCase).where(
-            m.HuddleCase.huddle_id == huddle_id, m.HuddleCase.case_id == case_id)).first()
-        if row is not None:
-            row.seconds_spent += seconds
+        add_time(session, huddle_id, case_id, seconds)
+
+
+def add_time(session: Session, huddle_id: int, case_id: int, seconds: int) -> None:
+    """Add ``seconds`` to the huddle's time on a case, in ``session``'s unit of work (the
+    end of the huddle adds the last case's time in its own, so it is added once)."""
+    if seconds <= 0:
+        return
+    row = session.scalars(select(m.HuddleCase).where(
+        m.HuddleCase.huddle_id == huddle_id, m.HuddleCase.case_id == case_id)).first()
+    if row is not None:
+        row.seconds_spent += seconds
 
 
 def toggle_flag(backend: Backend, viewer: Viewer, case_id: int,

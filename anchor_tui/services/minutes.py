@@ -14,7 +14,7 @@ file ``0600``: only the terminal's OS user can read it).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import or_, select
@@ -27,6 +27,7 @@ from anchor_tui.private_file import write_private
 from anchor_tui.safe_text import markdown_text
 from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
+from anchor_tui.services.huddle import add_time
 from anchor_tui.services.huddle_agenda import (
     AgendaEntry,
     ItemEntry,
@@ -69,9 +70,11 @@ def duration_words(seconds: int) -> str:
 
 
 def build_minutes(backend: Backend, viewer: Viewer, today: dt.date, now: dt.datetime,
-                  leave_out: frozenset[int] = frozenset()) -> str:
+                  leave_out: frozenset[int] = frozenset(),
+                  spent: tuple[int, int] | None = None) -> str:
     """The minutes of the viewer's huddle as it stands (Markdown), without the cases in
-    ``leave_out`` (cases whose content retention erased)."""
+    ``leave_out`` (cases whose content retention erased), with ``spent`` (a case and
+    seconds the huddle spent on it, not stored yet: the end stores them) added."""
     if viewer.huddle_id is None:
         raise AnchorError("No huddle is on.", "Start one first.")
     stays = stays_of(backend, viewer)
@@ -97,6 +100,9 @@ def build_minutes(backend: Backend, viewer: Viewer, today: dt.date, now: dt.date
                      f"{_clock(stay.joined_at)}–{until}")
     lines += ["", "These minutes hold only what everyone present may see.", ""]
     agenda = read_agenda(backend, minutes_viewer, today)
+    if spent is not None and spent[1] > 0:
+        agenda = tuple(replace(e, seconds_spent=e.seconds_spent + spent[1])
+                       if e.case_id == spent[0] else e for e in agenda)
     items = visible_items(backend, minutes_viewer, None, audience, now)
     by_case: dict[int, list[ItemEntry]] = {}
     for item in items:
@@ -173,10 +179,12 @@ def _case_lines(number: int, entry: AgendaEntry, items: list[ItemEntry]) -> list
 
 
 def end_huddle(backend: Backend, viewer: Viewer, directory: Path, today: dt.date,
-               now: dt.datetime | None = None, *,
-               signing_out: Viewer | None = None) -> EndedHuddle:
+               now: dt.datetime | None = None, *, signing_out: Viewer | None = None,
+               spent: tuple[int, int] | None = None) -> EndedHuddle:
     """End the huddle: everyone leaves (audited), the minutes are stored, flags of the
-    cases discussed are cleared, and the minutes file is written.
+    cases discussed are cleared, and the minutes file is written. ``spent``, the time
+    on the case on screen as the huddle ended, is added with the end (once: found by
+    its moment, an end made again adds nothing).
 
     The huddle ends at ``now``: made again after its commit's answer was lost, the end
     is found by that moment (:func:`huddle_ended_at`). ``signing_out``, the person whose
@@ -186,11 +194,13 @@ def end_huddle(backend: Backend, viewer: Viewer, directory: Path, today: dt.date
         raise AnchorError("No huddle is on.", "Start one first.")
     huddle_id = viewer.huddle_id
     now = now or utcnow()
-    minutes = build_minutes(backend, viewer, today, now)
+    minutes = build_minutes(backend, viewer, today, now, spent=spent)
     with backend.sessions.write(viewer, now) as session:
         huddle = session.get(m.Huddle, huddle_id)
         if huddle is None or huddle.ended_at is not None:
             raise AnchorError("This huddle has ended already.", "Start a new huddle.")
+        if spent is not None:
+            add_time(session, huddle_id, *spent)
         for stay in session.scalars(select(m.HuddleAttendee).where(
                 m.HuddleAttendee.huddle_id == huddle_id, m.HuddleAttendee.left_at.is_(None))):
             stay.left_at = now

@@ -6,9 +6,9 @@ The end goes through the app's save queue, which makes a save again when it rais
 the server, so the first attempt ended the huddle (its minutes stored, everyone gone,
 the person signed out) and wrote no minutes file. The end carries the moment it was
 asked for, and ``huddle_ended_at`` finds the end made at that moment
-(``saving.made_once``): the second attempt finishes it (the file), stores nothing twice
-and records no second sign-out, where it was refused as "ended already". A huddle
-another terminal ended is still refused.
+(``saving.made_once``): the second attempt finishes it (the file), stores nothing
+twice, adds the time on the last case once and records no second sign-out, where it was
+refused as "ended already". A huddle another terminal ended is still refused.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def the_end(world: HuddleWorld, viewer: Viewer, directory: Path, now: dt.datetim
     the social worker out, found again by that moment."""
     return made_once(
         partial(end_huddle, world.backend, viewer, directory, TODAY, now,
-                signing_out=world.viewers["social"]),
+                signing_out=world.viewers["social"], spent=(world.case_a, 45)),
         partial(huddle_ended_at, world.backend, viewer, directory, now))
 
 
@@ -101,6 +101,12 @@ def leaves(backend: Backend, huddle_id: int) -> int:
     with backend.sessions.system("test: leaves") as s:
         return s.scalar(select(func.count()).select_from(m.AuditEvent).where(
             m.AuditEvent.action == "huddle.leave", m.AuditEvent.huddle_id == huddle_id)) or 0
+
+
+def seconds_on(backend: Backend, huddle_id: int, case_id: int) -> int | None:
+    with backend.sessions.system("test: the time spent") as s:
+        return s.scalar(select(m.HuddleCase.seconds_spent).where(
+            m.HuddleCase.huddle_id == huddle_id, m.HuddleCase.case_id == case_id))
 
 
 def stored(backend: Backend, huddle_id: int) -> tuple[dt.datetime | None, str | None]:
@@ -129,6 +135,9 @@ def test_an_end_whose_answer_was_lost_is_finished_once(world: HuddleWorld,
     assert ended_at == MOMENT and minutes is not None
     assert ended.huddle_id == viewer.huddle_id and ended.minutes == minutes
     assert "Meet the family" in minutes
+    assert seconds_on(world.backend, viewer.huddle_id, world.case_a) == 90 + 45, (
+        "the time on the last case was not added once")
+    assert "2 min 15 s" in minutes
     assert ended.path is not None and ended.path.read_text() == minutes, (
         "the minutes file was not written")
     assert [p.name for p in directory.iterdir()] == [ended.path.name]

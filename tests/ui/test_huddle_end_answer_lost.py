@@ -27,6 +27,7 @@ from anchor_tui.screens.confirm import ConfirmScreen
 from anchor_tui.screens.error import ErrorScreen
 from anchor_tui.screens.huddle_modals import NoticeScreen
 from anchor_tui.services import audit
+from anchor_tui.services import huddle as huddle_service
 from anchor_tui.services import minutes as minutes_service
 from anchor_tui.services.auth import viewer_for
 from anchor_tui.services.backend import Backend
@@ -178,3 +179,29 @@ async def test_a_sign_out_cut_after_the_end_is_audited_once(
         assert isinstance(screen, NoticeScreen)
         assert len(minutes_files(app)) == 1
         assert sign_outs(demo_backend, "social") == before + 1
+
+
+async def test_the_time_on_the_last_case_is_added_once(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The time on the case on screen used to be added in a unit of work of its own
+    before the end: its answer lost, the end was made again and added it again (the
+    minutes said the room spent twice as long on it). It is added with the end now."""
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        _screen, case_id = await huddle_away(app, pilot)
+        calls: list[int] = []
+        monkeypatch.setattr(huddle_service, "record_time",
+                            answer_lost_once(huddle_service.record_time, calls))
+        await pilot.press("e")
+        await shown(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, NoticeScreen | ErrorScreen)
+                    or save_queue(app).waiting != ())
+        if save_queue(app).waiting:
+            await server_back(app, pilot)
+        assert isinstance(app.screen, NoticeScreen)
+        with demo_backend.sessions.system("test: the time spent") as s:
+            seconds = s.scalar(select(m.HuddleCase.seconds_spent).where(
+                m.HuddleCase.case_id == case_id))
+        assert seconds == 30, "the time on the last case was not added once"
+        assert "30 s" in minutes_files(app)[0].read_text()
