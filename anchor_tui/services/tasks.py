@@ -7,7 +7,9 @@ creator; a task made from a note, or from a huddle action, only to those of them
 see what it tells of: ``policy.engine``). Marking a task done carries the version the
 person saw, so a task someone else changed meanwhile is not silently overwritten, and
 the moment they marked it, so a mark made again after its commit's answer was lost is
-found done (:func:`completed_at`) rather than refused as already done.
+found done (:func:`completed_at`) rather than refused as already done. Adding a task
+likewise carries the moment the person added it, so an addition made again after a lost
+answer finds the task it wrote (:func:`added_at`) instead of adding it twice.
 
 A task typed by hand tells of what it was typed over, as an action does:
 
@@ -154,12 +156,13 @@ def clean_title(title: str) -> str:
 
 def new_task(session: Session, viewer: Viewer, case_id: int, title: str,
              due: dt.date | None, assignee_id: int | None, today: dt.date, *,
-             from_note_id: int | None = None) -> Task:
+             from_note_id: int | None = None, at: dt.datetime | None = None) -> Task:
     """Add a task inside the caller's unit of work (a note's save, a huddle action).
 
     ``from_note_id``: the note the task is made from, whose title tells of it (the
     statutory notification a concern calls for, a template's follow-up): the task is
-    then disclosed only to whoever may read that note as well."""
+    then disclosed only to whoever may read that note as well. ``at``: the moment the
+    person made it, written as its created time (the time of the save if not given)."""
     if due is not None and due < today:
         raise AnchorError(f"{due.isoformat()} is in the past.", "Choose today or later.")
     if assignee_id is not None and not is_member(session, case_id, assignee_id, today):
@@ -167,6 +170,8 @@ def new_task(session: Session, viewer: Viewer, case_id: int, title: str,
                           "Choose one of the case's members.")
     task = Task(case_id=case_id, title=clean_title(title), assignee_id=assignee_id, due=due,
                 created_by_id=viewer.user_id, from_note_id=from_note_id)
+    if at is not None:
+        task.created_at = at
     session.add(task)
     session.flush()
     return task
@@ -244,12 +249,17 @@ def _with_sources(session: Session, task: Task, typed: _Typed) -> None:
 @retry_transient
 def add_task(backend: Backend, viewer: Viewer, case_id: int, title: str,
              due: dt.date | None, assignee_id: int | None, today: dt.date,
-             now: dt.datetime | None = None) -> AddedTask:
+             now: dt.datetime | None = None, *, at: dt.datetime | None = None) -> AddedTask:
     """Add a follow-up to a case, in a unit of work of its own.
 
     In a huddle the title is typed on the shared screen, over what the room sees of the
     case: the task carries that as its sources and is disclosed only to whoever may see
-    all of it, as a huddle action's task is (an assignee who could not is refused)."""
+    all of it, as a huddle action's task is (an assignee who could not is refused).
+
+    ``at`` is the moment the person added it (the time of the save if not given),
+    written as the task's created time: the same for every attempt of one save, so
+    :func:`added_at` finds what a first attempt wrote when its commit's answer was
+    lost. (``now`` is the moment what the task may tell of is judged at, as before.)"""
     now = now or utcnow()
     with backend.sessions.write(viewer, now) as session:
         if session.get(Case, case_id) is None:
@@ -258,11 +268,30 @@ def add_task(backend: Backend, viewer: Viewer, case_id: int, title: str,
         typed = _typed_over(session, backend, viewer, case_id, None)
         _refuse_who_would_not_see_it(backend, session, viewer, case_id, typed, assignee_id,
                                      now)
-        task = new_task(session, viewer, case_id, title, due, assignee_id, today)
+        task = new_task(session, viewer, case_id, title, due, assignee_id, today, at=at)
         _with_sources(session, task, typed)
         assignee = session.scalar(select(User.display_name).where(
             User.id == assignee_id)) if assignee_id is not None else None
         return AddedTask(task.id, task.title, task.due, assignee)
+
+
+def added_at(backend: Backend, viewer: Viewer, case_id: int, title: str,
+             at: dt.datetime, now: dt.datetime | None = None) -> AddedTask | None:
+    """The task :func:`add_task` wrote for this person on this case with this title at
+    the moment ``at`` (a first attempt whose answer was lost, the connection cut as it
+    committed), so the attempt made again says added instead of adding it twice. None
+    if there is none: an older task alike carries another moment, and is never taken
+    for it. Read through the disclosure filter (as of ``now``, as the task was added),
+    as any read of a task."""
+    text = clean_title(title)
+    with backend.sessions.read(viewer, now) as session:
+        row = session.execute(
+            select(Task.id, Task.title, Task.due, User.display_name)
+            .outerjoin(User, User.id == Task.assignee_id)
+            .where(Task.case_id == case_id, Task.created_by_id == viewer.user_id,
+                   Task.title == text, Task.created_at == at)
+            .order_by(Task.id).limit(1)).first()
+    return None if row is None else AddedTask(*row)
 
 
 def check_note_task(backend: Backend, viewer: Viewer, case_id: int, category: str,
