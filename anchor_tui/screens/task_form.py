@@ -4,7 +4,17 @@
 note editor (F5). The due day is read as it is typed ("fri", "+3d", "2026-12-01") and
 shown as a date, or the reason it is not one; nothing is saved until it reads. Enter moves
 on field by field and saves on the assignee; ctrl+s or F2 saves from anywhere; Esc
-cancels. The task is dismissed with (an ``AddedTask``) once it is saved.
+cancels.
+
+Saved, the form closes and the task goes through the app's save queue
+(``saving.save_or_keep``), as a case edit does: with the database away it is kept (and
+said so) and added when it is back; added, "Task added" is said and the screens showing
+the case read it again. An addition whose commit reached the server while its answer was
+lost is made again too: it carries the moment the person added it, and the second
+attempt first looks for the task the first wrote then (``saving.made_once``,
+``services.tasks.added_at``), so it is added once. Refused (an assignee who may not see
+the task, the case gone), maybe long after, the form comes back with what was typed
+(title, due day, assignee) and why, so nothing typed is lost.
 
 Opened from the note editor (``note_category``), the task is typed over the note being
 written: it is checked, not saved, and dismissed with as a ``NoteTask`` that the editor
@@ -16,6 +26,8 @@ task is (``services.tasks``).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from functools import partial
 
 from textual import work
 from textual.app import ComposeResult
@@ -29,17 +41,20 @@ from textual.worker import Worker, WorkerState
 
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
+from anchor_tui.messages import CasesChanged
 from anchor_tui.paste_input import OneLineInput
+from anchor_tui.saving import context_alive, later_notifier, made_once, save_or_keep
 from anchor_tui.screens.modal import AnchorModal
 from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.clock import moment_on
+from anchor_tui.services.clock import moment_on, utcnow
 from anchor_tui.services.due_dates import EXAMPLES, describe_day, parse_optional_day
 from anchor_tui.services.tasks import (
     AddedTask,
     NoteTask,
     TaskForm,
     add_task,
+    added_at,
     check_note_task,
     clean_title,
     task_form,
@@ -49,6 +64,17 @@ from anchor_tui.widgets.plain_text import plain
 NOBODY = "nobody"
 
 
+@dataclass(frozen=True)
+class TypedTask:
+    """What was typed into a form whose task was refused, to give the form back with."""
+
+    title: str
+    due: dt.date | None
+    assignee_id: int | None
+    why: str
+    """Why it was not saved, shown at the top of the form given back."""
+
+
 class TaskFormRead(Message):
     def __init__(self, form: TaskForm) -> None:
         super().__init__()
@@ -56,12 +82,12 @@ class TaskFormRead(Message):
 
 
 class TaskAdded(Message):
-    def __init__(self, added: AddedTask | NoteTask) -> None:
+    def __init__(self, added: NoteTask) -> None:
         super().__init__()
         self.added = added
 
 
-class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
+class TaskFormScreen(AnchorModal[NoteTask | None], AsksBeforeQuit):
     """Add one task to one case."""
 
     QUIT_QUESTION = QuitQuestion(
@@ -91,13 +117,16 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
     ]
 
     def __init__(self, case_id: int, title: str = "", *, note_category: str | None = None,
-                 viewer: Viewer | None = None, backend: Backend | None = None) -> None:
+                 viewer: Viewer | None = None, backend: Backend | None = None,
+                 again: TypedTask | None = None) -> None:
         """``note_category``: opened from the note editor, whose note (of this category,
-        not saved yet) the task is typed over; ``viewer`` and ``backend``: the editor's."""
+        not saved yet) the task is typed over; ``viewer`` and ``backend``: the editor's.
+        ``again``: a task that was refused, given back with what was typed and why."""
         super().__init__()
         self.case_id = case_id
-        self.initial_title = title
+        self.initial_title = again.title if again is not None else title
         self.note_category = note_category
+        self.again = again
         self._given = (viewer, backend)
         self.form: TaskForm | None = None
         self._saving = False
@@ -120,7 +149,8 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
             yield OneLineInput(self.initial_title, placeholder="Call the school about Monday",
                                id="task-title", max_length=500)
             yield Static(f"Due ({EXAMPLES}; empty: no due day)")
-            yield Input(placeholder="fri", id="task-due", max_length=40)
+            yield Input(self.again.due.isoformat() if self.again and self.again.due else "",
+                        placeholder="fri", id="task-due", max_length=40)
             yield Static("", id="task-due-said")
             yield Static("Given to")
             yield OptionList(id="task-assignee")
@@ -136,6 +166,9 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
 
     def on_mount(self) -> None:
         self.query_one("#task-title", Input).focus()
+        if self.again is not None:
+            self.query_one("#task-message", Static).update(plain(self.again.why))
+            self._read_due()
         self.read_form()
 
     @work(thread=True, exclusive=True, group="task-form", exit_on_error=False)
@@ -158,7 +191,8 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
             Option(plain(f"{mc.display_name} ({self._profession(mc.profession)})"),
                    id=str(mc.user_id)) for mc in form.members])
         ids = [NOBODY] + [str(mc.user_id) for mc in form.members]
-        wanted = str(form.default_assignee) if form.default_assignee else NOBODY
+        chosen = form.default_assignee if self.again is None else self.again.assignee_id
+        wanted = str(chosen) if chosen else NOBODY
         options.highlighted = ids.index(wanted) if wanted in ids else 0
 
     def _profession(self, profession: str) -> str:
@@ -213,7 +247,10 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
         assignee = None if chosen in (None, NOBODY) else int(str(chosen))
         message.update("")
         self._saving = True
-        self.write_task(title, day, assignee)
+        if self.note_category is not None:
+            self.check_with_note(title, day, assignee)
+        else:
+            self.write_task(title, day, assignee)
 
     def _say(self, problem: str | Content, field: str) -> None:
         """What is wrong, at the top of the form, and the wrong field focused: both in
@@ -223,19 +260,47 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
         self.query_one("#task-fields", VerticalScroll).scroll_home(animate=False)
 
     @work(thread=True, exclusive=True, group="task-save", exit_on_error=False)
-    def write_task(self, title: str, due: dt.date | None, assignee: int | None) -> None:
+    def check_with_note(self, title: str, due: dt.date | None, assignee: int | None) -> None:
+        """Typed over the note being written: checked now, saved with the note."""
         viewer = self.viewer
-        if viewer is None:
-            return
-        if self.note_category is not None:
-            # Typed over the note being written: checked now, saved with the note.
+        if viewer is not None and self.note_category is not None:
             self.post_message(TaskAdded(check_note_task(
                 self.backend, viewer, self.case_id, self.note_category, title, due,
                 assignee, self.host.today(), moment_on(self.host.today()))))
+
+    def write_task(self, title: str, due: dt.date | None, assignee: int | None) -> None:
+        """Close the form and add the task through the app's save queue: kept while the
+        database is away, added once after a lost answer, and, refused, the form given
+        back with what was typed."""
+        viewer = self.viewer
+        if viewer is None:
             return
-        added = add_task(self.backend, viewer, self.case_id, title, due, assignee,
-                         self.host.today(), moment_on(self.host.today()))
-        self.post_message(TaskAdded(added))
+        app, backend, case_id = self.app, self.backend, self.case_id
+        today = self.host.today()
+        now = moment_on(today)  # what the task may tell of is judged at, as before
+        made = utcnow()  # the moment it was added, the same for every attempt
+        once = made_once(
+            partial(add_task, backend, viewer, case_id, title, due, assignee, today, now,
+                    at=made),
+            partial(added_at, backend, viewer, case_id, title, made, now))
+        tell, alive = later_notifier(app), context_alive(app)
+
+        def saved(added: AddedTask) -> None:
+            day = f", due {added.due.isoformat()}" if added.due else ""
+            tell(f"Task added{day}.", title="Task added", markup=False)
+            if alive():  # the case view (and the board) read the case again
+                app.post_message(CasesChanged(frozenset({case_id})))
+
+        def refused(error: AnchorError) -> None:
+            # Handed back only to whoever typed it (save_or_keep), maybe long after: the
+            # form comes back with their words, on their own screens (behind the lock,
+            # if it is locked: ``terminal_screens``).
+            app.push_screen(TaskFormScreen(case_id, again=TypedTask(
+                title, due, assignee, f"Not saved: {error.message} {error.fix}")))
+
+        save_or_keep(app, f"add a task on case {case_id}", "The task", once,
+                     on_saved=saved, on_refused=refused)
+        self.dismiss(None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "task-save" and event.state in (
@@ -245,15 +310,15 @@ class TaskFormScreen(AnchorModal[AddedTask | NoteTask | None], AsksBeforeQuit):
     def on_task_added(self, message: TaskAdded) -> None:
         added = message.added
         due = f", due {added.due.isoformat()}" if added.due else ""
-        if isinstance(added, NoteTask):
-            self.app.notify(f"Task kept with the note{due}: it is saved when the note is.",
-                            title="Task with the note", markup=False)
-        else:
-            self.app.notify(f"Task added{due}.", title="Task added", markup=False)
+        self.app.notify(f"Task kept with the note{due}: it is saved when the note is.",
+                        title="Task with the note", markup=False)
         self.dismiss(added)
 
     def filled_in(self) -> bool:
-        """Something typed: a title other than the one it opened with, or a due day."""
+        """Something typed: a title other than the one it opened with, or a due day; a
+        form given back after a refusal holds words not saved, whatever is in it."""
+        if self.again is not None:
+            return True
         return (self.query_one("#task-title", Input).value.strip()
                 != self.initial_title.strip()
                 or bool(self.query_one("#task-due", Input).value.strip()))
