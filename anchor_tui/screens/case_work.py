@@ -13,7 +13,8 @@ ids (F1 lists them):
 Each edit reads the case as it is now, asks, and writes at the version read. If another
 terminal changed the case meanwhile, the conflict screen shows both versions and the
 person chooses; nothing is overwritten unseen. The edits, the entered-in-error mark and
-a task marked done go through the app's save queue (``saving.save_or_keep``): made
+a task marked done (and a new task, through its form: ``task_form``) go through the
+app's save queue (``saving.save_or_keep``): made
 while the database is away, they are kept and saved when it is back; a refused mark asks
 for its reason again, filled in; a task someone else changed or finished meanwhile is
 shown as refused, naming the task. An edit or a task marked done whose commit reached
