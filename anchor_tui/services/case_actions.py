@@ -210,17 +210,25 @@ def mark_screened(backend: Backend, viewer: Viewer, case_id: int, seen_version: 
     return case_ref(backend, viewer, case_id)
 
 
+def written_at(backend: Backend, viewer: Viewer, case_id: int, kinds: tuple[str, ...],
+               value: ColumnElement[bool], at: dt.datetime) -> bool:
+    """Whether the viewer wrote a history row of one of ``kinds`` on the case, its value
+    matching ``value``, at the moment ``at`` (by a first attempt whose answer was lost).
+    Only that save carries its moment: an older identical change has another. The one
+    lookup of the queue's changes, the board's moves and the case view's edits."""
+    with backend.sessions.read(viewer) as session:
+        return session.scalar(select(CaseEvent.id).where(
+            CaseEvent.case_id == case_id, CaseEvent.actor_id == viewer.user_id,
+            CaseEvent.kind.in_(kinds), value, CaseEvent.at == at).limit(1)) is not None
+
+
 def _made_at(backend: Backend, viewer: Viewer, case_id: int, kinds: tuple[str, ...],
              to_value: str, at: dt.datetime) -> CaseRef | None:
     """The case as it is now, if the viewer's change of one of ``kinds`` to ``to_value``
-    was written at the moment ``at`` (by a first attempt whose answer was lost), else
-    None. Only that save carries its moment: an older identical change has another."""
-    with backend.sessions.read(viewer) as session:
-        found = session.scalar(select(CaseEvent.id).where(
-            CaseEvent.case_id == case_id, CaseEvent.actor_id == viewer.user_id,
-            CaseEvent.kind.in_(kinds), CaseEvent.to_value == to_value,
-            CaseEvent.at == at).limit(1))
-    return None if found is None else case_ref(backend, viewer, case_id)
+    was written at the moment ``at`` (:func:`written_at`), else None."""
+    if not written_at(backend, viewer, case_id, kinds, CaseEvent.to_value == to_value, at):
+        return None
+    return case_ref(backend, viewer, case_id)
 
 
 def screened_at(backend: Backend, viewer: Viewer, case_id: int, *, take: bool,

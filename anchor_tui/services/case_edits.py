@@ -215,11 +215,9 @@ def change_made_at(backend: Backend, viewer: Viewer, seen: CaseState, change: Ca
     ``at`` (a first attempt whose answer was lost), else None: the same person, case,
     kind and value, and that moment, which an older edit alike has not."""
     kind, value = _found_as(change)
-    with backend.sessions.read(viewer) as session:
-        found = session.scalar(select(CaseEvent.id).where(
-            CaseEvent.case_id == seen.case_id, CaseEvent.actor_id == viewer.user_id,
-            CaseEvent.kind == kind, value, CaseEvent.at == at).limit(1))
-    return None if found is None else case_state(backend, viewer, seen.case_id, today)
+    if not case_actions.written_at(backend, viewer, seen.case_id, (kind,), value, at):
+        return None
+    return case_state(backend, viewer, seen.case_id, today)
 
 
 @retry_transient
