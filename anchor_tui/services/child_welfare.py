@@ -12,6 +12,14 @@ later. The editor then asks the author to record how and to whom the notificatio
 made; "later" leaves the task in their queue, and marking that task done asks again.
 
 A notification is read and recorded by its notifier only; it holds no note text.
+
+Recording carries the moment the person recorded it (``now``, taken once when they asked
+for it), written as the time it was notified, the time its task was done and the time
+the follow-up task was made: the same for every attempt of one save, so a recording
+made again after its commit's answer was lost finds what the first attempt wrote
+(:func:`recorded_at`) and says recorded, instead of "already recorded" or a second
+follow-up task. A recording made at another moment (from another terminal) is never
+taken for it.
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ class NotificationDue:
 @dataclass(frozen=True)
 class NotificationRecorded:
     notification_id: int
+    case_id: int
     follow_up_due: dt.date | None
 
 
@@ -136,9 +145,16 @@ def _own(session: Session, viewer: Viewer, notification_id: int) -> ChildWelfare
 
 def record_notification(backend: Backend, viewer: Viewer, notification_id: int, *,
                         method: str, recipient: str, reference: str = "",
-                        today: dt.date) -> NotificationRecorded:
+                        today: dt.date, now: dt.datetime | None = None
+                        ) -> NotificationRecorded:
     """The notification was made: how, to whom, with which reference. Its task is done
-    and, with ``follow_up_days``, a task to check the response is added."""
+    and, with ``follow_up_days``, a task to check the response is added.
+
+    ``now`` is the moment the person recorded it (the time of the save if not given),
+    written as the notification's time, its task's completion and the follow-up's
+    creation: the same for every attempt of one save, so :func:`recorded_at` finds what
+    a first attempt wrote when its commit's answer was lost."""
+    now = now or utcnow()
     if method not in METHODS:
         raise AnchorError("Choose how the notification was made.",
                           "By phone, electronically, in writing or in person.")
@@ -152,14 +168,14 @@ def record_notification(backend: Backend, viewer: Viewer, notification_id: int, 
         if record.status == "notified":
             raise AnchorError("This notification is already recorded.", "Nothing to do.")
         record.status = "notified"
-        record.notified_at = utcnow()
+        record.notified_at = now
         record.method = method
         record.recipient = recipient[:500]
         record.reference = " ".join(clean_text(reference).split())[:200]
         if record.task_id is not None:
             task = session.get(Task, record.task_id)
             if task is not None and task.done_at is None:
-                task.done_at = utcnow()
+                task.done_at = now
         follow_up_due = None
         days = backend.team.child_welfare.follow_up_days
         if days:
@@ -167,6 +183,32 @@ def record_notification(backend: Backend, viewer: Viewer, notification_id: int, 
             assignee = viewer.user_id if is_member(session, record.case_id, viewer.user_id,
                                                    today) else None
             follow_up = new_task(session, viewer, record.case_id, FOLLOW_UP_TITLE,
-                                 follow_up_due, assignee, today, from_note_id=record.note_id)
+                                 follow_up_due, assignee, today, from_note_id=record.note_id,
+                                 at=now)
             record.task_id = follow_up.id
-        return NotificationRecorded(record.id, follow_up_due)
+        return NotificationRecorded(record.id, record.case_id, follow_up_due)
+
+
+def recorded_at(backend: Backend, viewer: Viewer, notification_id: int,
+                now: dt.datetime) -> NotificationRecorded | None:
+    """What :func:`record_notification` wrote for this person at the moment ``now`` (a
+    first attempt whose answer was lost, the connection cut as it committed), so the
+    attempt made again says recorded instead of "already recorded" or adding a second
+    follow-up. None if it was not recorded at that moment: not recorded yet, or recorded
+    at another moment (from another terminal), which is never taken for it. Read as the
+    recording reads it, the notifier's own only; the follow-up task through the
+    disclosure filter, as any read of a task."""
+    with backend.sessions.read(viewer) as session:
+        record = session.scalar(select(ChildWelfareNotification).where(
+            ChildWelfareNotification.id == notification_id,
+            ChildWelfareNotification.notifier_id == viewer.user_id,
+            ChildWelfareNotification.status == "notified",
+            ChildWelfareNotification.notified_at == now).limit(1))
+        if record is None:
+            return None
+        follow_up = session.get(Task, record.task_id) if record.task_id is not None else None
+        # The follow-up is the task this recording made (at its moment); without
+        # ``follow_up_days`` the notification still points at the task it closed.
+        due = follow_up.due if follow_up is not None and follow_up.created_at == now \
+            else None
+        return NotificationRecorded(record.id, record.case_id, due)
