@@ -5,10 +5,25 @@ youth work, health; see ``services.child_welfare``), and from the case view when
 notification's task is marked done. The pending notification and its task already exist:
 "Later" (Esc) leaves them for the author's queue; recording says how, to whom and with
 which reference the notification was made, closes the task and schedules a check of the
-response. Dismissed with True once recorded.
+response.
+
+Recorded, the form closes and the record goes through the app's save queue
+(``saving.save_or_keep``), as a task added is: with the database away it is kept (and
+said so) and recorded when it is back; recorded, it is said so and the screens showing
+the case read it again. A recording whose commit reached the server while its answer was
+lost is made again too: it carries the moment the person recorded it, and the second
+attempt first looks for what the first wrote then (``saving.made_once``,
+``services.child_welfare.recorded_at``), so it is recorded once, not refused as already
+recorded. Refused (recorded meanwhile from another terminal, the notification gone),
+maybe long after, the form comes back with what was typed (how, to whom, the reference)
+and why, so nothing typed is lost. Dismissed with None once handed to the queue, False
+for later.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
 
 from textual import work
 from textual.app import ComposeResult
@@ -17,9 +32,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
 
+from anchor_tui.errors import AnchorError
+from anchor_tui.messages import CasesChanged
 from anchor_tui.paste_input import OneLineInput
+from anchor_tui.saving import context_alive, later_notifier, made_once, save_or_keep
 from anchor_tui.screens.confirm import DiscardQuestion
 from anchor_tui.screens.modal import AnchorModal
 from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
@@ -29,12 +46,25 @@ from anchor_tui.services.child_welfare import (
     NotificationRecorded,
     pending_for,
     record_notification,
+    recorded_at,
 )
+from anchor_tui.services.clock import utcnow
 from anchor_tui.widgets.plain_text import plain
 
 DUTY = ("This note raises a concern about a minor. The Child Welfare Act obliges you to "
         "notify child welfare without delay, whatever your duty of secrecy. Record how and "
         "to whom you notified. Until then a task for it stays open in your queue.")
+
+
+@dataclass(frozen=True)
+class TypedRecord:
+    """What was typed into a form whose record was refused, to give the form back with."""
+
+    method: str
+    recipient: str
+    reference: str
+    why: str
+    """Why it was not recorded, shown in the form given back."""
 
 
 class NotificationRead(Message):
@@ -43,13 +73,7 @@ class NotificationRead(Message):
         self.due = due
 
 
-class NotificationWritten(Message):
-    def __init__(self, recorded: NotificationRecorded) -> None:
-        super().__init__()
-        self.recorded = recorded
-
-
-class ChildWelfareScreen(AnchorModal[bool], AsksBeforeQuit):
+class ChildWelfareScreen(AnchorModal[bool | None], AsksBeforeQuit):
     """Record one pending notification, or leave it for later."""
 
     QUIT_QUESTION = QuitQuestion(
@@ -77,9 +101,12 @@ class ChildWelfareScreen(AnchorModal[bool], AsksBeforeQuit):
         Binding("f2", "record", "Record", id="child_welfare.record_f2"),
     ]
 
-    def __init__(self, notification_id: int) -> None:
+    def __init__(self, notification_id: int, *, again: TypedRecord | None = None) -> None:
+        """``again``: a record that was refused, given back with what was typed and why."""
         super().__init__()
         self.notification_id = notification_id
+        self.again = again
+        self._case_id: int | None = None
         self._saving = False
 
     def compose(self) -> ComposeResult:
@@ -94,16 +121,21 @@ class ChildWelfareScreen(AnchorModal[bool], AsksBeforeQuit):
             yield OptionList(*(Option(label, id=key) for key, label in METHODS.items()),
                              id="welfare-method")
             yield Static("To whom")
-            yield OneLineInput(placeholder="Espoo child welfare services", id="welfare-recipient",
-                        max_length=500)
+            yield OneLineInput(self.again.recipient if self.again else "",
+                               placeholder="Espoo child welfare services",
+                               id="welfare-recipient", max_length=500)
             yield Static("Reference (if you got one)")
-            yield OneLineInput(placeholder="", id="welfare-reference", max_length=200)
-            yield Static("", id="welfare-message")
+            yield OneLineInput(self.again.reference if self.again else "", placeholder="",
+                               id="welfare-reference", max_length=200)
+            yield Static(plain(self.again.why) if self.again else "", id="welfare-message")
             yield Static("ctrl+s / F2 records · Esc: later (the task stays open)",
                          classes="modal-hint")
 
     def on_mount(self) -> None:
-        self.query_one("#welfare-method", OptionList).focus()
+        methods = self.query_one("#welfare-method", OptionList)
+        methods.focus()
+        if self.again is not None and self.again.method in METHODS:
+            methods.highlighted = list(METHODS).index(self.again.method)
         self.read_due()
 
     @work(thread=True, exclusive=True, group="welfare-read", exit_on_error=False)
@@ -114,6 +146,7 @@ class ChildWelfareScreen(AnchorModal[bool], AsksBeforeQuit):
                                                            self.notification_id)))
 
     def on_notification_read(self, message: NotificationRead) -> None:
+        self._case_id = message.due.case_id
         self.query_one("#welfare-title", Static).update(plain(
             f"Child-welfare notification (statutory) · {message.due.person_label}"))
 
@@ -149,29 +182,47 @@ class ChildWelfareScreen(AnchorModal[bool], AsksBeforeQuit):
         message.update(problem)
         message.scroll_visible(animate=False)
 
-    @work(thread=True, exclusive=True, group="welfare-save", exit_on_error=False)
     def write_record(self, method: str, recipient: str, reference: str) -> None:
+        """Close the form and record the notification through the app's save queue: kept
+        while the database is away, recorded once after a lost answer, and, refused, the
+        form given back with what was typed."""
         viewer = self.host.viewer
         if viewer is None:
             return
-        recorded = record_notification(self.host.backend, viewer, self.notification_id,
-                                       method=method, recipient=recipient,
-                                       reference=reference, today=self.host.today())
-        self.post_message(NotificationWritten(recorded))
+        app, backend, notification_id = self.app, self.host.backend, self.notification_id
+        made = utcnow()  # the moment it was recorded, the same for every attempt
+        once = made_once(
+            partial(record_notification, backend, viewer, notification_id, method=method,
+                    recipient=recipient, reference=reference, today=self.host.today(),
+                    now=made),
+            partial(recorded_at, backend, viewer, notification_id, made))
+        tell, alive = later_notifier(app), context_alive(app)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "welfare-save" and event.state == WorkerState.ERROR:
-            self._saving = False
+        def saved(recorded: NotificationRecorded) -> None:
+            due = recorded.follow_up_due
+            check = f" A task checks the response on {due.isoformat()}." if due else ""
+            tell(f"Child-welfare notification recorded.{check}",
+                 title="Notification recorded", markup=False)
+            if alive():  # the case view (and the board) read the case again
+                app.post_message(CasesChanged(frozenset({recorded.case_id})))
 
-    def on_notification_written(self, message: NotificationWritten) -> None:
-        due = message.recorded.follow_up_due
-        check = f" A task checks the response on {due.isoformat()}." if due else ""
-        self.app.notify(f"Child-welfare notification recorded.{check}",
-                        title="Notification recorded", markup=False)
-        self.dismiss(True)
+        def refused(error: AnchorError) -> None:
+            # Handed back only to whoever typed it (save_or_keep), maybe long after: the
+            # form comes back with their words, on their own screens.
+            app.push_screen(ChildWelfareScreen(notification_id, again=TypedRecord(
+                method, recipient, reference, f"Not recorded: {error.message} {error.fix}")))
+
+        on_case = f" on case {self._case_id}" if self._case_id is not None else ""
+        save_or_keep(app, f"record the child-welfare notification{on_case}",
+                     "The child-welfare notification record", once, on_saved=saved,
+                     on_refused=refused)
+        self.dismiss(None)
 
     def filled_in(self) -> bool:
-        """Something typed: to whom, or a reference."""
+        """Something typed: to whom, or a reference; a form given back after a refusal
+        holds words not recorded, whatever is in it."""
+        if self.again is not None:
+            return True
         return any(self.query_one(f"#{field}", Input).value.strip()
                    for field in ("welfare-recipient", "welfare-reference"))
 
