@@ -7,6 +7,13 @@ rows on every query (``consent`` condition), so a withdrawal hides previously vi
 notes on the next query. A record is never deleted or edited: it is withdrawn, and the
 history shows every one.
 
+A recording carries the moment the person saved it (``at``, written as its recorded
+time) and a withdrawal the moment they confirmed it (written as its withdrawn time): the
+same for every attempt of one save. A save made again after its commit's answer was lost
+(the connection cut as it committed) first looks for what the first attempt wrote
+(:func:`recorded_at`, :func:`withdrawn_at`, ``saving.made_once``), so a consent is not
+recorded twice, nor is a person's own withdrawal refused as already withdrawn.
+
 Who may see and change a person's consents: the members of one of their cases (an
 active membership) and leads. Every list, recording and withdrawal is audited; a
 refused attempt is audited too.
@@ -20,7 +27,15 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from anchor_tui.db.models import CONSENT_DECISIONS, GRANTORS, Case, CaseMember, Consent, User
+from anchor_tui.db.models import (
+    CONSENT_DECISIONS,
+    GRANTORS,
+    AuditEvent,
+    Case,
+    CaseMember,
+    Consent,
+    User,
+)
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
@@ -219,10 +234,17 @@ def check_input(backend: Backend, data: ConsentInput) -> None:
 
 
 def record_consent(backend: Backend, viewer: Viewer, case_id: int, data: ConsentInput,
-                   now: dt.datetime | None = None) -> tuple[int, ...]:
-    """Record a consent or refusal: one row per receiving profession; their ids."""
+                   now: dt.datetime | None = None, *,
+                   at: dt.datetime | None = None) -> tuple[int, ...]:
+    """Record a consent or refusal: one row per receiving profession; their ids.
+
+    ``now`` is the moment who may record is judged at (the app's day); ``at`` the moment
+    the person saved it (``now`` if not given), written as the rows' recorded time: the
+    same for every attempt of one save, so :func:`recorded_at` finds what a first attempt
+    wrote when its commit's answer was lost."""
     check_input(backend, data)
     now = now or utcnow()
+    moment = at if at is not None else now
     ids: tuple[int, ...] | None = None
     with backend.sessions.write(viewer, now) as session:
         case = _case(session, case_id)
@@ -233,7 +255,7 @@ def record_consent(backend: Backend, viewer: Viewer, case_id: int, data: Consent
                             decision=data.decision, category=data.category,
                             receiving_profession=profession, valid_from=data.valid_from,
                             valid_to=data.valid_to, recorded_by_id=viewer.user_id,
-                            recorded_at=now, evidence=data.evidence.strip())
+                            recorded_at=moment, evidence=data.evidence.strip())
                     for profession in dict.fromkeys(data.professions)]
             session.add_all(rows)
             session.flush()
@@ -246,9 +268,44 @@ def record_consent(backend: Backend, viewer: Viewer, case_id: int, data: Consent
     return ids
 
 
+def recorded_at(backend: Backend, viewer: Viewer, case_id: int, data: ConsentInput,
+                at: dt.datetime, now: dt.datetime | None = None) -> tuple[int, ...] | None:
+    """The ids of the consent rows :func:`record_consent` wrote for this person on this
+    case's young person, with this content, at the moment ``at`` (a first attempt whose
+    answer was lost, the connection cut as it committed), so the attempt made again
+    says recorded instead of recording it twice. None if there are none: an older
+    consent alike carries another moment, or another recorder, and is never taken for
+    it. Read only for whoever may handle the young person's consents (as of ``now``)."""
+    now = now or utcnow()
+    professions = tuple(dict.fromkeys(data.professions))
+    with backend.sessions.read(viewer, now) as session:
+        case = session.get(Case, case_id)
+        if case is None or not may_handle(session, viewer, case, calendar_day(now)):
+            return None
+        until = (Consent.valid_to.is_(None) if data.valid_to is None
+                 else Consent.valid_to == data.valid_to)
+        rows = session.execute(
+            select(Consent.id, Consent.receiving_profession)
+            .where(Consent.person_id == case.person_id,
+                   Consent.recorded_by_id == viewer.user_id, Consent.recorded_at == at,
+                   Consent.grantor == data.grantor, Consent.decision == data.decision,
+                   Consent.category == data.category,
+                   Consent.receiving_profession.in_(professions),
+                   Consent.valid_from == data.valid_from, until,
+                   Consent.evidence == data.evidence.strip())
+            .order_by(Consent.id)).all()
+    if not rows:
+        return None
+    return tuple(consent_id for consent_id, _ in rows)
+
+
 def withdraw_consent(backend: Backend, viewer: Viewer, case_id: int, consent_id: int,
                      now: dt.datetime | None = None) -> None:
-    """Withdraw a consent from now on (it stays in the history as withdrawn)."""
+    """Withdraw a consent from now on (it stays in the history as withdrawn).
+
+    ``now`` is the moment the person confirmed it, written as its withdrawn time: the
+    same for every attempt of one save, so :func:`withdrawn_at` finds a withdrawal a
+    first attempt wrote when its commit's answer was lost."""
     now = now or utcnow()
     done = False
     with backend.sessions.write(viewer, now) as session:
@@ -272,6 +329,31 @@ def withdraw_consent(backend: Backend, viewer: Viewer, case_id: int, consent_id:
             done = True
     if not done:
         raise _refused(case_id)
+
+
+def withdrawn_at(backend: Backend, viewer: Viewer, case_id: int, consent_id: int,
+                 at: dt.datetime) -> bool | None:
+    """True if this person withdrew the consent at the moment ``at``: what
+    :func:`withdraw_consent` wrote for them (a first attempt whose answer was lost), so
+    the attempt made again says withdrawn instead of "already withdrawn". None
+    otherwise: a withdrawal made by someone else, or at another moment, is still
+    refused as already made. Who withdrew it is read from the audit trail, written in
+    the withdrawal's own unit of work. Read only for whoever may handle the young
+    person's consents (as of ``at``)."""
+    with backend.sessions.read(viewer, at) as session:
+        case = session.get(Case, case_id)
+        if case is None or not may_handle(session, viewer, case, calendar_day(at)):
+            return None
+        consent = session.scalar(select(Consent.id).where(
+            Consent.id == consent_id, Consent.person_id == case.person_id,
+            Consent.withdrawn_at == at))
+        if consent is None:
+            return None
+        theirs = session.scalar(select(AuditEvent.id).where(
+            AuditEvent.action == "consent.withdraw", AuditEvent.object_type == "consent",
+            AuditEvent.object_id == consent_id, AuditEvent.actor_id == viewer.user_id)
+            .limit(1))
+    return None if theirs is None else True
 
 
 def expiring_consents(backend: Backend, viewer: Viewer, within_days: int = 14,
