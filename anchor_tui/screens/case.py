@@ -351,16 +351,12 @@ class CaseScreen(CaseWork, AnchorScreen):
             self.load_more(self._more)
 
     def action_consents_manage(self) -> None:
-        """The consent screen of this case's young person; the case is read again when a
-        consent changed there (what it shows may have changed)."""
+        """The consent screen of this case's young person. A consent recorded or withdrawn
+        there is saved through the app's save queue, which, once it is made, has every
+        screen read again what it shows (``CasesChanged``): this one too, beneath it."""
         from anchor_tui.screens.consent import ConsentScreen
 
-        screen = ConsentScreen(self.case_id)
-        self.app.push_screen(screen, callback=lambda _: self._after_consents(screen.changed))
-
-    def _after_consents(self, changed: bool) -> None:
-        if changed:
-            self.action_refresh_case()
+        self.app.push_screen(ConsentScreen(self.case_id))
 
     def action_tab(self, tab: str) -> None:
         if tab == "members" and (self.record is None or self.record.members is None):

@@ -7,6 +7,11 @@ recorded is listed newest first with its status as a word (in force, withdrawn,
 expired, not yet in force). A consent is never edited or deleted: it is withdrawn, after
 a confirmation that names it, and from the next query on the notes it let through are
 hidden again, on every terminal.
+
+A consent recorded in the form goes through the app's save queue (see
+``screens.consent_form``); once it is made, every screen reads again what it shows
+(``CasesChanged``): this one, as the case view does, reads the history again whenever a
+consent may have changed, here or on another terminal.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from anchor_tui.domain import Viewer
+from anchor_tui.messages import CasesChanged
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.case import AppHost
@@ -96,8 +102,6 @@ class ConsentScreen(AnchorScreen):
         super().__init__()
         self.case_id = case_id
         self.history: ConsentHistory | None = None
-        self.changed = False
-        """A consent was recorded or withdrawn here (the case view reads itself again)."""
         self._choices: ConsentChoices | None = None
 
     @property
@@ -150,6 +154,13 @@ class ConsentScreen(AnchorScreen):
             options.highlighted = min(keep or 0, len(history.lines) - 1)
         self._show_detail()
 
+    def on_cases_changed(self, message: CasesChanged) -> None:
+        """A consent may have changed (recorded or withdrawn here, or on any terminal):
+        read the history again, keeping the place in it. Nothing is read before the first
+        read came (or was refused)."""
+        if message.touches(self.case_id) and self.history is not None:
+            self.load_history()
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app shows what went wrong (a refusal, a database problem): nothing is shown
         # here that was not read.
@@ -193,15 +204,10 @@ class ConsentScreen(AnchorScreen):
         if self.history is None:
             return  # not read (or refused): nothing to add to
 
-        def recorded(ids: tuple[int, ...] | None) -> None:
-            if ids:
-                self.changed = True
-                self.notify(f"Recorded {len(ids)} consent{'s' if len(ids) > 1 else ''}.")
-                self.load_history()
-
+        # Recorded (through the save queue), the app tells every screen to read again:
+        # this one among them (on_cases_changed).
         self.app.push_screen(ConsentFormScreen(self.case_id, self.history.person_label,
-                                               self.choices, self.host.today()),
-                             callback=recorded)
+                                               self.choices, self.host.today()))
 
     def action_withdraw(self) -> None:
         line = self.highlighted_line()
@@ -234,9 +240,8 @@ class ConsentScreen(AnchorScreen):
     def on_consent_withdrawn(self, message: ConsentWithdrawn) -> None:
         if message.viewer != self.host.viewer:
             return
-        self.changed = True
         self.notify(f"Consent {message.consent_id} withdrawn.")
-        self.load_history()
+        self.app.post_message(CasesChanged(None))  # every screen reads again (this one too)
 
     def palette_commands(self) -> list[PaletteCommand]:
         return [

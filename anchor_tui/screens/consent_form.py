@@ -6,38 +6,50 @@ dates are written ``YYYY-MM-DD`` (the end may be left empty). ctrl+s, or Enter i
 evidence field, saves; Escape cancels, asking first when something was filled in.
 
 A problem is named in the form, next to nothing lost: the form stays as it was typed,
-with the cursor on the field to fix. Saving runs in a thread worker; if it fails (a
-refusal, the database) the app's error modal opens over the form, which keeps its
-values.
+with the cursor on the field to fix.
+
+Saved, the form closes and the consent goes through the app's save queue
+(``saving.save_or_keep``), as a task does: with the database away it is kept (and said
+so) and recorded when it is back; recorded, that is said and every screen showing the
+young person's cases reads them again (the consent screen too). A recording whose commit
+reached the server while its answer was lost is made again too: it carries the moment
+the person saved it, and the second attempt first looks for the rows the first wrote
+then (``saving.made_once``, ``services.consents.recorded_at``), so it is recorded once.
+Refused (the person no longer works the case, a choice the team no longer has), maybe
+long after, the form comes back with what was filled in and why, so nothing is lost.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from functools import partial
 from typing import cast
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
-from textual.worker import Worker, WorkerState
+from textual.widgets.select import NoSelection
 
-from anchor_tui.domain import Viewer
+from anchor_tui.errors import AnchorError
+from anchor_tui.messages import CasesChanged
 from anchor_tui.paste_input import OneLineInput
+from anchor_tui.saving import context_alive, later_notifier, made_once, save_or_keep
 from anchor_tui.screens.case import AppHost
 from anchor_tui.screens.confirm import DiscardQuestion
 from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
-from anchor_tui.services.clock import moment_on
+from anchor_tui.services.clock import moment_on, utcnow
 from anchor_tui.services.consents import (
     ConsentChoices,
     ConsentInput,
     ConsentInputError,
     check_input,
     record_consent,
+    recorded_at,
 )
 from anchor_tui.widgets.mark_list import MarkList
 from anchor_tui.widgets.plain_text import plain
@@ -45,13 +57,13 @@ from anchor_tui.widgets.plain_text import plain
 DATE_HINT = "YYYY-MM-DD"
 
 
-class ConsentSaved(Message):
-    """The form's consent was recorded for ``viewer``: one id per receiving profession."""
+@dataclass(frozen=True)
+class TypedConsent:
+    """What was filled into a form whose consent was refused, to give the form back with."""
 
-    def __init__(self, viewer: Viewer, ids: tuple[int, ...]) -> None:
-        super().__init__()
-        self.viewer = viewer
-        self.ids = ids
+    data: ConsentInput
+    why: str
+    """Why it was not recorded, shown in the form given back."""
 
 
 class FormProblem(Exception):
@@ -75,9 +87,9 @@ def parse_day(value: str, field: str, label: str, *, optional: bool) -> dt.date 
                           f"(e.g. 2026-11-16){empty}.") from None
 
 
-class ConsentFormScreen(ModalScreen[tuple[int, ...] | None], AsksBeforeQuit):
-    """Record a consent for the young person of case ``case_id``; dismissed with the new
-    consent ids, or None when cancelled."""
+class ConsentFormScreen(ModalScreen[None], AsksBeforeQuit):
+    """Record a consent for the young person of case ``case_id``: saved through the app's
+    save queue once the form has closed."""
 
     QUIT_QUESTION = QuitQuestion(
         "Quit and discard this consent?",
@@ -115,12 +127,15 @@ class ConsentFormScreen(ModalScreen[tuple[int, ...] | None], AsksBeforeQuit):
     ]
 
     def __init__(self, case_id: int, person_label: str, choices: ConsentChoices,
-                 today: dt.date) -> None:
+                 today: dt.date, *, again: TypedConsent | None = None) -> None:
+        """``again``: a consent that was refused, given back with what was filled in and
+        why."""
         super().__init__()
         self.case_id = case_id
         self.person_label = person_label
         self.choices = choices
         self.today = today
+        self.again = again
         self._saving = False
 
     @property
@@ -129,36 +144,50 @@ class ConsentFormScreen(ModalScreen[tuple[int, ...] | None], AsksBeforeQuit):
 
     def compose(self) -> ComposeResult:
         c = self.choices
+        typed = self.again.data if self.again is not None else None
+
+        def chosen(field: str, pairs: tuple[tuple[str, str], ...]) -> str | NoSelection:
+            """What was chosen in ``field`` of a form given back (if still offered)."""
+            value = getattr(typed, field, None)
+            return value if value in {key for key, _ in pairs} else Select.NULL
+
         with VerticalScroll(id="consent-form"):
             yield Static(plain(f"New consent for {self.person_label} (case {self.case_id})",
                                "bold"), id="consent-form-title")
             with Horizontal(classes="form-row"):
                 yield Label("Given by", classes="form-label")
                 yield Select([(plain(label), value) for value, label in c.grantors],
-                             prompt="who gave it", id="consent-grantor", compact=True)
+                             prompt="who gave it", id="consent-grantor", compact=True,
+                             value=chosen("grantor", c.grantors))
             with Horizontal(classes="form-row"):
                 yield Label("Decision", classes="form-label")
                 yield Select([(plain(label), value) for value, label in c.decisions],
-                             prompt="permits or refuses", id="consent-decision", compact=True)
+                             prompt="permits or refuses", id="consent-decision", compact=True,
+                             value=chosen("decision", c.decisions))
             with Horizontal(classes="form-row"):
                 yield Label("Category", classes="form-label")
                 yield Select([(plain(label), value) for value, label in c.categories],
-                             prompt="which notes", id="consent-category", compact=True)
+                             prompt="which notes", id="consent-category", compact=True,
+                             value=chosen("category", c.categories))
             with Horizontal(classes="form-row"):
                 yield Label("To (Space)", classes="form-label")
-                yield MarkList(c.professions, id="consent-professions", compact=True)
+                yield MarkList(c.professions, id="consent-professions", compact=True,
+                               marked=typed.professions if typed else ())
             with Horizontal(classes="form-row"):
                 yield Label("Valid from", classes="form-label")
-                yield Input(self.today.isoformat(), placeholder=DATE_HINT, max_length=10,
-                            id="consent-valid-from", compact=True)
+                yield Input((typed.valid_from if typed else self.today).isoformat(),
+                            placeholder=DATE_HINT, max_length=10, id="consent-valid-from",
+                            compact=True)
                 yield Label("until", classes="until")
-                yield Input("", placeholder="no end", max_length=10, id="consent-valid-to",
+                yield Input(typed.valid_to.isoformat() if typed and typed.valid_to else "",
+                            placeholder="no end", max_length=10, id="consent-valid-to",
                             compact=True)
             with Horizontal(classes="form-row"):
                 yield Label("Evidence", classes="form-label")
-                yield OneLineInput("", placeholder="how it was given, e.g. signed form in the "
-                            "anchor meeting", max_length=500, id="consent-evidence",
-                            compact=True)
+                yield OneLineInput(typed.evidence if typed else "",
+                                   placeholder="how it was given, e.g. signed form in the "
+                                   "anchor meeting", max_length=500, id="consent-evidence",
+                                   compact=True)
             yield Static("", id="consent-form-message")
             with Horizontal(classes="form-buttons"):
                 yield Button("Save (ctrl+s)", id="consent-save", variant="primary",
@@ -167,6 +196,8 @@ class ConsentFormScreen(ModalScreen[tuple[int, ...] | None], AsksBeforeQuit):
 
     def on_mount(self) -> None:
         self.query_one("#consent-grantor", Select).focus()
+        if self.again is not None:
+            self._say(self.again.why)
 
     # --- reading the form -------------------------------------------------------------
 
@@ -208,6 +239,10 @@ class ConsentFormScreen(ModalScreen[tuple[int, ...] | None], AsksBeforeQuit):
         return data
 
     def filled_in(self) -> bool:
+        """Something filled in; a form given back after a refusal holds what was not
+        recorded, whatever is in it now."""
+        if self.again is not None:
+            return True
         return any((self._select("consent-grantor"), self._select("consent-decision"),
                     self._select("consent-category"),
                     self.query_one("#consent-professions", MarkList).marked,
@@ -233,26 +268,39 @@ class ConsentFormScreen(ModalScreen[tuple[int, ...] | None], AsksBeforeQuit):
         self._saving = True
         self.save(data)
 
-    @work(thread=True, exclusive=True, group="consent-save", exit_on_error=False)
     def save(self, data: ConsentInput) -> None:
+        """Close the form and record the consent through the app's save queue: kept while
+        the database is away, recorded once after a lost answer, and, refused, the form
+        given back with what was filled in."""
         viewer = self.host.viewer
         if viewer is None:
             return
-        ids = record_consent(self.host.backend, viewer, self.case_id, data,
-                             now=moment_on(self.today))
-        self.post_message(ConsentSaved(viewer, ids))
+        app, backend = self.app, self.host.backend
+        case_id, person_label, choices, today = (self.case_id, self.person_label,
+                                                 self.choices, self.today)
+        now = moment_on(today)  # who may record it is judged on the app's day, as before
+        made = utcnow()  # the moment it was saved, the same for every attempt
+        once = made_once(
+            partial(record_consent, backend, viewer, case_id, data, now, at=made),
+            partial(recorded_at, backend, viewer, case_id, data, made, now))
+        tell, alive = later_notifier(app), context_alive(app)
 
-    def on_consent_saved(self, message: ConsentSaved) -> None:
-        if message.viewer == self.host.viewer:
-            self.dismiss(message.ids)
+        def saved(ids: tuple[int, ...]) -> None:
+            tell(f"Recorded {len(ids)} consent{'s' if len(ids) > 1 else ''}.",
+                 title="Consent recorded", markup=False)
+            if alive():  # the consent screen, the case view and the board read again
+                app.post_message(CasesChanged(None))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # The app's one error handler shows the modal over this form; the form keeps
-        # everything typed, so it can be saved again.
-        if event.state == WorkerState.ERROR:
-            self._saving = False
-            self._say("Not recorded. Close the message, then save again or cancel.")
-            self.app.post_message(Worker.StateChanged(event.worker, event.state))
+        def refused(error: AnchorError) -> None:
+            # Handed back only to whoever filled it in (save_or_keep), maybe long after:
+            # the form comes back with what they wrote, on their own screens.
+            app.push_screen(ConsentFormScreen(case_id, person_label, choices, today,
+                                              again=TypedConsent(data, f"Not recorded: "
+                                                                 f"{error.message} {error.fix}")))
+
+        save_or_keep(app, f"record a consent for {person_label} (case {case_id})",
+                     "The consent", once, on_saved=saved, on_refused=refused)
+        self.dismiss(None)
 
     # --- moving and leaving -----------------------------------------------------------
 

@@ -7,7 +7,7 @@ highlighted choice; arrows and j/k move.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from textual.binding import Binding
 from textual.content import Content
@@ -29,9 +29,10 @@ class MarkList(OptionList):
     ]
 
     def __init__(self, choices: Sequence[tuple[str, str]], *, id: str | None = None,
-                 compact: bool = False) -> None:
+                 compact: bool = False, marked: Iterable[str] = ()) -> None:
+        """``marked``: the choices marked to begin with (a form given back as typed)."""
         self.choices = list(choices)
-        self._marked: set[str] = set()
+        self._marked: set[str] = set(marked)
         super().__init__(*(Option(self._prompt(v, label), id=v) for v, label in self.choices),
                          id=id, compact=compact)
 
