@@ -8,14 +8,18 @@ expired, not yet in force). A consent is never edited or deleted: it is withdraw
 a confirmation that names it, and from the next query on the notes it let through are
 hidden again, on every terminal.
 
-A consent recorded in the form goes through the app's save queue (see
-``screens.consent_form``); once it is made, every screen reads again what it shows
-(``CasesChanged``): this one, as the case view does, reads the history again whenever a
+A consent recorded (the form) and a withdrawal confirmed go through the app's save queue
+(``saving.save_or_keep``): with the database away they are kept (and said so) and made
+when it is back, and made once after a commit whose answer was lost (a withdrawal
+carries the moment it was confirmed, and the attempt made again first looks for it:
+``services.consents.withdrawn_at``). Once made, every screen reads again what it shows
+(``CasesChanged``); this one, as the case view does, reads the history again whenever a
 consent may have changed, here or on another terminal.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import cast
 
 from textual import work
@@ -29,6 +33,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from anchor_tui.domain import Viewer
 from anchor_tui.messages import CasesChanged
 from anchor_tui.palette import PaletteCommand
+from anchor_tui.saving import context_alive, later_notifier, made_once, save_or_keep
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.case import AppHost
 from anchor_tui.screens.confirm import ConfirmScreen
@@ -41,6 +46,7 @@ from anchor_tui.services.consents import (
     consent_choices,
     consent_history,
     withdraw_consent,
+    withdrawn_at,
 )
 from anchor_tui.widgets.consent_line import (
     consent_detail,
@@ -59,15 +65,6 @@ class ConsentsRead(Message):
         super().__init__()
         self.viewer = viewer
         self.history = history
-
-
-class ConsentWithdrawn(Message):
-    """Consent ``consent_id`` was withdrawn by ``viewer``."""
-
-    def __init__(self, viewer: Viewer, consent_id: int) -> None:
-        super().__init__()
-        self.viewer = viewer
-        self.consent_id = consent_id
 
 
 class ConsentScreen(AnchorScreen):
@@ -228,20 +225,31 @@ class ConsentScreen(AnchorScreen):
         self.app.push_screen(ConfirmScreen("Withdraw a consent", question, yes="Withdraw"),
                              callback=answered)
 
-    @work(thread=True, exclusive=True, group="consent-withdraw", exit_on_error=False)
     def withdraw(self, consent_id: int) -> None:
+        """Withdraw the consent through the app's save queue: kept while the database is
+        away, made once after a lost answer (found by the moment it was confirmed, not
+        refused as already withdrawn)."""
         viewer = self.host.viewer
-        if viewer is None:
+        if viewer is None or self.history is None:
             return
-        withdraw_consent(self.host.backend, viewer, self.case_id, consent_id,
-                         now=moment_on(self.host.today()))
-        self.post_message(ConsentWithdrawn(viewer, consent_id))
+        app, backend, case_id = self.app, self.host.backend, self.case_id
+        # The moment it is withdrawn from, on the app's day (the notes it let through are
+        # hidden from then), the same for every attempt.
+        made = moment_on(self.host.today())
+        once = made_once(
+            partial(withdraw_consent, backend, viewer, case_id, consent_id, now=made),
+            partial(withdrawn_at, backend, viewer, case_id, consent_id, made))
+        tell, alive = later_notifier(app), context_alive(app)
 
-    def on_consent_withdrawn(self, message: ConsentWithdrawn) -> None:
-        if message.viewer != self.host.viewer:
-            return
-        self.notify(f"Consent {message.consent_id} withdrawn.")
-        self.app.post_message(CasesChanged(None))  # every screen reads again (this one too)
+        def saved(_: object) -> None:
+            tell(f"Consent {consent_id} withdrawn.", title="Consent withdrawn", markup=False)
+            if alive():  # every screen reads again what it shows (this one too)
+                app.post_message(CasesChanged(None))
+
+        # Refused (no longer on the case, withdrawn by someone else meanwhile), the app's
+        # error modal says why, as for any save: there is nothing typed to give back.
+        save_or_keep(app, f"withdraw consent {consent_id} for {self.history.person_label} "
+                     f"(case {case_id})", "The withdrawal", once, on_saved=saved)
 
     def palette_commands(self) -> list[PaletteCommand]:
         return [

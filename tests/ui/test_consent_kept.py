@@ -1,20 +1,22 @@
-"""A consent recorded in the consent form goes through the app's save queue.
+"""A consent recorded (the form) or withdrawn (``w``) goes through the app's save queue.
 
-It was written by a worker of the form's own: with the server away (the service made to
+Both were written by workers of their own: with the server away (the service made to
 find it gone once, as ``test_lock_holds_screens.fails_once`` does; the test plays the
 change watcher and says when it is back) the person got an error, and after a commit
 whose answer was lost (``answer_lost_once``) nothing made it again, and a retry by hand
-recorded the consent twice. The form now closes with the consent kept (and said so),
-the consent is recorded when the server is back, once after a lost answer, and a
-consent refused when it came back gives the form back with what was filled in and why.
+recorded the consent twice, or was told it had already been withdrawn. The form now
+closes with the consent kept (and said so), the consent is recorded when the server is
+back, once after a lost answer, and a consent refused when it came back gives the form
+back with what was filled in and why. A withdrawal is kept and made once alike.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Select, Static
 
@@ -22,7 +24,8 @@ from anchor_tui.app import AnchorApp
 from anchor_tui.db import models as m
 from anchor_tui.messages import ConnectionRestored
 from anchor_tui.saving import save_queue
-from anchor_tui.screens import consent_form
+from anchor_tui.screens import consent, consent_form
+from anchor_tui.screens.confirm import ConfirmScreen
 from anchor_tui.screens.consent import ConsentScreen
 from anchor_tui.screens.consent_form import ConsentFormScreen
 from anchor_tui.screens.error import ErrorScreen
@@ -36,6 +39,8 @@ from tests.ui.test_task_done_kept import saves_running
 from tests.ui.test_task_form_kept import notified
 
 EVIDENCE = "Signed form in the anchor meeting, with the guardian"
+WITHDRAWN = 2
+"""The demo's one consent of the case's young person: a guardian's permit, in force."""
 
 
 def settled(app: AnchorApp) -> bool:
@@ -166,3 +171,89 @@ async def test_a_kept_consent_refused_when_back_gives_the_form_back_with_what_wa
         assert "Not recorded" in said and "members and leads" in said
         assert form.filled_in()  # Esc and quitting ask before the words go
         assert recorded(demo_backend, before) == []
+
+
+async def withdraw_while_away(app: AnchorApp, pilot: Pilot[Any]) -> ConsentScreen:
+    """The social worker withdraws the case's consent (``w``, confirmed)."""
+    screen = await consent_screen(app, pilot, "social")
+    line = screen.highlighted_line()
+    assert line is not None and line.consent_id == WITHDRAWN and line.withdrawn_at is None
+    await pilot.press("w")
+    await asked(app, pilot, ConfirmScreen)
+    await pilot.press("y")
+    await until(pilot, lambda: app.screen is screen)
+    await until(pilot, lambda: not saves_running(app))
+    return screen
+
+
+def withdrawn_at(backend: Backend) -> object:
+    with backend.sessions.system("test: the withdrawal") as s:
+        return s.scalar(select(m.Consent.withdrawn_at).where(m.Consent.id == WITHDRAWN))
+
+
+async def test_a_withdrawal_made_while_away_is_kept_and_made_when_back(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(consent, "withdraw_consent", fails_once(consent.withdraw_consent))
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await withdraw_while_away(app, pilot)
+        assert not isinstance(app.screen, ErrorScreen), "the withdrawal was an error, not kept"
+        [label] = save_queue(app).waiting
+        assert label.startswith(f"withdraw consent {WITHDRAWN} for ")
+        assert "The withdrawal is kept" in notified(app)
+        assert withdrawn_at(demo_backend) is None
+        app.post_message(ConnectionRestored())
+        await until(pilot, lambda: settled(app))
+        assert withdrawn_at(demo_backend) is not None
+        assert f"Consent {WITHDRAWN} withdrawn." in notified(app)
+        options = screen.query_one("#consent-list", OptionList)
+        await until(pilot, lambda: "Withdrawn" in str(options.get_option_at_index(0).prompt))
+        assert audit_actions(demo_backend).count("consent.withdraw") == 1
+
+
+async def test_a_withdrawal_whose_answer_was_lost_is_made_once_not_refused(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first attempt withdrew it, its answer lost: made again, it finds the person's
+    own withdrawal, and says withdrawn, not "already withdrawn"."""
+    calls: list[int] = []
+    monkeypatch.setattr(consent, "withdraw_consent",
+                        answer_lost_once(consent.withdraw_consent, calls))
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await withdraw_while_away(app, pilot)
+        assert not isinstance(app.screen, ErrorScreen), "the lost answer was an error"
+        assert len(save_queue(app).waiting) == 1, (
+            "the withdrawal whose answer was lost was not kept")
+        first = withdrawn_at(demo_backend)
+        assert first is not None  # written, its answer lost
+        app.post_message(ConnectionRestored())
+        await until(pilot, lambda: settled(app))
+        assert calls == [1], "made again though the first attempt had written it"
+        assert not isinstance(app.screen, ErrorScreen), "told it was already withdrawn"
+        assert app.screen is screen
+        assert withdrawn_at(demo_backend) == first
+        assert audit_actions(demo_backend).count("consent.withdraw") == 1
+        assert f"Consent {WITHDRAWN} withdrawn." in notified(app)
+
+
+async def test_a_kept_withdrawal_someone_else_made_meanwhile_is_said_already_withdrawn(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the social worker's withdrawal was kept, the consent was withdrawn on
+    another terminal. Made when the server is back, it is not taken for theirs: the
+    person is told it was already withdrawn, and nothing is written again."""
+    monkeypatch.setattr(consent, "withdraw_consent", fails_once(consent.withdraw_consent))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await withdraw_while_away(app, pilot)
+        assert len(save_queue(app).waiting) == 1, "the withdrawal was not kept"
+        elsewhere = dt.datetime.combine(TODAY, dt.time(9), tzinfo=dt.UTC)
+        with demo_backend.sessions.system("test: withdrawn on another terminal") as s:
+            s.execute(update(m.Consent).where(m.Consent.id == WITHDRAWN)
+                      .values(withdrawn_at=elsewhere))
+        app.post_message(ConnectionRestored())
+        await until(pilot, lambda: isinstance(app.screen, ErrorScreen))
+        modal = app.screen
+        assert isinstance(modal, ErrorScreen)
+        assert "already withdrawn" in modal.error_message
+        assert withdrawn_at(demo_backend) == elsewhere
+        assert audit_actions(demo_backend).count("consent.withdraw") == 0
