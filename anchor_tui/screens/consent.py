@@ -33,7 +33,13 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from anchor_tui.domain import Viewer
 from anchor_tui.messages import CasesChanged
 from anchor_tui.palette import PaletteCommand
-from anchor_tui.saving import context_alive, later_notifier, made_once, save_or_keep
+from anchor_tui.saving import (
+    context_alive,
+    later_notifier,
+    made_once,
+    save_or_keep,
+    save_queue,
+)
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.case import AppHost
 from anchor_tui.screens.confirm import ConfirmScreen
@@ -213,6 +219,11 @@ class ConsentScreen(AnchorScreen):
         if line.withdrawn_at is not None:
             self.notify(f"Consent {line.consent_id} was already withdrawn.")
             return
+        if self._withdrawal_label(line.consent_id) in save_queue(self.app).waiting_here:
+            # Kept for the database (or in line): a second one would only be refused.
+            self.notify(f"Consent {line.consent_id} is being withdrawn: the withdrawal is "
+                        "kept and made when the database can take it.", markup=False)
+            return
         question = (f"Withdraw consent {line.consent_id}: "
                     f"{consent_sentence(line, self.choices)}? From now on the "
                     "notes it let through are hidden, on every terminal. It stays in the "
@@ -248,8 +259,13 @@ class ConsentScreen(AnchorScreen):
 
         # Refused (no longer on the case, withdrawn by someone else meanwhile), the app's
         # error modal says why, as for any save: there is nothing typed to give back.
-        save_or_keep(app, f"withdraw consent {consent_id} for {self.history.person_label} "
-                     f"(case {case_id})", "The withdrawal", once, on_saved=saved)
+        save_or_keep(app, self._withdrawal_label(consent_id), "The withdrawal", once,
+                     on_saved=saved)
+
+    def _withdrawal_label(self, consent_id: int) -> str:
+        """The withdrawal's save, in the team's words (the quit question names it)."""
+        person = self.history.person_label if self.history is not None else "the young person"
+        return f"withdraw consent {consent_id} for {person} (case {self.case_id})"
 
     def palette_commands(self) -> list[PaletteCommand]:
         return [

@@ -202,6 +202,11 @@ async def test_a_withdrawal_made_while_away_is_kept_and_made_when_back(
         assert label.startswith(f"withdraw consent {WITHDRAWN} for ")
         assert "The withdrawal is kept" in notified(app)
         assert withdrawn_at(demo_backend) is None
+        await pilot.press("w")  # again, while it is kept: not asked, not queued twice
+        await pilot.pause()
+        assert app.screen is screen
+        assert f"Consent {WITHDRAWN} is being withdrawn" in notified(app)
+        assert len(save_queue(app).waiting) == 1
         app.post_message(ConnectionRestored())
         await until(pilot, lambda: settled(app))
         assert withdrawn_at(demo_backend) is not None
