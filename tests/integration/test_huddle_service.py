@@ -318,11 +318,18 @@ def test_minutes_name_cases_as_every_attendee_may_see_them(engine: Engine,
     assert "A\\. A\\." in text and "Ankkuri" not in text
 
 
-def test_a_flag_toggles(world: HuddleWorld) -> None:
+def test_a_flag_is_set_to_what_is_wanted(world: HuddleWorld) -> None:
+    """``!`` is saved as "set to": made twice (a retry after a lost answer) it stays as
+    wanted, never taken away by itself."""
     police = world.viewers["police"]
-    assert service.toggle_flag(world.backend, police, world.case_a) is True
-    assert service.toggle_flag(world.backend, police, world.case_a) is False
-    assert service.toggle_flag(world.backend, police, world.case_c) is False  # seeded flag
+    assert service.flagged_now(world.backend, police, world.case_a) is False
+    assert service.set_flag(world.backend, police, world.case_a, True) is True
+    assert service.set_flag(world.backend, police, world.case_a, True) is True
+    assert service.flagged_now(world.backend, police, world.case_a) is True
+    assert service.set_flag(world.backend, police, world.case_a, False) is False
+    assert service.set_flag(world.backend, police, world.case_a, False) is False
+    assert service.flagged_now(world.backend, police, world.case_c) is True  # seeded flag
+    assert service.set_flag(world.backend, police, world.case_c, False) is False
     with world.backend.sessions.system("test") as s:
         assert s.scalars(select(m.HuddleFlag)).all() == []
 
