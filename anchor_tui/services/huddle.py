@@ -324,7 +324,9 @@ def add_action(backend: Backend, viewer: Viewer, case_id: int, text: str,
 
 
 def record_time(backend: Backend, viewer: Viewer, case_id: int, seconds: int) -> None:
-    """Add ``seconds`` to the time the huddle spent on a case of its agenda."""
+    """Add ``seconds`` to the time the huddle spent on a case of its agenda, in a unit of
+    work of its own. Made again after its commit's answer was lost, it adds them twice:
+    the screens save the time with :func:`time_recorder`, which is made once."""
     if seconds <= 0:
         return
     huddle_id = _huddle_of(viewer)
@@ -341,6 +343,63 @@ def add_time(session: Session, huddle_id: int, case_id: int, seconds: int) -> No
         m.HuddleCase.huddle_id == huddle_id, m.HuddleCase.case_id == case_id)).first()
     if row is not None:
         row.seconds_spent += seconds
+
+
+def time_on(backend: Backend, viewer: Viewer, case_id: int,
+            now: dt.datetime | None = None) -> int | None:
+    """The seconds the viewer's huddle has spent on a case of its agenda (None: the
+    case is not on it)."""
+    huddle_id = _huddle_of(viewer)
+    with backend.sessions.read(viewer, now) as session:
+        return session.scalar(select(m.HuddleCase.seconds_spent).where(
+            m.HuddleCase.huddle_id == huddle_id, m.HuddleCase.case_id == case_id))
+
+
+@retry_transient
+def set_time(backend: Backend, viewer: Viewer, case_id: int, before: int, after: int,
+             now: dt.datetime | None = None) -> int | None:
+    """Make the huddle's time on a case ``after`` seconds where it is still ``before``;
+    the seconds stored now (None: the case is not on the agenda).
+
+    Found ``after`` already, it was made so before (a save made again after its commit's
+    answer was lost): nothing is written. Found anything else, it is left as it is: the
+    time was changed meanwhile by something other than this save, and adding to it
+    could count the same seconds twice."""
+    huddle_id = _huddle_of(viewer)
+    with backend.sessions.write(viewer, now) as session:
+        row = session.scalars(select(m.HuddleCase).where(
+            m.HuddleCase.huddle_id == huddle_id, m.HuddleCase.case_id == case_id)).first()
+        if row is None:
+            return None
+        if row.seconds_spent == before:
+            row.seconds_spent = after
+        return row.seconds_spent
+
+
+def time_recorder(backend: Backend, viewer: Viewer, case_id: int, seconds: int,
+                  now: dt.datetime | None = None) -> Callable[[], int | None]:
+    """The save of ``seconds`` more on a case of the huddle's agenda, made once.
+
+    Its first attempt that reaches the database reads the time stored (:func:`time_on`)
+    and fixes the pair it goes from and to; every attempt then sets it from the one to
+    the other (:func:`set_time`). Made again after its commit's answer was lost, it
+    finds the time already moved on and adds nothing, where an addition made again
+    added the seconds twice. Read in line, just before the write (the app's saves are
+    made one at a time, in order): a time the screen remembered could miss seconds of
+    an earlier save still waiting to be made, and have this one left out."""
+    pair: list[tuple[int, int]] = []
+
+    def save() -> int | None:
+        if seconds <= 0:
+            return None
+        if not pair:
+            before = time_on(backend, viewer, case_id, now)
+            if before is None:
+                return None  # not on the agenda: nothing to add to, as before
+            pair.append((before, before + seconds))
+        return set_time(backend, viewer, case_id, *pair[0], now)
+
+    return save
 
 
 def flagged_now(backend: Backend, viewer: Viewer, case_id: int,
