@@ -179,7 +179,7 @@ class HuddleTerminal(App[None]):
         await self._show_roster(message.roster, None)
 
     async def on_roster_changed(self, message: RosterChanged) -> None:
-        from anchor_tui.services import huddle as huddle_service
+        from anchor_tui.screens.huddle import save_time
 
         if self.session.roster is None or \
                 self.session.roster.huddle_id != message.roster.huddle_id:
@@ -187,8 +187,7 @@ class HuddleTerminal(App[None]):
         viewer = self.session.viewer
         spent = self._huddle_time()
         if viewer is not None and spent is not None:
-            self.run_worker(lambda: huddle_service.record_time(self.backend, viewer, *spent),
-                            thread=True, group="huddle-time", exit_on_error=False)
+            save_time(self, self.backend, viewer, *spent, self.clock.now())
         await self._show_roster(message.roster, message.resume_case)
 
     async def _show_roster(self, roster: Roster, resume_case: int | None) -> None:

@@ -22,10 +22,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from textual import work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -37,7 +37,7 @@ from anchor_tui.domain import MemberChoice, Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.messages import CasesChanged
 from anchor_tui.palette import PaletteCommand
-from anchor_tui.saving import log_only, made_once, save_or_keep
+from anchor_tui.saving import log_only, made_once, save_or_keep, save_queue
 from anchor_tui.screens.base import AnchorScreen
 from anchor_tui.screens.case import AppHost
 from anchor_tui.screens.terminal_messages import HuddleEndConfirmed, RosterChanged
@@ -79,6 +79,18 @@ def _recorded(backend: Backend, viewer: Viewer, case_id: int, kind: str, text: s
                                                         viewer.audience, at)
                  if item.kind == kind and item.created_at == at and item.text == text.strip()),
                 None)
+
+
+def save_time(app: App[Any], backend: Backend, viewer: Viewer, case_id: int, seconds: int,
+              now: dt.datetime) -> None:
+    """Add the ``seconds`` the room spent on a case to its time, through the app's save
+    queue: after the saves asked for before (the huddle's end among them: the time is
+    in its minutes), kept while the database is away (counted on the status line, and
+    asked about before quitting), and added once after a lost answer
+    (``huddle.time_recorder``)."""
+    if seconds > 0:
+        save_queue(app).submit(f"record the time spent on case {case_id}",
+                               service.time_recorder(backend, viewer, case_id, seconds, now))
 
 
 class HuddleHost(AppHost, Protocol):
@@ -251,9 +263,9 @@ class HuddleScreen(AnchorScreen):
         self.show_time()
         self.load_case(entry.case_id)
 
-    @work(thread=True, group="huddle-time", exit_on_error=False)
     def save_time(self, case_id: int, seconds: int) -> None:
-        service.record_time(self.host.backend, self.viewer, case_id, seconds)
+        save_time(self.app, self.host.backend, self.viewer, case_id, seconds,
+                  self.host.clock.now())
 
     def show_time(self) -> None:
         """The time on this case and on the whole huddle, as of the clock now (every
