@@ -13,6 +13,12 @@ actions are ``huddle_item`` rows; an action also becomes a task with an assignee
 due date, disclosed only to whoever may see all the room saw of the case when it was
 typed (its sources, see :func:`add_action`). Ending the huddle (``services.minutes``)
 stores the minutes.
+
+The screens save through the app's save queue, which makes a save again when its
+answer was lost (the connection cut as it committed): each write here is made so it
+can be. Someone leaving carries its moment (:func:`left_at` finds it) and a second
+leave of someone gone is done; the time on a case is set from the value it was read at
+(:func:`time_recorder`); a flag is set to what is wanted (:func:`turn_flag`).
 """
 
 from __future__ import annotations
@@ -172,19 +178,40 @@ def join_huddle(backend: Backend, viewer: Viewer, username: str, passphrase: str
 
 def leave_huddle(backend: Backend, viewer: Viewer, user_id: int,
                  now: dt.datetime | None = None) -> Roster:
-    """``user_id`` leaves the huddle (the screen asked for confirmation: it widens)."""
+    """``user_id`` leaves the huddle (the screen asked for confirmation: it widens).
+
+    Someone who was present and has left already is done, not refused: nothing is
+    written or audited twice (a leave made again after its commit's answer was lost).
+    ``now`` is the moment they left: a leave made again finds it (:func:`left_at`)."""
     huddle_id = _huddle_of(viewer)
     now = now or utcnow()
     with backend.sessions.write(viewer, now) as session:
         _ongoing(session, huddle_id)
-        row = session.scalars(select(m.HuddleAttendee).where(
-            m.HuddleAttendee.huddle_id == huddle_id, m.HuddleAttendee.user_id == user_id,
-            m.HuddleAttendee.left_at.is_(None))).first()
-        if row is None:
+        stays = session.scalars(select(m.HuddleAttendee).where(
+            m.HuddleAttendee.huddle_id == huddle_id,
+            m.HuddleAttendee.user_id == user_id)).all()
+        if not stays:
             raise AnchorError("That person is not in the huddle.", "Read the roster again.")
-        row.left_at = now
-        audit.record(session, viewer, "huddle.leave", object_type="user", object_id=user_id)
-        session.flush()
+        row = next((stay for stay in stays if stay.left_at is None), None)
+        if row is not None:
+            row.left_at = now
+            audit.record(session, viewer, "huddle.leave", object_type="user",
+                         object_id=user_id)
+            session.flush()
+        return read_roster(session, huddle_id)
+
+
+def left_at(backend: Backend, viewer: Viewer, user_id: int,
+            at: dt.datetime) -> Roster | None:
+    """The roster after ``user_id`` left the huddle at the moment ``at`` (a first attempt
+    of :func:`leave_huddle` whose answer was lost), so the leave made again is said done
+    instead of ending a stay they began since; None if they did not leave then."""
+    huddle_id = _huddle_of(viewer)
+    with backend.sessions.read(viewer, at) as session:
+        if session.scalar(select(m.HuddleAttendee.id).where(
+                m.HuddleAttendee.huddle_id == huddle_id, m.HuddleAttendee.user_id == user_id,
+                m.HuddleAttendee.left_at == at).limit(1)) is None:
+            return None
         return read_roster(session, huddle_id)
 
 
