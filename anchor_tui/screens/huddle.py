@@ -15,6 +15,9 @@ A decision or an action goes through the app's save queue (``saving.save_or_keep
 typed while the database is away, it is kept and saved when it is back (said to the
 room that typed it, never to whoever is at the terminal after); refused (the huddle
 changed, an assignee who could not see its task), its form opens again with its words.
+So do someone leaving (kept, the screen shows what everyone still counted present may
+see until it is saved) and the time spent on a case as the room moves on: each is made
+once after a lost answer, never a second leave refused nor the seconds added twice.
 """
 
 from __future__ import annotations
@@ -421,13 +424,25 @@ class HuddleScreen(AnchorScreen):
         if await self.app.push_screen_wait(ConfirmScreen("Someone leaves", question,
                                                          yes="Remove")):
             entry = self.entry()
-            self.write_leave(who.user_id, entry.case_id if entry else None)
+            self.write_leave(who.user_id, who.display_name, entry.case_id if entry else None)
 
-    @work(thread=True, exclusive=True, group="huddle-roster", exit_on_error=False)
-    def write_leave(self, user_id: int, resume_case: int | None) -> None:
-        roster = service.leave_huddle(self.host.backend, self.viewer, user_id,
-                                      self.host.clock.now())
-        self.post_message(RosterChanged(roster, resume_case))
+    def write_leave(self, user_id: int, name: str, resume_case: int | None) -> None:
+        """``user_id`` leaves, through the app's save queue: kept while the database is
+        away (said so; the screen shows what everyone still counted present may see
+        meanwhile, never more), made once after a lost answer. Once it is saved the
+        terminal shows the new roster (if this huddle is still on)."""
+        backend, viewer, now = self.host.backend, self.viewer, self.host.clock.now()
+        app = self.app
+
+        def left(roster: service.Roster) -> None:
+            # To the terminal, not this screen: it may have closed while the leave was kept.
+            app.post_message(RosterChanged(roster, resume_case))
+
+        save_or_keep(
+            app, f"remove {name} from the huddle", f"The removal of {name} from the huddle",
+            made_once(partial(service.leave_huddle, backend, viewer, user_id, now),
+                      partial(service.left_at, backend, viewer, user_id, now)),
+            on_saved=left)
 
     @work(exclusive=True, group="huddle-ask")
     async def action_end(self) -> None:
