@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from anchor_tui.db import models as m
 from anchor_tui.db.types import utcnow
@@ -189,34 +190,52 @@ def end_huddle(backend: Backend, viewer: Viewer, directory: Path, today: dt.date
     The huddle ends at ``now``: made again after its commit's answer was lost, the end
     is found by that moment (:func:`huddle_ended_at`). ``signing_out``, the person whose
     session the end closes, is audited signed out in the same unit of work, so the
-    sign-out is written with the end, once, and never lost behind it."""
+    sign-out is written with the end, once, and never lost behind it. A huddle another
+    terminal ended meanwhile is refused as ended already; the person's session is over
+    all the same (the terminal is back at the sign-in), so their sign-out is written
+    before the refusal is raised."""
     if viewer.huddle_id is None:
         raise AnchorError("No huddle is on.", "Start one first.")
     huddle_id = viewer.huddle_id
     now = now or utcnow()
     minutes = build_minutes(backend, viewer, today, now, spent=spent)
+    ended_elsewhere = False
     with backend.sessions.write(viewer, now) as session:
         huddle = session.get(m.Huddle, huddle_id)
         if huddle is None or huddle.ended_at is not None:
-            raise AnchorError("This huddle has ended already.", "Start a new huddle.")
-        if spent is not None:
-            add_time(session, huddle_id, *spent)
-        for stay in session.scalars(select(m.HuddleAttendee).where(
-                m.HuddleAttendee.huddle_id == huddle_id, m.HuddleAttendee.left_at.is_(None))):
-            stay.left_at = now
-            audit.record(session, viewer, "huddle.leave", object_type="user",
-                         object_id=stay.user_id)
-        huddle.ended_at = now
-        huddle.minutes = minutes
-        discussed = select(m.HuddleCase.case_id).where(
-            m.HuddleCase.huddle_id == huddle_id, m.HuddleCase.seconds_spent > 0)
-        for flag in session.scalars(select(m.HuddleFlag).where(
-                m.HuddleFlag.cleared_at.is_(None), m.HuddleFlag.case_id.in_(discussed))):
-            flag.cleared_at = now
-            flag.cleared_in_huddle_id = huddle_id
-        if signing_out is not None:
-            audit.record(session, signing_out, "sign_out")
+            ended_elsewhere = True
+            if signing_out is not None:
+                audit.record(session, signing_out, "sign_out")
+        else:
+            _end(session, viewer, huddle, minutes, now, signing_out=signing_out,
+                 spent=spent)
+    if ended_elsewhere:
+        raise AnchorError("This huddle has ended already.", "Start a new huddle.")
     return _with_file(huddle_id, minutes, directory, now)
+
+
+def _end(session: Session, viewer: Viewer, huddle: m.Huddle, minutes: str,
+         now: dt.datetime, *, signing_out: Viewer | None,
+         spent: tuple[int, int] | None) -> None:
+    """The end's writes, in ``session``'s unit of work (see :func:`end_huddle`)."""
+    huddle_id = huddle.id
+    if spent is not None:
+        add_time(session, huddle_id, *spent)
+    for stay in session.scalars(select(m.HuddleAttendee).where(
+            m.HuddleAttendee.huddle_id == huddle_id, m.HuddleAttendee.left_at.is_(None))):
+        stay.left_at = now
+        audit.record(session, viewer, "huddle.leave", object_type="user",
+                     object_id=stay.user_id)
+    huddle.ended_at = now
+    huddle.minutes = minutes
+    discussed = select(m.HuddleCase.case_id).where(
+        m.HuddleCase.huddle_id == huddle_id, m.HuddleCase.seconds_spent > 0)
+    for flag in session.scalars(select(m.HuddleFlag).where(
+            m.HuddleFlag.cleared_at.is_(None), m.HuddleFlag.case_id.in_(discussed))):
+        flag.cleared_at = now
+        flag.cleared_in_huddle_id = huddle_id
+    if signing_out is not None:
+        audit.record(session, signing_out, "sign_out")
 
 
 def huddle_ended_at(backend: Backend, viewer: Viewer, directory: Path,

@@ -200,7 +200,9 @@ def test_an_end_that_never_reached_the_server_is_made(world: HuddleWorld,
 def test_a_huddle_another_terminal_ended_is_still_refused(world: HuddleWorld,
                                                           tmp_path: Path) -> None:
     """Another terminal ended the huddle while this end was kept (the server away): it
-    ended at another moment, so this end is refused as before, and signs nobody out."""
+    ended at another moment, so this end is refused as before. The person whose session
+    it closed is signed out all the same (their terminal is back at the sign-in): the
+    audit trail must not show them signed in for ever."""
     viewer = started(world)
     assert viewer.huddle_id is not None
     other = end_huddle(world.backend, viewer, tmp_path / "elsewhere", TODAY,
@@ -223,5 +225,5 @@ def test_a_huddle_another_terminal_ended_is_still_refused(world: HuddleWorld,
     assert stored(world.backend, viewer.huddle_id) == (
         MOMENT - dt.timedelta(seconds=20), other.minutes)
     assert not (tmp_path / "minutes").exists()
-    assert sign_outs(world.backend, world.viewers["social"].user_id) == 0
+    assert sign_outs(world.backend, world.viewers["social"].user_id) == 1
     assert leaves(world.backend, viewer.huddle_id) == 2
