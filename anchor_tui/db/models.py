@@ -271,6 +271,10 @@ class Draft(Base):
     """Set on the draft of a note written in a huddle: the key of the editor writing it
     (one per editor), so that it is kept apart from the author's own draft of the case
     (``services.drafts``; a huddle corrects no note, so ``supersedes_id`` is None)."""
+    tasks: Mapped[str | None] = mapped_column(Text)
+    """The tasks typed over the note (F5), kept with its text until the note is saved
+    (JSON, read and written by ``services.drafts`` alone; None: none). Seen as the row
+    is: by its author alone (0017)."""
 
 
 class AuditEvent(Base):

@@ -17,6 +17,11 @@ when they are of the same category and template: text is never moved into a cate
 other than the one it was written under (whose readers may differ). Others wait apart and
 are offered one after the other.
 
+A draft keeps the tasks typed over its note (F5, ``services.tasks.NoteTask``) with its
+text (``draft.tasks``): saved and offered back with it, added with a huddle draft's text
+when that is folded into the author's own, dropped with it, and saved with the note,
+once, when the note is. A draft with tasks is kept even while its text is blank.
+
 The same key keeps apart a text typed in the editor before the author's earlier draft of
 another category was offered (``note_editor``): neither is mixed into the other.
 
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -41,6 +47,7 @@ from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.note_text import MAX_BODY_CHARS, clean_text, is_blank
+from anchor_tui.services.tasks import NoteTask
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,32 @@ class DraftText:
     template: str | None
     body: str
     updated_at: dt.datetime
+    tasks: tuple[NoteTask, ...] = ()
+    """The tasks typed over the note (F5), to be saved with it."""
+
+
+def tasks_json(tasks: tuple[NoteTask, ...]) -> str | None:
+    """``draft.tasks`` as stored (None: no task)."""
+    if not tasks:
+        return None
+    return json.dumps([{"title": t.title, "due": t.due.isoformat() if t.due else None,
+                        "assignee_id": t.assignee_id} for t in tasks])
+
+
+def tasks_from_json(stored: str | None) -> tuple[NoteTask, ...]:
+    """The tasks a draft holds; a row written by hand that does not read holds none (its
+    text is offered back all the same)."""
+    if not stored:
+        return ()
+    try:
+        rows = json.loads(stored)
+        return tuple(NoteTask(str(row["title"]),
+                              dt.date.fromisoformat(row["due"]) if row.get("due") else None,
+                              int(row["assignee_id"]) if row.get("assignee_id") is not None
+                              else None)
+                     for row in rows)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return ()
 
 
 def author_viewer(viewer: Viewer) -> Viewer:
@@ -113,8 +146,25 @@ def _fold_huddle_drafts(backend: Backend, author: Viewer, case_id: int) -> None:
 
 def _joined_before(own: str, body: str) -> bool:
     """Whether ``body`` is in ``own`` as the fold adds it: a paragraph of its own after
-    the draft (words that merely occur in it are another note's, never dropped)."""
+    the draft (words that merely occur in it are another note's, never dropped). A blank
+    text (a draft kept for its tasks) adds nothing."""
+    if is_blank(body):
+        return True
     return f"\n\n{body.rstrip()}\n\n" in f"{own.rstrip()}\n\n"
+
+
+def _joined(own: str, body: str) -> str:
+    """The own draft's text with a huddle draft's after it (either may be blank: a draft
+    kept for its tasks alone)."""
+    if is_blank(body):
+        return own
+    return body if is_blank(own) else f"{own.rstrip()}\n\n{body}"
+
+
+def _tasks_in(own: str | None, theirs: str | None) -> bool:
+    """Whether the tasks ``theirs`` are all among ``own`` (added by a fold before)."""
+    have = tasks_from_json(own)
+    return all(task in have for task in tasks_from_json(theirs))
 
 
 def _fold(session: Session, author: Viewer, case_id: int) -> None:
@@ -130,13 +180,16 @@ def _fold(session: Session, author: Viewer, case_id: int) -> None:
             # and reach whoever that category reaches (a health note's words under
             # "general"). It stays apart, offered once the own draft is saved or gone.
             continue
-        if _joined_before(own.body, row.body):
+        if _joined_before(own.body, row.body) and _tasks_in(own.tasks, row.tasks):
             session.delete(row)  # added before (a second terminal's fold)
             continue
-        joined = f"{own.body.rstrip()}\n\n{row.body}"
+        joined = _joined(own.body, row.body)
         if len(joined) > MAX_BODY_CHARS:
             continue
         own.body = joined
+        # The tasks typed over the huddle's note go with its words (never left behind
+        # in a row the author is no longer offered as it was).
+        own.tasks = tasks_json(tasks_from_json(own.tasks) + tasks_from_json(row.tasks))
         own.updated_at = max(own.updated_at, row.updated_at)
         session.delete(row)
 
@@ -164,14 +217,15 @@ def load_draft(backend: Backend, viewer: Viewer, case_id: int,
         if draft is None:
             return None
         return DraftText(draft.case_id, draft.supersedes_id, draft.category, draft.template,
-                         draft.body, draft.updated_at)
+                         draft.body, draft.updated_at, tasks_from_json(draft.tasks))
 
 
 def save_draft(backend: Backend, viewer: Viewer, case_id: int, supersedes_id: int | None,
                category: str, template: str | None, body: str, *,
-               moved_from: int | None = None, huddle_key: str | None = None
-               ) -> dt.datetime | None:
-    """Keep ``body`` as the author's draft; when it has become blank, drop the draft.
+               moved_from: int | None = None, huddle_key: str | None = None,
+               tasks: tuple[NoteTask, ...] = ()) -> dt.datetime | None:
+    """Keep ``body`` and ``tasks`` (typed over the note, F5) as the author's draft; when
+    the text has become blank and no task is left, drop the draft.
 
     ``moved_from``: the draft was the one of an earlier revision (``load_draft``); that
     one goes in the same unit of work, as ``body`` holds it now.
@@ -196,7 +250,7 @@ def save_draft(backend: Backend, viewer: Viewer, case_id: int, supersedes_id: in
                         session.delete(old)
                 draft = _find(session, author, case_id, supersedes_id) if huddle_key is None \
                     else _huddle_draft(session, author, case_id, huddle_key)
-                if is_blank(body):
+                if is_blank(body) and not tasks:
                     if draft is not None:
                         session.delete(draft)
                     return None
@@ -205,9 +259,10 @@ def save_draft(backend: Backend, viewer: Viewer, case_id: int, supersedes_id: in
                     session.add(Draft(author_id=author.user_id, case_id=case_id,
                                       supersedes_id=supersedes_id, category=category,
                                       template=template, body=body, updated_at=now,
-                                      huddle_key=huddle_key))
+                                      huddle_key=huddle_key, tasks=tasks_json(tasks)))
                 else:
                     draft.category, draft.template, draft.body = category, template, body
+                    draft.tasks = tasks_json(tasks)
                     draft.updated_at = now
                 return now
         except IntegrityError:
@@ -246,21 +301,24 @@ def drafts_waiting(backend: Backend, viewer: Viewer, listed: int = 5) -> DraftsW
 
 def keep_unsaved_note(backend: Backend, viewer: Viewer, case_id: int,
                       supersedes_id: int | None, category: str, template: str | None,
-                      body: str, *, huddle_key: str | None = None) -> bool:
-    """A note whose save failed is kept as its author's draft (offered when they next
-    write on the case): a save kept while the database was away may fail after its
-    author has left the terminal, with their text nowhere else. Whether it was kept."""
+                      body: str, *, huddle_key: str | None = None,
+                      tasks: tuple[NoteTask, ...] = ()) -> bool:
+    """A note whose save failed is kept as its author's draft, with the tasks typed over
+    it (offered when they next write on the case): a save kept while the database was
+    away may fail after its author has left the terminal, with their words nowhere
+    else. Whether it was kept."""
     try:
         return save_draft(backend, viewer, case_id, supersedes_id, category, template,
-                          body, huddle_key=huddle_key) is not None
+                          body, huddle_key=huddle_key, tasks=tasks) is not None
     except AnchorError:
         return False
 
 
 def discard_draft(backend: Backend, viewer: Viewer, case_id: int,
                   supersedes_id: int | None = None, *, huddle_key: str | None = None) -> bool:
-    """Drop the author's draft (they chose to, or its note is saved), or with
-    ``huddle_key`` the draft of that huddle editor only; whether there was one."""
+    """Drop the author's draft and the tasks typed over it (they chose to, or its note
+    is saved), or with ``huddle_key`` the draft of that huddle editor only; whether
+    there was one."""
     author = author_viewer(viewer)
     with backend.sessions.write(author) as session:
         draft = _find(session, author, case_id, supersedes_id) if huddle_key is None \

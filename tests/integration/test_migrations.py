@@ -542,3 +542,44 @@ def test_0015_moves_each_reason_into_a_protected_row_of_its_writers_profession(
     assert screened(nurse, world.case_a) == ["known to psychiatry"]
     assert screened(police, world.case_a) == [None]
     assert screened(police, world.case_b) == ["school asked"]  # police work case B
+
+
+def test_0017_keeps_every_draft_and_going_back_keeps_the_tasks_words(engine: Engine) -> None:
+    """0017 adds the tasks typed over a draft's note: a draft of before is kept as it was
+    (no task). Going back, the older version's draft holds text alone: each task's words
+    are added after the text, never dropped."""
+    from anchor_tui.services.drafts import load_draft, save_draft
+    from anchor_tui.services.tasks import NoteTask
+    from tests.integration.case_world import TODAY, build, make_backend
+
+    world = build(make_backend(engine))
+    nurse, social = world.viewers["nurse"], world.viewers["social"]
+    schema.downgrade(engine, "0016")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO draft (author_id, case_id, category, body, updated_at) "
+            "VALUES (:a, :c, 'health', 'Written before', :t)"),
+            {"a": nurse.user_id, "c": world.case_a, "t": dt.datetime(2026, 12, 1, 9)})
+    schema.upgrade(engine)
+    assert differences(engine) == []
+    before = load_draft(world.backend, nurse, world.case_a)
+    assert before is not None and (before.body, before.tasks) == ("Written before", ())
+
+    due = TODAY + dt.timedelta(days=2)
+    save_draft(world.backend, nurse, world.case_a, None, "health", None, "Written before",
+               tasks=(NoteTask("Phone the clinic", due, social.user_id),))
+    save_draft(world.backend, social, world.case_a, None, "general", None, "",
+               tasks=(NoteTask("Book a room", None, None),))
+    schema.downgrade(engine, "0016")
+    with engine.connect() as conn:
+        assert "tasks" not in {c["name"] for c in inspect(conn).get_columns("draft")}
+        bodies = dict(conn.execute(text("SELECT author_id, body FROM draft")).all())
+    assert bodies == {
+        nurse.user_id: "Written before\n\nTask typed with this note, not saved: "
+                       f"Phone the clinic, due {due.isoformat()}",
+        social.user_id: "Task typed with this note, not saved: Book a room"}
+    schema.upgrade(engine)
+    assert differences(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM draft WHERE tasks IS NOT NULL")
+                            ).scalar() == 0
