@@ -5,6 +5,9 @@ A draft is saved once typing pauses for a second, at least every 1.5 s while it 
 left. One draft save runs at a time, in a thread worker; the text stays in the editor
 until the note itself is saved, so a database that is away (a server restart) costs
 nothing: the status line says the draft is not saved and the next tick tries again.
+
+The tasks typed over the note (F5) are kept in the draft with its text, and offered
+back with it: a task waits for its note, never left behind when the note is.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from anchor_tui.screens.modal import Host
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.drafts import AutosaveSchedule, DraftText, discard_draft, save_draft
 from anchor_tui.services.note_text import is_blank
+from anchor_tui.services.tasks import NoteTask
 from anchor_tui.widgets.note_text_area import NoteTextArea
 from anchor_tui.widgets.plain_text import plain
 
@@ -63,6 +67,11 @@ class NoteDrafts(AnchorScreen):
     template_id: str | None
     baseline: str
     _saved: object | None
+
+    note_tasks: tuple[NoteTask, ...] = ()
+    """Tasks typed over this note (F5), saved with it and made from it: their words are
+    typed over the note, so they reach nobody the note does not; never saved without
+    it. Until then they are kept in its draft, with its text."""
 
     def init_drafts(self) -> None:
         self.schedule = AutosaveSchedule()
@@ -170,8 +179,8 @@ class NoteDrafts(AnchorScreen):
             return offered.supersedes_id
         return self.draft_moved_from
 
-    def draft_fields(self) -> tuple[str, str, str | None]:
-        """The draft as it is to be written: body, category, template."""
+    def draft_fields(self) -> tuple[str, str, str | None, tuple[NoteTask, ...]]:
+        """The draft as it is to be written: body, category, template, tasks."""
         text = self.body.text
         offered = self.draft_on_offer
         if offered is not None:
@@ -179,18 +188,19 @@ class NoteDrafts(AnchorScreen):
             # "Continue the draft" would.
             typed = text if text.rstrip() != self.baseline.rstrip() else ""
             return (offered.body + ("\n" + typed if typed.strip() else ""), offered.category,
-                    offered.template)
+                    offered.template, offered.tasks + self.note_tasks)
         # Text that is only the template or the note being corrected is not a draft.
         return ("" if text.rstrip() == self.baseline.rstrip() else text, self.category,
-                self.template_id)
+                self.template_id, self.note_tasks)
 
     @work(thread=True, group="note-draft", exit_on_error=False)
     def write_draft(self, text: str, category: str, template_id: str | None,
-                    moved_from: int | None, huddle_key: str | None) -> None:
+                    tasks: tuple[NoteTask, ...], moved_from: int | None,
+                    huddle_key: str | None) -> None:
         try:
             at = save_draft(self.backend, self.viewer, self.case_id, self.supersedes_id,
                             category, template_id, text, moved_from=moved_from,
-                            huddle_key=huddle_key)
+                            huddle_key=huddle_key, tasks=tasks)
         except AnchorError as error:  # the database is away: visible, not fatal
             self.post_message(DraftNotKept(error.message))
             return
@@ -266,10 +276,11 @@ class NoteDrafts(AnchorScreen):
 
     def keepable(self) -> bool:
         """Whether the text is the author's unsaved work, to keep as a draft: the editor
-        has opened, the note is not saved, the text was not discarded and is not blank.
+        has opened, the note is not saved, the text was not discarded, and it is not
+        blank or a task is typed over it (F5).
         """
         return (self._opened and not self._discarded and self._saved is None
-                and not is_blank(self.body.text))
+                and (not is_blank(self.body.text) or bool(self.note_tasks)))
 
     def keep_on_unmount(self) -> None:
         """Leaving without the question (sign-out, the app closing): keep what is typed.
@@ -293,13 +304,13 @@ class NoteDrafts(AnchorScreen):
         if not self.schedule.pending or not self.keepable() or self.note_save_running:
             return None
         self.schedule.saving()  # tried once: the editor is going, its text changes no more
-        body, category, template = self.draft_fields()
+        body, category, template, tasks = self.draft_fields()
         backend, viewer, case_id = self.backend, self.viewer, self.case_id
         supersedes_id, moved_from, huddle_key = self.supersedes_id, self._moved_from(), \
             self.huddle_key
 
         def keep() -> None:
             save_draft(backend, viewer, case_id, supersedes_id, category, template, body,
-                       moved_from=moved_from, huddle_key=huddle_key)
+                       moved_from=moved_from, huddle_key=huddle_key, tasks=tasks)
 
         return keep

@@ -8,8 +8,12 @@ queue, the case view, the huddle). Keys (binding ids in brackets; F1 lists them)
   keep ctrl+s for themselves);
 - F3 [note.template] picks a template, F4 [note.category] the category;
 - F5 [note.task_new] adds a follow-up task to the case, saved with the note (made from
-  it: shown only to whoever may read the note);
+  it: shown only to whoever may read the note) and kept in its draft until then;
 - Esc [note.leave] leaves: with unsaved text it asks (save, keep as draft, discard).
+
+A draft offered back brings its tasks back too. Each is checked again (the case's
+members change, a due day passes); one that can no longer be saved as it was is given
+back in the task form, with its words and why, never dropped.
 
 Under the text, the disclosure preview says who will see the note and why. The draft is
 autosaved (``screens.note_drafts``). Saving is append-only: a correction is a new
@@ -31,7 +35,7 @@ from textual.widgets import Static, TextArea
 from textual.worker import get_current_worker
 
 from anchor_tui.domain import Viewer
-from anchor_tui.errors import ConnectionLostError
+from anchor_tui.errors import AnchorError, ConnectionLostError, DatabaseError
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.saving import later_notifier, save_queue
 from anchor_tui.screens.note_drafts import DraftDiscarded, NoteDrafts
@@ -43,7 +47,7 @@ from anchor_tui.services.drafts import keep_unsaved_note
 from anchor_tui.services.note_form import EditorStart, start_editor
 from anchor_tui.services.note_text import is_blank
 from anchor_tui.services.notes import NoteInput, SavedNote, save_note
-from anchor_tui.services.tasks import NoteTask
+from anchor_tui.services.tasks import NoteTask, check_note_task
 from anchor_tui.widgets.disclosure_preview import DisclosurePreview
 from anchor_tui.widgets.key_footer import KeyFooter
 from anchor_tui.widgets.note_text_area import NoteTextArea
@@ -54,6 +58,14 @@ class EditorStarted(Message):
     def __init__(self, start: EditorStart) -> None:
         super().__init__()
         self.start = start
+
+
+class TasksRefused(Message):
+    """Tasks kept with the note that can no longer be saved as they are, and why."""
+
+    def __init__(self, refused: tuple[tuple[NoteTask, str], ...]) -> None:
+        super().__init__()
+        self.refused = refused
 
 
 class NoteWritten(Message):
@@ -68,10 +80,11 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
     """Write one note on one case (a new note, or a correction of one's own)."""
 
     HELP = ("The note editor. Write, then ctrl+s or F2 to save. F3 picks a template, F4 the "
-            "category; the lines under the text say who will see the note and why. Your "
-            "draft is saved as you write (only you see it, never in a huddle) and offered "
-            "back if the terminal stops. Esc leaves and asks first if anything is unsaved. "
-            "A saved note is never changed or deleted: a correction is a new revision.")
+            "category; F5 adds a task, saved with the note. The lines under the text say who "
+            "will see the note and why. Your draft, with its tasks, is saved as you write "
+            "(only you see it, never in a huddle) and offered back if the terminal stops. "
+            "Esc leaves and asks first if anything is unsaved. A saved note is never "
+            "changed or deleted: a correction is a new revision.")
 
     DEFAULT_CSS = """
     NoteEditorScreen #editor-title { height: 1; background: $panel; padding: 0 1; }
@@ -210,11 +223,15 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         if draft is None:
             return
         lines = [line for line in draft.body.splitlines() if line.strip()][:3]
+        lines += [f"Task: {task.title}" for task in draft.tasks][:max(0, 5 - len(lines))]
+        count = len(draft.tasks)
+        tasks = "" if not count else (", 1 task" if count == 1 else f", {count} tasks")
         choice = await self.app.push_screen_wait(ChoiceScreen(
             "You have an unsaved draft of this note",
-            [("continue", f"Continue the draft ({len(draft.body):,} characters, saved "
-                          f"{draft.updated_at.astimezone():%Y-%m-%d %H:%M:%S})"),
-             ("discard", "Discard the draft and start afresh")],
+            [("continue", f"Continue the draft ({len(draft.body):,} characters{tasks}, "
+                          f"saved {draft.updated_at.astimezone():%Y-%m-%d %H:%M:%S})"),
+             ("discard", "Discard the draft" + (" and its tasks" if count else "")
+              + " and start afresh")],
             current="continue", note="\n".join(lines)))
         self.draft_on_offer = None
         if choice == "discard":
@@ -224,12 +241,21 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         typed = self.body.text if self.body.text != self.baseline else ""
         self.category = draft.category
         self.template_id = draft.template
-        self.body.load_body(draft.body + ("\n" + typed if typed.strip() else ""))
+        if not is_blank(draft.body):  # (a draft kept for its tasks alone has no text)
+            self.body.load_body(draft.body + ("\n" + typed if typed.strip() else ""))
+        # Before those typed meanwhile (F5 while the offer waited), as the draft holds.
+        self.note_tasks = (*draft.tasks, *self.note_tasks)
         self.schedule.saving()  # what is shown is what the database holds...
-        if typed.strip():
+        if typed.strip() or len(self.note_tasks) > len(draft.tasks):
             self.text_changed()  # ...except what was typed meanwhile
         self.show_settings()
-        self.status(f"Draft of {draft.updated_at.astimezone():%H:%M:%S} recovered.")
+        restored = len(draft.tasks)
+        self.status(f"Draft of {draft.updated_at.astimezone():%H:%M:%S} recovered" + (
+            "." if not restored else
+            ", with its task, saved with the note." if restored == 1 else
+            f", with its {restored} tasks, saved with the note."))
+        if draft.tasks:
+            self.recheck_tasks(draft.tasks)
         if draft.supersedes_id != self.supersedes_id:
             # Written on an earlier revision (corrected since): it moves to this one now,
             # or it would be offered again after this correction is saved.
@@ -270,10 +296,6 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self.text_changed()
 
-    note_tasks: tuple[NoteTask, ...] = ()
-    """Tasks typed over this note (F5), saved with it and made from it: their words are
-    typed over the note, so they reach nobody the note does not; never saved without it."""
-
     def action_new_task(self) -> None:
         from anchor_tui.screens.task_form import TaskFormScreen
 
@@ -286,8 +308,60 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
     def _task_typed(self, task: object) -> None:
         if isinstance(task, NoteTask):
             self.note_tasks = (*self.note_tasks, task)
-            self.status(f"{len(self.note_tasks)} task(s) to save with this note; "
-                        "leaving it unsaved leaves them too.")
+            self.text_changed()  # kept in the draft with the text
+            self.status(f"{len(self.note_tasks)} task(s) to save with this note; kept in "
+                        "its draft until then.")
+
+    @work(thread=True, group="note-tasks", exit_on_error=False)
+    def recheck_tasks(self, tasks: tuple[NoteTask, ...]) -> None:
+        """Check the tasks kept with the note as its save will (offered back from the
+        draft, or the note's save refused): the case's members change, a due day passes.
+        With the database away nothing is said: the save checks them again."""
+        today = self.host.today()
+        refused: list[tuple[NoteTask, str]] = []
+        for task in tasks:
+            try:
+                check_note_task(self.backend, self.viewer, self.case_id, self.category,
+                                task.title, task.due, task.assignee_id, today,
+                                moment_on(today))
+            except DatabaseError:
+                return
+            except AnchorError as error:
+                refused.append((task, f"{error.message} {error.fix}"))
+        if refused:
+            self.post_message(TasksRefused(tuple(refused)))
+
+    def on_tasks_refused(self, message: TasksRefused) -> None:
+        """Each task that cannot be saved as it is comes back in the task form, with its
+        words and why: kept with the note (and its draft) until the author answers."""
+        from anchor_tui.screens.task_form import TaskFormScreen, TypedTask
+
+        if self._saved is not None or self._saving or self._discarded:
+            return
+        for task, why in message.refused:
+            if task not in self.note_tasks:
+                continue  # given back already
+            self.app.push_screen(TaskFormScreen(
+                self.case_id, note_category=self.category, viewer=self.viewer,
+                backend=self.backend, again=TypedTask(
+                    task.title, task.due, task.assignee_id,
+                    f"A task kept with this note cannot be saved as it is: {why}")),
+                partial(self._task_given_back, task))
+        self.status("A task kept with this note cannot be saved as it is: it is given "
+                    "back in the task form.", problem=True)
+
+    def _task_given_back(self, was: NoteTask, task: object) -> None:
+        """The task form given back was answered: its task in place of the one refused
+        (or none: the author discarded it there)."""
+        tasks = list(self.note_tasks)
+        if was not in tasks:
+            return
+        at = tasks.index(was)
+        tasks[at:at + 1] = [task] if isinstance(task, NoteTask) else []
+        self.note_tasks = tuple(tasks)
+        self.text_changed()
+        self.status(f"{len(self.note_tasks)} task(s) to save with this note; kept in its "
+                    "draft until then.")
 
     # --- saving -----------------------------------------------------------------------------
 
@@ -342,7 +416,7 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
                 # after they have left the terminal still loses nothing.
                 keep_unsaved_note(backend, viewer, note.case_id, note.supersedes_id,
                                   note.category, note.template, note.body,
-                                  huddle_key=huddle_key)
+                                  huddle_key=huddle_key, tasks=note.tasks)
                 raise
 
         tell = later_notifier(self.app)
@@ -375,6 +449,8 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         self._quitting = False
         self.start_autosave_again()
         self.status("Not saved. Your text stays here (and in your draft).", problem=True)
+        if self.note_tasks:
+            self.recheck_tasks(self.note_tasks)  # one refused is given back to change
 
     def start_autosave_again(self) -> None:
         self._autosave_on = True
@@ -449,21 +525,21 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
 
     async def _ask_leave(self) -> None:
         tasks = len(self.note_tasks)
-        # A draft holds the text alone: with a task typed over the note (F5), keeping
-        # the draft leaves the task, so Enter goes on writing (it kept the draft and
-        # the task was gone without a word).
+        # The draft keeps the tasks typed over the note (F5) with its text, so keeping
+        # it is the default with tasks too: nothing typed is left behind.
         their = "" if not tasks else (
-            " The task typed with it is not kept: a draft holds the text alone."
+            " The task typed with it is kept with the draft and saved with the note."
             if tasks == 1 else
-            f" The {tasks} tasks typed with it are not kept: a draft holds the text alone.")
+            f" The {tasks} tasks typed with it are kept with the draft and saved with "
+            "the note.")
         choice = await self.app.push_screen_wait(ChoiceScreen(
             "Quit with an unsaved note?" if self._quitting else "Leave the note?",
             [("draft", "Keep it as a draft (offered when you next write on this case)"
-              + (", without its tasks" if tasks else "")),
+              + (", with its tasks" if tasks else "")),
              ("save", "Save the note now" + (" with its tasks" if tasks else "")),
              ("discard", "Discard the text" + (" and its tasks" if tasks else "")),
              ("stay", "Go on writing")],
-            current="stay" if tasks else "draft",
+            current="draft",
             note=f"The note is not saved yet.{their} Esc goes back to writing."))
         if choice == "save":
             self.action_save()

@@ -337,8 +337,8 @@ def add_note_tasks(backend: Backend, session: Session, viewer: Viewer, note: Not
         except AnchorError as refused:
             # The task waits in the editor, where it cannot be given anew: say what can.
             raise AnchorError(f"{refused.message} (a task added with F5)",
-                              "Choose a category they may read (F4), or keep the note as "
-                              "a draft and add the task again.") from None
+                              "Choose a category they may read (F4), or give the task to "
+                              "someone else in the task form it comes back in.") from None
         task = new_task(session, viewer, note.case_id, typed_task.title, typed_task.due,
                         typed_task.assignee_id, today, from_note_id=note.id)
         _with_sources(session, task, typed)
