@@ -11,10 +11,13 @@ form with its words, never dropped.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from textual.widgets import Input, Static
 
 from anchor_tui.db import models as m
+from anchor_tui.messages import ConnectionRestored
+from anchor_tui.saving import save_queue
 from anchor_tui.screens import SignInScreen
 from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.note_editor import NoteEditorScreen
@@ -29,6 +32,7 @@ from tests.ui.test_case_work import tasks_of
 from tests.ui.test_note_editor import CASE, asked, choose, text_of, until, user_id
 from tests.ui.test_note_tasks_kept_on_leaving import typed_with_a_task
 from tests.ui.test_task_sources_keys import HEALTH, SECRET
+from tests.ui.test_unfinished_notes import away_then_refused
 
 
 def drafts(backend: Backend, username: str) -> list[tuple[str, list[str]]]:
@@ -128,3 +132,26 @@ async def test_a_task_that_can_no_longer_be_given_comes_back_in_its_form(
     assert drafts(demo_backend, "nurse") == [(HEALTH, [SECRET])]
 
 
+
+
+async def test_a_kept_save_refused_after_the_author_left_keeps_its_task(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The note and its task were kept for the server; she switched user; the save was
+    then refused: the draft it becomes holds the task with the text."""
+    away_then_refused(monkeypatch)
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await sign_in(pilot, "nurse")
+        app.live.stop()  # the test says when the server is back
+        await typed_with_a_task(app, pilot, HEALTH)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert len(save_queue(app).waiting) == 1  # kept: the server is away
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await sign_in(pilot, "police")
+        app.post_message(ConnectionRestored())
+        await settle(pilot)
+        assert save_queue(app).waiting == ()
+    assert drafts(demo_backend, "nurse") == [(HEALTH, [SECRET])]
+    assert SECRET not in tasks_of(demo_backend)
