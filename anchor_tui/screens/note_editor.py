@@ -22,6 +22,7 @@ revision; nothing is deleted.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -307,6 +308,9 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
 
     def _task_typed(self, task: object) -> None:
         if isinstance(task, NoteTask):
+            if self.viewer.purpose != "individual":
+                # Over what the room sees: not saved later in one's own work unchecked.
+                task = dataclasses.replace(task, in_huddle=True)
             self.note_tasks = (*self.note_tasks, task)
             self.text_changed()  # kept in the draft with the text
             self.status(f"{len(self.note_tasks)} task(s) to save with this note; kept in "
@@ -320,6 +324,11 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         today = self.host.today()
         refused: list[tuple[NoteTask, str]] = []
         for task in tasks:
+            if task.in_huddle and self.viewer.purpose == "individual":
+                refused.append((task, "It was typed in a huddle, over what the room saw: "
+                                "saved with your own note it is shown to whoever may read "
+                                "the note. Check it and who it is for, then save it."))
+                continue
             try:
                 check_note_task(self.backend, self.viewer, self.case_id, self.category,
                                 task.title, task.due, task.assignee_id, today,

@@ -20,7 +20,9 @@ are offered one after the other.
 A draft keeps the tasks typed over its note (F5, ``services.tasks.NoteTask``) with its
 text (``draft.tasks``): saved and offered back with it, added with a huddle draft's text
 when that is folded into the author's own, dropped with it, and saved with the note,
-once, when the note is. A draft with tasks is kept even while its text is blank.
+once, when the note is. A draft with tasks is kept even while its text is blank. A task
+typed in a huddle stays marked so (``NoteTask.in_huddle``): its author checks it again
+before it is saved with a note of their own work.
 
 The same key keeps apart a text typed in the editor before the author's earlier draft of
 another category was offered (``note_editor``): neither is mixed into the other.
@@ -69,7 +71,9 @@ def tasks_json(tasks: tuple[NoteTask, ...]) -> str | None:
     if not tasks:
         return None
     return json.dumps([{"title": t.title, "due": t.due.isoformat() if t.due else None,
-                        "assignee_id": t.assignee_id} for t in tasks])
+                        "assignee_id": t.assignee_id} | ({"in_huddle": True} if t.in_huddle
+                                                         else {})
+                       for t in tasks])
 
 
 def tasks_from_json(stored: str | None) -> tuple[NoteTask, ...]:
@@ -82,7 +86,7 @@ def tasks_from_json(stored: str | None) -> tuple[NoteTask, ...]:
         return tuple(NoteTask(str(row["title"]),
                               dt.date.fromisoformat(row["due"]) if row.get("due") else None,
                               int(row["assignee_id"]) if row.get("assignee_id") is not None
-                              else None)
+                              else None, bool(row.get("in_huddle")))
                      for row in rows)
     except (ValueError, TypeError, KeyError, AttributeError):
         return ()

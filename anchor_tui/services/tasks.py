@@ -96,11 +96,18 @@ class NoteTask:
     """A task typed in the note editor (F5) while its note is not saved yet: checked
     (:func:`check_note_task`), kept with the editor and saved with the note, made from
     it (:func:`add_note_tasks`). Its title is typed over the note, so it is never saved
-    on its own: a note discarded, or left as a draft, takes it with it."""
+    on its own: a note discarded takes it with it; a note left as a draft keeps it
+    (``services.drafts``)."""
 
     title: str
     due: dt.date | None
     assignee_id: int | None
+    in_huddle: bool = False
+    """Typed in a huddle, over what the room saw (saved there, it is shown only to whoever
+    may see all of that). Kept in the huddle's draft and brought into its author's own
+    one, it is not saved with a note of their own work as it is: what the room saw is
+    not known there, and the task would reach whoever may read the note. Its author
+    checks it again in the task form first (a task of their own from then on)."""
 
 
 def _active(today: dt.date) -> list[ColumnElement[bool]]:
@@ -326,9 +333,16 @@ def add_note_tasks(backend: Backend, session: Session, viewer: Viewer, note: Not
     work and made from it: each is shown only where the note is (and, typed in a huddle,
     where all the room sees is too). Checked again on the note as saved (its category
     may have changed since the task was typed): an assignee who may not read it refuses
-    the save, so nothing is lost in silence."""
+    the save, so nothing is lost in silence. A task typed in a huddle refuses a save in
+    one's own work (``NoteTask.in_huddle``)."""
     added = []
     for typed_task in tasks:
+        if typed_task.in_huddle and viewer.purpose == "individual":
+            raise AnchorError(
+                "A task kept with this note was typed in a huddle, over what the room saw: "
+                "saved with it, it would be shown to whoever may read the note. (a task "
+                "added with F5)",
+                "Check it in the task form it comes back in, then save the note.")
         typed = _typed_over(session, backend, viewer, note.case_id,
                             note_facts(note, person_id))
         try:

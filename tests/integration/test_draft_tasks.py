@@ -5,12 +5,14 @@ by the author alone (the central filter, and on PostgreSQL row-level security)."
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 from sqlalchemy import Engine, func, select
 
 from anchor_tui.db import models as m
+from anchor_tui.errors import AnchorError
 from anchor_tui.services.drafts import (
     discard_draft,
     keep_unsaved_note,
@@ -89,6 +91,7 @@ def test_nobody_else_gets_the_tasks_of_a_draft(world: TeamWorld) -> None:
 def test_a_huddle_draft_folded_into_the_own_draft_brings_its_tasks(world: TeamWorld) -> None:
     nurse, meeting = world.viewers["nurse"], huddle(world, "nurse", "social")
     mine, theirs = typed(world)
+    theirs = dataclasses.replace(theirs, in_huddle=True)  # as the huddle's editor keeps it
     save_draft(world.backend, nurse, world.case_a, None, "general", None, "Mine",
                tasks=(mine,))
     save_draft(world.backend, meeting, world.case_a, None, "general", None, "In the room",
@@ -135,3 +138,30 @@ def test_the_note_saved_from_the_draft_saves_its_tasks_once(world: TeamWorld) ->
     with world.backend.sessions.system("test: tasks") as s:
         made = s.scalars(select(m.Task.title).where(m.Task.from_note_id == saved.note_id))
         assert sorted(made) == ["Book a room", "Phone the clinic"]
+
+
+def test_a_task_typed_in_a_huddle_is_not_saved_unchecked_with_an_own_note(
+        world: TeamWorld) -> None:
+    """Saved in the huddle, a task typed there is shown only to whoever may see all the
+    room saw; folded into its author's own draft, that is not known any more: saved
+    with a note of their own work as it is, it would reach whoever reads the note. The
+    save is refused (nothing of it written, the draft kept) until the author checks
+    it again, which makes it a task of their own."""
+    nurse, meeting = world.viewers["nurse"], huddle(world, "nurse", "social")
+    task = NoteTask("Ask about the room's report", None, None, in_huddle=True)
+    save_draft(world.backend, meeting, world.case_a, None, "general", None, "In the room",
+               huddle_key="room", tasks=(task,))
+    draft = load_draft(world.backend, nurse, world.case_a)
+    assert draft is not None and draft.tasks == (task,)
+    with pytest.raises(AnchorError, match="typed in a huddle"):
+        save_note(world.backend, nurse, NoteInput(world.case_a, draft.body, draft.category,
+                                                  tasks=draft.tasks), today=TODAY)
+    with world.backend.sessions.system("test: nothing saved") as s:
+        assert s.scalars(select(m.Task.title).where(m.Task.title == task.title)).all() == []
+        assert s.scalars(select(m.Note.body).where(m.Note.body == "In the room")).all() == []
+    assert load_draft(world.backend, nurse, world.case_a) == draft
+    checked = dataclasses.replace(task, in_huddle=False)  # the task form's answer
+    saved = save_note(world.backend, nurse, NoteInput(world.case_a, draft.body,
+                                                      draft.category, tasks=(checked,)),
+                      today=TODAY)
+    assert [t.title for t in saved.tasks] == [task.title]

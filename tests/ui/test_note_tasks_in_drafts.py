@@ -20,6 +20,7 @@ from anchor_tui.messages import ConnectionRestored
 from anchor_tui.saving import save_queue
 from anchor_tui.screens import SignInScreen
 from anchor_tui.screens.case import CaseScreen
+from anchor_tui.screens.huddle_modals import NoticeScreen
 from anchor_tui.screens.note_editor import NoteEditorScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.screens.task_form import TaskFormScreen
@@ -29,9 +30,11 @@ from anchor_tui.services.tasks import NoteTask
 from anchor_tui.widgets.note_text_area import NoteTextArea
 from tests.ui.conftest import AppFactory, settle, sign_in
 from tests.ui.test_case_work import tasks_of
+from tests.ui.test_editor_huddle_drafts import huddle_editor
+from tests.ui.test_huddle_ending_asks_first import end_huddle_by
 from tests.ui.test_note_editor import CASE, asked, choose, text_of, until, user_id
 from tests.ui.test_note_tasks_kept_on_leaving import typed_with_a_task
-from tests.ui.test_task_sources_keys import HEALTH, SECRET
+from tests.ui.test_task_sources_keys import HEALTH, SECRET, type_task
 from tests.ui.test_unfinished_notes import away_then_refused
 
 
@@ -155,3 +158,51 @@ async def test_a_kept_save_refused_after_the_author_left_keeps_its_task(
         assert save_queue(app).waiting == ()
     assert drafts(demo_backend, "nurse") == [(HEALTH, [SECRET])]
     assert SECRET not in tasks_of(demo_backend)
+
+
+async def test_a_task_typed_in_a_huddle_is_checked_again_before_an_own_note_saves_it(
+        make_app: AppFactory, demo_backend: Backend) -> None:
+    """Typed over the huddle's note (F5), the task is shown only to whoever may see all
+    the room saw. Kept as a draft and brought into the chair's own draft when she writes
+    alone, it comes back in the task form to be checked: saved with a note of her own
+    work it would reach whoever reads the note. Kept with the note until she answers."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor, case_id = await huddle_editor(app, pilot, private=False)
+        await pilot.press("f5")
+        await type_task(app, pilot)
+        await pilot.press("enter")  # the assignee
+        await until(pilot, lambda: app.screen is editor)
+        await settle(pilot)
+        assert [t.in_huddle for t in editor.note_tasks] == [True]
+        await pilot.press("escape")
+        await choose(app, pilot, "draft")
+        assert not isinstance(app.screen, NoteEditorScreen)
+        await end_huddle_by(pilot, "ctrl+o")  # the huddle ends, its minutes are said
+        await settle(pilot)
+        assert isinstance(app.screen, NoticeScreen) and app.viewer is None
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen)
+        await sign_in(pilot, "social")  # she writes on the case alone
+        await app.push_screen(CaseScreen(case_id))
+        await settle(pilot)
+        await pilot.press("n")
+        await choose(app, pilot, "continue", then_settle=False)
+        form = await asked(app, pilot, TaskFormScreen)
+        assert isinstance(form, TaskFormScreen)
+        await settle(pilot)
+        alone = app.screen_stack[-2]
+        assert isinstance(alone, NoteEditorScreen) and alone.viewer.purpose == "individual"
+        assert [(t.title, t.in_huddle) for t in alone.note_tasks] == [(SECRET, True)]
+        assert "typed in a huddle" in str(form.query_one("#task-message", Static).render())
+        assert form.query_one("#task-title", Input).value == SECRET
+        await pilot.press("ctrl+s")  # checked in her own work: a task of her own now
+        await until(pilot, lambda: app.screen is alone)
+        await settle(pilot)
+        assert [(t.title, t.in_huddle) for t in alone.note_tasks] == [(SECRET, False)]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, NoteEditorScreen)
+    made = tasks_of(demo_backend, case_id)
+    assert SECRET in made and made[SECRET].from_note_id is not None

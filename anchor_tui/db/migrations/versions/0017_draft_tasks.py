@@ -5,8 +5,9 @@ held the text alone, so the tasks were lost whenever the note was left as a draf
 in silence when the editor closed without a question (a switch of user, a takeover at
 the lock) or when a note kept for the server was refused after its editor had closed.
 ``tasks`` holds them with the text, as JSON: a list of ``{"title", "due" (ISO day or
-null), "assignee_id" (or null)}``, read and written by ``services.drafts`` alone. NULL:
-none (every existing row; no row changes).
+null), "assignee_id" (or null)}`` and ``"in_huddle": true`` for one typed in a huddle,
+read and written by ``services.drafts`` alone. NULL: none (every existing row; no row
+changes).
 
 A draft is its author's alone: the central filter and PostgreSQL's row-level security
 decide by ``draft.author_id`` (and the purpose), never by a column list, so the new
