@@ -184,16 +184,19 @@ def _fold(session: Session, author: Viewer, case_id: int) -> None:
             # and reach whoever that category reaches (a health note's words under
             # "general"). It stays apart, offered once the own draft is saved or gone.
             continue
-        if _joined_before(own.body, row.body) and _tasks_in(own.tasks, row.tasks):
+        text_in = _joined_before(own.body, row.body)
+        if text_in and _tasks_in(own.tasks, row.tasks):
             session.delete(row)  # added before (a second terminal's fold)
             continue
-        joined = _joined(own.body, row.body)
+        joined = own.body if text_in else _joined(own.body, row.body)
         if len(joined) > MAX_BODY_CHARS:
             continue
         own.body = joined
         # The tasks typed over the huddle's note go with its words (never left behind
-        # in a row the author is no longer offered as it was).
-        own.tasks = tasks_json(tasks_from_json(own.tasks) + tasks_from_json(row.tasks))
+        # in a row the author is no longer offered as it was); the text already there,
+        # only those not there yet.
+        have, theirs = tasks_from_json(own.tasks), tasks_from_json(row.tasks)
+        own.tasks = tasks_json(have + tuple(t for t in theirs if not text_in or t not in have))
         own.updated_at = max(own.updated_at, row.updated_at)
         session.delete(row)
 

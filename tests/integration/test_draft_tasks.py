@@ -165,3 +165,20 @@ def test_a_task_typed_in_a_huddle_is_not_saved_unchecked_with_an_own_note(
                                                       draft.category, tasks=(checked,)),
                       today=TODAY)
     assert [t.title for t in saved.tasks] == [task.title]
+
+
+def test_a_huddle_draft_whose_text_is_in_the_own_draft_still_brings_its_tasks(
+        world: TeamWorld) -> None:
+    """The huddle's text is a paragraph of the own draft already (a fold before, or the
+    author's own copy): the text is not added twice, and its tasks are not dropped."""
+    nurse, meeting = world.viewers["nurse"], huddle(world, "nurse", "social")
+    theirs = typed(world)[1]
+    save_draft(world.backend, nurse, world.case_a, None, "general", None,
+               "Mine\n\nIn the room")
+    save_draft(world.backend, meeting, world.case_a, None, "general", None, "In the room",
+               huddle_key="room", tasks=(theirs,))
+    draft = load_draft(world.backend, nurse, world.case_a)
+    assert draft is not None
+    assert (draft.body, draft.tasks) == ("Mine\n\nIn the room", (theirs,))
+    with world.backend.sessions.system("test: drafts") as s:
+        assert s.scalar(select(func.count()).select_from(m.Draft)) == 1
