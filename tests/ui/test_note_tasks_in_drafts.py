@@ -2,11 +2,11 @@
 
 A draft held the text alone: a note left as a draft lost its tasks, and in silence when
 the editor closed without a question (switch user, a takeover at the lock). Now the
-leave question keeps them with the draft (its default), a switch of user keeps them
-with the text, the draft offered back brings them back (the status line says so), and
-the note saved from it saves each task once. A task brought back that can no longer be
-saved as it was (given to someone who may not read the note) comes back in the task
-form with its words, never dropped.
+leave question keeps them with the draft (its default), a switch of user and a takeover
+at the lock keep them with the text, the draft offered back brings them back (the
+status line says so), and the note saved from it saves each task once. A task brought
+back that can no longer be saved as it was (given to someone who may not read the note,
+or typed in a huddle) comes back in the task form with its words, never dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from anchor_tui.saving import save_queue
 from anchor_tui.screens import SignInScreen
 from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.huddle_modals import NoticeScreen
+from anchor_tui.screens.lock import LockScreen
 from anchor_tui.screens.note_editor import NoteEditorScreen
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.screens.task_form import TaskFormScreen
@@ -206,3 +207,20 @@ async def test_a_task_typed_in_a_huddle_is_checked_again_before_an_own_note_save
         assert not isinstance(app.screen, NoteEditorScreen)
     made = tasks_of(demo_backend, case_id)
     assert SECRET in made and made[SECRET].from_note_id is not None
+
+
+async def test_a_takeover_at_the_lock_keeps_the_task_with_the_text(
+        make_app: AppFactory, demo_backend: Backend) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await sign_in(pilot, "nurse")
+        await typed_with_a_task(app, pilot, HEALTH)
+        await pilot.press("ctrl+g")  # lock at once
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        app.screen.query_one("#username", Input).value = ""
+        await sign_in(pilot, "youth")  # another person takes the terminal over
+        assert app.viewer is not None and app.viewer.username == "youth"
+        await settle(pilot)
+    assert drafts(demo_backend, "nurse") == [(HEALTH, [SECRET])]
+    assert SECRET not in tasks_of(demo_backend)
