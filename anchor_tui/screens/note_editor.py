@@ -227,13 +227,23 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
         lines += [f"Task: {task.title}" for task in draft.tasks][:max(0, 5 - len(lines))]
         count = len(draft.tasks)
         tasks = "" if not count else (", 1 task" if count == 1 else f", {count} tasks")
+        # Notes left unsaved in huddles were joined to it just now, after its own text:
+        # said, so that discarding it never throws a huddle's words away unseen.
+        joined = draft.from_huddles
+        huddles = "" if not joined else (
+            "It now holds the note you left unsaved in a huddle, after its own text.\n"
+            if joined == 1 else
+            f"It now holds the {joined} notes you left unsaved in huddles, after its own "
+            "text.\n")
         choice = await self.app.push_screen_wait(ChoiceScreen(
             "You have an unsaved draft of this note",
             [("continue", f"Continue the draft ({len(draft.body):,} characters{tasks}, "
                           f"saved {draft.updated_at.astimezone():%Y-%m-%d %H:%M:%S})"),
-             ("discard", "Discard the draft" + (" and its tasks" if count else "")
-              + " and start afresh")],
-            current="continue", note="\n".join(lines)))
+             ("discard", "Discard the draft"
+              + (" with the huddle's note" if joined == 1 else
+                 " with the huddles' notes" if joined else "")
+              + (" and its tasks" if count else "") + " and start afresh")],
+            current="continue", note=huddles + "\n".join(lines)))
         self.draft_on_offer = None
         if choice == "discard":
             self._dropping = True

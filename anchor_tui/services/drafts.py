@@ -64,6 +64,10 @@ class DraftText:
     updated_at: dt.datetime
     tasks: tuple[NoteTask, ...] = ()
     """The tasks typed over the note (F5), to be saved with it."""
+    from_huddles: int = 0
+    """How many notes the author left unsaved in huddles were joined into this draft as
+    it was loaded (:func:`_fold_huddle_drafts`): the offer says so, so that discarding
+    the draft never throws away a huddle's words unseen."""
 
 
 def tasks_json(tasks: tuple[NoteTask, ...]) -> str | None:
@@ -133,19 +137,20 @@ def _huddle_draft(session: Session, viewer: Viewer, case_id: int, key: str) -> D
         Draft.huddle_key == key)).first()
 
 
-def _fold_huddle_drafts(backend: Backend, author: Viewer, case_id: int) -> None:
+def _fold_huddle_drafts(backend: Backend, author: Viewer, case_id: int) -> int:
     """The author writes on the case alone: the notes they left unsaved in huddles join
     their own draft of a new note, after it (the oldest first), so that it is offered
     with all their unfinished words. One of another category or template, or one that
-    would make the draft too long, stays apart (offered once the draft is saved)."""
+    would make the draft too long, stays apart (offered once the draft is saved). How
+    many huddle notes joined it (0 when none did)."""
     with backend.sessions.read(author) as session:
         if not _huddle_drafts(session, author, case_id):
-            return
+            return 0
     try:
         with backend.sessions.write(author) as session:
-            _fold(session, author, case_id)
+            return _fold(session, author, case_id)
     except IntegrityError:
-        pass  # the author's other terminal made their own draft just now: folded next time
+        return 0  # the author's other terminal made their own draft just now: folded next time
 
 
 def _joined_before(own: str, body: str) -> bool:
@@ -171,13 +176,15 @@ def _tasks_in(own: str | None, theirs: str | None) -> bool:
     return all(task in have for task in tasks_from_json(theirs))
 
 
-def _fold(session: Session, author: Viewer, case_id: int) -> None:
+def _fold(session: Session, author: Viewer, case_id: int) -> int:
     own = _find(session, author, case_id, None)
+    joined_in = 0
     for row in _huddle_drafts(session, author, case_id):
         if own is None:
             row.huddle_key = None
             own = row
             session.flush()  # the one own draft of the case from now on
+            joined_in += 1
             continue
         if (row.category, row.template) != (own.category, own.template):
             # Never mixed: the joined text would be saved under the own draft's category
@@ -199,6 +206,8 @@ def _fold(session: Session, author: Viewer, case_id: int) -> None:
         own.tasks = tasks_json(have + tuple(t for t in theirs if not text_in or t not in have))
         own.updated_at = max(own.updated_at, row.updated_at)
         session.delete(row)
+        joined_in += 1
+    return joined_in
 
 
 def load_draft(backend: Backend, viewer: Viewer, case_id: int,
@@ -212,8 +221,9 @@ def load_draft(backend: Backend, viewer: Viewer, case_id: int,
     and saving it with ``moved_from`` moves it to the newest."""
     if viewer.purpose != "individual":
         return None
+    from_huddles = 0
     if supersedes_id is None:  # a huddle corrects no note: its drafts are new notes
-        _fold_huddle_drafts(backend, viewer, case_id)
+        from_huddles = _fold_huddle_drafts(backend, viewer, case_id)
     with backend.sessions.read(viewer) as session:
         draft = _find(session, viewer, case_id, supersedes_id)
         if draft is None and supersedes_id is not None:
@@ -224,7 +234,8 @@ def load_draft(backend: Backend, viewer: Viewer, case_id: int,
         if draft is None:
             return None
         return DraftText(draft.case_id, draft.supersedes_id, draft.category, draft.template,
-                         draft.body, draft.updated_at, tasks_from_json(draft.tasks))
+                         draft.body, draft.updated_at, tasks_from_json(draft.tasks),
+                         from_huddles if draft.supersedes_id is None else 0)
 
 
 def save_draft(backend: Backend, viewer: Viewer, case_id: int, supersedes_id: int | None,

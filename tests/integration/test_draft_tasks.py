@@ -159,7 +159,8 @@ def test_a_task_typed_in_a_huddle_is_not_saved_unchecked_with_an_own_note(
     with world.backend.sessions.system("test: nothing saved") as s:
         assert s.scalars(select(m.Task.title).where(m.Task.title == task.title)).all() == []
         assert s.scalars(select(m.Note.body).where(m.Note.body == "In the room")).all() == []
-    assert load_draft(world.backend, nurse, world.case_a) == draft
+    again = load_draft(world.backend, nurse, world.case_a)
+    assert again == dataclasses.replace(draft, from_huddles=0)
     checked = dataclasses.replace(task, in_huddle=False)  # the task form's answer
     saved = save_note(world.backend, nurse, NoteInput(world.case_a, draft.body,
                                                       draft.category, tasks=(checked,)),

@@ -3,6 +3,8 @@ elsewhere, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import Engine, select
 
@@ -83,8 +85,9 @@ def test_a_huddles_note_is_kept_apart_from_the_authors_own_draft_and_joins_it_la
     draft = load_draft(world.backend, nurse, world.case_a)
     assert draft is not None
     assert (draft.category, draft.body) == ("general", "Mine\n\nLeft unsaved in the huddle")
+    assert draft.from_huddles == 1  # said in the offer: discarding it takes that note too
     assert drafts_of(world, nurse.user_id) == ["Mine\n\nLeft unsaved in the huddle"]
-    assert load_draft(world.backend, nurse, world.case_a) == draft
+    assert load_draft(world.backend, nurse, world.case_a) == replace(draft, from_huddles=0)
 
 
 def test_a_huddles_note_left_unsaved_becomes_the_authors_draft_when_she_has_none(
@@ -164,4 +167,4 @@ def test_a_huddles_note_whose_words_occur_in_the_authors_draft_is_still_joined(
     assert draft.body == "No show. Mother called at noon.\n\nNo show.", (
         "the huddle's note was dropped")
     # Joined once: loaded again, nothing is added twice.
-    assert load_draft(world.backend, nurse, world.case_a) == draft
+    assert load_draft(world.backend, nurse, world.case_a) == replace(draft, from_huddles=0)

@@ -9,14 +9,16 @@ from typing import Any
 from sqlalchemy import select
 
 from anchor_tui.db import models as m
+from anchor_tui.screens.case import CaseScreen
 from anchor_tui.screens.note_editor import NoteEditorScreen
+from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.drafts import load_draft
 from anchor_tui.widgets.note_text_area import NoteTextArea
-from tests.ui.conftest import AppFactory, settle
+from tests.ui.conftest import AppFactory, settle, sign_in
 from tests.ui.test_huddle import huddle_of, join
 from tests.ui.test_huddle_ending_asks_first import end_huddle_by
-from tests.ui.test_note_editor import choose, user_id
+from tests.ui.test_note_editor import asked, choose, until, user_id
 from tests.ui.test_sparkline_panel import viewer
 
 PRIVATE = "My own unfinished note: mother phoned, worried about the weekend."
@@ -104,6 +106,35 @@ async def test_a_huddle_note_kept_as_a_draft_joins_the_chairs_own_draft_when_alo
         draft = load_draft(app.backend, viewer(app.backend, "social"), case_id)
         assert draft is not None and draft.body == f"{PRIVATE}\n\n{HUDDLE}"
         assert drafts_on(app.backend, case_id) == [f"{PRIVATE}\n\n{HUDDLE}"]
+
+
+async def test_the_offer_says_a_huddle_note_joined_the_draft_before_it_is_discarded(
+    make_app: AppFactory,
+) -> None:
+    """Kept as a draft in the huddle, the note joins the chair's own draft when they
+    next write on the case alone. The offer says so, and that discarding takes the
+    huddle's note with it: before, it showed the first lines of the chair's own text,
+    and "Discard the draft" threw the huddle's words away unseen."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        _editor, case_id = await huddle_editor(app, pilot, private=True)
+        await pilot.press("escape")
+        await choose(app, pilot, "draft")
+        await end_huddle_by(pilot, "ctrl+o")
+        await settle(pilot)
+        await pilot.press("escape")  # the minutes' notice, over the sign-in
+        await settle(pilot)
+        await sign_in(pilot, "social")
+        await app.push_screen(CaseScreen(case_id))
+        await settle(pilot)
+        await pilot.press("n")
+        offer = await asked(app, pilot, ChoiceScreen)
+        assert isinstance(offer, ChoiceScreen)
+        assert "note you left unsaved in a huddle" in offer.note, offer.note
+        labels = dict(offer.choices)
+        assert "with the huddle's note" in labels["discard"], labels
+        await choose(app, pilot, "discard")
+        await until(pilot, lambda: drafts_on(app.backend, case_id) == [])
 
 
 async def test_a_huddle_note_discarded_leaves_the_chairs_own_draft(
