@@ -109,6 +109,20 @@ def own_work_only(viewer: Viewer) -> None:
                           "huddle.", "Write a new note here (w); correct yours after it.")
 
 
+def _templates_of(session: Session, revision: m.Note) -> set[str | None]:
+    """The templates of ``revision`` and of every revision it corrected (each asked for
+    its follow-up when it was saved)."""
+    templates: set[str | None] = set()
+    seen: set[int] = set()
+    current: m.Note | None = revision
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        templates.add(current.template)
+        current = session.get(m.Note, current.supersedes_id) \
+            if current.supersedes_id is not None else None
+    return templates
+
+
 def _superseded(session: Session, viewer: Viewer, note: NoteInput) -> m.Note:
     own_work_only(viewer)
     old = session.get(m.Note, note.supersedes_id)  # filtered: only a note one may see
@@ -173,10 +187,11 @@ def _write_note(backend: Backend, viewer: Viewer, note: NoteInput, body: str,
             already = _already_saved(session, viewer, note, body, now)
             if already is not None:
                 return already
-        revision, earlier_template = 1, None
+        revision, earlier_templates = 1, set[str | None]()
         if note.supersedes_id is not None:
             earlier = _superseded(session, viewer, note)
-            revision, earlier_template = earlier.revision + 1, earlier.template
+            revision, earlier_templates = earlier.revision + 1, _templates_of(session,
+                                                                              earlier)
         row = m.Note(case_id=case.id, author_id=viewer.user_id,
                      author_profession=viewer.profession, category=note.category,
                      template=note.template, body=body, revision=revision,
@@ -193,9 +208,10 @@ def _write_note(backend: Backend, viewer: Viewer, note: NoteInput, body: str,
             drafts.delete_in(session, viewer, case.id, note.supersedes_id,
                              huddle_key=huddle_key)
         follow_up = None
-        # A correction of a note of the same template has its follow-up already (from
-        # the first revision): a second one would be work asked twice.
-        if template is not None and template.id != earlier_template:
+        # A correction to a template any earlier revision had has its follow-up already
+        # (from that revision; also after A, B and back to A): a second one would be
+        # work asked twice.
+        if template is not None and template.id not in earlier_templates:
             task = schedule_follow_up(session, viewer, row.id, case.id, template, today)
             if task is not None:
                 follow_up = AddedTask(task.id, task.title, task.due,

@@ -212,6 +212,29 @@ def test_a_correction_of_a_templated_note_asks_its_follow_up_once(world: TeamWor
     assert titles == ["Follow-up: Anchor meeting summary"] * 2
 
 
+def test_a_correction_back_to_an_earlier_template_asks_its_follow_up_once(
+        world: TeamWorld) -> None:
+    """A meeting summary corrected into a home visit, then back into a meeting summary:
+    the summary's follow-up was asked for by the first revision already; the third
+    revision asked for it again (it looked at the revision before it alone)."""
+    social = world.viewers["social"]
+    first = save_note(world.backend, social, NoteInput(
+        world.case_a, "Present: all", "general", template="anchor_meeting_summary"),
+        today=TODAY)
+    visit = save_note(world.backend, social, NoteInput(
+        world.case_a, "Present: mother", "general", template="home_visit",
+        supersedes_id=first.note_id), today=TODAY)
+    back = save_note(world.backend, social, NoteInput(
+        world.case_a, "Present: all three", "general", template="anchor_meeting_summary",
+        supersedes_id=visit.note_id), today=TODAY)
+    assert first.follow_up is not None
+    assert visit.follow_up is None and back.follow_up is None
+    with world.backend.sessions.system("test: tasks") as s:
+        titles = list(s.scalars(select(m.Task.title).where(
+            m.Task.case_id == world.case_a, m.Task.title.like("Follow-up%"))))
+    assert titles == ["Follow-up: Anchor meeting summary"]
+
+
 def test_an_audit_trail_that_cannot_be_written_saves_nothing(
     world: TeamWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
