@@ -13,7 +13,7 @@ queue, the case view, the huddle). Keys (binding ids in brackets; F1 lists them)
 
 A draft offered back brings its tasks back too. Each is checked again (the case's
 members change, a due day passes); one that can no longer be saved as it was is given
-back in the task form, with its words and why, never dropped.
+back in the task form, with its words and why, never dropped (``screens.note_tasks``).
 
 Under the text, the disclosure preview says who will see the note and why. The draft is
 autosaved (``screens.note_drafts``). Saving is append-only: a correction is a new
@@ -22,7 +22,6 @@ revision; nothing is deleted.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -36,11 +35,12 @@ from textual.widgets import Static, TextArea
 from textual.worker import get_current_worker
 
 from anchor_tui.domain import Viewer
-from anchor_tui.errors import AnchorError, ConnectionLostError, DatabaseError
+from anchor_tui.errors import ConnectionLostError
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.saving import later_notifier, save_queue
 from anchor_tui.screens.note_drafts import DraftDiscarded, NoteDrafts
 from anchor_tui.screens.note_settings import PREVIEW_REFRESH_SECONDS, NoteSettings
+from anchor_tui.screens.note_tasks import NoteTasks
 from anchor_tui.screens.prompt import ChoiceScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import moment_on
@@ -48,7 +48,6 @@ from anchor_tui.services.drafts import keep_unsaved_note
 from anchor_tui.services.note_form import EditorStart, start_editor
 from anchor_tui.services.note_text import is_blank
 from anchor_tui.services.notes import NoteInput, SavedNote, save_note
-from anchor_tui.services.tasks import NoteTask, check_note_task
 from anchor_tui.widgets.disclosure_preview import DisclosurePreview
 from anchor_tui.widgets.key_footer import KeyFooter
 from anchor_tui.widgets.note_text_area import NoteTextArea
@@ -61,14 +60,6 @@ class EditorStarted(Message):
         self.start = start
 
 
-class TasksRefused(Message):
-    """Tasks kept with the note that can no longer be saved as they are, and why."""
-
-    def __init__(self, refused: tuple[tuple[NoteTask, str], ...]) -> None:
-        super().__init__()
-        self.refused = refused
-
-
 class NoteWritten(Message):
     """The note was saved (durably, with its audit event)."""
 
@@ -77,7 +68,7 @@ class NoteWritten(Message):
         self.saved = saved
 
 
-class NoteEditorScreen(NoteSettings, NoteDrafts):
+class NoteEditorScreen(NoteSettings, NoteTasks, NoteDrafts):
     """Write one note on one case (a new note, or a correction of one's own)."""
 
     HELP = ("The note editor. Write, then ctrl+s or F2 to save. F3 picks a template, F4 the "
@@ -306,81 +297,6 @@ class NoteEditorScreen(NoteSettings, NoteDrafts):
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self.text_changed()
-
-    def action_new_task(self) -> None:
-        from anchor_tui.screens.task_form import TaskFormScreen
-
-        if self._saving or self._saved is not None or self.start is None:
-            return  # opening (no category yet) or saved: the task would have no note
-        self.app.push_screen(TaskFormScreen(self.case_id, note_category=self.category,
-                                            viewer=self.viewer, backend=self.backend),
-                             self._task_typed)
-
-    def _task_typed(self, task: object) -> None:
-        if isinstance(task, NoteTask):
-            if self.viewer.purpose != "individual":
-                # Over what the room sees: not saved later in one's own work unchecked.
-                task = dataclasses.replace(task, in_huddle=True)
-            self.note_tasks = (*self.note_tasks, task)
-            self.text_changed()  # kept in the draft with the text
-            self.status(f"{len(self.note_tasks)} task(s) to save with this note; kept in "
-                        "its draft until then.")
-
-    @work(thread=True, group="note-tasks", exit_on_error=False)
-    def recheck_tasks(self, tasks: tuple[NoteTask, ...]) -> None:
-        """Check the tasks kept with the note as its save will (offered back from the
-        draft, or the note's save refused): the case's members change, a due day passes.
-        With the database away nothing is said: the save checks them again."""
-        today = self.host.today()
-        refused: list[tuple[NoteTask, str]] = []
-        for task in tasks:
-            if task.in_huddle and self.viewer.purpose == "individual":
-                refused.append((task, "It was typed in a huddle, over what the room saw: "
-                                "saved with your own note it is shown to whoever may read "
-                                "the note. Check it and who it is for, then save it."))
-                continue
-            try:
-                check_note_task(self.backend, self.viewer, self.case_id, self.category,
-                                task.title, task.due, task.assignee_id, today,
-                                moment_on(today))
-            except DatabaseError:
-                return
-            except AnchorError as error:
-                refused.append((task, f"{error.message} {error.fix}"))
-        if refused:
-            self.post_message(TasksRefused(tuple(refused)))
-
-    def on_tasks_refused(self, message: TasksRefused) -> None:
-        """Each task that cannot be saved as it is comes back in the task form, with its
-        words and why: kept with the note (and its draft) until the author answers."""
-        from anchor_tui.screens.task_form import TaskFormScreen, TypedTask
-
-        if self._saved is not None or self._saving or self._discarded:
-            return
-        for task, why in message.refused:
-            if task not in self.note_tasks:
-                continue  # given back already
-            self.app.push_screen(TaskFormScreen(
-                self.case_id, note_category=self.category, viewer=self.viewer,
-                backend=self.backend, again=TypedTask(
-                    task.title, task.due, task.assignee_id,
-                    f"A task kept with this note cannot be saved as it is: {why}")),
-                partial(self._task_given_back, task))
-        self.status("A task kept with this note cannot be saved as it is: it is given "
-                    "back in the task form.", problem=True)
-
-    def _task_given_back(self, was: NoteTask, task: object) -> None:
-        """The task form given back was answered: its task in place of the one refused
-        (or none: the author discarded it there)."""
-        tasks = list(self.note_tasks)
-        if was not in tasks:
-            return
-        at = tasks.index(was)
-        tasks[at:at + 1] = [task] if isinstance(task, NoteTask) else []
-        self.note_tasks = tuple(tasks)
-        self.text_changed()
-        self.status(f"{len(self.note_tasks)} task(s) to save with this note; kept in its "
-                    "draft until then.")
 
     # --- saving -----------------------------------------------------------------------------
 
