@@ -11,6 +11,8 @@ or typed in a huddle) comes back in the task form with its words, never dropped.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 from textual.widgets import Input, Static
@@ -47,6 +49,22 @@ def drafts(backend: Backend, username: str) -> list[tuple[str, list[str]]]:
                          .where(m.Draft.author_id == author)).all()
     return [(body, [t.title for t in tasks_from_json(tasks)]) for body, tasks in rows]
 
+
+
+async def task_given_back(app: Any, pilot: Any, case_id: int
+                          ) -> tuple[NoteEditorScreen, TaskFormScreen]:
+    """The case opened, n, the draft continued: a task kept in it that cannot be saved
+    as it is comes back in the task form, over the editor."""
+    await app.push_screen(CaseScreen(case_id))
+    await settle(pilot)
+    await pilot.press("n")
+    await choose(app, pilot, "continue", then_settle=False)
+    form = await asked(app, pilot, TaskFormScreen)
+    assert isinstance(form, TaskFormScreen)
+    await settle(pilot)
+    editor = app.screen_stack[-2]
+    assert isinstance(editor, NoteEditorScreen)
+    return editor, form
 
 async def test_a_task_left_with_the_draft_comes_back_and_is_saved_once(
         make_app: AppFactory, demo_backend: Backend) -> None:
@@ -113,15 +131,7 @@ async def test_a_task_that_can_no_longer_be_given_comes_back_in_its_form(
     app = make_app()
     async with app.run_test(size=(100, 32)) as pilot:
         await sign_in(pilot, "nurse")
-        await app.push_screen(CaseScreen(CASE))
-        await settle(pilot)
-        await pilot.press("n")
-        await choose(app, pilot, "continue", then_settle=False)
-        form = await asked(app, pilot, TaskFormScreen)
-        assert isinstance(form, TaskFormScreen)
-        await settle(pilot)
-        editor = app.screen_stack[-2]
-        assert isinstance(editor, NoteEditorScreen)
+        editor, form = await task_given_back(app, pilot, CASE)
         assert editor.note_tasks == (NoteTask(SECRET, None, police),)  # kept meanwhile
         assert form.query_one("#task-title", Input).value == SECRET
         said = str(form.query_one("#task-message", Static).render())
@@ -186,15 +196,8 @@ async def test_a_task_typed_in_a_huddle_is_checked_again_before_an_own_note_save
         await settle(pilot)
         assert isinstance(app.screen, SignInScreen)
         await sign_in(pilot, "social")  # she writes on the case alone
-        await app.push_screen(CaseScreen(case_id))
-        await settle(pilot)
-        await pilot.press("n")
-        await choose(app, pilot, "continue", then_settle=False)
-        form = await asked(app, pilot, TaskFormScreen)
-        assert isinstance(form, TaskFormScreen)
-        await settle(pilot)
-        alone = app.screen_stack[-2]
-        assert isinstance(alone, NoteEditorScreen) and alone.viewer.purpose == "individual"
+        alone, form = await task_given_back(app, pilot, case_id)
+        assert alone.viewer.purpose == "individual"
         assert [(t.title, t.in_huddle) for t in alone.note_tasks] == [(SECRET, True)]
         assert "typed in a huddle" in str(form.query_one("#task-message", Static).render())
         assert form.query_one("#task-title", Input).value == SECRET
