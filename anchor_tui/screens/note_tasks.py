@@ -38,6 +38,17 @@ class NoteTasks(NoteDrafts):
     start: EditorStart | None
     _saving: bool
 
+    @property
+    def _given_back(self) -> set[NoteTask]:
+        """The tasks whose task form is open (given back, not answered yet): a second
+        check finding one again does not open a second form, whose answer would be
+        dropped."""
+        try:
+            return self.__given_back
+        except AttributeError:
+            self.__given_back: set[NoteTask] = set()
+            return self.__given_back
+
     def action_new_task(self) -> None:
         from anchor_tui.screens.task_form import TaskFormScreen
 
@@ -47,11 +58,18 @@ class NoteTasks(NoteDrafts):
                                             viewer=self.viewer, backend=self.backend),
                              self._task_typed)
 
+    def _as_typed_here(self, task: NoteTask) -> NoteTask:
+        """``task`` as typed in this editor: in a huddle, over what the room sees, it is
+        marked so, and never saved later with a note of one's own work unchecked. Every
+        task the task form answers passes here (typed with F5, or given back), since
+        the form's answer does not carry the mark."""
+        if self.viewer.purpose != "individual":
+            return dataclasses.replace(task, in_huddle=True)
+        return task
+
     def _task_typed(self, task: object) -> None:
         if isinstance(task, NoteTask):
-            if self.viewer.purpose != "individual":
-                # Over what the room sees: not saved later in one's own work unchecked.
-                task = dataclasses.replace(task, in_huddle=True)
+            task = self._as_typed_here(task)
             self.note_tasks = (*self.note_tasks, task)
             self.text_changed()  # kept in the draft with the text
             self.status(f"{len(self.note_tasks)} task(s) to save with this note; kept in "
@@ -89,8 +107,9 @@ class NoteTasks(NoteDrafts):
         if self._saved is not None or self._saving or self._discarded:
             return
         for task, why in message.refused:
-            if task not in self.note_tasks:
-                continue  # given back already
+            if task not in self.note_tasks or task in self._given_back:
+                continue  # given back already, or its form is open (a second check)
+            self._given_back.add(task)
             self.app.push_screen(TaskFormScreen(
                 self.case_id, note_category=self.category, viewer=self.viewer,
                 backend=self.backend, again=TypedTask(
@@ -102,12 +121,14 @@ class NoteTasks(NoteDrafts):
 
     def _task_given_back(self, was: NoteTask, task: object) -> None:
         """The task form given back was answered: its task in place of the one refused
-        (or none: the author discarded it there)."""
+        (or none: the author discarded it there). Given back in a huddle, it is marked
+        as typed there again: the form's answer would have lost the mark."""
+        self._given_back.discard(was)
         tasks = list(self.note_tasks)
         if was not in tasks:
             return
         at = tasks.index(was)
-        tasks[at:at + 1] = [task] if isinstance(task, NoteTask) else []
+        tasks[at:at + 1] = [self._as_typed_here(task)] if isinstance(task, NoteTask) else []
         self.note_tasks = tuple(tasks)
         self.text_changed()
         self.status(f"{len(self.note_tasks)} task(s) to save with this note; kept in its "

@@ -569,7 +569,7 @@ def test_0017_keeps_every_draft_and_going_back_keeps_the_tasks_words(engine: Eng
     save_draft(world.backend, nurse, world.case_a, None, "health", None, "Written before",
                tasks=(NoteTask("Phone the clinic", due, social.user_id),))
     save_draft(world.backend, social, world.case_a, None, "general", None, "",
-               tasks=(NoteTask("Book a room", None, None),))
+               tasks=(NoteTask("Book a room", None, None, in_huddle=True),))
     schema.downgrade(engine, "0016")
     with engine.connect() as conn:
         assert "tasks" not in {c["name"] for c in inspect(conn).get_columns("draft")}
@@ -577,7 +577,9 @@ def test_0017_keeps_every_draft_and_going_back_keeps_the_tasks_words(engine: Eng
     assert bodies == {
         nurse.user_id: "Written before\n\nTask typed with this note, not saved: "
                        f"Phone the clinic, due {due.isoformat()}",
-        social.user_id: "Task typed with this note, not saved: Book a room"}
+        # Typed in a huddle: for a narrower audience than the note's, and said so.
+        social.user_id: "Task typed with this note in a huddle (check who may see it), "
+                        "not saved: Book a room"}
     schema.upgrade(engine)
     assert differences(engine) == []
     with engine.connect() as conn:

@@ -212,6 +212,38 @@ async def test_a_task_typed_in_a_huddle_is_checked_again_before_an_own_note_save
     assert SECRET in made and made[SECRET].from_note_id is not None
 
 
+async def test_a_task_given_back_in_a_huddle_keeps_its_huddle_mark(
+        make_app: AppFactory) -> None:
+    """In the huddle, a task kept with the note is found unsavable (the note's save was
+    refused, say) and given back in the task form; answered there, it came back without
+    its mark: kept as a draft and folded into the chair's own draft later, it would
+    have been saved with her own note unchecked, reaching whoever reads the note."""
+    from anchor_tui.screens.note_tasks import TasksRefused
+    from anchor_tui.screens.task_form import TaskFormScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor, _case_id = await huddle_editor(app, pilot, private=False)
+        await pilot.press("f5")
+        await type_task(app, pilot)
+        await pilot.press("enter")  # the assignee
+        await until(pilot, lambda: app.screen is editor)
+        await settle(pilot)
+        (typed,) = editor.note_tasks
+        assert typed.in_huddle
+        # Found again twice (the draft's check and a refused save's): one form only.
+        editor.post_message(TasksRefused(((typed, "a test's reason"),)))
+        editor.post_message(TasksRefused(((typed, "a test's reason"),)))
+        form = await asked(app, pilot, TaskFormScreen)
+        await settle(pilot)
+        assert sum(isinstance(s, TaskFormScreen) for s in app.screen_stack) == 1
+        await pilot.press("ctrl+s")  # answered in the huddle, as it was
+        await until(pilot, lambda: app.screen is editor)
+        await settle(pilot)
+        assert form is not app.screen
+        assert [(t.title, t.in_huddle) for t in editor.note_tasks] == [(SECRET, True)]
+
+
 async def test_a_takeover_at_the_lock_keeps_the_task_with_the_text(
         make_app: AppFactory, demo_backend: Backend) -> None:
     app = make_app()

@@ -17,8 +17,12 @@ databases (no table copy, the partial indexes stay as they are).
 Downgrade: the older version's draft holds text alone. Rather than drop the tasks'
 words, each draft with tasks has them added after its text, one line each ("Task typed
 with this note, not saved: <title>, due <day>"), for the author to add again; who each
-was given to is not kept (the older version cannot hold it). The words are the note's
-own readers' already (a task typed over a note is shown only to whoever may read it).
+was given to is not kept (the older version cannot hold it). A task typed over the
+note is shown only to whoever may read the note, so its words join the note's own. One
+typed in a huddle (``in_huddle``) was for whoever may see all the room saw, narrower:
+its line says it was typed in a huddle, so that its author checks it before saving, as
+they check the huddle's text folded into their own draft (the older version folds that
+without a word either way).
 
 Revision ID: 0017
 Revises: 0016
@@ -52,7 +56,8 @@ def _lines(tasks: str) -> list[str]:
         if not isinstance(task, dict) or not str(task.get("title") or "").strip():
             continue
         due = f", due {task['due']}" if task.get("due") else ""
-        lines.append(f"Task typed with this note, not saved: {task['title']}{due}")
+        where = " in a huddle (check who may see it)" if task.get("in_huddle") else ""
+        lines.append(f"Task typed with this note{where}, not saved: {task['title']}{due}")
     return lines
 
 
