@@ -55,6 +55,7 @@ from anchor_tui.services.huddle_agenda import (
     read_agenda,
     visible_items,
 )
+from anchor_tui.services.huddle_time import time_recorder
 from anchor_tui.services.minutes import duration_words
 from anchor_tui.settings import Settings
 from anchor_tui.widgets.huddle_agenda import (
@@ -93,7 +94,7 @@ def save_time(app: App[Any], backend: Backend, viewer: Viewer, case_id: int, sec
     (``huddle.time_recorder``)."""
     if seconds > 0:
         save_queue(app).submit(f"record the time spent on case {case_id}",
-                               service.time_recorder(backend, viewer, case_id, seconds, now))
+                               time_recorder(backend, viewer, case_id, seconds, now))
 
 
 class HuddleHost(AppHost, Protocol):

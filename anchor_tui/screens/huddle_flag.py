@@ -24,7 +24,7 @@ from anchor_tui.palette import PaletteCommand
 from anchor_tui.saving import later_notifier, save_or_keep
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import utcnow
-from anchor_tui.services.huddle import turn_flag
+from anchor_tui.services.huddle_flags import turn_flag
 from anchor_tui.widgets.plain_text import printable
 
 

@@ -120,6 +120,7 @@ class NoteEditorScreen(NoteSettings, NoteTasks, NoteDrafts):
         """The author answered the editor's quit question: the app's quit, asked again,
         goes on to its own questions (changes still waiting for the server)."""
         self.init_drafts()
+        self.init_tasks()
 
     def compose(self) -> ComposeResult:
         yield Static(f"Opening case {self.case_id}…", id="editor-title")

@@ -38,16 +38,11 @@ class NoteTasks(NoteDrafts):
     start: EditorStart | None
     _saving: bool
 
-    @property
-    def _given_back(self) -> set[NoteTask]:
+    def init_tasks(self) -> None:
+        self._given_back: set[NoteTask] = set()
         """The tasks whose task form is open (given back, not answered yet): a second
         check finding one again does not open a second form, whose answer would be
         dropped."""
-        try:
-            return self.__given_back
-        except AttributeError:
-            self.__given_back: set[NoteTask] = set()
-            return self.__given_back
 
     def action_new_task(self) -> None:
         from anchor_tui.screens.task_form import TaskFormScreen

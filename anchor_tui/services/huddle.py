@@ -17,14 +17,13 @@ stores the minutes.
 The screens save through the app's save queue, which makes a save again when its
 answer was lost (the connection cut as it committed): each write here is made so it
 can be. Someone leaving carries its moment (:func:`left_at` finds it) and a second
-leave of someone gone is done; the time on a case is set from the value it was read at
-(:func:`time_recorder`); a flag is set to what is wanted (:func:`turn_flag`).
+leave of someone gone is done. The time spent on each case is in ``services.huddle_time``,
+the flags that put a case on the next huddle's agenda in ``services.huddle_flags``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
@@ -149,7 +148,7 @@ def join_huddle(backend: Backend, viewer: Viewer, username: str, passphrase: str
     Raises :class:`~anchor_tui.errors.SignInError` for a wrong passphrase (counted like a
     sign-in) and :class:`AnchorError` when they are present already.
     """
-    huddle_id = _huddle_of(viewer)
+    huddle_id = huddle_id_of(viewer)
     now = now or utcnow()
     roster: list[Roster] = []
 
@@ -183,7 +182,7 @@ def leave_huddle(backend: Backend, viewer: Viewer, user_id: int,
     Someone who was present and has left already is done, not refused: nothing is
     written or audited twice (a leave made again after its commit's answer was lost).
     ``now`` is the moment they left: a leave made again finds it (:func:`left_at`)."""
-    huddle_id = _huddle_of(viewer)
+    huddle_id = huddle_id_of(viewer)
     now = now or utcnow()
     with backend.sessions.write(viewer, now) as session:
         _ongoing(session, huddle_id)
@@ -206,7 +205,7 @@ def left_at(backend: Backend, viewer: Viewer, user_id: int,
     """The roster after ``user_id`` left the huddle at the moment ``at`` (a first attempt
     of :func:`leave_huddle` whose answer was lost), so the leave made again is said done
     instead of ending a stay they began since; None if they did not leave then."""
-    huddle_id = _huddle_of(viewer)
+    huddle_id = huddle_id_of(viewer)
     with backend.sessions.read(viewer, at) as session:
         if session.scalar(select(m.HuddleAttendee.id).where(
                 m.HuddleAttendee.huddle_id == huddle_id, m.HuddleAttendee.user_id == user_id,
@@ -215,7 +214,7 @@ def left_at(backend: Backend, viewer: Viewer, user_id: int,
         return read_roster(session, huddle_id)
 
 
-def _huddle_of(viewer: Viewer) -> int:
+def huddle_id_of(viewer: Viewer) -> int:
     if viewer.purpose != "huddle" or viewer.huddle_id is None:
         raise AnchorError("No huddle is on.", "Start one with ctrl+t or “huddle: start”.")
     return viewer.huddle_id
@@ -239,7 +238,7 @@ def add_decision(backend: Backend, viewer: Viewer, case_id: int, text: str,
                  now: dt.datetime | None = None) -> int:
     """Record a decision on a case; its id."""
     text = _check_item(viewer, text)
-    huddle_id = _huddle_of(viewer)
+    huddle_id = huddle_id_of(viewer)
     now = now or utcnow()
     with backend.sessions.write(viewer, now) as session:
         _ongoing(session, huddle_id)
@@ -316,7 +315,7 @@ def add_action(backend: Backend, viewer: Viewer, case_id: int, text: str,
     (``huddle_agenda.CaseSight``). An assignee who could not see the task is refused.
     """
     text = _check_item(viewer, text)
-    huddle_id = _huddle_of(viewer)
+    huddle_id = huddle_id_of(viewer)
     if due < today:
         raise AnchorError("The due date is in the past.", "Give today or a later day.")
     now = now or utcnow()
@@ -348,137 +347,3 @@ def add_action(backend: Backend, viewer: Viewer, case_id: int, text: str,
         session.add(item)
         session.flush()
         return item.id
-
-
-def record_time(backend: Backend, viewer: Viewer, case_id: int, seconds: int) -> None:
-    """Add ``seconds`` to the time the huddle spent on a case of its agenda, in a unit of
-    work of its own. Made again after its commit's answer was lost, it adds them twice:
-    the screens save the time with :func:`time_recorder`, which is made once."""
-    if seconds <= 0:
-        return
-    huddle_id = _huddle_of(viewer)
-    with backend.sessions.write(viewer) as session:
-        add_time(session, huddle_id, case_id, seconds)
-
-
-def add_time(session: Session, huddle_id: int, case_id: int, seconds: int) -> None:
-    """Add ``seconds`` to the huddle's time on a case, in ``session``'s unit of work (the
-    end of the huddle adds the last case's time in its own, so it is added once)."""
-    if seconds <= 0:
-        return
-    row = session.scalars(select(m.HuddleCase).where(
-        m.HuddleCase.huddle_id == huddle_id, m.HuddleCase.case_id == case_id)).first()
-    if row is not None:
-        row.seconds_spent += seconds
-
-
-def time_on(backend: Backend, viewer: Viewer, case_id: int,
-            now: dt.datetime | None = None) -> int | None:
-    """The seconds the viewer's huddle has spent on a case of its agenda (None: the
-    case is not on it)."""
-    huddle_id = _huddle_of(viewer)
-    with backend.sessions.read(viewer, now) as session:
-        return session.scalar(select(m.HuddleCase.seconds_spent).where(
-            m.HuddleCase.huddle_id == huddle_id, m.HuddleCase.case_id == case_id))
-
-
-@retry_transient
-def set_time(backend: Backend, viewer: Viewer, case_id: int, before: int, after: int,
-             now: dt.datetime | None = None) -> int | None:
-    """Make the huddle's time on a case ``after`` seconds where it is still ``before``;
-    the seconds stored now (None: the case is not on the agenda).
-
-    Found ``after`` already, it was made so before (a save made again after its commit's
-    answer was lost): nothing is written. Found anything else, it is left as it is: the
-    time was changed meanwhile by something other than this save, and adding to it
-    could count the same seconds twice."""
-    huddle_id = _huddle_of(viewer)
-    with backend.sessions.write(viewer, now) as session:
-        row = session.scalars(select(m.HuddleCase).where(
-            m.HuddleCase.huddle_id == huddle_id, m.HuddleCase.case_id == case_id)).first()
-        if row is None:
-            return None
-        if row.seconds_spent == before:
-            row.seconds_spent = after
-        return row.seconds_spent
-
-
-def time_recorder(backend: Backend, viewer: Viewer, case_id: int, seconds: int,
-                  now: dt.datetime | None = None) -> Callable[[], int | None]:
-    """The save of ``seconds`` more on a case of the huddle's agenda, made once.
-
-    Its first attempt that reaches the database reads the time stored (:func:`time_on`)
-    and fixes the pair it goes from and to; every attempt then sets it from the one to
-    the other (:func:`set_time`). Made again after its commit's answer was lost, it
-    finds the time already moved on and adds nothing, where an addition made again
-    added the seconds twice. Read in line, just before the write (the app's saves are
-    made one at a time, in order): a time the screen remembered could miss seconds of
-    an earlier save still waiting to be made, and have this one left out."""
-    pair: list[tuple[int, int]] = []
-
-    def save() -> int | None:
-        if seconds <= 0:
-            return None
-        if not pair:
-            before = time_on(backend, viewer, case_id, now)
-            if before is None:
-                return None  # not on the agenda: nothing to add to, as before
-            pair.append((before, before + seconds))
-        return set_time(backend, viewer, case_id, *pair[0], now)
-
-    return save
-
-
-def flagged_now(backend: Backend, viewer: Viewer, case_id: int,
-                now: dt.datetime | None = None) -> bool:
-    """Whether the case is flagged for the next huddle now (read as the viewer may)."""
-    with backend.sessions.read(viewer, now) as session:
-        if session.get(m.Case, case_id) is None:
-            raise AnchorError("That case is no longer there.", "Read the board again (r).")
-        return session.scalar(select(m.HuddleFlag.id).where(
-            m.HuddleFlag.case_id == case_id, m.HuddleFlag.cleared_at.is_(None))
-            .limit(1)) is not None
-
-
-@retry_transient
-def set_flag(backend: Backend, viewer: Viewer, case_id: int, flagged: bool,
-             now: dt.datetime | None = None) -> bool:
-    """Flag a case for the next huddle (``flagged``), or take its flag away; ``flagged``.
-
-    Made so, not turned over: a case already as wanted is left as it is, nothing written
-    (a save made again after its commit's answer was lost, or a flag someone else set
-    meanwhile), so a save made twice never undoes itself. ``now`` is the moment it was
-    flagged, the flag's time."""
-    now = now or utcnow()
-    with backend.sessions.write(viewer, now) as session:
-        if session.get(m.Case, case_id) is None:
-            raise AnchorError("That case is no longer there.", "Read the board again (r).")
-        flag = session.scalars(select(m.HuddleFlag).where(
-            m.HuddleFlag.case_id == case_id, m.HuddleFlag.cleared_at.is_(None))).first()
-        if flag is not None and not flagged:
-            session.delete(flag)
-        elif flag is None and flagged:
-            session.add(m.HuddleFlag(case_id=case_id, flagged_by_id=viewer.user_id,
-                                     flagged_at=now))
-        return flagged
-
-
-def turn_flag(backend: Backend, viewer: Viewer, case_id: int,
-              now: dt.datetime) -> Callable[[], bool]:
-    """The save of one ``!`` on the board: the flag turned over, made so once.
-
-    Its first attempt that reaches the database reads whether the case is flagged
-    (:func:`flagged_now`) and fixes the wanted state, the other one; every attempt then
-    sets that (:func:`set_flag`). Made again after its commit's answer was lost, it finds
-    the case already as wanted and writes nothing, where a toggle made again took the
-    flag away it had just set. Read in line, just before the write (not when ``!`` was
-    pressed): an earlier ``!`` on the case still in line would be missed. ``now``, the
-    moment ``!`` was pressed, is the flag's time for every attempt."""
-    wanted: list[bool] = []
-
-    def save() -> bool:
-        if not wanted:
-            wanted.append(not flagged_now(backend, viewer, case_id, now))
-        return set_flag(backend, viewer, case_id, wanted[0], now)
-
-    return save

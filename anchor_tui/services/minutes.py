@@ -28,7 +28,6 @@ from anchor_tui.private_file import write_private
 from anchor_tui.safe_text import markdown_text
 from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.huddle import add_time
 from anchor_tui.services.huddle_agenda import (
     AgendaEntry,
     ItemEntry,
@@ -38,6 +37,7 @@ from anchor_tui.services.huddle_agenda import (
     stays_of,
     visible_items,
 )
+from anchor_tui.services.huddle_time import add_time
 from anchor_tui.settings import user_data_dir
 
 MINUTES_FOLDER = "huddle-minutes"

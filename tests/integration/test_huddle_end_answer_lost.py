@@ -29,6 +29,7 @@ from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError, ConnectionLostError
 from anchor_tui.saving import made_once
 from anchor_tui.services import huddle as service
+from anchor_tui.services import huddle_time
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.minutes import end_huddle, huddle_ended_at
 from tests.integration.huddle_world import NOW, PASSPHRASE, TODAY, HuddleWorld, build, make_backend
@@ -77,7 +78,7 @@ def started(world: HuddleWorld) -> Viewer:
     viewer = service.huddle_viewer(roster, world.viewers["social"])
     service.add_decision(world.backend, viewer, world.case_a, "Meet the family",
                          NOW + dt.timedelta(minutes=2))
-    service.record_time(world.backend, viewer, world.case_a, 90)
+    huddle_time.time_recorder(world.backend, viewer, world.case_a, 90)()
     return viewer
 
 

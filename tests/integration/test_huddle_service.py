@@ -17,6 +17,7 @@ from anchor_tui.db import models as m
 from anchor_tui.domain import Attendee, Viewer
 from anchor_tui.errors import AnchorError, SignInError
 from anchor_tui.services import huddle as service
+from anchor_tui.services import huddle_flags, huddle_time
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.disclosure import load_context, note_facts
 from anchor_tui.services.huddle_agenda import huddle_case, read_agenda, visible_items
@@ -174,7 +175,7 @@ def test_the_agenda_comes_from_the_queue_and_grows_as_people_join(world: HuddleW
         "Review on %Y-%m-%d"),)
     assert "Flagged for the huddle" in reasons[world.case_c]
     assert agenda[0].person_label == "Bertta Bojaani"
-    service.record_time(world.backend, viewer, world.case_b, 75)
+    huddle_time.time_recorder(world.backend, viewer, world.case_b, 75)()
     assert read_agenda(world.backend, viewer, TODAY)[0].seconds_spent == 75
 
 
@@ -231,13 +232,13 @@ def test_the_minutes_hold_only_what_everyone_present_could_see(
         world: HuddleWorld, tmp_path: Path) -> None:
     roster, viewer = started(world, "social", "nurse")
     service.add_decision(world.backend, viewer, world.case_a, "Kept between two", at(3))
-    service.record_time(world.backend, viewer, world.case_a, 130)
+    huddle_time.time_recorder(world.backend, viewer, world.case_a, 130)()
     roster = service.join_huddle(world.backend, viewer, "youth", PASSPHRASE, TODAY, at(4))
     viewer = service.huddle_viewer(roster, world.viewers["social"])
     hostile = "Phone [the school](javascript:alert(1)) <b>now</b> \x1b]52;c;SGk=\x07 \u202eok"
     service.add_action(world.backend, viewer, world.case_c, hostile, None, TODAY, TODAY,
                        at(5))
-    service.record_time(world.backend, viewer, world.case_c, 40)
+    huddle_time.time_recorder(world.backend, viewer, world.case_c, 40)()
     ended = end_huddle(world.backend, viewer, tmp_path / "minutes", TODAY, at(8))
     text = ended.minutes
     assert ended.path is not None and ended.path.read_text() == text
@@ -272,8 +273,8 @@ def test_retention_erases_a_case_from_the_stored_minutes_and_their_file(
     roster, viewer = started(world, "social", "nurse")
     service.add_decision(world.backend, viewer, world.case_a, "Decision kept AQZ", at(2))
     service.add_decision(world.backend, viewer, world.case_c, "Decision erased CQZ", at(3))
-    service.record_time(world.backend, viewer, world.case_a, 60)
-    service.record_time(world.backend, viewer, world.case_c, 60)
+    huddle_time.time_recorder(world.backend, viewer, world.case_a, 60)()
+    huddle_time.time_recorder(world.backend, viewer, world.case_c, 60)()
     ended = end_huddle(world.backend, viewer, tmp_path / "minutes", TODAY, at(8))
     assert ended.path is not None
     assert "Decision erased CQZ" in ended.minutes and "Cecilia Celsius" in ended.minutes
@@ -313,7 +314,7 @@ def test_minutes_name_cases_as_every_attendee_may_see_them(engine: Engine,
     _, viewer = started(world, "social", "youth")
     labels = [e.person_label for e in read_agenda(backend, viewer, TODAY)]
     assert "A. A." in labels and "Aino Ankkuri" not in labels
-    service.record_time(backend, viewer, world.case_a, 10)
+    huddle_time.time_recorder(backend, viewer, world.case_a, 10)()
     text = end_huddle(backend, viewer, tmp_path, TODAY, at(3)).minutes
     assert "A\\. A\\." in text and "Ankkuri" not in text
 
@@ -322,14 +323,14 @@ def test_a_flag_is_set_to_what_is_wanted(world: HuddleWorld) -> None:
     """``!`` is saved as "set to": made twice (a retry after a lost answer) it stays as
     wanted, never taken away by itself."""
     police = world.viewers["police"]
-    assert service.flagged_now(world.backend, police, world.case_a) is False
-    assert service.set_flag(world.backend, police, world.case_a, True) is True
-    assert service.set_flag(world.backend, police, world.case_a, True) is True
-    assert service.flagged_now(world.backend, police, world.case_a) is True
-    assert service.set_flag(world.backend, police, world.case_a, False) is False
-    assert service.set_flag(world.backend, police, world.case_a, False) is False
-    assert service.flagged_now(world.backend, police, world.case_c) is True  # seeded flag
-    assert service.set_flag(world.backend, police, world.case_c, False) is False
+    assert huddle_flags.flagged_now(world.backend, police, world.case_a) is False
+    assert huddle_flags.set_flag(world.backend, police, world.case_a, True) is True
+    assert huddle_flags.set_flag(world.backend, police, world.case_a, True) is True
+    assert huddle_flags.flagged_now(world.backend, police, world.case_a) is True
+    assert huddle_flags.set_flag(world.backend, police, world.case_a, False) is False
+    assert huddle_flags.set_flag(world.backend, police, world.case_a, False) is False
+    assert huddle_flags.flagged_now(world.backend, police, world.case_c) is True  # seeded flag
+    assert huddle_flags.set_flag(world.backend, police, world.case_c, False) is False
     with world.backend.sessions.system("test") as s:
         assert s.scalars(select(m.HuddleFlag)).all() == []
 

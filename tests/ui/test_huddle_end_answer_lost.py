@@ -27,7 +27,6 @@ from anchor_tui.screens.confirm import ConfirmScreen
 from anchor_tui.screens.error import ErrorScreen
 from anchor_tui.screens.huddle_modals import NoticeScreen
 from anchor_tui.services import audit
-from anchor_tui.services import huddle as huddle_service
 from anchor_tui.services import minutes as minutes_service
 from anchor_tui.services.auth import viewer_for
 from anchor_tui.services.backend import Backend
@@ -191,9 +190,6 @@ async def test_the_time_on_the_last_case_is_added_once(
     app = make_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         _screen, case_id = await huddle_away(app, pilot)
-        calls: list[int] = []
-        monkeypatch.setattr(huddle_service, "record_time",
-                            answer_lost_once(huddle_service.record_time, calls))
         await pilot.press("e")
         await shown(pilot, ConfirmScreen)
         await pilot.press("y")

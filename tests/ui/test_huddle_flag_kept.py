@@ -21,7 +21,7 @@ from anchor_tui.domain import CaseCard
 from anchor_tui.messages import ConnectionRestored
 from anchor_tui.saving import save_queue
 from anchor_tui.screens.error import ErrorScreen
-from anchor_tui.services import huddle as huddle_service
+from anchor_tui.services import huddle_flags
 from anchor_tui.services.backend import Backend
 from tests.ui.conftest import AppFactory, board_for, focused_card, settle
 from tests.ui.test_lock_holds_screens import answer_lost_once, fails_once
@@ -53,7 +53,7 @@ async def flag_while_away(app: AnchorApp, pilot: Any, backend: Backend) -> CaseC
 
 async def test_a_flag_set_while_away_is_kept_and_set(
         make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(huddle_service, "set_flag", fails_once(huddle_service.set_flag))
+    monkeypatch.setattr(huddle_flags, "set_flag", fails_once(huddle_flags.set_flag))
     app = make_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         card = await flag_while_away(app, pilot, demo_backend)
@@ -77,8 +77,8 @@ async def test_a_flag_whose_answer_was_lost_is_set_once_and_stays(
     """The first attempt reached the server, its answer did not: made again, the case is
     found flagged already and stays so (a toggle took the flag away again)."""
     calls: list[int] = []
-    monkeypatch.setattr(huddle_service, "set_flag",
-                        answer_lost_once(huddle_service.set_flag, calls))
+    monkeypatch.setattr(huddle_flags, "set_flag",
+                        answer_lost_once(huddle_flags.set_flag, calls))
     app = make_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         card = await flag_while_away(app, pilot, demo_backend)
@@ -100,7 +100,7 @@ async def test_two_presses_while_away_flag_and_take_away_in_order(
         make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     """``!`` twice while away: both kept, made in the order pressed, each from the flag
     as the one before left it: the case ends as it began, unflagged."""
-    monkeypatch.setattr(huddle_service, "set_flag", fails_once(huddle_service.set_flag))
+    monkeypatch.setattr(huddle_flags, "set_flag", fails_once(huddle_flags.set_flag))
     app = make_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         card = await flag_while_away(app, pilot, demo_backend)

@@ -20,7 +20,7 @@ from anchor_tui.messages import ConnectionRestored
 from anchor_tui.saving import save_queue
 from anchor_tui.screens.error import ErrorScreen
 from anchor_tui.screens.huddle import HuddleScreen
-from anchor_tui.services import huddle as huddle_service
+from anchor_tui.services import huddle_time
 from anchor_tui.services.backend import Backend
 from tests.ui.conftest import AppFactory, settle
 from tests.ui.test_huddle import join
@@ -40,7 +40,7 @@ def seconds_on(app: Any, backend: Backend, case_id: int) -> int | None:
 
 async def test_time_on_a_case_left_while_away_is_kept_and_added(
         make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(huddle_service, "set_time", fails_once(huddle_service.set_time))
+    monkeypatch.setattr(huddle_time, "set_time", fails_once(huddle_time.set_time))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen, case_id = await huddle_away(app, pilot)  # 30 s on the first case
@@ -63,8 +63,8 @@ async def test_time_on_a_case_left_while_away_is_kept_and_added(
 async def test_time_whose_answer_was_lost_is_added_once(
         make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    monkeypatch.setattr(huddle_service, "set_time",
-                        answer_lost_once(huddle_service.set_time, calls))
+    monkeypatch.setattr(huddle_time, "set_time",
+                        answer_lost_once(huddle_time.set_time, calls))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         _screen, case_id = await huddle_away(app, pilot)
@@ -88,7 +88,7 @@ async def test_time_taken_as_someone_joins_while_away_is_kept_and_added(
         make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     """The roster changes (someone joins): the time on the case on screen is saved by
     the terminal, through the same queue."""
-    monkeypatch.setattr(huddle_service, "set_time", fails_once(huddle_service.set_time))
+    monkeypatch.setattr(huddle_time, "set_time", fails_once(huddle_time.set_time))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         _screen, case_id = await huddle_away(app, pilot)
