@@ -164,6 +164,9 @@ class RetentionRules:
 
 MAX_HUDDLE_IDLE_SECONDS = 3600
 """The longest a huddle's terminal may wait for a key before it locks (an hour)."""
+HUDDLE_LEFT_ON_MINUTES = (60, 1440)
+"""The least and the most ``huddle_left_on_minutes`` may be: at least the longest idle
+lock of a huddle (a room that merely talks is never taken for gone), at most a day."""
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,11 @@ class TeamConfig:
     huddle_idle_lock_seconds: int = 900
     """The same during a huddle, whose screen the people in the room watch and talk
     over, typing little (at least 10, at most 3600: an empty room still locks)."""
+    huddle_left_on_minutes: int = 240
+    """Minutes without activity (a join, a leave, a decision or an action) after which a
+    huddle nobody ended is taken as left on (its terminal quit while the database was
+    away, killed, or the power went) and the app ends it, with its minutes, at its last
+    activity (``services.huddle_left_on``). Between 60 and 1440."""
     sign_in: SignInRules = field(default_factory=SignInRules)
     """Lockout after failed sign-ins."""
     retention: RetentionRules = field(default_factory=RetentionRules)
@@ -257,6 +265,11 @@ def _validate_team(doc: YamlDoc, team: TeamConfig) -> None:
         raise doc.error(("huddle_idle_lock_seconds",),
                         f"must be between 10 and {MAX_HUDDLE_IDLE_SECONDS} seconds",
                         "a huddle left alone must still lock")
+    least, most = HUDDLE_LEFT_ON_MINUTES
+    if not least <= team.huddle_left_on_minutes <= most:
+        raise doc.error(("huddle_left_on_minutes",),
+                        f"must be between {least} and {most} minutes",
+                        "a huddle never runs for many hours, but a quiet hour is no end")
     if team.sign_in.max_failed_attempts < 1:
         raise doc.error(("sign_in", "max_failed_attempts"), "must be at least 1")
     if not 1 <= team.child_welfare.adult_age <= 30:

@@ -41,6 +41,9 @@ from anchor_tui.services.huddle_time import add_time
 from anchor_tui.settings import user_data_dir
 
 MINUTES_FOLDER = "huddle-minutes"
+LEFT_ON = "Ended after being left on:"
+"""How the minutes of a huddle the app ended after it was left on say so (and how a
+rebuild after retention finds that they did)."""
 
 
 def default_minutes_dir() -> Path:
@@ -72,10 +75,11 @@ def duration_words(seconds: int) -> str:
 
 def build_minutes(backend: Backend, viewer: Viewer, today: dt.date, now: dt.datetime,
                   leave_out: frozenset[int] = frozenset(),
-                  spent: tuple[int, int] | None = None) -> str:
+                  spent: tuple[int, int] | None = None, *, left_on: bool = False) -> str:
     """The minutes of the viewer's huddle as it stands (Markdown), without the cases in
     ``leave_out`` (cases whose content retention erased), with ``spent`` (a case and
-    seconds the huddle spent on it, not stored yet: the end stores them) added."""
+    seconds the huddle spent on it, not stored yet: the end stores them) added.
+    ``left_on``: nobody ended it; the app did, at its last activity (``now``)."""
     if viewer.huddle_id is None:
         raise AnchorError("No huddle is on.", "Start one first.")
     stays = stays_of(backend, viewer)
@@ -100,6 +104,9 @@ def build_minutes(backend: Backend, viewer: Viewer, today: dt.date, now: dt.date
                      f": {markdown_text(names.get(stay.user_id, '?'))}, "
                      f"{_clock(stay.joined_at)}–{until}")
     lines += ["", "These minutes hold only what everyone present may see.", ""]
+    if left_on:
+        lines += [f"{LEFT_ON} nobody ended this huddle at its terminal, so anchor-tui "
+                  f"ended it at its last activity ({_clock(now)}).", ""]
     agenda = read_agenda(backend, minutes_viewer, today)
     if spent is not None and spent[1] > 0:
         agenda = tuple(replace(e, seconds_spent=e.seconds_spent + spent[1])
@@ -133,20 +140,21 @@ def rebuild_after_retention(backend: Backend, case_id: int, now: dt.datetime,
         on_agenda = select(m.HuddleCase.huddle_id).where(m.HuddleCase.case_id == case_id)
         with_items = select(m.HuddleItem.huddle_id).where(m.HuddleItem.case_id == case_id)
         huddles = session.execute(
-            select(m.Huddle.id, m.Huddle.ended_at, m.User)
+            select(m.Huddle.id, m.Huddle.ended_at, m.Huddle.minutes, m.User)
             .join(m.User, m.User.id == m.Huddle.started_by_id)
             .where(m.Huddle.minutes.is_not(None), m.Huddle.ended_at.is_not(None),
                    or_(m.Huddle.id.in_(on_agenda), m.Huddle.id.in_(with_items)))).all()
         erased = frozenset(session.scalars(select(m.Case.id).where(
             m.Case.erased_at.is_not(None))))
     rebuilt: list[int] = []
-    for huddle_id, ended_at, starter in huddles:
+    for huddle_id, ended_at, before, starter in huddles:
         assert ended_at is not None  # only ended huddles are read
         chair = Viewer(starter.id, starter.username, starter.display_name, starter.profession,
                        starter.role, purpose="huddle", huddle_id=huddle_id)
         viewer = audience_viewer(chair, everyone(stays_of(backend, chair)))
         minutes = build_minutes(backend, viewer, ended_at.astimezone().date(), ended_at,
-                                leave_out=erased | {case_id})
+                                leave_out=erased | {case_id},
+                                left_on=before is not None and LEFT_ON in before)
         minutes = minutes.replace(
             f"Rebuilt {ended_at.astimezone().date().isoformat()}:",
             f"Rebuilt {now.astimezone().date().isoformat()}:")

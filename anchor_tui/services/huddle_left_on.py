@@ -1,0 +1,114 @@
+"""Huddles left on: ended, with their minutes stored, by the app itself.
+
+A huddle ends when someone ends it at its terminal (``services.minutes.end_huddle``).
+One whose terminal quit while the database was away, whose process was killed or whose
+power went stays on for ever: nothing ended it, and its minutes were never stored,
+although its decisions, actions and attendance are all in the database.
+
+**Left on** means: not ended, and nothing has happened in it for longer than the team's
+``huddle_left_on_minutes`` (default 240, at least 60): nobody joined or left and no
+decision or action was recorded since (the start counts as its first activity). The
+time spent on a case is stored without a moment, so it does not count; a huddle's
+terminal locks after ``huddle_idle_lock_seconds`` (at most an hour) without a key, so a
+room merely talking for that long is already at its lock. A huddle never runs for
+hours: one quiet for four has been left.
+
+Such a huddle is ended at its **last activity**, not now (its minutes say when it was
+really over, and that the app ended it after it was left on), with the same writes as
+any end (``minutes._end``: everyone still present leaves, each audited; the flags of
+the cases it discussed are cleared) and minutes built as any end builds them, for the
+huddle's own roster (``huddle.read_roster``, ``huddle.huddle_viewer``): they hold only
+what everyone who was present may see. Nothing of it reaches the screen of the
+terminal that ends it; its minutes file is written to that terminal's minutes folder.
+
+Another terminal running a huddle is never ended: its activity is read again, under a
+lock on the huddle's row, in the unit of work that ends it; anything since (a join, a
+decision) and it is left alone. The app does this off the UI thread whenever a huddle
+is started and whenever someone signs in; ``anchor-tui huddle end-left-on`` does it
+from the command line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from anchor_tui.db import models as m
+from anchor_tui.domain import Viewer
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.huddle import huddle_viewer, read_roster
+from anchor_tui.services.minutes import EndedHuddle, _end, _with_file, build_minutes
+
+
+def last_activity(session: Session, huddle_id: int) -> dt.datetime | None:
+    """The moment of the huddle's last activity: its start, a join, a leave, a decision
+    or an action (None: no such huddle)."""
+    moments = [
+        session.scalar(select(m.Huddle.started_at).where(m.Huddle.id == huddle_id)),
+        session.scalar(select(func.max(m.HuddleAttendee.joined_at))
+                       .where(m.HuddleAttendee.huddle_id == huddle_id)),
+        session.scalar(select(func.max(m.HuddleAttendee.left_at))
+                       .where(m.HuddleAttendee.huddle_id == huddle_id)),
+        session.scalar(select(func.max(m.HuddleItem.created_at))
+                       .where(m.HuddleItem.huddle_id == huddle_id)),
+    ]
+    known = [_aware(moment) for moment in moments if moment is not None]
+    return max(known) if known else None
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # (``max`` of a column comes back as the database gives it: SQLite's is naive UTC.)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def huddles_left_on(backend: Backend, now: dt.datetime, minutes: int) -> list[int]:
+    """The huddles left on as of ``now``: not ended, no activity for ``minutes``."""
+    since = now - dt.timedelta(minutes=minutes)
+    with backend.sessions.system("huddle: find those left on") as session:
+        open_ones = session.scalars(select(m.Huddle.id).where(
+            m.Huddle.ended_at.is_(None), m.Huddle.started_at < since)
+            .order_by(m.Huddle.id)).all()
+        return [huddle_id for huddle_id in open_ones
+                if (last := last_activity(session, huddle_id)) is not None and last < since]
+
+
+def end_left_on(backend: Backend, now: dt.datetime, minutes: int, directory: Path
+                ) -> list[EndedHuddle]:
+    """End every huddle left on as of ``now`` (see the module); those ended."""
+    ended: list[EndedHuddle] = []
+    for huddle_id in huddles_left_on(backend, now, minutes):
+        result = end_one_left_on(backend, huddle_id, now, minutes, directory)
+        if result is not None:
+            ended.append(result)
+    return ended
+
+
+def end_one_left_on(backend: Backend, huddle_id: int, now: dt.datetime, minutes: int,
+                    directory: Path) -> EndedHuddle | None:
+    """End the huddle at its last activity, if it is still left on; None if it is not
+    (ended meanwhile, or active again: a terminal is running it)."""
+    since = now - dt.timedelta(minutes=minutes)
+    with backend.sessions.system("huddle: read one left on") as session:
+        huddle = session.get(m.Huddle, huddle_id)
+        last = last_activity(session, huddle_id)
+        if huddle is None or huddle.ended_at is not None or last is None or last >= since:
+            return None
+        starter = session.get(m.User, huddle.started_by_id)
+        assert starter is not None  # (RESTRICT: a user who started a huddle stays)
+        viewer = huddle_viewer(read_roster(session, huddle_id), Viewer(
+            starter.id, starter.username, starter.display_name, starter.profession,
+            starter.role))
+    minutes_text = build_minutes(backend, viewer, last.astimezone().date(), last,
+                                 left_on=True)
+    with backend.sessions.write(viewer, last) as session:
+        # Locked, then read again: a join or a decision made meanwhile (another terminal
+        # is running it after all) waits for this unit of work, or is seen here.
+        huddle = session.get(m.Huddle, huddle_id, with_for_update=True)
+        if huddle is None or huddle.ended_at is not None \
+                or last_activity(session, huddle_id) != last:
+            return None
+        _end(session, viewer, huddle, minutes_text, last, signing_out=None, spent=None)
+    return _with_file(huddle_id, minutes_text, directory, last)

@@ -1,0 +1,128 @@
+"""A huddle left on is ended by the app, with its minutes, on SQLite and PostgreSQL.
+
+A huddle whose terminal quit while the database was away (or was killed, or lost its
+power) stayed on for ever: nothing ended it and its minutes were never stored, though
+its decisions and attendance were in the database. Now one without activity (a join, a
+leave, a decision, an action) for the team's ``huddle_left_on_minutes`` is ended at its
+last activity, its minutes stored and written, audited as any end; one with activity
+since is left alone (another terminal is running it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from anchor_tui.db import models as m
+from anchor_tui.services import huddle as service
+from anchor_tui.services.huddle_left_on import end_left_on, huddles_left_on
+from anchor_tui.services.minutes import LEFT_ON, build_minutes
+from tests.integration.huddle_world import NOW, PASSPHRASE, TODAY, HuddleWorld, build, make_backend
+
+LIMIT = 240
+DECIDED = NOW + dt.timedelta(minutes=10)
+"""The left-on huddle's last activity: its decision."""
+
+
+@pytest.fixture
+def world(engine: Engine) -> HuddleWorld:
+    return build(make_backend(engine))
+
+
+@pytest.fixture
+def minutes_dir(tmp_path: Path) -> Path:
+    return tmp_path / "minutes"
+
+
+def left_on_huddle(world: HuddleWorld) -> int:
+    """The social worker and the nurse meet; a decision at ``DECIDED``; then the terminal
+    is gone (nobody ends it)."""
+    roster = service.start_huddle(world.backend, world.viewers["social"], TODAY, NOW)
+    roster = service.join_huddle(
+        world.backend, service.huddle_viewer(roster, world.viewers["social"]), "nurse",
+        PASSPHRASE, TODAY, NOW + dt.timedelta(minutes=2))
+    viewer = service.huddle_viewer(roster, world.viewers["social"])
+    service.add_decision(world.backend, viewer, world.case_a, "Meet the family", DECIDED)
+    return roster.huddle_id
+
+
+def huddle_row(world: HuddleWorld, huddle_id: int) -> tuple[dt.datetime | None, str | None]:
+    with world.backend.sessions.system("test: the huddle") as s:
+        huddle = s.get(m.Huddle, huddle_id)
+        assert huddle is not None
+        return huddle.ended_at, huddle.minutes
+
+
+def leaves(world: HuddleWorld, huddle_id: int) -> int:
+    with world.backend.sessions.system("test: leaves") as s:
+        return s.scalar(select(func.count()).select_from(m.AuditEvent).where(
+            m.AuditEvent.action == "huddle.leave", m.AuditEvent.huddle_id == huddle_id)) or 0
+
+
+def test_a_huddle_left_on_is_ended_at_its_last_activity_with_its_minutes(
+        world: HuddleWorld, minutes_dir: Path) -> None:
+    huddle_id = left_on_huddle(world)
+    with world.backend.sessions.system("test: roster") as s:
+        roster = service.read_roster(s, huddle_id)
+    room = service.huddle_viewer(roster, world.viewers["social"])
+    as_the_room_sees_it = build_minutes(world.backend, room, TODAY, DECIDED)
+    now = DECIDED + dt.timedelta(minutes=LIMIT + 1)
+
+    ended = end_left_on(world.backend, now, LIMIT, minutes_dir)
+
+    assert [e.huddle_id for e in ended] == [huddle_id]
+    ended_at, minutes = huddle_row(world, huddle_id)
+    assert ended_at == DECIDED, "ended at the moment of the sweep, not its last activity"
+    assert minutes is not None and "Meet the family" in minutes
+    assert LEFT_ON in minutes
+    # The same minutes the room's own end would have stored, and the one line more.
+    said = next(line for line in minutes.splitlines() if LEFT_ON in line)
+    assert minutes.replace(f"{said}\n\n", "") == as_the_room_sees_it
+    path = ended[0].path
+    assert path is not None and path.parent == minutes_dir and path.read_text() == minutes
+    with world.backend.sessions.system("test: attendance") as s:
+        assert set(s.scalars(select(m.HuddleAttendee.left_at).where(
+            m.HuddleAttendee.huddle_id == huddle_id))) == {DECIDED}
+    assert leaves(world, huddle_id) == 2, "each one present leaves, audited, as at any end"
+    # Once: a second look ends nothing more.
+    assert end_left_on(world.backend, now + dt.timedelta(minutes=5), LIMIT, minutes_dir) == []
+    assert leaves(world, huddle_id) == 2
+
+
+def test_a_huddle_with_recent_activity_is_not_ended(world: HuddleWorld,
+                                                    minutes_dir: Path) -> None:
+    huddle_id = left_on_huddle(world)
+    now = DECIDED + dt.timedelta(minutes=LIMIT - 1)  # the decision is still recent
+    assert huddles_left_on(world.backend, now, LIMIT) == []
+    assert end_left_on(world.backend, now, LIMIT, minutes_dir) == []
+    assert huddle_row(world, huddle_id) == (None, None)
+    assert not minutes_dir.exists() or list(minutes_dir.iterdir()) == []
+
+
+def test_a_huddle_another_terminal_runs_now_is_left_alone(world: HuddleWorld,
+                                                          minutes_dir: Path) -> None:
+    old = left_on_huddle(world)
+    later = DECIDED + dt.timedelta(minutes=LIMIT + 30)
+    running = service.start_huddle(world.backend, world.viewers["police"], TODAY,
+                                   later - dt.timedelta(minutes=3))
+    ended = end_left_on(world.backend, later, LIMIT, minutes_dir)
+    assert [e.huddle_id for e in ended] == [old]
+    assert huddle_row(world, running.huddle_id) == (None, None)
+    assert huddle_row(world, old)[0] == DECIDED
+
+
+def test_a_join_since_keeps_a_long_huddle_on(world: HuddleWorld, minutes_dir: Path) -> None:
+    """Started long ago, but someone joined recently: its last activity is the join."""
+    roster = service.start_huddle(world.backend, world.viewers["social"], TODAY, NOW)
+    joined = NOW + dt.timedelta(minutes=LIMIT + 20)
+    service.join_huddle(world.backend, service.huddle_viewer(roster, world.viewers["social"]),
+                        "nurse", PASSPHRASE, TODAY, joined)
+    assert end_left_on(world.backend, joined + dt.timedelta(minutes=30), LIMIT,
+                       minutes_dir) == []
+    ended = end_left_on(world.backend, joined + dt.timedelta(minutes=LIMIT + 1), LIMIT,
+                        minutes_dir)
+    assert [e.huddle_id for e in ended] == [roster.huddle_id]
+    assert huddle_row(world, roster.huddle_id)[0] == joined
