@@ -1,5 +1,5 @@
-"""``anchor-tui retention run [--apply]`` and ``anchor-tui export person ID --as USER FILE``:
-data protection duties from the command line.
+"""``anchor-tui retention run [--apply]``, ``anchor-tui export person ID --as USER FILE``
+and ``anchor-tui huddle end-left-on [--apply]``: data duties from the command line.
 
 The retention run is a dry run unless ``--apply`` is given: it lists (ids and counts
 only) what would be erased. The export writes what one user may see of one young
@@ -58,6 +58,38 @@ def _retention_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _huddle_end_left_on(args: argparse.Namespace) -> int:
+    """List (ids and moments only) the huddles left on; with ``--apply`` end them, as
+    the app does at a sign-in or a huddle's start (``services.huddle_left_on``)."""
+    from anchor_tui import cli
+    from anchor_tui.db.types import utcnow
+    from anchor_tui.services.huddle_left_on import end_left_on, huddles_left_on
+    from anchor_tui.services.minutes import default_minutes_dir
+
+    settings = cli._settings(args)
+    limit = settings.team.huddle_left_on_minutes
+    now = utcnow()
+    with cli._backend(args) as backend:
+        if not args.apply:
+            found = huddles_left_on(backend, now, limit)
+            for huddle_id in found:
+                print(f"huddle {huddle_id}: left on (no activity for {limit} min)")
+            print(f"Dry run: {_huddles(len(found))} left on. Nothing was changed; run "
+                  "again with --apply to end them with their minutes.")
+            return 0
+        ended = end_left_on(backend, now, limit, settings.minutes_dir or default_minutes_dir())
+    for result in ended:
+        where = result.path if result.path is not None else result.problem
+        print(f"huddle {result.huddle_id}: ended at its last activity; minutes stored "
+              f"({where})")
+    print(f"Ended {_huddles(len(ended))} left on.")
+    return 0
+
+
+def _huddles(count: int) -> str:
+    return f"{count} huddle" if count == 1 else f"{count} huddles"
+
+
 def _export_person(args: argparse.Namespace) -> int:
     from anchor_tui import cli
     from anchor_tui.services.auth import authenticate
@@ -91,6 +123,20 @@ def add_data_commands(commands: Commands, common: argparse.ArgumentParser) -> No
                        "A dry run by default: prints what would be erased (ids and counts, "
                        "never content). With --apply, erases it; ids and the audit trail stay.")
     run.add_argument("--apply", action="store_true", help="erase (default: only list)")
+
+    huddle = commands.add_parser("huddle", help="end huddles left on",
+                                 description="Huddles nobody ended (their terminal quit "
+                                 "with the database away, or was switched off).")
+    huddle_actions = huddle.add_subparsers(dest="huddle_action", metavar="ACTION",
+                                           required=True)
+    left_on = cli._command(
+        huddle_actions, "end-left-on", _huddle_end_left_on,
+        "list (or with --apply end) the huddles left on", common,
+        "A dry run by default: lists the huddles without activity for the team's "
+        "huddle_left_on_minutes (ids only). With --apply, ends each at its last activity "
+        "and stores its minutes (written to the minutes folder too), as the app does "
+        "when someone signs in or starts a huddle.")
+    left_on.add_argument("--apply", action="store_true", help="end them (default: only list)")
 
     export = commands.add_parser("export", help="subject access export",
                                  description="Write what a user may see of a young person.")

@@ -12,6 +12,10 @@ the huddle unless "end" is chosen (Enter and Esc both stay).
 
 The board opened from the huddle (`b`) closes with Esc (when no filter is on), back
 to the agenda.
+
+Huddles left on (their terminal quit while the database was away, or was killed) are
+ended, with their minutes, whenever a huddle is started here and whenever someone signs
+in (``services.huddle_left_on``), off the UI thread: never on the launch path.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
+from anchor_tui.crashlog import ErrorLog
+from anchor_tui.errors import AnchorError
 from anchor_tui.screens.terminal_messages import (
     HuddleEndConfirmed,
     HuddleEnded,
@@ -74,6 +80,7 @@ class HuddleTerminal(App[None]):
     clock: Clock
     today: Callable[[], Any]
     session: TerminalSession
+    error_log: ErrorLog
     _viewer_mode: str | None
 
     @property
@@ -167,6 +174,24 @@ class HuddleTerminal(App[None]):
 
         roster = start_huddle(self.backend, person, self.today(), self.clock.now())
         self.post_message(HuddleStarted(roster, person))
+        self._end_huddles_left_on()  # (the one just started has its start as activity)
+
+    @work(thread=True, group="huddle-left-on", exit_on_error=False)
+    def end_huddles_left_on(self) -> None:
+        """End the huddles left on (``services.huddle_left_on``), off the UI thread."""
+        self._end_huddles_left_on()
+
+    def _end_huddles_left_on(self) -> None:
+        """Nothing of them is shown here (they are other rooms' huddles): their minutes
+        are stored and written to this terminal's minutes folder. A database away or
+        busy is logged only: the next sign-in or start looks again."""
+        from anchor_tui.services.huddle_left_on import end_left_on
+
+        try:
+            end_left_on(self.backend, self.clock.now(),
+                        self.settings.team.huddle_left_on_minutes, self._minutes_dir())
+        except AnchorError as error:
+            self.error_log.write(error)
 
     async def on_huddle_started(self, message: HuddleStarted) -> None:
         from anchor_tui.services import huddle as huddle_service

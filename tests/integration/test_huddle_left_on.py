@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from anchor_tui.cli import main
 from anchor_tui.db import models as m
 from anchor_tui.services import huddle as service
 from anchor_tui.services.huddle_left_on import end_left_on, huddles_left_on
@@ -126,3 +127,22 @@ def test_a_join_since_keeps_a_long_huddle_on(world: HuddleWorld, minutes_dir: Pa
                         minutes_dir)
     assert [e.huddle_id for e in ended] == [roster.huddle_id]
     assert huddle_row(world, roster.huddle_id)[0] == joined
+
+
+def test_the_command_line_lists_then_ends_huddles_left_on(
+        world: HuddleWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    huddle_id = left_on_huddle(world)  # (its last activity is weeks before today)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    url = world.backend.engine.url.render_as_string(hide_password=False)
+    assert main(["huddle", "end-left-on", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert f"huddle {huddle_id}: left on" in out and "Dry run: 1 huddle left on" in out
+    assert huddle_row(world, huddle_id) == (None, None), "a dry run ended it"
+    assert main(["huddle", "end-left-on", "--apply", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert f"huddle {huddle_id}: ended at its last activity" in out
+    assert "Meet the family" not in out  # ids only on the terminal
+    ended_at, minutes = huddle_row(world, huddle_id)
+    assert ended_at == DECIDED and minutes is not None and LEFT_ON in minutes
+    assert list((tmp_path / "data").rglob(f"huddle-{huddle_id}-*.md")) != []
