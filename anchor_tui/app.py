@@ -211,9 +211,10 @@ class AnchorApp(SharedTerminal):
                 return
         waiting = self.live.saves.waiting
         if waiting:
+            from anchor_tui.screens.quit_huddle import QuitWithHuddleOn
             from anchor_tui.screens.quit_kept import QuitWithKeptSaves
 
-            if not isinstance(self.screen, QuitWithKeptSaves):
+            if not isinstance(self.screen, QuitWithKeptSaves | QuitWithHuddleOn):
                 # Named only to the person (or huddle) who made them, never at the lock:
                 # whoever stands there, or signed in since, may not see those cases.
                 labels = () if self.session.locked else self.live.saves.waiting_here
@@ -238,8 +239,8 @@ class AnchorApp(SharedTerminal):
             await self.quit_signed_out()
 
     async def quit_signed_out(self) -> None:
-        await self.sign_out_to_quit()
-        self.exit()
+        if await self.sign_out_to_quit():
+            self.exit()  # (else a huddle's end waits for the database: asked first)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "audit_trail":

@@ -54,7 +54,8 @@ INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.Mou
                 events.Paste)
 """What counts as someone at the keyboard (a mouse merely moving does not)."""
 QUIT_WAIT_SECONDS = 5.0
-"""How long quitting waits to record the sign-out (and end a huddle) in the database."""
+"""How long quitting waits to record the sign-out in the database (a huddle's end:
+``terminal_huddle.QUIT_WAIT_SECONDS``)."""
 KEEP_DRAFTS_WAIT_SECONDS = 5.0
 """How long the keeping of a closed context's drafts is waited for before the wait is
 logged (the saves themselves go on: the database's own timeouts end them)."""
@@ -373,27 +374,31 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
             self.notify(printable(f"{before.display_name}'s session has ended; their drafts "
                                   "are kept."), title="Signed in", markup=False)
 
-    async def sign_out_to_quit(self) -> None:
-        """Quitting with someone signed in signs them out, recorded as ctrl+o records it
-        (a huddle on ends: everyone leaves it and its minutes are stored), so the audit
-        trail never holds a session that did not end. A database that is away is waited
-        for at most ``QUIT_WAIT_SECONDS``: it never keeps the app from quitting."""
+    async def sign_out_to_quit(self) -> bool:
+        """Quitting with someone signed in signs them out, recorded as ctrl+o records it,
+        so the audit trail never holds a session that did not end. True: the app may go.
+
+        A huddle on ends as ctrl+o ends it, through the save queue, after every save
+        asked for before it, the sign-out written with the end (``end_huddle_to_quit``):
+        not made within ``QUIT_WAIT_SECONDS`` (the database away or busy), the person is
+        asked whether to wait or quit anyway (False: that question is up). Otherwise the
+        sign-out alone, with a database that is away waited for at most
+        ``QUIT_WAIT_SECONDS``: it never keeps the app from quitting."""
         from anchor_tui.services import audit
 
         person, roster, viewer = self.session.person, self.session.roster, self.session.viewer
         if viewer is None:
-            return
+            return True
         spent = self._huddle_time() if roster is not None else None
-
-        def sign_out() -> None:
-            if roster is not None:
-                self._end_huddle(viewer, spent, person)
-            elif person is not None:
-                audit.signed_out(self.backend, person)
-
         self.session = TerminalSession()
-        with contextlib.suppress(AnchorError, TimeoutError):
-            await asyncio.wait_for(asyncio.to_thread(sign_out), QUIT_WAIT_SECONDS)
+        if roster is not None:
+            await self.open_context(self.sign_in_screen)  # the huddle's screens go now
+            return await self.end_huddle_to_quit(viewer, spent, person)
+        if person is not None:
+            with contextlib.suppress(AnchorError, TimeoutError):
+                await asyncio.wait_for(asyncio.to_thread(audit.signed_out, self.backend,
+                                                         person), QUIT_WAIT_SECONDS)
+        return True
 
     # --- input, keys, notifications and errors -------------------------------------------
 

@@ -20,6 +20,7 @@ in (``services.huddle_left_on``), off the UI thread: never on the launch path.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,10 @@ if TYPE_CHECKING:
 
 END = "end"
 STAY = "stay"
+ENDED, KEPT, REFUSED = "ended", "kept", "refused"
+"""What became of a huddle's end that quitting waits for."""
+QUIT_WAIT_SECONDS = 5.0
+"""How long quitting waits for a huddle's end (with the sign-out) to be made."""
 
 
 def end_question(doing: str) -> tuple[str, list[tuple[str, str]], str]:
@@ -233,7 +238,8 @@ class HuddleTerminal(App[None]):
         self.finish_huddle(viewer, spent, person)
 
     def finish_huddle(self, viewer: Viewer, spent: tuple[int, int] | None,
-                      person: Viewer | None, *, quiet: bool = False) -> None:
+                      person: Viewer | None, *, quiet: bool = False,
+                      quitting: Callable[[str], bool] | None = None) -> None:
         """Store the minutes (and write their file); the person's session ends too.
 
         Through the app's save queue, after every save asked for before it: a decision,
@@ -248,7 +254,11 @@ class HuddleTerminal(App[None]):
         again after its commit reached the server while the answer was lost, it finds
         the huddle ended at that moment (``saving.made_once``) and finishes what is
         left (the minutes file, the notice) instead of being refused as ended already.
-        The person's sign-out is written with the end, so it is recorded once."""
+        The person's sign-out is written with the end, so it is recorded once.
+
+        ``quitting`` (quitting the app waits for the end) is told ``ENDED``, ``KEPT``
+        (the database away or busy) or ``REFUSED``; it returns whether quitting still
+        waited: an end made while the app goes shows no minutes notice."""
         from anchor_tui.saving import made_once, save_queue
         from anchor_tui.services.minutes import huddle_ended_at
 
@@ -260,6 +270,8 @@ class HuddleTerminal(App[None]):
             return self._end_huddle(viewer, spent, person, today=today, now=now)
 
         def ended(result: EndedHuddle) -> None:
+            if quitting is not None and quitting(ENDED):
+                return  # the app is going
             if not quiet:
                 self.post_message(HuddleEnded(result))
 
@@ -267,7 +279,48 @@ class HuddleTerminal(App[None]):
             "end the huddle and store its minutes",
             made_once(end, partial(huddle_ended_at, self.backend, viewer,
                                    self._minutes_dir(), now)),
-            on_saved=ended)
+            on_saved=ended,
+            on_kept=None if quitting is None else partial(quitting, KEPT),
+            on_failed=None if quitting is None else lambda _error: quitting(REFUSED))
+
+    async def end_huddle_to_quit(self, viewer: Viewer, spent: tuple[int, int] | None,
+                                 person: Viewer | None) -> bool:
+        """End the huddle as quitting does: True once it is ended (the app may go).
+
+        Through the save queue as every end (``finish_huddle``): after every save asked
+        for before it, kept for the database (the sign-out with it). Waited for at most
+        ``QUIT_WAIT_SECONDS``. Not ended by then (the database away or busy, or the end
+        refused), the person is told that the huddle stays on, its minutes not stored
+        yet, and how it will end, and chooses: keep anchor-tui open (the end is made
+        when the database takes it) or quit anyway (the huddle is ended, at its last
+        activity, as one left on: ``services.huddle_left_on``). False: that question is
+        up, and its answer quits or stays. Quitting never waits for ever."""
+        outcome: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        def told(what: str) -> bool:
+            if outcome.done():
+                return False
+            outcome.set_result(what)
+            return what == ENDED
+
+        self.finish_huddle(viewer, spent, person, quitting=told)
+        try:
+            what = await asyncio.wait_for(asyncio.shield(outcome), QUIT_WAIT_SECONDS)
+        except TimeoutError:
+            what = KEPT
+            told(KEPT)  # (an end made later shows its minutes notice)
+        if what == ENDED:
+            return True
+        from anchor_tui.screens.quit_huddle import QUIT, QuitWithHuddleOn
+
+        async def answered(answer: str | None) -> None:
+            if answer == QUIT:
+                self.exit()
+
+        self.push_screen(QuitWithHuddleOn(self.settings.team.huddle_left_on_minutes,
+                                          refused=what == REFUSED),
+                         answered, mode=self.current_mode)
+        return False
 
     def _minutes_dir(self) -> Path:
         from anchor_tui.services.minutes import default_minutes_dir
