@@ -102,7 +102,13 @@ def read_roster(session: Session, huddle_id: int) -> Roster:
 
 
 def _ongoing(session: Session, huddle_id: int) -> m.Huddle:
-    huddle = session.get(m.Huddle, huddle_id)
+    """The huddle, refused if it has ended. Read ``FOR KEY SHARE`` on PostgreSQL: the
+    app's end of a huddle left on (``huddle_left_on``) locks its row ``FOR UPDATE``, so
+    a join or a decision made at that moment waits for it and then finds it ended,
+    instead of being written into a huddle whose minutes are stored without it. (Joins
+    and decisions do not wait for each other; SQLite's writes are one at a time.)"""
+    huddle = session.get(m.Huddle, huddle_id,
+                         with_for_update={"read": True, "key_share": True})
     if huddle is None or huddle.ended_at is not None:
         raise AnchorError("This huddle has ended.", "Start a new huddle.")
     return huddle

@@ -11,13 +11,15 @@ since is left alone (another terminal is running it).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from anchor_tui.cli import main
 from anchor_tui.db import models as m
+from anchor_tui.errors import AnchorError
 from anchor_tui.services import huddle as service
 from anchor_tui.services.huddle_left_on import end_left_on, huddles_left_on
 from anchor_tui.services.minutes import LEFT_ON, build_minutes
@@ -146,3 +148,48 @@ def test_the_command_line_lists_then_ends_huddles_left_on(
     ended_at, minutes = huddle_row(world, huddle_id)
     assert ended_at == DECIDED and minutes is not None and LEFT_ON in minutes
     assert list((tmp_path / "data").rglob(f"huddle-{huddle_id}-*.md")) != []
+
+
+def test_a_decision_made_as_the_huddle_is_ended_as_left_on_is_refused_not_lost(
+        world: HuddleWorld, db_kind: str) -> None:
+    """On PostgreSQL a decision typed at the very moment the app ends the huddle as left
+    on waits for that end and is refused (the screen keeps its words): written into the
+    ended huddle, it was in no minutes. (SQLite writes one at a time.)"""
+    if db_kind != "postgres":
+        pytest.skip("SQLite's writes are one at a time")
+    huddle_id = left_on_huddle(world)
+    with world.backend.sessions.system("test: roster") as s:
+        viewer = service.huddle_viewer(service.read_roster(s, huddle_id),
+                                       world.viewers["social"])
+    outcome: list[str] = []
+
+    def decide() -> None:
+        try:
+            service.add_decision(world.backend, viewer, world.case_c, "Late words",
+                                 DECIDED + dt.timedelta(minutes=LIMIT + 1))
+            outcome.append("written")
+        except AnchorError as error:
+            outcome.append(error.message)
+
+    engine = world.backend.engine
+    with engine.connect() as ending:
+        ending.execute(text("SELECT id FROM huddle WHERE id = :id FOR UPDATE"),
+                       {"id": huddle_id})  # the app's end of it, under way
+        deciding = threading.Thread(target=decide)
+        deciding.start()
+        with engine.connect() as watch:
+            for _ in range(10_000):  # until the decision waits for the end's lock
+                if watch.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                                 ).scalar():
+                    break
+                watch.rollback()
+            else:
+                pytest.fail("the decision never waited")
+        ending.execute(text("UPDATE huddle SET ended_at = :at WHERE id = :id"),
+                       {"at": DECIDED, "id": huddle_id})
+        ending.commit()
+        deciding.join(30)
+    assert outcome == ["This huddle has ended."]
+    with world.backend.sessions.system("test: items") as s:
+        assert s.scalars(select(m.HuddleItem.text).where(
+            m.HuddleItem.huddle_id == huddle_id)).all() == ["Meet the family"]
