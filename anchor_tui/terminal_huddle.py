@@ -258,21 +258,30 @@ class HuddleTerminal(App[None]):
 
         ``quitting`` (quitting the app waits for the end) is told ``ENDED``, ``KEPT``
         (the database away or busy) or ``REFUSED``; it returns whether quitting still
-        waited: an end made while the app goes shows no minutes notice."""
+        waited: an end made while the app goes shows no minutes notice. A huddle found
+        ended meanwhile (another terminal, or ended as left on) is over: ``ENDED``."""
         from anchor_tui.saving import made_once, save_queue
-        from anchor_tui.services.minutes import huddle_ended_at
+        from anchor_tui.services.minutes import HuddleEndedElsewhere, huddle_ended_at
 
         today, now = self.today(), self.clock.now()  # the end's moment, for every attempt
 
-        def end() -> EndedHuddle:
+        def end() -> EndedHuddle | None:
             # The time on the last case is added with the end, in its unit of work:
             # added before it, a commit whose answer was lost added it twice.
-            return self._end_huddle(viewer, spent, person, today=today, now=now)
+            try:
+                return self._end_huddle(viewer, spent, person, today=today, now=now)
+            except HuddleEndedElsewhere:
+                if quitting is None:
+                    raise
+                # Ended meanwhile (another terminal, or as left on), the sign-out
+                # written: over, and nothing to say as the app goes (an error modal
+                # opened just as it went stopped it as an internal error).
+                return None
 
-        def ended(result: EndedHuddle) -> None:
+        def ended(result: EndedHuddle | None) -> None:
             if quitting is not None and quitting(ENDED):
                 return  # the app is going
-            if not quiet:
+            if not quiet and result is not None:
                 self.post_message(HuddleEnded(result))
 
         save_queue(self).submit(

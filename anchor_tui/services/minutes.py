@@ -50,6 +50,11 @@ def default_minutes_dir() -> Path:
     return user_data_dir() / MINUTES_FOLDER
 
 
+class HuddleEndedElsewhere(AnchorError):
+    """The huddle was ended meanwhile by something else than this end (another
+    terminal, or the app ending it as left on): this end is refused, the huddle is over."""
+
+
 @dataclass(frozen=True)
 class EndedHuddle:
     """A huddle that has ended: its minutes and where their file is."""
@@ -218,7 +223,7 @@ def end_huddle(backend: Backend, viewer: Viewer, directory: Path, today: dt.date
             _end(session, viewer, huddle, minutes, now, signing_out=signing_out,
                  spent=spent)
     if ended_elsewhere:
-        raise AnchorError("This huddle has ended already.", "Start a new huddle.")
+        raise HuddleEndedElsewhere("This huddle has ended already.", "Start a new huddle.")
     return _with_file(huddle_id, minutes, directory, now)
 
 

@@ -187,3 +187,23 @@ async def test_an_end_still_on_its_way_is_waited_for_a_moment_only(
         await settle(pilot)
         assert app.is_running
     assert the_huddle(demo_backend)[0] is not None
+
+
+async def test_a_huddle_ended_elsewhere_meanwhile_lets_the_app_quit(
+        make_app: AppFactory, demo_backend: Backend) -> None:
+    """Ended meanwhile (as left on, by another terminal's sign-in): quitting's end is
+    refused as ended already, the huddle is over and the sign-out written: it quits."""
+    app = make_app()
+    before = sign_outs(demo_backend, "social")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await huddle_away(app, pilot)
+        minutes = app.settings.team.huddle_left_on_minutes
+        assert app.settings.minutes_dir is not None
+        assert len(end_left_on(demo_backend, app.clock.now() + dt.timedelta(
+            minutes=minutes + 1), minutes, app.settings.minutes_dir)) == 1
+        await pilot.press("ctrl+q")
+        await asked_to_end(pilot)
+        await choose(pilot, "end")
+        await until(pilot, lambda: not app.is_running)
+    assert app.return_code == 0
+    assert sign_outs(demo_backend, "social") == before + 1
