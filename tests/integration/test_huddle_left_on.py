@@ -22,7 +22,7 @@ from anchor_tui.db import models as m
 from anchor_tui.errors import AnchorError
 from anchor_tui.services import huddle as service
 from anchor_tui.services.huddle_left_on import end_left_on, huddles_left_on
-from anchor_tui.services.minutes import LEFT_ON, build_minutes
+from anchor_tui.services.minutes import LEFT_ON, build_minutes, rebuild_after_retention
 from tests.integration.huddle_world import NOW, PASSPHRASE, TODAY, HuddleWorld, build, make_backend
 
 LIMIT = 240
@@ -193,3 +193,14 @@ def test_a_decision_made_as_the_huddle_is_ended_as_left_on_is_refused_not_lost(
     with world.backend.sessions.system("test: items") as s:
         assert s.scalars(select(m.HuddleItem.text).where(
             m.HuddleItem.huddle_id == huddle_id)).all() == ["Meet the family"]
+
+
+def test_minutes_rebuilt_after_retention_still_say_the_huddle_was_left_on(
+        world: HuddleWorld, minutes_dir: Path) -> None:
+    huddle_id = left_on_huddle(world)
+    end_left_on(world.backend, DECIDED + dt.timedelta(minutes=LIMIT + 1), LIMIT, minutes_dir)
+    assert rebuild_after_retention(world.backend, world.case_a, DECIDED + dt.timedelta(
+        days=400), minutes_dir) == [huddle_id]
+    _ended_at, minutes = huddle_row(world, huddle_id)
+    assert minutes is not None and "Meet the family" not in minutes  # erased
+    assert LEFT_ON in minutes, "the rebuild forgot that the huddle was left on"
