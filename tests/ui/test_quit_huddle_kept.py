@@ -40,7 +40,7 @@ from tests.ui.test_huddle_end_answer_lost import sign_outs
 from tests.ui.test_huddle_ending_asks_first import asked as asked_to_end
 from tests.ui.test_kept_huddle import huddle_away, items_on
 from tests.ui.test_kept_order import decide
-from tests.ui.test_lock_holds_screens import fails_once
+from tests.ui.test_lock_holds_screens import answer_lost_once, fails_once
 from tests.ui.test_note_editor import asked, until
 
 WORDS = "Ask the school for a meeting"
@@ -206,4 +206,27 @@ async def test_a_huddle_ended_elsewhere_meanwhile_lets_the_app_quit(
         await choose(pilot, "end")
         await until(pilot, lambda: not app.is_running)
     assert app.return_code == 0
+    assert sign_outs(demo_backend, "social") == before + 1
+
+
+async def test_an_end_at_quit_whose_answer_was_lost_is_made_once(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The end's commit reached the server and its answer was lost: quitting is told
+    the end waits (it cannot know better), and once the server is back the end is found
+    made, not made again: one end, one sign-out."""
+    calls: list[int] = []
+    monkeypatch.setattr(minutes_service, "end_huddle",
+                        answer_lost_once(minutes_service.end_huddle, calls))
+    app = make_app()
+    before = sign_outs(demo_backend, "social")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await huddle_away(app, pilot)
+        await quit_ending_the_huddle(app, pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        app.post_message(ConnectionRestored())
+        await until(pilot, lambda: save_queue(app).waiting == ())
+        await until(pilot, lambda: isinstance(app.screen, NoticeScreen))
+        await settle(pilot)
+    assert len(calls) == 1, "the end was made twice"
     assert sign_outs(demo_backend, "social") == before + 1
