@@ -150,13 +150,13 @@ def test_the_command_line_lists_then_ends_huddles_left_on(
     assert list((tmp_path / "data").rglob(f"huddle-{huddle_id}-*.md")) != []
 
 
+@pytest.mark.parametrize("db_kind", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
 def test_a_decision_made_as_the_huddle_is_ended_as_left_on_is_refused_not_lost(
-        world: HuddleWorld, db_kind: str) -> None:
+        world: HuddleWorld) -> None:
     """On PostgreSQL a decision typed at the very moment the app ends the huddle as left
     on waits for that end and is refused (the screen keeps its words): written into the
     ended huddle, it was in no minutes. (SQLite writes one at a time.)"""
-    if db_kind != "postgres":
-        pytest.skip("SQLite's writes are one at a time")
     huddle_id = left_on_huddle(world)
     with world.backend.sessions.system("test: roster") as s:
         viewer = service.huddle_viewer(service.read_roster(s, huddle_id),
