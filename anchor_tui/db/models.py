@@ -4,10 +4,10 @@ Rows never leave the service layer: screens see the plain dataclasses of
 ``anchor_tui.domain``. Constraint names are explicit (see ``NAMING``) so that
 migrations can refer to them on SQLite and PostgreSQL alike.
 
-Protected tables (``note``, ``draft``, ``task``, ``case_event_reason``) are filtered
-by the disclosure policy on every ORM query (``anchor_tui.db.session``); a query
-without a viewer context fails closed. The shared base is in ``model_base``, the huddle's tables in
-``huddle_models``; every table is imported from here.
+Protected tables (``note``, ``draft``, ``task``, ``case_event_reason``, ``form_draft``)
+are filtered by the disclosure policy on every ORM query (``anchor_tui.db.session``); a
+query without a viewer context fails closed. The shared base is in ``model_base``, the
+huddle's tables in ``huddle_models``; every table is imported from here.
 """
 
 from __future__ import annotations
@@ -277,6 +277,33 @@ class Draft(Base):
     is: by its author alone (0017)."""
 
 
+class FormDraft(Base):
+    """What was typed into a form (a task, a consent, a reason...) whose viewer context
+    closed without its author: a takeover at the lock, a switch of user. Kept for its
+    author alone, as a draft is (never in a huddle), and given back when they next open
+    the same kind of form for the same thing (``services.form_drafts``); removed when
+    the form is saved or they discard it."""
+
+    __tablename__ = "form_draft"
+    __table_args__ = (
+        UniqueConstraint("author_id", "kind", "target"),
+        Index("ix_form_draft_case_id", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    """The case the form was about (None: none): a case removed or erased by retention
+    takes its kept forms with it, and the sign-in lists cases the author still sees."""
+    kind: Mapped[str] = mapped_column(String(32))
+    """Which form (``task``, ``consent``, ``reason:snooze``...)."""
+    target: Mapped[str] = mapped_column(String(64))
+    """What it was about, as the form names it (``case:12``, ``case:12/note:40``)."""
+    fields: Mapped[str] = mapped_column(Text)
+    """The fields as typed (a JSON object, read and written by ``services.form_drafts``)."""
+    saved_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class AuditEvent(Base):
     """Who did what, when, under which policy. Ids only: never note text.
 
@@ -465,7 +492,7 @@ class StageCount(Base):
     cases: Mapped[int] = mapped_column(Integer, default=0)
 
 
-PROTECTED = (Note, Draft, Task, CaseEventReason)
+PROTECTED = (Note, Draft, Task, CaseEventReason, FormDraft)
 """Entities whose every ORM query gets the disclosure filter."""
 
 for _entity in PROTECTED:
@@ -490,6 +517,7 @@ __all__ = [
     "ChildWelfareNotification",
     "Consent",
     "Draft",
+    "FormDraft",
     "Huddle",
     "HuddleAttendee",
     "HuddleCase",

@@ -201,7 +201,7 @@ class Policy:
         scope = SqlScope(purpose, break_glass,
                          bindparam("anchor_now", type_=UTCDateTime()),
                          bindparam("anchor_today", type_=Date()))
-        if entity is models.Draft:
+        if entity in (models.Draft, models.FormDraft):
             # The viewer's own drafts (the audience of an individual purpose is the viewer).
             who = SqlAttendee(bindparam("anchor_viewer", type_=Integer()), professions[0])
             return self.attendee_sql(entity, who, scope)
@@ -218,10 +218,12 @@ class Policy:
         this same expression, with the person and the moment read from the
         transaction's settings instead of bound parameters: one translation, two walls.
         """
-        if entity is models.Draft:
+        if entity in (models.Draft, models.FormDraft):
+            # A kept form holds a draft's kind of words (consent evidence, a reason):
+            # its author's alone, never in a huddle, in both walls alike.
             if scope.purpose != "individual":
                 return false()
-            return models.Draft.author_id == who.user_id  # type: ignore[no-any-return]
+            return entity.author_id == who.user_id  # type: ignore[no-any-return]
         # A reason given for a change to a case is disclosed like a note of its writer's
         # profession: it carries a note's facts (case, category, author, profession).
         kind = {models.Note: "note", models.CaseEventReason: "note",

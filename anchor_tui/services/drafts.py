@@ -298,14 +298,26 @@ class DraftsWaiting:
     count: int
     case_ids: tuple[int, ...]
     """The cases of the newest few, newest first (each once)."""
+    forms: int = 0
+    """How many forms the viewer was filling in were kept when the terminal passed to
+    someone else (``services.form_drafts``): said in the same message."""
+    form_case_ids: tuple[int, ...] = ()
+    """The cases of the newest few kept forms, newest first (each once)."""
+
+    @property
+    def any(self) -> bool:
+        return bool(self.count or self.forms)
 
 
 def drafts_waiting(backend: Backend, viewer: Viewer, listed: int = 5) -> DraftsWaiting:
-    """How many drafts the viewer has, on cases they may still see; none in a huddle
-    (a draft is never shown there)."""
+    """How many drafts the viewer has, on cases they may still see, and how many forms
+    were kept for them; none in a huddle (a draft is never shown there)."""
+    from anchor_tui.services.form_drafts import forms_waiting  # (it imports this module)
+
     if viewer.purpose != "individual":
         return DraftsWaiting(0, ())
     with backend.sessions.read(viewer) as session:
+        forms, form_cases = forms_waiting(session, viewer, listed)
         mine = select(Draft.case_id, Draft.updated_at).join(Case, Case.id == Draft.case_id) \
             .where(Draft.author_id == viewer.user_id)
         count = session.scalar(select(func.count()).select_from(mine.subquery())) or 0
@@ -314,7 +326,7 @@ def drafts_waiting(backend: Backend, viewer: Viewer, listed: int = 5) -> DraftsW
                                        .limit(listed * 4)):
             if case_id not in newest:
                 newest.append(case_id)
-        return DraftsWaiting(count, tuple(newest[:listed]))
+        return DraftsWaiting(count, tuple(newest[:listed]), forms, tuple(form_cases))
 
 
 def keep_unsaved_note(backend: Backend, viewer: Viewer, case_id: int,

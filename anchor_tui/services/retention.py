@@ -7,10 +7,11 @@ category listed under ``note_categories`` keep their own period instead.
 Erasing keeps every id, every row and the audit trail (which holds no content, so it
 still verifies): a note's body becomes '' with ``erased_at`` set (the one change the
 note guard of migration 0004 allows); when the case's own period has passed its drafts
-are deleted, task titles, the summary and the reasons in its history are blanked; and
-when every case of the young person has passed its period, the person's name becomes a
-placeholder and their birth date, municipality and consent evidence are erased. Each
-erased case is one unit of work with its ``retention.erase`` audit event.
+(and the forms about it kept for their authors) are deleted, task titles, the summary
+and the reasons in its history are blanked; and when every case of the young person
+has passed its period, the person's name becomes a placeholder and their birth date,
+municipality and consent evidence are erased. Each erased case is one unit of work
+with its ``retention.erase`` audit event.
 
 :func:`plan` changes nothing (the dry run); :func:`apply` acts on a plan.
 """
@@ -32,6 +33,7 @@ from anchor_tui.db.models import (
     ChildWelfareNotification,
     Consent,
     Draft,
+    FormDraft,
     HuddleItem,
     InputRequest,
     Note,
@@ -138,6 +140,9 @@ def plan(backend: Backend, now: dt.datetime | None = None) -> list[CaseErasure]:
                             .all())
                 drafts = len(session.scalars(select(Draft.id).where(Draft.case_id == case_id))
                              .all())
+                # A form kept for its author (``form_draft``) is a draft of a form.
+                drafts += len(session.scalars(select(FormDraft.id)
+                                              .where(FormDraft.case_id == case_id)).all())
             kept_until = (closed_at + dt.timedelta(days=rules.case_days(reason))).date()
             plans.append(CaseErasure(case_id, person_id, reason, closed_at, kept_until,
                                      tuple(notes[case_id]), content, tasks, drafts, person))
@@ -161,6 +166,10 @@ def _erase_case(backend: Backend, item: CaseErasure, now: dt.datetime) -> None:
         if item.case_content:
             case_id = item.case_id
             session.execute(delete(Draft).where(Draft.case_id == case_id)
+                            .execution_options(synchronize_session=False))
+            # What was typed into a form about the case and kept for its author goes
+            # with its drafts (consent evidence, a reason: words about the child).
+            session.execute(delete(FormDraft).where(FormDraft.case_id == case_id)
                             .execution_options(synchronize_session=False))
             session.execute(update(Task).where(Task.case_id == case_id)
                             .values(title=ERASED_TASK_TITLE, version=Task.version + 1)

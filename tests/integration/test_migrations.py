@@ -505,7 +505,7 @@ def test_0015_moves_each_reason_into_a_protected_row_of_its_writers_profession(
 
     protected = {"note", "task", "draft", "case_event_reason"}
     if engine.dialect.name == "postgresql":
-        assert secured() == protected
+        assert secured() == protected | {"form_draft"}  # (0018's)
     schema.downgrade(engine, "0015")
     if engine.dialect.name == "postgresql":
         # 0016 goes back without row-level security (the task's reads its table), as
@@ -528,7 +528,8 @@ def test_0015_moves_each_reason_into_a_protected_row_of_its_writers_profession(
         assert secured() == protected - {"case_event_reason"}
     schema.upgrade(engine)
     assert differences(engine) == []
-    assert secured() == (protected if engine.dialect.name == "postgresql" else set())
+    assert secured() == (protected | {"form_draft"} if engine.dialect.name == "postgresql"
+                         else set())
     with engine.connect() as conn:
         moved = set(conn.execute(text(
             "SELECT author_profession, category, text FROM case_event_reason")).all())
@@ -585,3 +586,34 @@ def test_0017_keeps_every_draft_and_going_back_keeps_the_tasks_words(engine: Eng
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM draft WHERE tasks IS NOT NULL")
                             ).scalar() == 0
+
+
+def test_0018_adds_the_kept_forms_behind_both_walls_and_goes_back_without_them(
+        engine: Engine) -> None:
+    """0018 adds ``form_draft``, protected like ``draft`` (row-level security on
+    PostgreSQL for the new table, the others' kept); going back drops it and nothing else."""
+    from anchor_tui.services.form_drafts import case_target, keep_form, load_form
+    from tests.integration.case_world import build, make_backend
+
+    world = build(make_backend(engine))
+    nurse, target = world.viewers["nurse"], case_target(world.case_a)
+    keep_form(world.backend, nurse, "task", target, {"title": "call"}, case_id=world.case_a)
+
+    def secured() -> set[str]:
+        if engine.dialect.name != "postgresql":
+            return set()
+        with engine.connect() as conn:
+            return set(conn.execute(text(
+                "SELECT DISTINCT tablename FROM pg_policies WHERE schemaname = "
+                "current_schema() AND policyname LIKE 'anchor\\_%'")).scalars())
+
+    older = {"note", "task", "draft", "case_event_reason"}
+    postgres = engine.dialect.name == "postgresql"
+    assert secured() == (older | {"form_draft"} if postgres else set())
+    schema.downgrade(engine, "0017")
+    assert "form_draft" not in tables(engine)
+    assert secured() == (older if postgres else set())
+    schema.upgrade(engine)
+    assert differences(engine) == []
+    assert secured() == (older | {"form_draft"} if postgres else set())
+    assert load_form(world.backend, nurse, "task", target) is None

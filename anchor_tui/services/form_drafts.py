@@ -1,0 +1,178 @@
+"""Kept forms: what was typed into a form whose screen closed without its author.
+
+A form (a task, a consent, a reason, a child-welfare notification) holds its words on
+screen only until it is saved. When the terminal passes to someone else (a takeover at
+the idle lock, a switch of user) its viewer context closes with every screen of it: the
+form's fields are kept here, for their author alone, and given back when they next open
+the same kind of form for the same thing.
+
+The API knows nothing of any one form: a form is named by its ``kind`` (``"task"``,
+``"consent"``, ``"reason:snooze"``) and its ``target`` (what it is about, as the form
+names it: ``case_target(12)`` is ``"case:12"``), and its fields are a JSON object the
+form itself writes and reads back. So anything else typed by someone who has gone (a
+change the database refused after its maker left the terminal) can be kept the same
+way, under a kind of its own. One kept form per author, kind and target: the newest
+typed replaces the one before.
+
+Like a draft, a kept form is its author's alone: the central filter and PostgreSQL's
+row-level security show a ``form_draft`` row to its author only and never in a huddle
+(``policy.engine``), and every read and write here goes through ``backend.sessions``
+as the author. A form given back is removed when it is saved or its author discards it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from anchor_tui.db.models import Case, FormDraft
+from anchor_tui.db.types import utcnow
+from anchor_tui.domain import Viewer
+from anchor_tui.errors import AnchorError
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.drafts import author_viewer
+
+MAX_KIND = 32
+MAX_TARGET = 64
+MAX_FIELDS_CHARS = 200_000
+"""The most a kept form's fields may hold as JSON (a form's fields are short: a task's
+title is 500 characters at most): more is refused rather than kept in part."""
+
+
+@dataclass(frozen=True)
+class KeptForm:
+    """A form as its author left it."""
+
+    kind: str
+    target: str
+    case_id: int | None
+    fields: dict[str, Any]
+    """As the form wrote them (``fields_from_json``: a row that does not read is {})."""
+    saved_at: dt.datetime
+    """When it was kept (UTC): the form given back says when it was typed."""
+
+
+def case_target(case_id: int, *more: tuple[str, int | str]) -> str:
+    """The target of a form about a case (and, with ``more``, a thing of it):
+    ``case:12``, ``case:12/note:40``."""
+    return "/".join([f"case:{case_id}", *(f"{name}:{value}" for name, value in more)])
+
+
+def fields_json(fields: Mapping[str, Any]) -> str:
+    """The fields as stored: a JSON object (``ValueError``: not JSON-able)."""
+    if not isinstance(fields, Mapping) or not all(isinstance(k, str) for k in fields):
+        raise ValueError("a form's fields are a mapping of names")
+    try:
+        return json.dumps(dict(fields), ensure_ascii=False, sort_keys=True,
+                          allow_nan=False)
+    except TypeError as error:
+        raise ValueError("a form's fields must be JSON: text, numbers, lists") from error
+
+
+def fields_from_json(stored: str) -> dict[str, Any]:
+    """The fields a row holds; one written by hand that does not read holds none (the
+    form then opens empty, as if nothing were kept)."""
+    try:
+        fields = json.loads(stored)
+    except (ValueError, TypeError):
+        return {}
+    return fields if isinstance(fields, dict) else {}
+
+
+def _check_name(kind: str, target: str) -> None:
+    if not kind or len(kind) > MAX_KIND or not target or len(target) > MAX_TARGET:
+        raise ValueError("a kept form's kind and target are short names")
+
+
+def _find(session: Session, author: Viewer, kind: str, target: str) -> FormDraft | None:
+    return session.scalars(select(FormDraft).where(
+        FormDraft.author_id == author.user_id, FormDraft.kind == kind,
+        FormDraft.target == target)).first()
+
+
+def keep_form(backend: Backend, viewer: Viewer, kind: str, target: str,
+              fields: Mapping[str, Any], *, case_id: int | None = None
+              ) -> dt.datetime | None:
+    """Keep ``fields`` as the author's ``kind`` form about ``target`` (replacing one kept
+    before); no fields: drop it. When it was kept (None: nothing is). Runs off the UI
+    thread (``SavesDraftsAside``): database work only. Raises ``AnchorError`` for fields
+    too long to keep, ``DatabaseError`` when the database cannot be reached."""
+    _check_name(kind, target)
+    stored = fields_json(fields)
+    if len(stored) > MAX_FIELDS_CHARS:
+        raise AnchorError("The form is too long to keep.",
+                          f"A kept form holds at most {MAX_FIELDS_CHARS:,} characters.")
+    author = author_viewer(viewer)
+    for attempt in range(2):
+        try:
+            with backend.sessions.write(author) as session:
+                row = _find(session, author, kind, target)
+                if not fields:
+                    if row is not None:
+                        session.delete(row)
+                    return None
+                now = utcnow()
+                if row is None:
+                    session.add(FormDraft(author_id=author.user_id, case_id=case_id,
+                                          kind=kind, target=target, fields=stored,
+                                          saved_at=now))
+                else:
+                    row.case_id, row.fields, row.saved_at = case_id, stored, now
+                return now
+        except IntegrityError:
+            # The author's other terminal kept the same form a moment ago: the second
+            # attempt finds it and replaces it.
+            if attempt:
+                raise
+    return None  # not reached: the loop returns or raises
+
+
+def load_form(backend: Backend, viewer: Viewer, kind: str, target: str) -> KeptForm | None:
+    """The viewer's own kept ``kind`` form about ``target``, if any; never in a huddle
+    (a kept form is shown to its author working alone, as a draft is)."""
+    _check_name(kind, target)
+    if viewer.purpose != "individual":
+        return None
+    with backend.sessions.read(viewer) as session:
+        row = _find(session, viewer, kind, target)
+        if row is None:
+            return None
+        return KeptForm(row.kind, row.target, row.case_id, fields_from_json(row.fields),
+                        row.saved_at)
+
+
+def discard_form(backend: Backend, viewer: Viewer, kind: str, target: str) -> bool:
+    """Drop the author's kept ``kind`` form about ``target`` (it was saved, or they chose
+    to clear or discard it); whether there was one."""
+    _check_name(kind, target)
+    author = author_viewer(viewer)
+    with backend.sessions.write(author) as session:
+        row = _find(session, author, kind, target)
+        if row is None:
+            return False
+        session.delete(row)
+        return True
+
+
+def forms_waiting(session: Session, viewer: Viewer, listed: int) -> tuple[int, list[int]]:
+    """Inside ``drafts.drafts_waiting``'s unit of work: how many forms the viewer has
+    kept (about cases that still exist, or about no case), and the cases of the newest
+    few, newest first."""
+    mine = select(FormDraft.case_id, FormDraft.saved_at) \
+        .outerjoin(Case, Case.id == FormDraft.case_id) \
+        .where(FormDraft.author_id == viewer.user_id,
+               (FormDraft.case_id.is_(None)) | (Case.id.is_not(None)))
+    count = session.scalar(select(func.count()).select_from(mine.subquery())) or 0
+    newest: list[int] = []
+    for case_id in session.scalars(mine.order_by(FormDraft.saved_at.desc(),
+                                                 FormDraft.id.desc()).limit(listed * 4)):
+        if case_id is not None and case_id not in newest:
+            newest.append(case_id)
+    return count, newest[:listed]
