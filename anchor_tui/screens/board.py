@@ -226,20 +226,27 @@ class BoardScreen(BoardCaseload, BoardFiltering, BoardMoves, HuddleFlagging, Anc
         in a hurry (a takeover at the lock, ctrl+o) or a note whose save failed after
         they had gone would otherwise wait unseen until they next wrote on that case."""
         waiting = drafts_waiting(self._backend, self.viewer)
-        if waiting.count:
+        if waiting.any:
             self.post_message(DraftsRead(self.viewer, waiting))
 
     def on_drafts_read(self, message: DraftsRead) -> None:
         if message.viewer != self.viewer:
             return
-        count, cases = message.waiting.count, message.waiting.case_ids
-        listed = ", ".join(str(case_id) for case_id in cases)
-        more = "…" if count > len(cases) else ""
-        what = "1 unfinished note is kept as a draft" if count == 1 \
-            else f"{count} unfinished notes are kept as drafts"
-        where = "case" if len(cases) == 1 else "cases"
-        self.notify(f"{what} ({where} {listed}{more}). Writing a note on "
-                    "the case (n) offers yours back.", title="Drafts", timeout=12)
+        waiting = message.waiting
+        said = []
+        if waiting.count:
+            what = "1 unfinished note is kept as a draft" if waiting.count == 1 \
+                else f"{waiting.count} unfinished notes are kept as drafts"
+            said.append(f"{what}{_on_cases(waiting.count, waiting.case_ids)}. Writing a "
+                        "note on the case (n) offers yours back.")
+        if waiting.forms:
+            # One message at sign-in for all that was left unfinished (a form kept when
+            # the terminal passed to someone else: ``services.form_drafts``).
+            what = "1 form you were filling in is kept" if waiting.forms == 1 \
+                else f"{waiting.forms} forms you were filling in are kept"
+            said.append(f"{what}{_on_cases(waiting.forms, waiting.form_case_ids)}. Opening "
+                        "the same form again fills it in with what you typed.")
+        self.notify(" ".join(said), title="Drafts", timeout=12)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app shows what went wrong; the header says the board on screen is not fresh.
@@ -387,3 +394,12 @@ class BoardScreen(BoardCaseload, BoardFiltering, BoardMoves, HuddleFlagging, Anc
     def _queue_closed(self, queue: QueueScreen) -> None:
         if queue.changed:
             self.load_board()
+
+
+def _on_cases(count: int, cases: tuple[int, ...]) -> str:
+    """`` (cases 3, 5…)``: where the newest are (nothing when on no case)."""
+    if not cases:
+        return ""
+    listed = ", ".join(str(case_id) for case_id in cases)
+    more = "…" if count > len(cases) else ""
+    return f" ({'case' if len(cases) == 1 else 'cases'} {listed}{more})"

@@ -22,9 +22,10 @@ long after, the form comes back with what was filled in and why, so nothing is l
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import cast
+from typing import Any, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -35,13 +36,16 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.widgets.select import NoSelection
 
+from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.messages import CasesChanged
 from anchor_tui.paste_input import OneLineInput
 from anchor_tui.saving import context_alive, later_notifier, made_once, save_or_keep
 from anchor_tui.screens.case import AppHost
 from anchor_tui.screens.confirm import DiscardQuestion
-from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
+from anchor_tui.screens.kept_form import KeepsTypedForm, KeptFormNote
+from anchor_tui.screens.quit_form import QuitQuestion
+from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import moment_on, utcnow
 from anchor_tui.services.consents import (
     ConsentChoices,
@@ -51,6 +55,7 @@ from anchor_tui.services.consents import (
     record_consent,
     recorded_at,
 )
+from anchor_tui.services.form_drafts import case_target
 from anchor_tui.widgets.mark_list import MarkList
 from anchor_tui.widgets.plain_text import plain
 
@@ -87,9 +92,13 @@ def parse_day(value: str, field: str, label: str, *, optional: bool) -> dt.date 
                           f"(e.g. 2026-11-16){empty}.") from None
 
 
-class ConsentFormScreen(ModalScreen[None], AsksBeforeQuit):
+class ConsentFormScreen(ModalScreen[None], KeepsTypedForm):
     """Record a consent for the young person of case ``case_id``: saved through the app's
-    save queue once the form has closed."""
+    save queue once the form has closed. What was filled in (its evidence too) is kept
+    for its author if the terminal passes to someone else while it is open
+    (``kept_form``), and given back the next time they add a consent on the case."""
+
+    FORM_KIND = "consent"
 
     QUIT_QUESTION = QuitQuestion(
         "Quit and discard this consent?",
@@ -188,6 +197,7 @@ class ConsentFormScreen(ModalScreen[None], AsksBeforeQuit):
                                    placeholder="how it was given, e.g. signed form in the "
                                    "anchor meeting", max_length=500, id="consent-evidence",
                                    compact=True)
+            yield KeptFormNote(id="consent-kept")
             yield Static("", id="consent-form-message")
             with Horizontal(classes="form-buttons"):
                 yield Button("Save (ctrl+s)", id="consent-save", variant="primary",
@@ -198,6 +208,7 @@ class ConsentFormScreen(ModalScreen[None], AsksBeforeQuit):
         self.query_one("#consent-grantor", Select).focus()
         if self.again is not None:
             self._say(self.again.why)
+        self.offer_kept_form()
 
     # --- reading the form -------------------------------------------------------------
 
@@ -266,6 +277,7 @@ class ConsentFormScreen(ModalScreen[None], AsksBeforeQuit):
             return
         self._say("")
         self._saving = True
+        self.forget_kept_form()  # recorded now, or given back with its words if refused
         self.save(data)
 
     def save(self, data: ConsentInput) -> None:
@@ -326,8 +338,47 @@ class ConsentFormScreen(ModalScreen[None], AsksBeforeQuit):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                self.discarded()
                 self.dismiss(None)
 
         self.app.push_screen(DiscardQuestion("Discard this consent?", "Nothing has been "
                                              "recorded yet. Discard what was filled in?"),
                              callback=answered)
+
+    # --- kept for its author (``kept_form``) --------------------------------------------
+
+    def form_target(self) -> tuple[str, int | None]:
+        return case_target(self.case_id), self.case_id
+
+    def form_viewer(self) -> Viewer | None:
+        return self.host.viewer
+
+    def form_backend(self) -> Backend:
+        return self.host.backend
+
+    def form_fields(self) -> dict[str, object]:
+        return {"grantor": self._select("consent-grantor"),
+                "decision": self._select("consent-decision"),
+                "category": self._select("consent-category"),
+                "professions": list(self.query_one("#consent-professions", MarkList).marked),
+                "valid_from": self._text("consent-valid-from"),
+                "valid_to": self._text("consent-valid-to"),
+                "evidence": self._text("consent-evidence")}
+
+    def fill_form(self, fields: Mapping[str, Any]) -> None:
+        c = self.choices
+        for field, pairs in (("grantor", c.grantors), ("decision", c.decisions),
+                             ("category", c.categories)):
+            select: Select[str] = self.query_one(f"#consent-{field}", Select)
+            value = fields.get(field)
+            if value in {key for key, _ in pairs}:  # a choice the team still has
+                select.value = value
+            else:
+                select.clear()
+        professions = fields.get("professions")
+        self.query_one("#consent-professions", MarkList).mark_only(
+            [str(p) for p in professions] if isinstance(professions, list) else [])
+        self.query_one("#consent-valid-from", Input).value = str(
+            fields.get("valid_from") or self.today.isoformat())
+        self.query_one("#consent-valid-to", Input).value = str(fields.get("valid_to") or "")
+        self.query_one("#consent-evidence", Input).value = str(fields.get("evidence") or "")

@@ -61,9 +61,14 @@ class AsksBeforeQuit(Screen[Any]):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                self.discarded()
                 self.dismiss(None)
 
         self.app.push_screen(DiscardQuestion(title, question), callback=answered)
+
+    def discarded(self) -> None:
+        """Its author chose to discard what was typed (a kept form goes too:
+        ``kept_form``)."""
 
     async def _quit_answered(self, choice: str | None) -> None:
         self._asking_quit = False

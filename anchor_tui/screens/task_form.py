@@ -26,8 +26,10 @@ task is (``services.tasks``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -44,11 +46,13 @@ from anchor_tui.errors import AnchorError
 from anchor_tui.messages import CasesChanged
 from anchor_tui.paste_input import OneLineInput
 from anchor_tui.saving import context_alive, later_notifier, made_once, save_or_keep
+from anchor_tui.screens.kept_form import KeepsTypedForm, KeptFormNote
 from anchor_tui.screens.modal import AnchorModal
-from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
+from anchor_tui.screens.quit_form import QuitQuestion
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import moment_on, utcnow
 from anchor_tui.services.due_dates import EXAMPLES, describe_day, parse_optional_day
+from anchor_tui.services.form_drafts import case_target
 from anchor_tui.services.tasks import (
     AddedTask,
     NoteTask,
@@ -87,8 +91,11 @@ class TaskAdded(Message):
         self.added = added
 
 
-class TaskFormScreen(AnchorModal[NoteTask | None], AsksBeforeQuit):
-    """Add one task to one case."""
+class TaskFormScreen(AnchorModal[NoteTask | None], KeepsTypedForm):
+    """Add one task to one case. What was typed is kept for its author if the terminal
+    passes to someone else while it is open (``kept_form``): given back the next time
+    they add a task to the case (typed over a note: the next time they do from the note
+    editor)."""
 
     QUIT_QUESTION = QuitQuestion(
         "Quit and discard this task?",
@@ -130,6 +137,8 @@ class TaskFormScreen(AnchorModal[NoteTask | None], AsksBeforeQuit):
         self._given = (viewer, backend)
         self.form: TaskForm | None = None
         self._saving = False
+        self._assignee_wanted: int | None = None
+        """The assignee of a form filled in from a kept one, chosen once the list reads."""
 
     @property
     def viewer(self) -> Viewer | None:
@@ -145,6 +154,7 @@ class TaskFormScreen(AnchorModal[NoteTask | None], AsksBeforeQuit):
         with Vertical(id="task-box", classes="modal-box"), VerticalScroll(id="task-fields"):
             yield Static("New task", id="task-heading", classes="modal-title")
             yield Static("", id="task-message")  # up here: in view when a field is wrong
+            yield KeptFormNote(id="task-kept")
             yield Static("What is to be done")
             yield OneLineInput(self.initial_title, placeholder="Call the school about Monday",
                                id="task-title", max_length=500)
@@ -170,6 +180,7 @@ class TaskFormScreen(AnchorModal[NoteTask | None], AsksBeforeQuit):
             self.query_one("#task-message", Static).update(plain(self.again.why))
             self._read_due()
         self.read_form()
+        self.offer_kept_form()
 
     @work(thread=True, exclusive=True, group="task-form", exit_on_error=False)
     def read_form(self) -> None:
@@ -192,6 +203,8 @@ class TaskFormScreen(AnchorModal[NoteTask | None], AsksBeforeQuit):
                    id=str(mc.user_id)) for mc in form.members])
         ids = [NOBODY] + [str(mc.user_id) for mc in form.members]
         chosen = form.default_assignee if self.again is None else self.again.assignee_id
+        if self._assignee_wanted is not None:  # filled in from a kept form
+            chosen = self._assignee_wanted
         wanted = str(chosen) if chosen else NOBODY
         options.highlighted = ids.index(wanted) if wanted in ids else 0
 
@@ -247,6 +260,7 @@ class TaskFormScreen(AnchorModal[NoteTask | None], AsksBeforeQuit):
         assignee = None if chosen in (None, NOBODY) else int(str(chosen))
         message.update("")
         self._saving = True
+        self.forget_kept_form()  # saved now, or given back with its words if refused
         if self.note_category is not None:
             self.check_with_note(title, day, assignee)
         else:
@@ -326,3 +340,41 @@ class TaskFormScreen(AnchorModal[NoteTask | None], AsksBeforeQuit):
     def action_cancel(self) -> None:
         self.dismiss_or_ask("Discard this task?",
                             "The task is not saved yet. Discard what was written?")
+
+    # --- kept for its author (``kept_form``) --------------------------------------------
+
+    FORM_KIND = "task"
+
+    def form_kind(self) -> str:
+        """A task typed over a note is given back over a note: apart from the case's."""
+        return "task" if self.note_category is None else "note_task"
+
+    def form_target(self) -> tuple[str, int | None]:
+        return case_target(self.case_id), self.case_id
+
+    def form_viewer(self) -> Viewer | None:
+        return self.viewer
+
+    def form_backend(self) -> Backend:
+        return self.backend
+
+    def form_fields(self) -> dict[str, object]:
+        options = self.query_one("#task-assignee", OptionList)
+        chosen = options.get_option_at_index(options.highlighted).id \
+            if options.highlighted is not None and self.form is not None else None
+        return {"title": self.query_one("#task-title", Input).value,
+                "due": self.query_one("#task-due", Input).value,
+                "assignee_id": int(chosen) if chosen not in (None, NOBODY) else None}
+
+    def fill_form(self, fields: Mapping[str, Any]) -> None:
+        self.query_one("#task-title", Input).value = str(fields.get("title") or "")
+        self.query_one("#task-due", Input).value = str(fields.get("due") or "")
+        assignee = fields.get("assignee_id")
+        self._assignee_wanted = assignee if isinstance(assignee, int) else None
+        if self.form is not None:  # the list is read: choose in it now
+            ids = [NOBODY] + [str(mc.user_id) for mc in self.form.members]
+            wanted = str(self._assignee_wanted) if self._assignee_wanted else (
+                str(self.form.default_assignee) if self.form.default_assignee and not fields
+                else NOBODY)
+            self.query_one("#task-assignee", OptionList).highlighted = \
+                ids.index(wanted) if wanted in ids else 0

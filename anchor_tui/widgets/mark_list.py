@@ -50,3 +50,9 @@ class MarkList(OptionList):
         value, label = self.choices[index]
         self._marked ^= {value}
         self.replace_option_prompt_at_index(index, self._prompt(value, label))
+
+    def mark_only(self, values: Iterable[str]) -> None:
+        """Mark exactly ``values`` (those offered; a form filled in again)."""
+        self._marked = set(values) & {v for v, _ in self.choices}
+        for index, (value, label) in enumerate(self.choices):
+            self.replace_option_prompt_at_index(index, self._prompt(value, label))

@@ -1,0 +1,207 @@
+"""What was typed into a form is kept for its author when the terminal passes on.
+
+A takeover at the idle lock or a switch of user removed the form with the closing
+viewer's screens, its words lost without a word (the note editor alone kept its draft).
+Now the task and consent forms (and the others with ``kept_form``) are kept for their
+author as the context closes; the next sign-in says so with the drafts; the same form
+for the same case opens filled in with what was typed, saying so; ctrl+r clears it; a
+kept form goes when the form is saved or discarded, and nobody else is given it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+from anchor_tui.app import AnchorApp
+from anchor_tui.db import models as m
+from anchor_tui.screens.case import CaseScreen
+from anchor_tui.screens.confirm import DiscardQuestion
+from anchor_tui.screens.consent import ConsentScreen
+from anchor_tui.screens.consent_form import ConsentFormScreen
+from anchor_tui.screens.kept_form import KeptFormNote
+from anchor_tui.screens.lock import LockScreen
+from anchor_tui.screens.task_form import TaskFormScreen
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.form_drafts import fields_from_json
+from anchor_tui.widgets.mark_list import MarkList
+from tests.ui.conftest import AppFactory, settle, sign_in
+from tests.ui.test_note_editor import CASE, asked, until, user_id
+
+TITLE = "Ring the [b]youth centre[/b] about Friday"
+EVIDENCE = "Said yes in the anchor meeting, mother present"
+
+
+def kept_forms(backend: Backend, username: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """``username``'s kept forms: kind, target, fields."""
+    author = user_id(backend, username)
+    with backend.sessions.system("test: kept forms") as s:
+        rows = s.execute(select(m.FormDraft.kind, m.FormDraft.target, m.FormDraft.fields)
+                         .where(m.FormDraft.author_id == author)).all()
+    return [(kind, target, fields_from_json(fields)) for kind, target, fields in rows]
+
+
+def notified(app: AnchorApp) -> str:
+    return "\n".join(n.message for n in app._notifications)
+
+
+async def take_over(app: AnchorApp, pilot: Pilot[Any], username: str = "youth") -> None:
+    """The terminal locks; ``username`` signs in at the lock screen."""
+    await pilot.press("ctrl+g")
+    await until(pilot, lambda: isinstance(app.screen, LockScreen))
+    app.screen.query_one("#username", Input).value = ""
+    await sign_in(pilot, username)
+    assert app.viewer is not None and app.viewer.username == username
+    await settle(pilot)  # (the closed context's forms are kept by an app worker)
+
+
+async def open_task_form(app: AnchorApp, pilot: Pilot[Any]) -> TaskFormScreen:
+    await app.push_screen(CaseScreen(CASE))
+    await settle(pilot)
+    await pilot.press("t")
+    form = await asked(app, pilot, TaskFormScreen)
+    assert isinstance(form, TaskFormScreen)
+    await settle(pilot)
+    return form
+
+
+async def back_as(app: AnchorApp, pilot: Pilot[Any], username: str) -> None:
+    """Switch user (ctrl+o) and sign ``username`` in."""
+    await pilot.press("ctrl+o")
+    await settle(pilot)
+    await sign_in(pilot, username)
+    await settle(pilot)
+
+
+async def typed_task_taken_over(app: AnchorApp, pilot: Pilot[Any]) -> None:
+    await sign_in(pilot, "social")
+    await open_task_form(app, pilot)
+    await pilot.press(*"Ring the ")
+    form = app.screen
+    assert isinstance(form, TaskFormScreen)
+    form.query_one("#task-title", Input).value = TITLE  # (markup: shown as typed)
+    form.query_one("#task-due", Input).value = "fri"
+    await take_over(app, pilot)
+
+
+async def test_a_task_typed_at_a_takeover_is_kept_and_given_back_filled_in(
+        make_app: AppFactory, demo_backend: Backend) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await typed_task_taken_over(app, pilot)
+        assert kept_forms(demo_backend, "social") == [
+            ("task", f"case:{CASE}", {"title": TITLE, "due": "fri",
+                                      "assignee_id": user_id(demo_backend, "social")})]
+        assert kept_forms(demo_backend, "youth") == []
+        # The next person is given nothing of it.
+        form = await open_task_form(app, pilot)
+        assert form.query_one("#task-title", Input).value == ""
+        assert not form.query_one(KeptFormNote).has_class("said")
+        await pilot.press("escape")
+        await settle(pilot)
+        await back_as(app, pilot, "social")
+        assert "1 form you were filling in is kept" in notified(app)
+        form = await open_task_form(app, pilot)
+        assert form.query_one("#task-title", Input).value == TITLE
+        assert form.query_one("#task-due", Input).value == "fri"
+        note = form.query_one(KeptFormNote)
+        assert note.has_class("said")
+        said = str(note.render())
+        assert "Filled in from what you typed on" in said
+        assert "before the terminal passed to someone else" in said
+        await pilot.press("ctrl+r")  # cleared, and discarded
+        await settle(pilot)
+        assert form.query_one("#task-title", Input).value == ""
+        assert form.query_one("#task-due", Input).value == ""
+        assert "discarded" in str(note.render())
+        assert kept_forms(demo_backend, "social") == []
+
+
+async def test_saving_the_form_given_back_removes_what_was_kept(
+        make_app: AppFactory, demo_backend: Backend) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await typed_task_taken_over(app, pilot)
+        await back_as(app, pilot, "social")
+        form = await open_task_form(app, pilot)
+        assert form.query_one("#task-title", Input).value == TITLE
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not form.is_attached)
+        await settle(pilot)
+        assert kept_forms(demo_backend, "social") == []
+        with demo_backend.sessions.system("test: tasks") as s:
+            assert s.scalars(select(m.Task.title).where(m.Task.title == TITLE)).all() \
+                == [TITLE]
+
+
+async def test_discarding_the_form_given_back_removes_what_was_kept(
+        make_app: AppFactory, demo_backend: Backend) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await typed_task_taken_over(app, pilot)
+        await back_as(app, pilot, "social")
+        form = await open_task_form(app, pilot)
+        assert form.query_one("#task-title", Input).value == TITLE
+        await pilot.press("escape")
+        question = await asked(app, pilot, DiscardQuestion)
+        assert isinstance(question, DiscardQuestion)
+        await pilot.press("ctrl+d")
+        await until(pilot, lambda: not form.is_attached)
+        await settle(pilot)
+        assert kept_forms(demo_backend, "social") == []
+
+
+async def open_consent_form(app: AnchorApp, pilot: Pilot[Any]) -> ConsentFormScreen:
+    """The case, its consents (c), a new one (n)."""
+    await app.push_screen(CaseScreen(CASE))
+    await settle(pilot)
+    await pilot.press("c")
+    screen = await asked(app, pilot, ConsentScreen)
+    assert isinstance(screen, ConsentScreen)
+    await until(pilot, lambda: screen.history is not None)
+    await pilot.press("n")
+    form = await asked(app, pilot, ConsentFormScreen)
+    assert isinstance(form, ConsentFormScreen)
+    await settle(pilot)
+    return form
+
+
+async def test_a_consent_filled_in_at_a_switch_of_user_is_kept_with_its_evidence(
+        make_app: AppFactory, demo_backend: Backend) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await sign_in(pilot, "social")
+        form = await open_consent_form(app, pilot)
+        form.query_one("#consent-grantor", Select).value = "self"
+        form.query_one("#consent-decision", Select).value = "permit"
+        form.query_one("#consent-category", Select).value = "health"
+        form.query_one("#consent-professions", MarkList).focus()
+        await pilot.press("space", "down", "space")
+        form.query_one("#consent-valid-to", Input).value = "2027-06-30"
+        form.query_one("#consent-evidence", Input).value = EVIDENCE
+        await back_as(app, pilot, "nurse")  # switched without saving the consent
+        [(kind, target, fields)] = kept_forms(demo_backend, "social")
+        assert (kind, target) == ("consent", f"case:{CASE}")
+        assert fields["evidence"] == EVIDENCE
+        assert EVIDENCE not in notified(app)
+        await back_as(app, pilot, "social")
+        assert "1 form you were filling in is kept (case 2)" in notified(app)
+        form = await open_consent_form(app, pilot)
+        assert form.query_one("#consent-grantor", Select).value == "self"
+        assert form.query_one("#consent-decision", Select).value == "permit"
+        assert form.query_one("#consent-category", Select).value == "health"
+        assert set(form.query_one("#consent-professions", MarkList).marked) == {
+            "police", "social_work"}
+        assert form.query_one("#consent-valid-to", Input).value == "2027-06-30"
+        assert form.query_one("#consent-evidence", Input).value == EVIDENCE
+        assert "Filled in from what you typed on" in str(
+            form.query_one(KeptFormNote).render())
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not form.is_attached)
+        await settle(pilot)
+        assert kept_forms(demo_backend, "social") == []
+        with demo_backend.sessions.system("test: consents") as s:
+            assert EVIDENCE in s.scalars(select(m.Consent.evidence)).all()
