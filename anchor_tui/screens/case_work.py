@@ -55,6 +55,7 @@ from anchor_tui.services.case_edits import (
 )
 from anchor_tui.services.case_view import CaseRecord, NoteEntry
 from anchor_tui.services.due_dates import EXAMPLES, describe_day, parse_optional_day
+from anchor_tui.services.form_drafts import case_target
 from anchor_tui.services.notes import OwnNote, mark_entered_in_error, note_history, own_notes
 from anchor_tui.services.tasks import OpenTask, complete_task, completed_at, open_tasks
 
@@ -166,7 +167,9 @@ class CaseWork(Screen[None]):
         reason = await self.app.push_screen_wait(ReasonScreen(
             "Entered in error", "Why is this note wrong? It stays in the timeline, marked, "
             "with your reason.", placeholder="e.g. written on the wrong case",
-            value=value, note=note))
+            value=value, note=note,
+            kept_as=("reason:error", case_target(self.case_id, ("note", note_id)),
+                     self.case_id)))
         if reason is not None:
             self.write_error_mark(note_id, reason)
 

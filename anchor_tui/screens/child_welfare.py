@@ -22,8 +22,10 @@ for later.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -33,13 +35,16 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.messages import CasesChanged
 from anchor_tui.paste_input import OneLineInput
 from anchor_tui.saving import context_alive, later_notifier, made_once, save_or_keep
 from anchor_tui.screens.confirm import DiscardQuestion
+from anchor_tui.screens.kept_form import KeepsTypedForm, KeptFormNote
 from anchor_tui.screens.modal import AnchorModal
-from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
+from anchor_tui.screens.quit_form import QuitQuestion
+from anchor_tui.services.backend import Backend
 from anchor_tui.services.child_welfare import (
     METHODS,
     NotificationDue,
@@ -73,7 +78,7 @@ class NotificationRead(Message):
         self.due = due
 
 
-class ChildWelfareScreen(AnchorModal[bool | None], AsksBeforeQuit):
+class ChildWelfareScreen(AnchorModal[bool | None], KeepsTypedForm):
     """Record one pending notification, or leave it for later."""
 
     QUIT_QUESTION = QuitQuestion(
@@ -127,6 +132,7 @@ class ChildWelfareScreen(AnchorModal[bool | None], AsksBeforeQuit):
             yield Static("Reference (if you got one)")
             yield OneLineInput(self.again.reference if self.again else "", placeholder="",
                                id="welfare-reference", max_length=200)
+            yield KeptFormNote(id="welfare-kept")
             yield Static(plain(self.again.why) if self.again else "", id="welfare-message")
             yield Static("ctrl+s / F2 records · Esc: later (the task stays open)",
                          classes="modal-hint")
@@ -137,6 +143,7 @@ class ChildWelfareScreen(AnchorModal[bool | None], AsksBeforeQuit):
         if self.again is not None and self.again.method in METHODS:
             methods.highlighted = list(METHODS).index(self.again.method)
         self.read_due()
+        self.offer_kept_form()
 
     @work(thread=True, exclusive=True, group="welfare-read", exit_on_error=False)
     def read_due(self) -> None:
@@ -175,6 +182,7 @@ class ChildWelfareScreen(AnchorModal[bool | None], AsksBeforeQuit):
             return
         method = str(methods.get_option_at_index(methods.highlighted).id)
         self._saving = True
+        self.forget_kept_form()  # recorded now, or given back with its words if refused
         self.write_record(method, recipient, self.query_one("#welfare-reference", Input).value)
 
     def _say(self, problem: str) -> None:
@@ -235,6 +243,7 @@ class ChildWelfareScreen(AnchorModal[bool | None], AsksBeforeQuit):
 
         def answered(discard: bool | None) -> None:
             if discard:
+                self.discarded()
                 self._later()
 
         self.app.push_screen(DiscardQuestion(
@@ -246,3 +255,33 @@ class ChildWelfareScreen(AnchorModal[bool | None], AsksBeforeQuit):
         self.app.notify("The notification is not recorded yet: its task stays in your queue.",
                         title="Child-welfare notification", severity="warning", markup=False)
         self.dismiss(False)
+
+    # --- kept for its author (``kept_form``) --------------------------------------------
+
+    FORM_KIND = "child_welfare"
+
+    def form_target(self) -> tuple[str, int | None]:
+        """The notification (its case once read: retention erases the kept record with
+        the case's drafts)."""
+        return f"notification:{self.notification_id}", self._case_id
+
+    def form_viewer(self) -> Viewer | None:
+        return self.host.viewer
+
+    def form_backend(self) -> Backend:
+        return self.host.backend
+
+    def form_fields(self) -> dict[str, object]:
+        methods = self.query_one("#welfare-method", OptionList)
+        method = methods.get_option_at_index(methods.highlighted).id \
+            if methods.highlighted is not None else None
+        return {"method": method,
+                "recipient": self.query_one("#welfare-recipient", Input).value,
+                "reference": self.query_one("#welfare-reference", Input).value}
+
+    def fill_form(self, fields: Mapping[str, Any]) -> None:
+        method = fields.get("method")
+        self.query_one("#welfare-method", OptionList).highlighted = \
+            list(METHODS).index(method) if method in METHODS else 0
+        self.query_one("#welfare-recipient", Input).value = str(fields.get("recipient") or "")
+        self.query_one("#welfare-reference", Input).value = str(fields.get("reference") or "")

@@ -169,6 +169,7 @@ class KeepsTypedForm(AsksBeforeQuit):
         huddle's form, one that never opened)."""
         if self._kept_for is None or not self.is_mounted or not self.filled_in():
             return None
-        viewer, backend, target, case_id = self._kept_for
+        viewer, backend, _target, _case = self._kept_for
+        target, case_id = self.form_target()  # (a case read since it opened, now known)
         return partial(keep_form, backend, viewer, self.form_kind(), target, self.form_fields(),
                        case_id=case_id)

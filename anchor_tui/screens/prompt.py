@@ -9,7 +9,8 @@ it was not saved (``note``), so a refused or conflicting change never loses its 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,9 +19,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from anchor_tui.domain import Viewer
 from anchor_tui.paste_input import OneLineInput
 from anchor_tui.screens.confirm import DiscardQuestion
-from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
+from anchor_tui.screens.kept_form import KeepsTypedForm, KeptFormNote
+from anchor_tui.screens.modal import Host
+from anchor_tui.screens.quit_form import QuitQuestion
+from anchor_tui.services.backend import Backend
 from anchor_tui.widgets.plain_text import plain
 
 
@@ -75,10 +80,17 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ReasonScreen(ModalScreen[str | None], AsksBeforeQuit):
+class ReasonScreen(ModalScreen[str | None], KeepsTypedForm):
     """Write a short reason (one line); Enter with text saves it, Escape cancels (asked
     first when something is written), and so does ctrl+q: a huddle's decision, a refused
-    change's words asked again, are nowhere else."""
+    change's words asked again, are nowhere else.
+
+    Opened with ``kept_as`` (the kind of reason, its target and case: a snooze of case
+    12 is ``("reason:snooze", "case:12", 12)``), what is written is kept for its author
+    if the terminal passes to someone else while it is open, and given back the next
+    time they give that reason for that case (``kept_form``)."""
+
+    FORM_KIND = "reason"
 
     QUIT_QUESTION = QuitQuestion(
         "Quit and discard what was written?",
@@ -96,10 +108,12 @@ class ReasonScreen(ModalScreen[str | None], AsksBeforeQuit):
     ]
 
     def __init__(self, title: str, question: str, placeholder: str = "Reason", *,
-                 value: str = "", note: str = "") -> None:
+                 value: str = "", note: str = "",
+                 kept_as: tuple[str, str, int | None] | None = None) -> None:
         """``value``: what was written before (asked again); ``note``: why it is asked
-        again (our words), shown under the field."""
+        again (our words), shown under the field; ``kept_as``: see the class."""
         super().__init__()
+        self.kept_as = kept_as
         self.title_text = title
         self.question = question
         self.placeholder = placeholder
@@ -113,12 +127,15 @@ class ReasonScreen(ModalScreen[str | None], AsksBeforeQuit):
             yield Static(plain(self.question, one_line=False), classes="modal-note")
             yield OneLineInput(self.value, placeholder=self.placeholder, id="reason-input",
                                max_length=500)
+            yield KeptFormNote(id="reason-kept")
             yield Static(plain(self.note, one_line=False), id="reason-message",
                          classes="modal-hint")
             yield Static("Enter saves · Esc cancels", classes="modal-hint")
 
     def on_mount(self) -> None:
         self.query_one("#reason-input", Input).focus()
+        if self.kept_as is not None:
+            self.offer_kept_form()
 
     def on_one_line_input_paste_adjusted(self, event: OneLineInput.PasteAdjusted) -> None:
         event.stop()
@@ -129,6 +146,7 @@ class ReasonScreen(ModalScreen[str | None], AsksBeforeQuit):
         if not event.value.strip():
             self.query_one("#reason-message", Static).update("Write a reason first.")
             return
+        self.forget_kept_form()  # given to the change now (given back if it is refused)
         self.dismiss(event.value.strip())
 
     def action_cancel(self) -> None:
@@ -141,6 +159,7 @@ class ReasonScreen(ModalScreen[str | None], AsksBeforeQuit):
         def answered(discard: bool | None) -> None:
             self._asking_discard = False
             if discard:
+                self.discarded()
                 self.dismiss(None)
 
         self._asking_discard = True
@@ -151,3 +170,24 @@ class ReasonScreen(ModalScreen[str | None], AsksBeforeQuit):
 
     def filled_in(self) -> bool:
         return bool(self.query_one("#reason-input", Input).value.strip())
+
+    # --- kept for its author (``kept_form``) --------------------------------------------
+
+    def form_kind(self) -> str:
+        return self.kept_as[0] if self.kept_as is not None else self.FORM_KIND
+
+    def form_target(self) -> tuple[str, int | None]:
+        assert self.kept_as is not None  # (offered only then)
+        return self.kept_as[1], self.kept_as[2]
+
+    def form_viewer(self) -> Viewer | None:
+        return cast(Host, self.app).viewer
+
+    def form_backend(self) -> Backend:
+        return cast(Host, self.app).backend
+
+    def form_fields(self) -> dict[str, object]:
+        return {"reason": self.query_one("#reason-input", Input).value}
+
+    def fill_form(self, fields: Mapping[str, Any]) -> None:
+        self.query_one("#reason-input", Input).value = str(fields.get("reason") or "")

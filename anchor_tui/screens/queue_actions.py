@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from textual import work
 from textual.message import Message
@@ -58,6 +59,7 @@ from anchor_tui.services.case_actions import (
     task_given,
 )
 from anchor_tui.services.clock import utcnow
+from anchor_tui.services.form_drafts import case_target
 
 
 class CaseReadForAction(Message):
@@ -263,13 +265,16 @@ class QueueActions(Screen[None]):
         kept: dict[tuple[str, int], str] = self.__dict__.setdefault("_kept_reasons", {})
         return kept
 
-    def _kept_reason(self, action: str, ref: CaseRef) -> dict[str, str]:
-        """The reason of a refused snooze or screening of this case, to fill in again."""
+    def _kept_reason(self, action: str, ref: CaseRef) -> dict[str, Any]:
+        """The reason of a refused snooze or screening of this case, to fill in again;
+        and, whatever is written, kept for its author if the terminal passes on while
+        it is asked (``kept_form``)."""
+        keep = {"kept_as": (f"reason:{action}", case_target(ref.case_id), ref.case_id)}
         kept = self._reasons().get((action, ref.case_id))
         if kept is None:
-            return {}
-        return {"value": kept, "note": "Your reason from before, not saved then (the case "
-                "had changed). Check it still holds."}
+            return keep
+        return keep | {"value": kept, "note": "Your reason from before, not saved then (the "
+                       "case had changed). Check it still holds."}
 
     async def _ask_reason(self, action: str, ref: CaseRef, prompt: ReasonScreen
                           ) -> str | None:

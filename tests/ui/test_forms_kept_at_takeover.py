@@ -205,3 +205,85 @@ async def test_a_consent_filled_in_at_a_switch_of_user_is_kept_with_its_evidence
         assert kept_forms(demo_backend, "social") == []
         with demo_backend.sessions.system("test: consents") as s:
             assert EVIDENCE in s.scalars(select(m.Consent.evidence)).all()
+
+
+async def test_a_snooze_reason_typed_at_a_takeover_is_given_back_for_that_case(
+        make_app: AppFactory, demo_backend: Backend) -> None:
+    from anchor_tui.screens.prompt import ReasonScreen
+    from tests.ui.asking import choose, settle_asking
+    from tests.ui.test_queue import go_to, highlighted, open_queue
+
+    reason = "Waiting for the school's [b]reply[/b]"
+    app = make_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        screen = await open_queue(app, pilot, "social")
+        await go_to(pilot, screen, "reviews_due", 1)
+        case_id = highlighted(screen).case_id
+        await pilot.press("z")
+        await choose(pilot, "3")
+        assert isinstance(app.screen, ReasonScreen)
+        app.screen.query_one("#reason-input", Input).value = reason
+        await take_over(app, pilot)
+        assert kept_forms(demo_backend, "social") == [
+            ("reason:snooze", f"case:{case_id}", {"reason": reason})]
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        screen = await open_queue(app, pilot, "social")
+        await go_to(pilot, screen, "reviews_due", 1)
+        assert highlighted(screen).case_id == case_id
+        await pilot.press("z")
+        await choose(pilot, "3")
+        form = app.screen
+        assert isinstance(form, ReasonScreen)
+        await until(pilot, lambda: form.query_one(KeptFormNote).has_class("said"))
+        assert form.query_one("#reason-input", Input).value == reason
+        await pilot.press("enter")  # the snooze is saved with it
+        await settle_asking(pilot)
+        assert kept_forms(demo_backend, "social") == []
+        with demo_backend.sessions.system("test: snoozes") as s:
+            assert s.scalars(select(m.CaseSnooze.reason).where(
+                m.CaseSnooze.case_id == case_id)).all() == [reason]
+
+
+async def test_a_child_welfare_record_typed_at_a_takeover_is_given_back(
+        make_app: AppFactory, demo_backend: Backend) -> None:
+    from anchor_tui.screens.child_welfare import ChildWelfareScreen
+    from anchor_tui.screens.note_editor import NoteEditorScreen
+    from tests.ui.test_child_welfare_kept import RECIPIENT, REFERENCE, the_record
+    from tests.ui.test_note_editor import choose
+
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await sign_in(pilot, "police")
+        await app.push_screen(CaseScreen(CASE))
+        await settle(pilot)
+        await pilot.press("n")
+        await asked(app, pilot, NoteEditorScreen)
+        await settle(pilot)
+        await pilot.press("f3")
+        await choose(app, pilot, "welfare_concern")
+        await pilot.press("ctrl+end", *"Bruises seen at the station.", "ctrl+s")
+        form = await asked(app, pilot, ChildWelfareScreen)
+        assert isinstance(form, ChildWelfareScreen)
+        await settle(pilot)
+        notification = the_record(demo_backend).id
+        form.query_one("#welfare-recipient", Input).value = RECIPIENT
+        form.query_one("#welfare-reference", Input).value = REFERENCE
+        await take_over(app, pilot)
+        [(kind, target, fields)] = kept_forms(demo_backend, "police")
+        assert (kind, target) == ("child_welfare", f"notification:{notification}")
+        assert (fields["recipient"], fields["reference"]) == (RECIPIENT, REFERENCE)
+        await back_as(app, pilot, "police")
+        await app.push_screen(ChildWelfareScreen(notification))
+        form = app.screen
+        assert isinstance(form, ChildWelfareScreen)
+        await settle(pilot)
+        assert form.query_one("#welfare-recipient", Input).value == RECIPIENT
+        assert form.query_one("#welfare-reference", Input).value == REFERENCE
+        assert form.query_one(KeptFormNote).has_class("said")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not form.is_attached)
+        await settle(pilot)
+        assert kept_forms(demo_backend, "police") == []
+        record = the_record(demo_backend)
+        assert (record.status, record.recipient) == ("notified", RECIPIENT)
