@@ -137,8 +137,9 @@ class TaskFormScreen(AnchorModal[NoteTask | None], KeepsTypedForm):
         self._given = (viewer, backend)
         self.form: TaskForm | None = None
         self._saving = False
-        self._assignee_wanted: int | None = None
-        """The assignee of a form filled in from a kept one, chosen once the list reads."""
+        self._assignee_wanted: int | str | None = None
+        """The assignee of a form filled in from a kept one (``NOBODY``: nobody), chosen
+        once the list reads; None: the form's default."""
 
     @property
     def viewer(self) -> Viewer | None:
@@ -204,7 +205,7 @@ class TaskFormScreen(AnchorModal[NoteTask | None], KeepsTypedForm):
         ids = [NOBODY] + [str(mc.user_id) for mc in form.members]
         chosen = form.default_assignee if self.again is None else self.again.assignee_id
         if self._assignee_wanted is not None:  # filled in from a kept form
-            chosen = self._assignee_wanted
+            chosen = self._assignee_wanted if isinstance(self._assignee_wanted, int) else None
         wanted = str(chosen) if chosen else NOBODY
         options.highlighted = ids.index(wanted) if wanted in ids else 0
 
@@ -359,22 +360,25 @@ class TaskFormScreen(AnchorModal[NoteTask | None], KeepsTypedForm):
         return self.backend
 
     def form_fields(self) -> dict[str, object]:
+        fields: dict[str, object] = {"title": self.query_one("#task-title", Input).value,
+                                     "due": self.query_one("#task-due", Input).value}
         options = self.query_one("#task-assignee", OptionList)
-        chosen = options.get_option_at_index(options.highlighted).id \
-            if options.highlighted is not None and self.form is not None else None
-        return {"title": self.query_one("#task-title", Input).value,
-                "due": self.query_one("#task-due", Input).value,
-                "assignee_id": int(chosen) if chosen not in (None, NOBODY) else None}
+        if self.form is not None and options.highlighted is not None:
+            # (Not read yet: none chosen, the default is chosen when it is given back.)
+            chosen = options.get_option_at_index(options.highlighted).id
+            fields["assignee_id"] = None if chosen in (None, NOBODY) else int(str(chosen))
+        return fields
 
     def fill_form(self, fields: Mapping[str, Any]) -> None:
         self.query_one("#task-title", Input).value = str(fields.get("title") or "")
         self.query_one("#task-due", Input).value = str(fields.get("due") or "")
-        assignee = fields.get("assignee_id")
-        self._assignee_wanted = assignee if isinstance(assignee, int) else None
+        assignee = fields.get("assignee_id", self)  # (self: not kept, the default)
+        self._assignee_wanted = assignee if isinstance(assignee, int) \
+            else NOBODY if assignee is None else None
         if self.form is not None:  # the list is read: choose in it now
             ids = [NOBODY] + [str(mc.user_id) for mc in self.form.members]
-            wanted = str(self._assignee_wanted) if self._assignee_wanted else (
-                str(self.form.default_assignee) if self.form.default_assignee and not fields
-                else NOBODY)
+            wanted = self._assignee_wanted if self._assignee_wanted is not None \
+                else self.form.default_assignee
+            key = str(wanted) if wanted and wanted != NOBODY else NOBODY
             self.query_one("#task-assignee", OptionList).highlighted = \
-                ids.index(wanted) if wanted in ids else 0
+                ids.index(key) if key in ids else 0

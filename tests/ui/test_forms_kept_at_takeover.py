@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
@@ -118,6 +119,33 @@ async def test_a_task_typed_at_a_takeover_is_kept_and_given_back_filled_in(
         assert form.query_one("#task-due", Input).value == ""
         assert "discarded" in str(note.render())
         assert kept_forms(demo_backend, "social") == []
+
+
+@pytest.mark.parametrize("given_to", ["nurse", None])
+async def test_the_task_given_back_keeps_whom_it_was_given_to(
+        make_app: AppFactory, demo_backend: Backend, given_to: str | None) -> None:
+    """Given to someone, or to nobody yet (not the form's default: the author)."""
+    from textual.widgets import OptionList
+
+    assignee = user_id(demo_backend, given_to) if given_to else None
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "social")
+        form = await open_task_form(app, pilot)
+        form.query_one("#task-title", Input).value = TITLE
+        assert form.form is not None
+        ids = [None] + [mc.user_id for mc in form.form.members]
+        form.query_one("#task-assignee", OptionList).highlighted = ids.index(assignee)
+        await take_over(app, pilot)
+        [(_kind, _target, fields)] = kept_forms(demo_backend, "social")
+        assert fields["assignee_id"] == assignee
+        await back_as(app, pilot, "social")
+        form = await open_task_form(app, pilot)
+        assert form.form is not None
+        await until(pilot, lambda: form.query_one("#task-title", Input).value == TITLE)
+        ids = [None] + [mc.user_id for mc in form.form.members]
+        highlighted = form.query_one("#task-assignee", OptionList).highlighted
+        assert highlighted is not None and ids[highlighted] == assignee
 
 
 async def test_saving_the_form_given_back_removes_what_was_kept(
