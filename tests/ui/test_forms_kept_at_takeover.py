@@ -29,7 +29,7 @@ from anchor_tui.screens.task_form import TaskFormScreen
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.form_drafts import fields_from_json
 from anchor_tui.widgets.mark_list import MarkList
-from tests.ui.conftest import AppFactory, settle, sign_in
+from tests.ui.conftest import DEMO_PASSPHRASE, AppFactory, settle, sign_in
 from tests.ui.test_note_editor import CASE, asked, until, user_id
 
 TITLE = "Ring the [b]youth centre[/b] about Friday"
@@ -315,3 +315,35 @@ async def test_a_child_welfare_record_typed_at_a_takeover_is_given_back(
         assert kept_forms(demo_backend, "police") == []
         record = the_record(demo_backend)
         assert (record.status, record.recipient) == ("notified", RECIPIENT)
+
+
+async def test_an_action_typed_in_a_huddle_is_not_kept_when_the_terminal_is_taken_over(
+        make_app: AppFactory, demo_backend: Backend) -> None:
+    """The huddle ends at the takeover (its minutes stored): a form typed over what the
+    room saw is not given back to its author alone, where it could reach readers the
+    room did not have (``kept_form``); nothing of it reaches anyone."""
+    from anchor_tui.screens.huddle_modals import ActionScreen
+    from tests.ui.test_huddle import huddle_of, join
+    from tests.ui.test_note_editor import choose
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await huddle_of(pilot, "social")
+        await join(pilot, "nurse")
+        await pilot.press("a")
+        form = await asked(app, pilot, ActionScreen)
+        await pilot.press(*"Call the school")
+        assert form.query_one("#action-text", Input).value == "Call the school"
+        # (Not ``take_over``: ``settle`` would wait for the huddle's question worker.)
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: isinstance(app.screen, LockScreen))
+        app.screen.query_one("#username", Input).value = "youth"
+        app.screen.query_one("#passphrase", Input).value = DEMO_PASSPHRASE
+        app.screen.query_one("#passphrase", Input).focus()
+        await pilot.press("enter")
+        await choose(app, pilot, "end", then_settle=False)  # (asked: it ends the huddle)
+        await until(pilot, lambda: app.viewer is not None and app.viewer.username == "youth")
+        await until(pilot, lambda: app.session.roster is None and not any(
+            w.group in ("keep-drafts", "audit") and not w.is_finished for w in app.workers))
+    for who in ("social", "nurse", "youth"):
+        assert kept_forms(demo_backend, who) == []
