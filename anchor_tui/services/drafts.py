@@ -303,6 +303,9 @@ class DraftsWaiting:
     someone else (``services.form_drafts``): said in the same message."""
     form_case_ids: tuple[int, ...] = ()
     """The cases of the newest few kept forms, newest first (each once)."""
+    refused: int = 0
+    """How many of the kept forms hold a change saved while the database was away and
+    refused when it came back, after the viewer had left the terminal."""
 
     @property
     def any(self) -> bool:
@@ -317,7 +320,7 @@ def drafts_waiting(backend: Backend, viewer: Viewer, listed: int = 5) -> DraftsW
     if viewer.purpose != "individual":
         return DraftsWaiting(0, ())
     with backend.sessions.read(viewer) as session:
-        forms, form_cases = forms_waiting(session, viewer, listed)
+        forms = forms_waiting(session, viewer, listed)
         mine = select(Draft.case_id, Draft.updated_at).join(Case, Case.id == Draft.case_id) \
             .where(Draft.author_id == viewer.user_id)
         count = session.scalar(select(func.count()).select_from(mine.subquery())) or 0
@@ -326,7 +329,8 @@ def drafts_waiting(backend: Backend, viewer: Viewer, listed: int = 5) -> DraftsW
                                        .limit(listed * 4)):
             if case_id not in newest:
                 newest.append(case_id)
-        return DraftsWaiting(count, tuple(newest[:listed]), forms, tuple(form_cases))
+        return DraftsWaiting(count, tuple(newest[:listed]), forms.count,
+                             tuple(forms.case_ids), forms.refused)
 
 
 def keep_unsaved_note(backend: Backend, viewer: Viewer, case_id: int,

@@ -11,8 +11,15 @@ The API knows nothing of any one form: a form is named by its ``kind`` (``"task"
 names it: ``case_target(12)`` is ``"case:12"``), and its fields are a JSON object the
 form itself writes and reads back. So anything else typed by someone who has gone (a
 change the database refused after its maker left the terminal) can be kept the same
-way, under a kind of its own. One kept form per author, kind and target: the newest
-typed replaces the one before.
+way. One kept form per author, kind and target: the newest typed replaces the one
+before.
+
+A change typed in a form and kept for the database while it was away may be refused
+when the database is back (a conflict, a rule), after its maker has left the terminal:
+:func:`keep_refused` keeps its fields as the same form (the same kind and target, so
+opening that form again gives them back) with why it was refused, under the reserved
+field :data:`REFUSAL_FIELD`, which the form never sees (:class:`KeptForm` holds it
+apart). The sign-in message counts those apart from forms merely kept.
 
 Like a draft, a kept form is its author's alone: the central filter and PostgreSQL's
 row-level security show a ``form_draft`` row to its author only and never in a huddle
@@ -41,6 +48,9 @@ from anchor_tui.services.drafts import author_viewer
 
 MAX_KIND = 32
 MAX_TARGET = 64
+REFUSAL_FIELD = "_refused"
+"""The field of a kept form holding why the change typed in it was refused (our words:
+the refusal's message and fix); no form writes a field of that name."""
 MAX_FIELDS_CHARS = 200_000
 """The most a kept form's fields may hold as JSON (a form's fields are short: a task's
 title is 500 characters at most): more is refused rather than kept in part."""
@@ -57,6 +67,16 @@ class KeptForm:
     """As the form wrote them (``fields_from_json``: a row that does not read is {})."""
     saved_at: dt.datetime
     """When it was kept (UTC): the form given back says when it was typed."""
+    refused: str | None = None
+    """Why the change typed in it was refused after its maker had gone (None: it was
+    kept as typed, never saved)."""
+
+
+def _read_kept(row: FormDraft) -> KeptForm:
+    fields = fields_from_json(row.fields)
+    refusal = fields.pop(REFUSAL_FIELD, None)
+    return KeptForm(row.kind, row.target, row.case_id, fields, row.saved_at,
+                    refusal if isinstance(refusal, str) and refusal else None)
 
 
 def case_target(case_id: int, *more: tuple[str, int | str]) -> str:
@@ -134,6 +154,19 @@ def keep_form(backend: Backend, viewer: Viewer, kind: str, target: str,
     return None  # not reached: the loop returns or raises
 
 
+def keep_refused(backend: Backend, viewer: Viewer, kind: str, target: str,
+                 fields: Mapping[str, Any], refusal: str, *, case_id: int | None = None
+                 ) -> dt.datetime | None:
+    """Keep ``fields``, typed by ``viewer`` and refused by the database after they left
+    the terminal, as their ``kind`` form about ``target``, with ``refusal`` (why, our
+    words) to say when it is given back. Never in a huddle (None: nothing kept): a
+    kept form is given back to its author working alone. Off the UI thread."""
+    if viewer.purpose != "individual" or not fields:
+        return None
+    return keep_form(backend, viewer, kind, target,
+                     {**fields, REFUSAL_FIELD: refusal or "refused"}, case_id=case_id)
+
+
 def load_form(backend: Backend, viewer: Viewer, kind: str, target: str) -> KeptForm | None:
     """The viewer's own kept ``kind`` form about ``target``, if any; never in a huddle
     (a kept form is shown to its author working alone, as a draft is)."""
@@ -144,8 +177,7 @@ def load_form(backend: Backend, viewer: Viewer, kind: str, target: str) -> KeptF
         row = _find(session, viewer, kind, target)
         if row is None:
             return None
-        return KeptForm(row.kind, row.target, row.case_id, fields_from_json(row.fields),
-                        row.saved_at)
+        return _read_kept(row)
 
 
 def discard_form(backend: Backend, viewer: Viewer, kind: str, target: str) -> bool:
@@ -161,18 +193,33 @@ def discard_form(backend: Backend, viewer: Viewer, kind: str, target: str) -> bo
         return True
 
 
-def forms_waiting(session: Session, viewer: Viewer, listed: int) -> tuple[int, list[int]]:
+@dataclass(frozen=True)
+class FormsWaiting:
+    """The viewer's kept forms, for the sign-in message."""
+
+    count: int
+    refused: int
+    """How many of them hold a change the database refused after its maker had gone."""
+    case_ids: list[int]
+    """The cases of the newest few, newest first (each once)."""
+
+
+def forms_waiting(session: Session, viewer: Viewer, listed: int) -> FormsWaiting:
     """Inside ``drafts.drafts_waiting``'s unit of work: how many forms the viewer has
-    kept (about cases that still exist, or about no case), and the cases of the newest
-    few, newest first."""
-    mine = select(FormDraft.case_id, FormDraft.saved_at) \
+    kept (about cases that still exist, or about no case), how many of them were
+    refused, and the cases of the newest few, newest first."""
+    mine = select(FormDraft.case_id, FormDraft.saved_at, FormDraft.fields) \
         .outerjoin(Case, Case.id == FormDraft.case_id) \
         .where(FormDraft.author_id == viewer.user_id,
                (FormDraft.case_id.is_(None)) | (Case.id.is_not(None)))
     count = session.scalar(select(func.count()).select_from(mine.subquery())) or 0
+    # Read in Python (an author keeps a few forms): whether the JSON holds the reserved
+    # field, which a LIKE over the text could only guess.
+    refused = sum(REFUSAL_FIELD in fields_from_json(fields)
+                  for fields in session.scalars(mine.with_only_columns(FormDraft.fields)))
     newest: list[int] = []
     for case_id in session.scalars(mine.order_by(FormDraft.saved_at.desc(),
                                                  FormDraft.id.desc()).limit(listed * 4)):
         if case_id is not None and case_id not in newest:
             newest.append(case_id)
-    return count, newest[:listed]
+    return FormsWaiting(count, refused, newest[:listed])

@@ -23,6 +23,7 @@ from anchor_tui.services.form_drafts import (
     case_target,
     discard_form,
     keep_form,
+    keep_refused,
     load_form,
 )
 from tests.conftest import PG_ADMIN_URL
@@ -108,6 +109,30 @@ def test_sign_in_tells_of_kept_forms_with_the_drafts(world: TeamWorld) -> None:
     assert (waiting.count, waiting.forms) == (1, 2)
     assert drafts_waiting(world.backend, world.viewers["social"]).forms == 0
     assert drafts_waiting(world.backend, huddle(world, "nurse")).forms == 0
+
+
+def test_a_change_refused_after_its_maker_left_is_kept_with_why(world: TeamWorld) -> None:
+    """Saved while the database was away, refused when it came back with its maker
+    gone: kept as the same form, the refusal apart from the fields (the form never sees
+    it), counted at sign-in as refused; never for a huddle."""
+    nurse, target = world.viewers["nurse"], case_target(world.case_a)
+    why = "The case changed meanwhile. Check the [b]consent[/b] still holds."
+    assert keep_refused(world.backend, nurse, "consent", target, CONSENT, why,
+                        case_id=world.case_a) is not None
+    kept = load_form(world.backend, nurse, "consent", target)
+    assert kept is not None
+    assert (kept.fields, kept.refused) == (CONSENT, why)
+    keep_form(world.backend, nurse, "task", target, {"title": "a"}, case_id=world.case_a)
+    task = load_form(world.backend, nurse, "task", target)
+    assert task is not None and task.refused is None
+    waiting = drafts_waiting(world.backend, nurse)
+    assert (waiting.forms, waiting.refused) == (2, 1)
+    # Words typed in a huddle are never kept, refused or not.
+    meeting = huddle(world, "nurse", "social")
+    assert keep_refused(world.backend, meeting, "task", case_target(world.case_b),
+                        {"title": "b"}, why, case_id=world.case_b) is None
+    with world.backend.sessions.system("test: kept forms") as s:
+        assert s.scalar(select(func.count()).select_from(m.FormDraft)) == 2
 
 
 def test_a_case_removed_takes_its_kept_forms(world: TeamWorld) -> None:
