@@ -36,7 +36,9 @@ its outcome back with ``call_from_thread``.
 huddle's decision, a snooze's reason, a case edit): kept while the database is away,
 said so to whoever made it (and to nobody after they have left), and, refused (a
 conflict, a rule), handed back to the screen with the error, which asks again with what
-was written: the words are never lost. :func:`made_once` keeps a save made again after
+was written: the words are never lost. Refused after its maker has left the terminal, a
+change typed in a form is kept for them as that form (``keep_if_refused``), filled in
+and saying why when they next open it. :func:`made_once` keeps a save made again after
 its commit's answer was lost from writing its change twice.
 """
 
@@ -50,8 +52,11 @@ from typing import Any, cast
 
 from textual.app import App
 
+from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError, ConnectionLostError
 from anchor_tui.safe_text import printable
+from anchor_tui.services.backend import Backend
+from anchor_tui.services.form_drafts import keep_refused
 
 
 @dataclass
@@ -247,6 +252,39 @@ class Refused:
     error: AnchorError
 
 
+@dataclass(frozen=True)
+class KeepIfRefused:
+    """The form a change was typed in, read when the save is asked for: refused after
+    its maker has gone, its fields are kept for them as that form (the same ``kind``
+    and ``target``: ``services.form_drafts``), with why."""
+
+    viewer: Viewer
+    """Who typed it (their context may be long closed by the refusal)."""
+    backend: Backend
+    kind: str
+    target: str
+    case_id: int | None
+    fields: dict[str, Any]
+    """As the form writes them (``KeepsTypedForm.form_fields``)."""
+
+    def keep(self, app: App[Any], error: AnchorError) -> None:
+        """Keep it, off the UI thread; its own failure goes to the error log (class
+        only), as the refusal did: nothing of it reaches the screen of whoever is here
+        now. Never in a huddle (``keep_refused``)."""
+        if self.viewer.purpose != "individual":
+            return
+        refusal = " ".join(part for part in (error.message, error.fix) if part)
+
+        def keep_now() -> None:
+            try:
+                keep_refused(self.backend, self.viewer, self.kind, self.target,
+                             self.fields, refusal, case_id=self.case_id)
+            except Exception as failure:
+                log_only(app, failure)  # (the log is append-only: safe from a thread)
+
+        app.run_worker(keep_now, thread=True, group="kept-form", exit_on_error=False)
+
+
 def made_once(save: Callable[[], Any], already: Callable[[], Any]) -> Callable[[], Any]:
     """``save``, which may be made again: the first attempt may have reached the server
     while its answer did not (the connection cut just then), so from the second attempt
@@ -266,7 +304,8 @@ def made_once(save: Callable[[], Any], already: Callable[[], Any]) -> Callable[[
 
 def save_or_keep(app: App[Any], label: str, what: str, save: Callable[[], Any], *,
                  on_saved: Callable[[Any], None] | None = None,
-                 on_refused: Callable[[AnchorError], None] | None = None) -> None:
+                 on_refused: Callable[[AnchorError], None] | None = None,
+                 keep_if_refused: KeepIfRefused | None = None) -> None:
     """Save through the app's queue a change someone typed.
 
     ``label`` names it in the quit question (to the context that made it only), ``what``
@@ -275,7 +314,9 @@ def save_or_keep(app: App[Any], label: str, what: str, save: Callable[[], Any], 
     it is in use (never to the next person at the terminal). Refused, ``on_refused`` gets
     the error (in that context only; after it has closed, the error log does), so the
     screen asks again with what was written; without ``on_refused`` a refusal goes to
-    the app's error handler as any other."""
+    the app's error handler as any other. With ``keep_if_refused`` (the form it was
+    typed in, read now), a refusal after the context has closed keeps the words for
+    their maker as that form, with why, and says so at their next sign-in."""
     tell = later_notifier(app)
     alive = context_alive(app)
     kept = [False]
@@ -290,8 +331,10 @@ def save_or_keep(app: App[Any], label: str, what: str, save: Callable[[], Any], 
         if isinstance(result, Refused):
             if on_refused is not None and alive():
                 on_refused(result.error)
-            else:
-                log_only(app, result.error)
+                return
+            log_only(app, result.error)
+            if keep_if_refused is not None:
+                keep_if_refused.keep(app, result.error)
             return
         if kept[0]:
             tell(printable(f"{what}, kept while the database was away, is saved."),

@@ -239,13 +239,23 @@ class BoardScreen(BoardCaseload, BoardFiltering, BoardMoves, HuddleFlagging, Anc
                 else f"{waiting.count} unfinished notes are kept as drafts"
             said.append(f"{what}{_on_cases(waiting.count, waiting.case_ids)}. Writing a "
                         "note on the case (n) offers yours back.")
+        if waiting.refused:
+            # A change saved while the database was away and refused when it came back,
+            # after this person had left: they hear it was not made, not merely kept.
+            said.append(
+                "1 change you saved while the database was away was refused when it came "
+                "back: it was not made." if waiting.refused == 1 else
+                f"{waiting.refused} changes you saved while the database was away were "
+                "refused when it came back: they were not made.")
         if waiting.forms:
             # One message at sign-in for all that was left unfinished (a form kept when
-            # the terminal passed to someone else: ``services.form_drafts``).
+            # the terminal passed to someone else, or a refused change's form:
+            # ``services.form_drafts``).
             what = "1 form you were filling in is kept" if waiting.forms == 1 \
                 else f"{waiting.forms} forms you were filling in are kept"
             said.append(f"{what}{_on_cases(waiting.forms, waiting.form_case_ids)}. Opening "
-                        "the same form again fills it in with what you typed.")
+                        "the same form again fills it in with what you typed"
+                        f"{' and says why' if waiting.refused else ''}.")
         self.notify(" ".join(said), title="Drafts", timeout=12)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -43,7 +43,7 @@ from anchor_tui.palette import PaletteCommand
 from anchor_tui.safe_text import printable
 from anchor_tui.saving import later_notifier, made_once, save_or_keep
 from anchor_tui.screens.modal import Host
-from anchor_tui.screens.prompt import ChoiceScreen, ReasonScreen
+from anchor_tui.screens.prompt import ChoiceScreen, ReasonScreen, reason_kept_if_refused
 from anchor_tui.services.case_edits import (
     CaseChange,
     CaseConflict,
@@ -168,8 +168,7 @@ class CaseWork(Screen[None]):
             "Entered in error", "Why is this note wrong? It stays in the timeline, marked, "
             "with your reason.", placeholder="e.g. written on the wrong case",
             value=value, note=note,
-            kept_as=("reason:error", case_target(self.case_id, ("note", note_id)),
-                     self.case_id)))
+            kept_as=self._error_reason_kept_as(note_id)))
         if reason is not None:
             self.write_error_mark(note_id, reason)
 
@@ -198,7 +197,14 @@ class CaseWork(Screen[None]):
                      partial(mark_entered_in_error, self.work_host.backend, viewer, note_id,
                              reason),
                      on_saved=lambda _r: self._changed("The note is marked entered in error."),
-                     on_refused=refused)
+                     on_refused=refused,
+                     keep_if_refused=reason_kept_if_refused(
+                         viewer, self.work_host.backend, self._error_reason_kept_as(note_id),
+                         reason))
+
+    def _error_reason_kept_as(self, note_id: int) -> tuple[str, str, int | None]:
+        """The reason form of marking this note entered in error (``ReasonScreen``)."""
+        return "reason:error", case_target(self.case_id, ("note", note_id)), self.case_id
 
     def _changed(self, said: str) -> None:
         if self.is_attached:

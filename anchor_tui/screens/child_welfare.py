@@ -223,7 +223,7 @@ class ChildWelfareScreen(AnchorModal[bool | None], KeepsTypedForm):
         on_case = f" on case {self._case_id}" if self._case_id is not None else ""
         save_or_keep(app, f"record the child-welfare notification{on_case}",
                      "The child-welfare notification record", once, on_saved=saved,
-                     on_refused=refused)
+                     on_refused=refused, keep_if_refused=self.keep_if_refused())
         self.dismiss(None)
 
     def filled_in(self) -> bool:

@@ -311,7 +311,8 @@ class ConsentFormScreen(ModalScreen[None], KeepsTypedForm):
                                                                  f"{error.message} {error.fix}")))
 
         save_or_keep(app, f"record a consent for {person_label} (case {case_id})",
-                     "The consent", once, on_saved=saved, on_refused=refused)
+                     "The consent", once, on_saved=saved, on_refused=refused,
+                     keep_if_refused=self.keep_if_refused())
         self.dismiss(None)
 
     # --- moving and leaving -----------------------------------------------------------

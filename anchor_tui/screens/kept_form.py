@@ -14,6 +14,11 @@ A form says what it is and holds through five small methods: ``FORM_KIND`` and
 as a JSON object, and back), and the viewer and backend it works for. It shows
 :class:`KeptFormNote` where it likes; the mixin writes in it.
 
+A change saved from such a form while the database was away, and refused when it came
+back after its author had left the terminal, is kept the same way (``keep_if_refused``,
+read as the save is asked for: ``saving.save_or_keep``); given back, the form says why
+it was refused.
+
 Forms typed in a huddle are not kept (``form_viewer().purpose``): a kept form is given
 back to its author working alone, where a task or reason typed over what the room saw
 could reach readers the room did not have. (Nor is the huddle's own action: the huddle
@@ -33,6 +38,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from anchor_tui.domain import Viewer
+from anchor_tui.saving import KeepIfRefused
 from anchor_tui.screens.quit_form import AsksBeforeQuit
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.form_drafts import KeptForm, discard_form, keep_form, load_form
@@ -137,9 +143,13 @@ class KeepsTypedForm(AsksBeforeQuit):
             # over. Saving or discarding this one removes the kept one with it.
             return
         self.fill_form(message.kept.fields)
+        when = typed_when(message.kept.saved_at)
         self.query_one(KeptFormNote).say(
-            f"Filled in from what you typed on {typed_when(message.kept.saved_at)}, before "
-            "the terminal passed to someone else. ctrl+r clears it.")
+            f"Not saved when the database came back: {message.kept.refused} Filled in "
+            f"from what you typed on {when}. ctrl+r clears it."
+            if message.kept.refused is not None else
+            f"Filled in from what you typed on {when}, before the terminal passed to "
+            "someone else. ctrl+r clears it.")
 
     def action_clear_kept_form(self) -> None:
         if self._kept is None:
@@ -160,6 +170,17 @@ class KeepsTypedForm(AsksBeforeQuit):
         viewer, backend, target, _case = self._kept_for
         self.app.run_worker(partial(discard_form, backend, viewer, self.form_kind(), target),
                             thread=True, group="kept-form", exit_on_error=False)
+
+    def keep_if_refused(self) -> KeepIfRefused | None:
+        """What is typed, read now as it is saved: should the database refuse it after
+        its author has left the terminal, it is kept for them as this form (None: no
+        viewer, or a huddle's form, which is never kept)."""
+        viewer = self.form_viewer()
+        if viewer is None or viewer.purpose != "individual":
+            return None
+        target, case_id = self.form_target()
+        return KeepIfRefused(viewer, self.form_backend(), self.form_kind(), target, case_id,
+                             self.form_fields())
 
     # --- kept as the context closes -----------------------------------------------------
 

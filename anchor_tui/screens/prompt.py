@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from anchor_tui.domain import Viewer
 from anchor_tui.paste_input import OneLineInput
+from anchor_tui.saving import KeepIfRefused
 from anchor_tui.screens.confirm import DiscardQuestion
 from anchor_tui.screens.kept_form import KeepsTypedForm, KeptFormNote
 from anchor_tui.screens.modal import Host
@@ -78,6 +79,18 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def reason_kept_if_refused(viewer: Viewer | None, backend: Backend,
+                           kept_as: tuple[str, str, int | None], reason: str
+                           ) -> KeepIfRefused | None:
+    """A reason given to a change (its prompt closed with it): should the database
+    refuse the change after its author has left the terminal, the reason is kept for
+    them as the ``kept_as`` reason form, as :class:`ReasonScreen` keeps its own."""
+    if viewer is None:
+        return None
+    kind, target, case_id = kept_as
+    return KeepIfRefused(viewer, backend, kind, target, case_id, {"reason": reason})
 
 
 class ReasonScreen(ModalScreen[str | None], KeepsTypedForm):

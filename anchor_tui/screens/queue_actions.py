@@ -39,7 +39,7 @@ from anchor_tui.domain import CaseRef, MemberChoice, QueueItem, Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.safe_text import printable
 from anchor_tui.saving import later_notifier, made_once, save_or_keep
-from anchor_tui.screens.prompt import ChoiceScreen, ReasonScreen
+from anchor_tui.screens.prompt import ChoiceScreen, ReasonScreen, reason_kept_if_refused
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.board import shows_lead
 from anchor_tui.services.case_actions import (
@@ -269,7 +269,7 @@ class QueueActions(Screen[None]):
         """The reason of a refused snooze or screening of this case, to fill in again;
         and, whatever is written, kept for its author if the terminal passes on while
         it is asked (``kept_form``)."""
-        keep = {"kept_as": (f"reason:{action}", case_target(ref.case_id), ref.case_id)}
+        keep = {"kept_as": _reason_kept_as(action, ref.case_id)}
         kept = self._reasons().get((action, ref.case_id))
         if kept is None:
             return keep
@@ -325,4 +325,11 @@ class QueueActions(Screen[None]):
                 self.load_queue()
 
         save_or_keep(self.app, label, what, change, on_saved=saved,
-                     on_refused=refused if reason is not None else None)
+                     on_refused=refused if reason is not None else None,
+                     keep_if_refused=None if reason is None else reason_kept_if_refused(
+                         self.viewer, self._backend, _reason_kept_as(*reason[:2]), reason[2]))
+
+
+def _reason_kept_as(action: str, case_id: int) -> tuple[str, str, int | None]:
+    """The reason form of a snooze or screening of a case (``ReasonScreen.kept_as``)."""
+    return f"reason:{action}", case_target(case_id), case_id

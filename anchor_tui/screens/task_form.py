@@ -314,7 +314,7 @@ class TaskFormScreen(AnchorModal[NoteTask | None], KeepsTypedForm):
                 title, due, assignee, f"Not saved: {error.message} {error.fix}")))
 
         save_or_keep(app, f"add a task on case {case_id}", "The task", once,
-                     on_saved=saved, on_refused=refused)
+                     on_saved=saved, on_refused=refused, keep_if_refused=self.keep_if_refused())
         self.dismiss(None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
