@@ -364,7 +364,7 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
             for modal in errors:
                 self.push_screen(modal)
             return
-        # Someone else signed in: the locked session ends (its drafts are kept).
+        # Someone else signed in: the locked session ends (its drafts and forms are kept).
         before, roster, viewer = self.session.person, self.session.roster, self.session.viewer
         spent = self._huddle_time() if roster is not None else None
         await self.signed_in(result.viewer)
@@ -372,7 +372,7 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
             self.finish_huddle(viewer, spent, None)
         if before is not None:
             self.notify(printable(f"{before.display_name}'s session has ended; their drafts "
-                                  "are kept."), title="Signed in", markup=False)
+                                  "and open forms are kept."), title="Signed in", markup=False)
 
     async def sign_out_to_quit(self) -> bool:
         """Quitting with someone signed in signs them out, recorded as ctrl+o records it,

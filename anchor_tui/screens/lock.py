@@ -42,8 +42,9 @@ class LockScreen(SignInScreen):
 
     HELP = ("The terminal is locked and shows nothing of the work below. Type your "
             "passphrase to go on where you were. Someone else may sign in instead, which "
-            "ends the locked session (its drafts are kept): where a username is filled "
-            "in, press F2 first, then type your own username and passphrase. In a "
+            "ends the locked session (its drafts and open forms are kept): where a "
+            "username is filled in, press F2 first, then type your own username and "
+            "passphrase. In a "
             "huddle anyone present unlocks; someone not present is asked first, as "
             "signing in ends the huddle for everyone.")
     BINDINGS = [  # noqa: RUF012 - Textual reads class-level bindings
@@ -86,7 +87,7 @@ class LockScreen(SignInScreen):
         if session.person is not None:
             name = session.person.display_name
             return (f"Locked. {name} unlocks with their passphrase; anyone else who signs "
-                    f"in here (F2) ends {name}'s session (drafts are kept).")
+                    f"in here (F2) ends {name}'s session (drafts and forms are kept).")
         return "Locked."
 
     def on_mount(self) -> None:

@@ -337,7 +337,8 @@ async def test_another_person_at_the_lock_screen_ends_the_session_keeping_drafts
         assert app.viewer is not None and app.viewer.username == "youth"
         assert editor.kept and len(app.screen_stack) == 1
         said = [n.message for n in app._notifications]
-        assert said == [f"{social.display_name}'s session has ended; their drafts are kept."]
+        assert said == [f"{social.display_name}'s session has ended; their drafts and open "
+                        "forms are kept."]
         assert "session has ended" in screen_text(app)
         assert "half a sentence" not in all_text(app)
     with app.backend.sessions.write(social) as s:
