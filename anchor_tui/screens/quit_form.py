@@ -74,6 +74,10 @@ class AsksBeforeQuit(Screen[Any]):
         self._asking_quit = False
         if choice != "quit":
             return
+        # Its author chose to discard what was typed: a kept copy it was filled in from
+        # goes, as with Esc's discard (should a later question keep the app open, the
+        # words are still on screen, and kept again if the terminal passes on).
+        self.discarded()
         # Asked again, the app passes this form by and asks the other screens (a note
         # below) and about changes kept while the database was away.
         self._quit_chosen = True

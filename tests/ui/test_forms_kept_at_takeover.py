@@ -347,3 +347,23 @@ async def test_an_action_typed_in_a_huddle_is_not_kept_when_the_terminal_is_take
             w.group in ("keep-drafts", "audit") and not w.is_finished for w in app.workers))
     for who in ("social", "nurse", "youth"):
         assert kept_forms(demo_backend, who) == []
+
+
+async def test_a_form_given_back_and_discarded_at_quit_is_not_kept(
+        make_app: AppFactory, demo_backend: Backend) -> None:
+    """ctrl+q, "Quit: discard" on a form filled in from a kept copy removes the copy,
+    as Esc's discard does: the next sign-in neither counts it nor gives it back."""
+    from anchor_tui.screens.prompt import ChoiceScreen
+    from tests.ui.test_note_editor import choose
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await typed_task_taken_over(app, pilot)
+        await back_as(app, pilot, "social")
+        form = await open_task_form(app, pilot)
+        assert form.query_one("#task-title", Input).value == TITLE
+        await pilot.press("ctrl+q")
+        assert isinstance(await asked(app, pilot), ChoiceScreen)
+        await choose(app, pilot, "quit", then_settle=False)
+        await until(pilot, lambda: not app.is_running)
+    assert kept_forms(demo_backend, "social") == []
