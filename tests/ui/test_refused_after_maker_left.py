@@ -23,7 +23,7 @@ from anchor_tui.app import AnchorApp
 from anchor_tui.db import models as m
 from anchor_tui.messages import ConnectionRestored
 from anchor_tui.saving import save_queue
-from anchor_tui.screens import case_work, task_form
+from anchor_tui.screens import case_work, child_welfare, consent_form, task_form
 from anchor_tui.screens.error import ErrorScreen
 from anchor_tui.screens.kept_form import KeptFormNote
 from anchor_tui.services.backend import Backend
@@ -120,4 +120,76 @@ async def test_a_reason_refused_after_its_maker_left_is_kept_for_them_with_why(
             ("reason:error", f"case:{CASE}/note:{note.id}",
              {"reason": MARK,
               REFUSAL_FIELD: "The note changed meanwhile. Check the reason still holds."})]
+        assert kept_forms(demo_backend, "youth") == []
+
+
+async def test_a_consent_refused_after_its_maker_left_is_kept_for_them_with_why(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recorded by the nurse while the server was away; she was taken off the case and
+    left the terminal before it was back: refused, its evidence is kept for her."""
+    from tests.ui.test_consent_kept import EVIDENCE, record_while_away
+
+    monkeypatch.setattr(consent_form, "record_consent",
+                        fails_once(consent_form.record_consent))
+    nurse = user_id(demo_backend, "nurse")
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await record_while_away(app, pilot, "nurse")
+        assert len(save_queue(app).waiting) == 1, "the consent was not kept"
+        with demo_backend.sessions.system("test: the nurse leaves the case") as s:
+            s.execute(delete(m.CaseMember).where(m.CaseMember.case_id == CASE,
+                                                 m.CaseMember.user_id == nurse))
+        await back_after_takeover(app, pilot)
+        assert not isinstance(app.screen, ErrorScreen)
+        seen = screen_text(app) + notified(app)
+        assert EVIDENCE not in seen and "members and leads" not in seen, seen
+        assert EVIDENCE not in error_log(app)
+        [(kind, target, fields)] = kept_forms(demo_backend, "nurse")
+        assert (kind, target) == ("consent", f"case:{CASE}")
+        assert fields["evidence"] == EVIDENCE
+        assert set(fields["professions"]) == {"police", "social_work"}
+        assert "members and leads" in fields[REFUSAL_FIELD]
+        assert kept_forms(demo_backend, "youth") == []
+
+
+async def test_a_child_welfare_record_refused_after_its_maker_left_is_kept_with_why(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recorded while the server was away, and meanwhile from another terminal: refused
+    (already recorded) after the officer had left, to whom and the reference typed here
+    are kept for them."""
+    from sqlalchemy import select
+
+    from anchor_tui.services.auth import viewer_for
+    from anchor_tui.services.child_welfare import record_notification
+    from tests.ui.conftest import TODAY
+    from tests.ui.test_child_welfare_kept import (
+        ELSEWHERE,
+        RECIPIENT,
+        REFERENCE,
+        record_while_away,
+        the_record,
+    )
+
+    monkeypatch.setattr(child_welfare, "record_notification",
+                        fails_once(child_welfare.record_notification))
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await record_while_away(app, pilot)
+        assert len(save_queue(app).waiting) == 1, "the record was not kept"
+        with demo_backend.sessions.system("test: the officer on another terminal") as s:
+            police = viewer_for(s.scalars(select(m.User).where(
+                m.User.username == "police")).one())
+        record_id = the_record(demo_backend).id
+        record_notification(demo_backend, police, record_id, method="in_person",
+                            recipient=ELSEWHERE, today=TODAY)
+        await back_after_takeover(app, pilot)
+        assert not isinstance(app.screen, ErrorScreen)
+        seen = screen_text(app) + notified(app)
+        assert RECIPIENT not in seen and REFERENCE not in seen, seen
+        assert RECIPIENT not in error_log(app)
+        [(kind, target, fields)] = kept_forms(demo_backend, "police")
+        assert (kind, target) == ("child_welfare", f"notification:{record_id}")
+        why = fields.pop(REFUSAL_FIELD)
+        assert fields == {"method": "phone", "recipient": RECIPIENT, "reference": REFERENCE}
+        assert "already recorded" in why
         assert kept_forms(demo_backend, "youth") == []
