@@ -193,3 +193,40 @@ async def test_a_child_welfare_record_refused_after_its_maker_left_is_kept_with_
         assert fields == {"method": "phone", "recipient": RECIPIENT, "reference": REFERENCE}
         assert "already recorded" in why
         assert kept_forms(demo_backend, "youth") == []
+
+
+async def test_a_screening_refused_after_its_maker_left_keeps_its_reason_for_them(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The queue's screening decision, kept while the server was away; the case changed
+    elsewhere meanwhile and its maker left: its reason is kept as the screening's reason
+    form for that case."""
+    from anchor_tui.screens import queue_actions
+    from tests.ui.asking import choose, give_reason, settle_asking
+    from tests.ui.test_queue import highlighted, open_queue
+
+    reason = "Seen at the psychiatric outpatient clinic"
+    monkeypatch.setattr(queue_actions, "mark_screened", fails_once(queue_actions.mark_screened))
+    app = make_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        screen = await open_queue(app, pilot, "social")
+        app.live.stop()  # the test says when the server is back
+        item = highlighted(screen)
+        await pilot.press("s")
+        await settle_asking(pilot)
+        await choose(pilot, "take")
+        await give_reason(pilot, reason)
+        await settle(pilot)
+        assert len(save_queue(app).waiting) == 1, "the screening was not kept"
+        with demo_backend.sessions.system("test: another terminal") as s:
+            case = s.get(m.Case, item.case_id)
+            assert case is not None
+            case.priority = 3  # the kept screening is refused when it is made
+        await back_after_takeover(app, pilot)
+        assert not isinstance(app.screen, ErrorScreen)
+        seen = screen_text(app) + notified(app)
+        assert reason not in seen and "changed by someone else" not in seen, seen
+        assert reason not in error_log(app)
+        [(kind, target, fields)] = kept_forms(demo_backend, "social")
+        assert (kind, target) == ("reason:screened", f"case:{item.case_id}")
+        assert fields["reason"] == reason and fields[REFUSAL_FIELD]
+        assert kept_forms(demo_backend, "youth") == []
