@@ -144,8 +144,11 @@ class KeepsTypedForm(AsksBeforeQuit):
             return
         self.fill_form(message.kept.fields)
         when = typed_when(message.kept.saved_at)
+        why = (message.kept.refused or "").rstrip()
+        if why and not why.endswith((".", "!", "?")):
+            why += "."  # (a refusal's fix without a full stop runs into what follows)
         self.query_one(KeptFormNote).say(
-            f"Not saved when the database came back: {message.kept.refused} Filled in "
+            f"Not saved when the database came back: {why} Filled in "
             f"from what you typed on {when}. ctrl+r clears it."
             if message.kept.refused is not None else
             f"Filled in from what you typed on {when}, before the terminal passed to "
