@@ -48,15 +48,18 @@ import bisect
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import App
 
-from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError, ConnectionLostError
 from anchor_tui.safe_text import printable
-from anchor_tui.services.backend import Backend
-from anchor_tui.services.form_drafts import keep_refused
+
+if TYPE_CHECKING:
+    # The sign-in screen is drawn before the data layer loads (services.opening):
+    # saving is imported with it, so the services it keeps refusals with are not.
+    from anchor_tui.domain import Viewer
+    from anchor_tui.services.backend import Backend
 
 
 @dataclass
@@ -276,6 +279,8 @@ class KeepIfRefused:
         refusal = " ".join(part for part in (error.message, error.fix) if part)
 
         def keep_now() -> None:
+            from anchor_tui.services.form_drafts import keep_refused
+
             try:
                 keep_refused(self.backend, self.viewer, self.kind, self.target,
                              self.fields, refusal, case_id=self.case_id)
