@@ -214,7 +214,9 @@ def end_huddle(backend: Backend, viewer: Viewer, directory: Path, today: dt.date
     minutes = build_minutes(backend, viewer, today, now, spent=spent)
     ended_elsewhere = False
     with backend.sessions.write(viewer, now) as session:
-        huddle = session.get(m.Huddle, huddle_id)
+        # Locked, as the app's end of a huddle left on locks it: read unlocked while that
+        # end held it, the huddle was ended a second time over it (on PostgreSQL).
+        huddle = session.get(m.Huddle, huddle_id, with_for_update=True)
         if huddle is None or huddle.ended_at is not None:
             ended_elsewhere = True
             if signing_out is not None:
