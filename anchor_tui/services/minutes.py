@@ -219,8 +219,15 @@ def end_huddle(backend: Backend, viewer: Viewer, directory: Path, today: dt.date
         huddle = session.get(m.Huddle, huddle_id, with_for_update=True)
         if huddle is None or huddle.ended_at is not None:
             ended_elsewhere = True
-            if signing_out is not None:
-                audit.record(session, signing_out, "sign_out")
+            # The sign-out names the huddle it was written with, and is written once: made
+            # again after this commit's answer was lost, the end finds the huddle ended at
+            # another moment than its own (so not made by it) and wrote it a second time.
+            if signing_out is not None and session.scalar(
+                    select(m.AuditEvent.id).where(
+                        m.AuditEvent.action == "sign_out",
+                        m.AuditEvent.actor_id == signing_out.user_id,
+                        m.AuditEvent.huddle_id == huddle_id).limit(1)) is None:
+                audit.record(session, signing_out, "sign_out", huddle_id=huddle_id)
         else:
             _end(session, viewer, huddle, minutes, now, signing_out=signing_out,
                  spent=spent)

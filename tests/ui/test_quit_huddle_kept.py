@@ -232,8 +232,6 @@ async def test_an_end_at_quit_whose_answer_was_lost_is_made_once(
     assert sign_outs(demo_backend, "social") == before + 1
 
 
-@pytest.mark.xfail(strict=True, reason="the sign-out written with a refused end is not "
-                   "looked for when the end is made again")
 async def test_a_sign_out_with_a_huddle_ended_elsewhere_whose_answer_was_lost_is_once(
         make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ended meanwhile as left on, quitting's end writes the sign-out alone; its commit
