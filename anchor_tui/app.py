@@ -180,7 +180,6 @@ class AnchorApp(SharedTerminal):
 
     async def on_signed_in(self, message: SignedIn) -> None:
         await self.signed_in(message.viewer)
-        self.end_huddles_left_on()  # (a thread: the board is on show already)
 
     def action_search(self) -> None:
         """Search cases and notes (signed in only; not stacked on another search)."""

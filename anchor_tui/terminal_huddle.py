@@ -14,8 +14,11 @@ The board opened from the huddle (`b`) closes with Esc (when no filter is on), b
 to the agenda.
 
 Huddles left on (their terminal quit while the database was away, or was killed) are
-ended, with their minutes, whenever a huddle is started here and whenever someone signs
-in (``services.huddle_left_on``), off the UI thread: never on the launch path.
+not ended by the app behind anyone's back: a room quietly on one case records nothing
+the app can see, and each terminal stamps its huddle with its own clock, so no terminal
+can be sure another room has gone. ``anchor-tui huddle end-left-on`` lists them and
+ends them, with their minutes, when a person who knows says so
+(``services.huddle_left_on``).
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from anchor_tui.crashlog import ErrorLog
-from anchor_tui.errors import AnchorError
 from anchor_tui.screens.terminal_messages import (
     HuddleEndConfirmed,
     HuddleEnded,
@@ -179,24 +181,6 @@ class HuddleTerminal(App[None]):
 
         roster = start_huddle(self.backend, person, self.today(), self.clock.now())
         self.post_message(HuddleStarted(roster, person))
-        self._end_huddles_left_on()  # (the one just started has its start as activity)
-
-    @work(thread=True, group="huddle-left-on", exit_on_error=False)
-    def end_huddles_left_on(self) -> None:
-        """End the huddles left on (``services.huddle_left_on``), off the UI thread."""
-        self._end_huddles_left_on()
-
-    def _end_huddles_left_on(self) -> None:
-        """Nothing of them is shown here (they are other rooms' huddles): their minutes
-        are stored and written to this terminal's minutes folder. A database away or
-        busy is logged only: the next sign-in or start looks again."""
-        from anchor_tui.services.huddle_left_on import end_left_on
-
-        try:
-            end_left_on(self.backend, self.clock.now(),
-                        self.settings.team.huddle_left_on_minutes, self._minutes_dir())
-        except AnchorError as error:
-            self.error_log.write(error)
 
     async def on_huddle_started(self, message: HuddleStarted) -> None:
         from anchor_tui.services import huddle as huddle_service
@@ -301,8 +285,9 @@ class HuddleTerminal(App[None]):
         ``QUIT_WAIT_SECONDS``. Not ended by then (the database away or busy, or the end
         refused), the person is told that the huddle stays on, its minutes not stored
         yet, and how it will end, and chooses: keep anchor-tui open (the end is made
-        when the database takes it) or quit anyway (the huddle is ended, at its last
-        activity, as one left on: ``services.huddle_left_on``). False: that question is
+        when the database takes it) or quit anyway (the huddle stays on until
+        ``anchor-tui huddle end-left-on --apply`` ends it, at its last activity, with
+        its minutes: ``services.huddle_left_on``). False: that question is
         up, and its answer quits or stays. Quitting never waits for ever."""
         outcome: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 

@@ -42,7 +42,7 @@ class QuitWithHuddleOn(ChoiceScreen):
             current=WAIT,
             note=f"{why} The huddle stays on and its minutes are not stored yet.\n"
                  f"{kept}If you "
-                 "quit, it is ended at its last activity, with its minutes, once it has "
-                 f"been quiet for {_hours(left_on_minutes)}: by the next terminal where "
-                 "someone signs in or starts a huddle (or with anchor-tui huddle "
-                 "end-left-on). Enter or Esc keeps anchor-tui open.")
+                 "quit, it stays on until it is ended, at its last activity and with its "
+                 f"minutes, once it has been quiet for {_hours(left_on_minutes)}, by "
+                 "whoever looks after the database (anchor-tui huddle end-left-on "
+                 "--apply). Enter or Esc keeps anchor-tui open.")

@@ -21,11 +21,15 @@ huddle's own roster (``huddle.read_roster``, ``huddle.huddle_viewer``): they hol
 what everyone who was present may see. Nothing of it reaches the screen of the
 terminal that ends it; its minutes file is written to that terminal's minutes folder.
 
-Another terminal running a huddle is never ended: its activity is read again, under a
-lock on the huddle's row, in the unit of work that ends it; anything since (a join, a
-decision) and it is left alone. The app does this off the UI thread whenever a huddle
-is started and whenever someone signs in; ``anchor-tui huddle end-left-on`` does it
-from the command line.
+A huddle that records something as it is ended is left alone: its activity is read
+again, under a lock on the huddle's row, in the unit of work that ends it; anything
+since (a join, a decision) and it is not ended. ``anchor-tui huddle end-left-on`` lists them and,
+with ``--apply``, ends them, when a person who knows the room has gone says so. The app
+does not do it by itself (it did, at each sign-in and huddle start, until a review
+found why not): a room quietly working on one case records nothing of the above (its
+reads are audited on the wall clock, its time on the case stored only when it moves
+on), and each terminal stamps its huddle with its own clock, so a terminal whose clock
+is behind by the limit would have its running huddle ended under it.
 """
 
 from __future__ import annotations

