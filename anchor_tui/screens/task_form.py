@@ -351,7 +351,12 @@ class TaskFormScreen(AnchorModal[NoteTask | None], KeepsTypedForm):
         return "task" if self.note_category is None else "note_task"
 
     def form_target(self) -> tuple[str, int | None]:
-        return case_target(self.case_id), self.case_id
+        """Typed over a note: over a note of that category, whose readers alone it is
+        shown to. Given back over a note of another category, it would be saved with
+        that note and reach whoever may read it."""
+        if self.note_category is None:
+            return case_target(self.case_id), self.case_id
+        return case_target(self.case_id, ("category", self.note_category)), self.case_id
 
     def form_viewer(self) -> Viewer | None:
         return self.viewer
