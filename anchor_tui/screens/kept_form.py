@@ -137,11 +137,16 @@ class KeepsTypedForm(AsksBeforeQuit):
 
     def on_kept_form_read(self, message: KeptFormRead) -> None:
         message.stop()
-        self._kept = message.kept
         if self.filled_in():
             # Typed into already (or a form given back after a refusal): never written
-            # over. Saving or discarding this one removes the kept one with it.
+            # over, and the kept one, never shown, is not this form's to remove: saving
+            # or discarding this one leaves it for the next time the form opens empty.
+            when = typed_when(message.kept.saved_at)
+            self.query_one(KeptFormNote).say(
+                f"You also have this form kept from {when}: it fills in the form the "
+                "next time it opens empty.")
             return
+        self._kept = message.kept
         self.fill_form(message.kept.fields)
         when = typed_when(message.kept.saved_at)
         why = (message.kept.refused or "").rstrip()

@@ -48,3 +48,26 @@ async def test_a_task_kept_over_a_health_note_is_not_given_back_over_a_general_o
         # Over a health note again, it is given back.
         form = await _over_note(app, pilot, "health")
         await until(pilot, lambda: form.query_one("#task-title", Input).value == HEALTH_TASK)
+
+
+async def test_a_kept_task_never_shown_is_not_discarded_by_saving_another(
+        make_app: AppFactory, demo_backend: Backend) -> None:
+    """A form that opens already filled in (a refused task given back) is never filled
+    from the kept one: saving it must not throw the kept words away unseen."""
+    from anchor_tui.screens.task_form import TypedTask
+    from tests.ui.test_forms_kept_at_takeover import TITLE, typed_task_taken_over
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await typed_task_taken_over(app, pilot)  # social's task kept at a takeover
+        await back_as(app, pilot, "social")
+        form = TaskFormScreen(CASE, again=TypedTask("Another task", None, None,
+                                                    "Not saved: the case had changed."))
+        await app.push_screen(form)
+        await settle(pilot)
+        assert form.query_one("#task-title", Input).value == "Another task"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not form.is_attached)
+        await settle(pilot)
+        assert [fields["title"] for _k, _t, fields in kept_forms(demo_backend, "social")] \
+            == [TITLE]
