@@ -174,9 +174,10 @@ class KeepsTypedForm(AsksBeforeQuit):
         was opened with goes (an app worker: the form is closing)."""
         if self._kept is None or self._kept_for is None:
             return
-        self._kept = None
+        kept_at, self._kept = self._kept.saved_at, None
         viewer, backend, target, _case = self._kept_for
-        self.app.run_worker(partial(discard_form, backend, viewer, self.form_kind(), target),
+        self.app.run_worker(partial(discard_form, backend, viewer, self.form_kind(), target,
+                                    kept_at=kept_at),
                             thread=True, group="kept-form", exit_on_error=False)
 
     def keep_if_refused(self) -> KeepIfRefused | None:

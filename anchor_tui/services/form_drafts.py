@@ -180,14 +180,18 @@ def load_form(backend: Backend, viewer: Viewer, kind: str, target: str) -> KeptF
         return _read_kept(row)
 
 
-def discard_form(backend: Backend, viewer: Viewer, kind: str, target: str) -> bool:
+def discard_form(backend: Backend, viewer: Viewer, kind: str, target: str, *,
+                 kept_at: dt.datetime | None = None) -> bool:
     """Drop the author's kept ``kind`` form about ``target`` (it was saved, or they chose
-    to clear or discard it); whether there was one."""
+    to clear or discard it); whether there was one. With ``kept_at`` (the ``saved_at``
+    of the kept form the screen was given), only that one: a form kept again since (a
+    change of this form refused after its author left, kept while this delete waited
+    for the database) holds words they have not seen, and stays."""
     _check_name(kind, target)
     author = author_viewer(viewer)
     with backend.sessions.write(author) as session:
         row = _find(session, author, kind, target)
-        if row is None:
+        if row is None or (kept_at is not None and row.saved_at != kept_at):
             return False
         session.delete(row)
         return True

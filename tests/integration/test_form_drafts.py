@@ -238,3 +238,21 @@ def test_row_level_security_shows_a_kept_form_to_its_author_alone(
                 "INSERT INTO form_draft (author_id, kind, target, fields, saved_at) "
                 "VALUES (:a, 'task', 'case:1', '{}', now())"),
                 {"a": nurse.user_id})
+
+
+def test_a_late_discard_leaves_a_form_kept_again_since(world: TeamWorld) -> None:
+    """A form given back and then saved drops the kept copy it was given, in a worker
+    that may wait for the database; should this save be refused after its author left
+    meanwhile, the refusal is kept under the same kind and target first. The late
+    discard must not take that one: its author has not seen those words."""
+    nurse, target = world.viewers["nurse"], case_target(world.case_a)
+    keep_form(world.backend, nurse, "task", target, {"title": "first"}, case_id=world.case_a)
+    given = load_form(world.backend, nurse, "task", target)
+    assert given is not None
+    keep_refused(world.backend, nurse, "task", target, {"title": "second"},
+                 "The case changed meanwhile.", case_id=world.case_a)
+    assert not discard_form(world.backend, nurse, "task", target, kept_at=given.saved_at)
+    kept = load_form(world.backend, nurse, "task", target)
+    assert kept is not None and kept.fields == {"title": "second"}
+    assert discard_form(world.backend, nurse, "task", target, kept_at=kept.saved_at)
+    assert load_form(world.backend, nurse, "task", target) is None
