@@ -241,9 +241,12 @@ class QueueActions(Screen[None]):
             if closed_reason is None:
                 return
         verb = "take it on" if decision == "take" else "not take it"
-        reason = await self._ask_reason("screened", ref, ReasonScreen(
+        # A reason is kept, and given back, for the decision it was written for: one to
+        # close the case must never come back as the reason for taking it on.
+        action = f"screened:{decision}"
+        reason = await self._ask_reason(action, ref, ReasonScreen(
             "Screening decision", f"Why {verb}? The reason goes into the case history.",
-            **self._kept_reason("screened", ref)))
+            **self._kept_reason(action, ref)))
         if reason is None:
             return
         done = (f"{ref.person_label}'s case was taken on ({onward})." if decision == "take"
@@ -256,7 +259,7 @@ class QueueActions(Screen[None]):
                                      closed_reason=closed_reason, at=at),
                              partial(screened_at, self._backend, self.viewer, ref.case_id,
                                      take=decision == "take", at=at)), done,
-                   reason=("screened", ref.case_id, reason))
+                   reason=(action, ref.case_id, reason))
 
     # --- reasons kept after a refusal ------------------------------------------------------
 

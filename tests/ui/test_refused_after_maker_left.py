@@ -227,6 +227,6 @@ async def test_a_screening_refused_after_its_maker_left_keeps_its_reason_for_the
         assert reason not in seen and "changed by someone else" not in seen, seen
         assert reason not in error_log(app)
         [(kind, target, fields)] = kept_forms(demo_backend, "social")
-        assert (kind, target) == ("reason:screened", f"case:{item.case_id}")
+        assert (kind, target) == ("reason:screened:take", f"case:{item.case_id}")
         assert fields["reason"] == reason and fields[REFUSAL_FIELD]
         assert kept_forms(demo_backend, "youth") == []
