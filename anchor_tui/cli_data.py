@@ -59,11 +59,12 @@ def _retention_run(args: argparse.Namespace) -> int:
 
 
 def _huddle_end_left_on(args: argparse.Namespace) -> int:
-    """List (ids and moments only) the huddles left on; with ``--apply`` end them, as
-    the app does at a sign-in or a huddle's start (``services.huddle_left_on``)."""
+    """List (ids and moments only) the huddles left on; with ``--apply`` end them
+    (``services.huddle_left_on``). The app never does it by itself: a person who knows
+    the rooms have gone runs it."""
     from anchor_tui import cli
     from anchor_tui.db.types import utcnow
-    from anchor_tui.services.huddle_left_on import end_left_on, huddles_left_on
+    from anchor_tui.services.huddle_left_on import end_left_on, left_on_moments
     from anchor_tui.services.minutes import default_minutes_dir
 
     settings = cli._settings(args)
@@ -71,9 +72,11 @@ def _huddle_end_left_on(args: argparse.Namespace) -> int:
     now = utcnow()
     with cli._backend(args) as backend:
         if not args.apply:
-            found = huddles_left_on(backend, now, limit)
-            for huddle_id in found:
-                print(f"huddle {huddle_id}: left on (no activity for {limit} min)")
+            found = left_on_moments(backend, now, limit)
+            for huddle_id, started, last in found:
+                when = f"{started.astimezone():%Y-%m-%d %H:%M}"
+                print(f"huddle {huddle_id}: left on, started {when}, last activity "
+                      f"{last.astimezone():%Y-%m-%d %H:%M} (no activity for {limit} min)")
             print(f"Dry run: {_huddles(len(found))} left on. Nothing was changed; run "
                   "again with --apply to end them with their minutes.")
             return 0

@@ -79,6 +79,22 @@ def huddles_left_on(backend: Backend, now: dt.datetime, minutes: int) -> list[in
                 if (last := last_activity(session, huddle_id)) is not None and last < since]
 
 
+def left_on_moments(backend: Backend, now: dt.datetime, minutes: int
+                    ) -> list[tuple[int, dt.datetime, dt.datetime]]:
+    """The huddles left on as of ``now``, each with when it started and its last
+    activity (ids and moments only): what a person needs to judge whether its room has
+    really gone before ending it (``anchor-tui huddle end-left-on``)."""
+    found: list[tuple[int, dt.datetime, dt.datetime]] = []
+    with backend.sessions.system("huddle: find those left on") as session:
+        for huddle_id in huddles_left_on(backend, now, minutes):
+            started = session.scalar(select(m.Huddle.started_at)
+                                     .where(m.Huddle.id == huddle_id))
+            last = last_activity(session, huddle_id)
+            if started is not None and last is not None:
+                found.append((huddle_id, _aware(started), last))
+    return found
+
+
 def end_left_on(backend: Backend, now: dt.datetime, minutes: int, directory: Path
                 ) -> list[EndedHuddle]:
     """End every huddle left on as of ``now`` (see the module); those ended."""

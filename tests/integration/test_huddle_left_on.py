@@ -140,6 +140,8 @@ def test_the_command_line_lists_then_ends_huddles_left_on(
     assert main(["huddle", "end-left-on", "--db", url]) == 0
     out = capsys.readouterr().out
     assert f"huddle {huddle_id}: left on" in out and "Dry run: 1 huddle left on" in out
+    # What a person needs to judge whether the room has gone: its last activity.
+    assert f"last activity {DECIDED.astimezone():%Y-%m-%d %H:%M}" in out, out
     assert huddle_row(world, huddle_id) == (None, None), "a dry run ended it"
     assert main(["huddle", "end-left-on", "--apply", "--db", url]) == 0
     out = capsys.readouterr().out
