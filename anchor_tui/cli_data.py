@@ -136,9 +136,10 @@ def add_data_commands(commands: Commands, common: argparse.ArgumentParser) -> No
         huddle_actions, "end-left-on", _huddle_end_left_on,
         "list (or with --apply end) the huddles left on", common,
         "A dry run by default: lists the huddles without activity for the team's "
-        "huddle_left_on_minutes (ids only). With --apply, ends each at its last activity "
-        "and stores its minutes (written to the minutes folder too), as the app does "
-        "when someone signs in or starts a huddle.")
+        "huddle_left_on_minutes (ids, start and last activity only). With --apply, ends "
+        "each at its last activity and stores its minutes (written to the minutes folder "
+        "too). The app never ends a huddle by itself: check that each room has really "
+        "gone first (a room quietly on one case records no activity).")
     left_on.add_argument("--apply", action="store_true", help="end them (default: only list)")
 
     export = commands.add_parser("export", help="subject access export",
