@@ -87,6 +87,15 @@ def demo_backend(demo_settings: Settings) -> Iterator[Backend]:
 AppFactory = Callable[..., AnchorApp]
 
 
+@pytest.fixture(autouse=True)
+def notifications_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notifications stay for the whole test. Textual drops one 5 s after it is shown
+    (``App.NOTIFICATION_TIMEOUT``), as it is read: on a loaded CI host a test reading
+    what was said (``app._notifications``) after a slow save missed the first of two
+    notifications made seconds apart."""
+    monkeypatch.setattr(AnchorApp, "NOTIFICATION_TIMEOUT", 3600.0)
+
+
 @pytest.fixture
 def make_app(demo_backend: Backend, demo_settings: Settings, tmp_path: Path) -> AppFactory:
     """Builds the app on the demo database with the calendar fixed at ``TODAY`` and a
