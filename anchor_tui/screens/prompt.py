@@ -61,7 +61,12 @@ class ChoiceScreen(ModalScreen[str | None]):
             yield Static("Enter chooses · Esc cancels", classes="modal-hint")
 
     def on_mount(self) -> None:
-        options = self.query_one("#choice-list", OptionList)
+        found = self.query("#choice-list").results(OptionList)
+        options = next(found, None)
+        if options is None:
+            # Mounted as its context was being removed (someone took the terminal over
+            # while the question was on its way): its widgets are gone, nothing to focus.
+            return
         ids = [value for value, _ in self.choices]
         options.highlighted = ids.index(self.current) if self.current in ids else 0
         options.focus()
