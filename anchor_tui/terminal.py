@@ -39,7 +39,7 @@ from anchor_tui.services.clock import Clock
 from anchor_tui.services.opening import OpeningBackend
 from anchor_tui.services.session_state import IdleWatch, TerminalSession
 from anchor_tui.settings import Settings
-from anchor_tui.terminal_huddle import HuddleTerminal
+from anchor_tui.terminal_huddle import QUIT_WAIT_SECONDS, HuddleTerminal
 from anchor_tui.terminal_screens import ScreenRouting, screen_of
 from anchor_tui.widgets.plain_text import printable
 
@@ -53,9 +53,6 @@ if TYPE_CHECKING:
 INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
                 events.Paste)
 """What counts as someone at the keyboard (a mouse merely moving does not)."""
-QUIT_WAIT_SECONDS = 5.0
-"""How long quitting waits to record the sign-out in the database (a huddle's end:
-``terminal_huddle.QUIT_WAIT_SECONDS``)."""
 KEEP_DRAFTS_WAIT_SECONDS = 5.0
 """How long the keeping of a closed context's drafts is waited for before the wait is
 logged (the saves themselves go on: the database's own timeouts end them)."""

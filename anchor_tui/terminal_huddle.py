@@ -62,7 +62,8 @@ STAY = "stay"
 ENDED, KEPT, REFUSED = "ended", "kept", "refused"
 """What became of a huddle's end that quitting waits for."""
 QUIT_WAIT_SECONDS = 5.0
-"""How long quitting waits for a huddle's end (with the sign-out) to be made."""
+"""How long quitting waits for a huddle's end (with the sign-out), or for the sign-out
+alone (``terminal.sign_out_to_quit``), to be made."""
 
 
 def end_question(doing: str) -> tuple[str, list[tuple[str, str]], str]:

@@ -68,31 +68,27 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
 
-def huddles_left_on(backend: Backend, now: dt.datetime, minutes: int) -> list[int]:
-    """The huddles left on as of ``now``: not ended, no activity for ``minutes``."""
-    since = now - dt.timedelta(minutes=minutes)
-    with backend.sessions.system("huddle: find those left on") as session:
-        open_ones = session.scalars(select(m.Huddle.id).where(
-            m.Huddle.ended_at.is_(None), m.Huddle.started_at < since)
-            .order_by(m.Huddle.id)).all()
-        return [huddle_id for huddle_id in open_ones
-                if (last := last_activity(session, huddle_id)) is not None and last < since]
-
-
 def left_on_moments(backend: Backend, now: dt.datetime, minutes: int
                     ) -> list[tuple[int, dt.datetime, dt.datetime]]:
-    """The huddles left on as of ``now``, each with when it started and its last
-    activity (ids and moments only): what a person needs to judge whether its room has
-    really gone before ending it (``anchor-tui huddle end-left-on``)."""
+    """The huddles left on as of ``now`` (not ended, no activity for ``minutes``), each
+    with when it started and its last activity (ids and moments only): what a person
+    needs to judge whether its room has really gone (``anchor-tui huddle end-left-on``)."""
+    since = now - dt.timedelta(minutes=minutes)
     found: list[tuple[int, dt.datetime, dt.datetime]] = []
     with backend.sessions.system("huddle: find those left on") as session:
-        for huddle_id in huddles_left_on(backend, now, minutes):
-            started = session.scalar(select(m.Huddle.started_at)
-                                     .where(m.Huddle.id == huddle_id))
+        open_ones = session.execute(select(m.Huddle.id, m.Huddle.started_at).where(
+            m.Huddle.ended_at.is_(None), m.Huddle.started_at < since)
+            .order_by(m.Huddle.id)).all()
+        for huddle_id, started in open_ones:
             last = last_activity(session, huddle_id)
-            if started is not None and last is not None:
+            if last is not None and last < since:
                 found.append((huddle_id, _aware(started), last))
     return found
+
+
+def huddles_left_on(backend: Backend, now: dt.datetime, minutes: int) -> list[int]:
+    """The ids of the huddles left on as of ``now`` (``left_on_moments``)."""
+    return [huddle_id for huddle_id, _started, _last in left_on_moments(backend, now, minutes)]
 
 
 def end_left_on(backend: Backend, now: dt.datetime, minutes: int, directory: Path
