@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from anchor_tui.policy import Policy
     from anchor_tui.settings import TeamConfig
 
-HEAD = "0018"
+HEAD = "0019"
 """The newest migration this version knows; a test checks it against Alembic's head."""
 KNOWN = ("0001", "0002", "0003", "0004", "0006", "0007", "0009", "0010", "0011", "0012",
-         "0013", "0014", "0015", "0016", "0017", "0018")
+         "0013", "0014", "0015", "0016", "0017", "0018", "0019")
 """Every revision of this version, oldest first (a test checks it against Alembic)."""
 
 

@@ -39,7 +39,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from anchor_tui.db.models import Case, FormDraft
+from anchor_tui.db.models import Case, ChildWelfareNotification, FormDraft
 from anchor_tui.db.types import utcnow
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
@@ -117,6 +117,26 @@ def _find(session: Session, author: Viewer, kind: str, target: str) -> FormDraft
         FormDraft.target == target)).first()
 
 
+NOTIFICATION_TARGET = "notification:"
+"""A child-welfare notification's form is named by the notification (``notification:7``):
+the form may be kept before its screen has read which case the notification is on."""
+
+
+def _case_of(session: Session, author: Viewer, target: str) -> int | None:
+    """The case a form about ``target`` belongs to, when the form did not say: a kept
+    form without its case would be missed by retention and by the removal of its case.
+    A notification is read only when it is the author's own (as its form reads it)."""
+    if target.startswith(NOTIFICATION_TARGET):
+        try:
+            notification_id = int(target[len(NOTIFICATION_TARGET):])
+        except ValueError:
+            return None
+        record = session.get(ChildWelfareNotification, notification_id)
+        if record is not None and record.notifier_id == author.user_id:
+            return record.case_id
+    return None
+
+
 def keep_form(backend: Backend, viewer: Viewer, kind: str, target: str,
               fields: Mapping[str, Any], *, case_id: int | None = None
               ) -> dt.datetime | None:
@@ -139,6 +159,8 @@ def keep_form(backend: Backend, viewer: Viewer, kind: str, target: str,
                         session.delete(row)
                     return None
                 now = utcnow()
+                if case_id is None:
+                    case_id = _case_of(session, author, target)
                 if row is None:
                     session.add(FormDraft(author_id=author.user_id, case_id=case_id,
                                           kind=kind, target=target, fields=stored,

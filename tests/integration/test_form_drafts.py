@@ -153,6 +153,24 @@ def test_a_case_removed_takes_its_kept_forms(world: TeamWorld) -> None:
     assert load_form(world.backend, nurse, "task", case_target(world.case_a)) is not None
 
 
+def test_a_notification_form_kept_before_it_was_read_is_kept_with_its_case(
+        world: TeamWorld) -> None:
+    """The child-welfare form names its notification; kept before its screen has read
+    which case that is on, the kept form still belongs to the case (so the case's
+    removal and retention take it, as above). Someone else's notification names no
+    case."""
+    from tests.integration.test_child_welfare_answer_lost import concern
+
+    nurse, police = world.viewers["nurse"], world.viewers["police"]
+    target = f"notification:{concern(world)}"
+    keep_form(world.backend, nurse, "child_welfare", target, {"recipient": "Espoo"})
+    kept = load_form(world.backend, nurse, "child_welfare", target)
+    assert kept is not None and kept.case_id == world.case_a
+    keep_form(world.backend, police, "child_welfare", target, {"recipient": "x"})
+    kept = load_form(world.backend, police, "child_welfare", target)
+    assert kept is not None and kept.case_id is None
+
+
 def test_retention_erases_the_kept_forms_of_an_erased_case(
         engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.integration.test_retention import TEST_KEY, backend_for, expired_world

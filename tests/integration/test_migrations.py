@@ -617,3 +617,33 @@ def test_0018_adds_the_kept_forms_behind_both_walls_and_goes_back_without_them(
     assert differences(engine) == []
     assert secured() == (older | {"form_draft"} if postgres else set())
     assert load_form(world.backend, nurse, "task", target) is None
+
+
+def test_0019_gives_a_notification_form_kept_without_its_case_the_case(
+        engine: Engine) -> None:
+    """A child-welfare form kept before 0019 with no case gets its notification's case
+    when the notification is its author's own; another's, or a target that is no
+    number, stays as it was and fails nothing."""
+    from tests.integration.case_world import build, make_backend
+    from tests.integration.test_child_welfare_answer_lost import concern
+
+    world = build(make_backend(engine))
+    nurse, police = world.viewers["nurse"], world.viewers["police"]
+    notification = concern(world)
+    schema.downgrade(engine, "0018")
+    with engine.begin() as conn:
+        for author, target in ((nurse, f"notification:{notification}"),
+                               (police, f"notification:{notification}"),
+                               (nurse, "notification:x7")):
+            conn.execute(text(
+                "INSERT INTO form_draft (author_id, case_id, kind, target, fields, saved_at) "
+                "VALUES (:a, NULL, 'child_welfare', :t, '{}', :s)"),
+                {"a": author.user_id, "t": target, "s": dt.datetime(2026, 12, 4, 22)})
+    schema.upgrade(engine)
+    assert differences(engine) == []
+    with engine.connect() as conn:
+        cases = set(conn.execute(text(
+            "SELECT author_id, target, case_id FROM form_draft")).all())
+    assert cases == {(nurse.user_id, f"notification:{notification}", world.case_a),
+                     (police.user_id, f"notification:{notification}", None),
+                     (nurse.user_id, "notification:x7", None)}
