@@ -153,7 +153,8 @@ class AnchorApp(SharedTerminal):
         """In the order the first sign-in needs them: the backend, the hash for unknown
         usernames, the board's code (imported meanwhile the passphrase is checked), the
         collector's settling (all of that lives as long as the app), then the watch for
-        other terminals' changes."""
+        other terminals' changes, and last the end of a huddle whose process went
+        without ending it (``terminal_huddle.end_orphaned_huddles``)."""
         backend = self._backend.opened()  # raises what opening raised: the app stops
         from anchor_tui.services import audit, auth
 
@@ -165,9 +166,14 @@ class AnchorApp(SharedTerminal):
 
         COLLECTOR.settle()
         self.call_from_thread(self.live.start, backend)
+        self.end_orphaned_huddles(backend)  # (none marked: one look at a missing folder)
 
     def on_unmount(self) -> None:
         self.live.stop()
+        if self._huddle_marks is not None:
+            # As the process ending does: a huddle still on stays marked, for the next
+            # start (and a test's next app in this process) to end.
+            self._huddle_marks.release_all()
 
     def on_cases_changed(self, message: CasesChanged) -> None:
         self.live.forward(message)

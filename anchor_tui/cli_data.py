@@ -60,8 +60,9 @@ def _retention_run(args: argparse.Namespace) -> int:
 
 def _huddle_end_left_on(args: argparse.Namespace) -> int:
     """List (ids and moments only) the huddles left on; with ``--apply`` end them
-    (``services.huddle_left_on``). The app never does it by itself: a person who knows
-    the rooms have gone runs it."""
+    (``services.huddle_left_on``), or with ``--huddle ID`` that one only. No terminal
+    but the one that ran a huddle ends it by itself: a person who knows the rooms have
+    gone runs this."""
     from anchor_tui import cli
     from anchor_tui.db.types import utcnow
     from anchor_tui.services.huddle_left_on import end_left_on, left_on_moments
@@ -71,8 +72,13 @@ def _huddle_end_left_on(args: argparse.Namespace) -> int:
     limit = settings.team.huddle_left_on_minutes
     now = utcnow()
     with cli._backend(args) as backend:
+        found = [one for one in left_on_moments(backend, now, limit)
+                 if args.huddle is None or one[0] == args.huddle]
+        if args.huddle is not None and not found:
+            print(f"Huddle {args.huddle} is not left on (no such huddle, ended already, or "
+                  f"with activity in the last {limit} min). Nothing was changed.")
+            return 1
         if not args.apply:
-            found = left_on_moments(backend, now, limit)
             for huddle_id, started, last in found:
                 when = f"{started.astimezone():%Y-%m-%d %H:%M}"
                 print(f"huddle {huddle_id}: left on, started {when}, last activity "
@@ -80,7 +86,9 @@ def _huddle_end_left_on(args: argparse.Namespace) -> int:
             print(f"Dry run: {_huddles(len(found))} left on. Nothing was changed; run "
                   "again with --apply to end them with their minutes.")
             return 0
-        ended = end_left_on(backend, now, limit, settings.minutes_dir or default_minutes_dir())
+        directory = settings.minutes_dir or default_minutes_dir()
+        ended = end_left_on(backend, now, limit, directory,
+                            ids=[huddle_id for huddle_id, _started, _last in found])
     for result in ended:
         where = result.path if result.path is not None else result.problem
         print(f"huddle {result.huddle_id}: ended at its last activity; minutes stored "
@@ -138,9 +146,12 @@ def add_data_commands(commands: Commands, common: argparse.ArgumentParser) -> No
         "A dry run by default: lists the huddles without activity for the team's "
         "huddle_left_on_minutes (ids, start and last activity only). With --apply, ends "
         "each at its last activity and stores its minutes (written to the minutes folder "
-        "too). The app never ends a huddle by itself: check that each room has really "
-        "gone first (a room quietly on one case records no activity).")
+        "too). Only the terminal that ran a huddle ends it by itself (at its next start): "
+        "check that each room has really gone first (a room quietly on one case records "
+        "no activity).")
     left_on.add_argument("--apply", action="store_true", help="end them (default: only list)")
+    left_on.add_argument("--huddle", type=int, metavar="ID",
+                         help="only this huddle (as listed)")
 
     export = commands.add_parser("export", help="subject access export",
                                  description="Write what a user may see of a young person.")

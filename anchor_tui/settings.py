@@ -199,8 +199,9 @@ class TeamConfig:
     huddle_left_on_minutes: int = 240
     """Minutes without activity (a join, a leave, a decision or an action) after which a
     huddle nobody ended is taken as left on (its terminal quit while the database was
-    away, killed, or the power went) and the app ends it, with its minutes, at its last
-    activity (``services.huddle_left_on``). Between 60 and 1440."""
+    away, killed, or the power went) and ``anchor-tui huddle end-left-on`` lists it
+    (``--apply`` ends it, with its minutes, at its last activity:
+    ``services.huddle_left_on``). Between 60 and 1440."""
     sign_in: SignInRules = field(default_factory=SignInRules)
     """Lockout after failed sign-ins."""
     retention: RetentionRules = field(default_factory=RetentionRules)

@@ -14,11 +14,13 @@ The board opened from the huddle (`b`) closes with Esc (when no filter is on), b
 to the agenda.
 
 Huddles left on (their terminal quit while the database was away, or was killed) are
-not ended by the app behind anyone's back: a room quietly on one case records nothing
-the app can see, and each terminal stamps its huddle with its own clock, so no terminal
-can be sure another room has gone. ``anchor-tui huddle end-left-on`` lists them and
-ends them, with their minutes, when a person who knows says so
-(``services.huddle_left_on``).
+ended by the next start of the terminal that ran them, which alone knows its process
+has gone: each running huddle is marked with a lock the system lets go when the
+process ends (``services.huddle_marks``; ``end_orphaned_huddles``). No other terminal
+ends them behind anyone's back: a room quietly on one case records nothing the app can
+see, and each terminal stamps its huddle with its own clock, so no terminal can be sure
+another room has gone. ``anchor-tui huddle end-left-on`` lists them and ends them, with
+their minutes, when a person who knows says so (``services.huddle_left_on``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from anchor_tui.domain import Viewer
     from anchor_tui.services.backend import Backend
     from anchor_tui.services.huddle import Roster
+    from anchor_tui.services.huddle_marks import HuddleMarks
     from anchor_tui.services.minutes import EndedHuddle
 
 # The services and screens are imported in the methods that use them: the sign-in
@@ -89,6 +92,7 @@ class HuddleTerminal(App[None]):
     today: Callable[[], Any]
     session: TerminalSession
     error_log: ErrorLog
+    _huddle_marks: HuddleMarks | None = None
     _viewer_mode: str | None
 
     @property
@@ -181,6 +185,7 @@ class HuddleTerminal(App[None]):
         from anchor_tui.services.huddle import start_huddle
 
         roster = start_huddle(self.backend, person, self.today(), self.clock.now())
+        self._mark_huddle(roster)
         self.post_message(HuddleStarted(roster, person))
 
     async def on_huddle_started(self, message: HuddleStarted) -> None:
@@ -249,19 +254,23 @@ class HuddleTerminal(App[None]):
         from anchor_tui.services.minutes import HuddleEndedElsewhere, huddle_ended_at
 
         today, now = self.today(), self.clock.now()  # the end's moment, for every attempt
+        huddle_id = viewer.huddle_id
 
         def end() -> EndedHuddle | None:
             # The time on the last case is added with the end, in its unit of work:
             # added before it, a commit whose answer was lost added it twice.
             try:
-                return self._end_huddle(viewer, spent, person, today=today, now=now)
+                result = self._end_huddle(viewer, spent, person, today=today, now=now)
             except HuddleEndedElsewhere:
+                self._unmark_huddle(huddle_id)
                 if quitting is None:
                     raise
                 # Ended meanwhile (another terminal, or as left on), the sign-out
                 # written: over, and nothing to say as the app goes (an error modal
                 # opened just as it went stopped it as an internal error).
                 return None
+            self._unmark_huddle(huddle_id)
+            return result
 
         def ended(result: EndedHuddle | None) -> None:
             if quitting is not None and quitting(ENDED):
@@ -286,9 +295,10 @@ class HuddleTerminal(App[None]):
         ``QUIT_WAIT_SECONDS``. Not ended by then (the database away or busy, or the end
         refused), the person is told that the huddle stays on, its minutes not stored
         yet, and how it will end, and chooses: keep anchor-tui open (the end is made
-        when the database takes it) or quit anyway (the huddle stays on until
-        ``anchor-tui huddle end-left-on --apply`` ends it, at its last activity, with
-        its minutes: ``services.huddle_left_on``). False: that question is
+        when the database takes it) or quit anyway (the huddle stays on, marked, until
+        anchor-tui next starts on this terminal and ends it at its last activity, with
+        its minutes, or ``anchor-tui huddle end-left-on --apply`` does:
+        ``services.huddle_left_on``). False: that question is
         up, and its answer quits or stays. Quitting never waits for ever."""
         outcome: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
@@ -310,12 +320,57 @@ class HuddleTerminal(App[None]):
 
         async def answered(answer: str | None) -> None:
             if answer == QUIT:
-                self.exit()
+                self.exit()  # (the huddle stays marked: the next start ends it)
 
         self.push_screen(QuitWithHuddleOn(self.settings.team.huddle_left_on_minutes,
                                           refused=what == REFUSED),
                          answered, mode=self.current_mode)
         return False
+
+    def huddle_marks(self, backend: Backend) -> HuddleMarks:
+        """The marks of the huddles this process runs (``services.huddle_marks``), in
+        the state folder, for this database."""
+        from anchor_tui.services.huddle_marks import HuddleMarks, database_key
+
+        if self._huddle_marks is None:
+            address = backend.engine.url.render_as_string(hide_password=True)
+            self._huddle_marks = HuddleMarks(self.settings.log_dir, database_key(address))
+        return self._huddle_marks
+
+    def _mark_huddle(self, roster: Roster) -> None:
+        """Off the UI thread: the huddle runs here (ended at the next start if this
+        process goes without ending it). Not marked (the folder cannot be written):
+        logged; the command ends it if it is left on."""
+        try:
+            self.huddle_marks(self.backend).hold(roster.huddle_id, roster.started_at)
+        except OSError as error:
+            self.error_log.write(error)
+
+    def _unmark_huddle(self, huddle_id: int | None) -> None:
+        if self._huddle_marks is not None and huddle_id is not None:
+            self._huddle_marks.release(huddle_id)
+
+    def end_orphaned_huddles(self, backend: Backend) -> None:
+        """At start, off the UI thread: end the huddles of this machine whose process is
+        gone without ending them (``services.huddle_left_on.end_orphaned``), each at
+        its last activity, and say so in a notification (the huddle's id and where its
+        minutes are: no name, nothing said in it, fit for whoever stands at the
+        sign-in). A failure is logged, never in the way of signing in."""
+        from anchor_tui.services.huddle_left_on import end_orphaned
+
+        try:
+            ended = end_orphaned(backend, self.huddle_marks(backend), self._minutes_dir())
+        except Exception as error:  # start-up goes on; the log says why
+            self.error_log.write(error)
+            return
+        for one in ended:
+            where = (f"Its minutes: {one.path}" if one.path is not None
+                     else f"Its minutes are stored; their file was not written: {one.problem}")
+            self.call_from_thread(
+                self.notify,
+                f"Huddle {one.huddle_id}, left on when anchor-tui last stopped on this "
+                f"terminal, is ended now, at its last activity. {where}",
+                title="Huddle ended", timeout=30)
 
     def _minutes_dir(self) -> Path:
         from anchor_tui.services.minutes import default_minutes_dir

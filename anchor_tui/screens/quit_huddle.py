@@ -38,11 +38,13 @@ class QuitWithHuddleOn(ChoiceScreen):
             kept = "Kept open, anchor-tui ends it as soon as the database takes it. "
         super().__init__(
             "The huddle is still on",
-            [(WAIT, stay), (QUIT, "Quit anyway: the huddle stays on for now")],
+            [(WAIT, stay), (QUIT, "Quit anyway: the huddle is ended when anchor-tui next "
+                                  "starts here")],
             current=WAIT,
             note=f"{why} The huddle stays on and its minutes are not stored yet.\n"
                  f"{kept}If you "
-                 "quit, it stays on until it is ended, at its last activity and with its "
-                 f"minutes, once it has been quiet for {_hours(left_on_minutes)}, by "
-                 "whoever looks after the database (anchor-tui huddle end-left-on "
-                 "--apply). Enter or Esc keeps anchor-tui open.")
+                 "quit, anchor-tui ends it, at its last activity and with its minutes, "
+                 "when it next starts on this terminal; or, once it has been quiet for "
+                 f"{_hours(left_on_minutes)}, whoever looks after the database ends it "
+                 "(anchor-tui huddle end-left-on --apply). Enter or Esc keeps "
+                 "anchor-tui open.")

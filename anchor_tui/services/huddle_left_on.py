@@ -30,6 +30,14 @@ found why not): a room quietly working on one case records nothing of the above 
 reads are audited on the wall clock, its time on the case stored only when it moves
 on), and each terminal stamps its huddle with its own clock, so a terminal whose clock
 is behind by the limit would have its running huddle ended under it.
+
+**The one case the app does end by itself** is a huddle whose own process is gone
+(it quit anyway while the database could not take the end, it was killed, the power
+went): a huddle is run only by the process that started it, so that is certain, and
+its terminal knows it without a guess (``huddle_marks``: a lock the operating system
+lets go when the process ends). The next start of anchor-tui on that machine ends it
+at its last activity, however recent, with its minutes in that terminal's minutes
+folder (:func:`end_orphaned`); its start is checked with its id.
 """
 
 from __future__ import annotations
@@ -42,8 +50,10 @@ from sqlalchemy.orm import Session
 
 from anchor_tui.db import models as m
 from anchor_tui.domain import Viewer
+from anchor_tui.errors import DatabaseError
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.huddle import huddle_viewer, read_roster
+from anchor_tui.services.huddle_marks import HuddleMarks
 from anchor_tui.services.minutes import EndedHuddle, _end, _with_file, build_minutes
 
 
@@ -91,11 +101,12 @@ def huddles_left_on(backend: Backend, now: dt.datetime, minutes: int) -> list[in
     return [huddle_id for huddle_id, _started, _last in left_on_moments(backend, now, minutes)]
 
 
-def end_left_on(backend: Backend, now: dt.datetime, minutes: int, directory: Path
-                ) -> list[EndedHuddle]:
-    """End every huddle left on as of ``now`` (see the module); those ended."""
+def end_left_on(backend: Backend, now: dt.datetime, minutes: int, directory: Path, *,
+                ids: list[int] | None = None) -> list[EndedHuddle]:
+    """End every huddle left on as of ``now`` (see the module), or of ``ids`` those
+    still left on; those ended."""
     ended: list[EndedHuddle] = []
-    for huddle_id in huddles_left_on(backend, now, minutes):
+    for huddle_id in huddles_left_on(backend, now, minutes) if ids is None else ids:
         result = end_one_left_on(backend, huddle_id, now, minutes, directory)
         if result is not None:
             ended.append(result)
@@ -106,11 +117,21 @@ def end_one_left_on(backend: Backend, huddle_id: int, now: dt.datetime, minutes:
                     directory: Path) -> EndedHuddle | None:
     """End the huddle at its last activity, if it is still left on; None if it is not
     (ended meanwhile, or active again: a terminal is running it)."""
-    since = now - dt.timedelta(minutes=minutes)
+    return _end_at_last_activity(backend, huddle_id, directory,
+                                 quiet_since=now - dt.timedelta(minutes=minutes))
+
+
+def _end_at_last_activity(backend: Backend, huddle_id: int, directory: Path, *,
+                          quiet_since: dt.datetime | None = None,
+                          started_at: dt.datetime | None = None) -> EndedHuddle | None:
+    """End the huddle at its last activity; None if it has ended, is active since
+    ``quiet_since``, or did not start at ``started_at`` (when given)."""
     with backend.sessions.system("huddle: read one left on") as session:
         huddle = session.get(m.Huddle, huddle_id)
         last = last_activity(session, huddle_id)
-        if huddle is None or huddle.ended_at is not None or last is None or last >= since:
+        if huddle is None or huddle.ended_at is not None or last is None \
+                or (quiet_since is not None and last >= quiet_since) \
+                or (started_at is not None and _aware(huddle.started_at) != started_at):
             return None
         starter = session.get(m.User, huddle.started_by_id)
         assert starter is not None  # (RESTRICT: a user who started a huddle stays)
@@ -128,3 +149,29 @@ def end_one_left_on(backend: Backend, huddle_id: int, now: dt.datetime, minutes:
             return None
         _end(session, viewer, huddle, minutes_text, last, signing_out=None, spent=None)
     return _with_file(huddle_id, minutes_text, directory, last)
+
+
+# --- the huddles whose own process is gone -------------------------------------------
+
+def end_orphaned(backend: Backend, marks: HuddleMarks, minutes_dir: Path
+                 ) -> list[EndedHuddle]:
+    """End, each at its last activity, the huddles marked on this machine whose process
+    is gone (``huddle_marks``); those ended. A mark is forgotten once its huddle is
+    ended, or has ended elsewhere, or is not the huddle marked (its start differs); one
+    the database cannot take now (``DatabaseError``) is kept for the next start. Off the
+    UI thread."""
+    ended: list[EndedHuddle] = []
+    for orphan in marks.orphans():
+        try:
+            result = _end_at_last_activity(backend, orphan.huddle_id, minutes_dir,
+                                           started_at=orphan.started_at)
+        except DatabaseError:
+            orphan.keep()
+            continue
+        except BaseException:
+            orphan.keep()
+            raise
+        orphan.done()
+        if result is not None:
+            ended.append(result)
+    return ended

@@ -19,9 +19,11 @@ from sqlalchemy import Engine, func, select, text
 
 from anchor_tui.cli import main
 from anchor_tui.db import models as m
-from anchor_tui.errors import AnchorError
+from anchor_tui.errors import AnchorError, ConnectionLostError
 from anchor_tui.services import huddle as service
-from anchor_tui.services.huddle_left_on import end_left_on, huddles_left_on
+from anchor_tui.services import huddle_left_on as left_on_module
+from anchor_tui.services.huddle_left_on import end_left_on, end_orphaned, huddles_left_on
+from anchor_tui.services.huddle_marks import HuddleMarks
 from anchor_tui.services.minutes import LEFT_ON, build_minutes, rebuild_after_retention
 from tests.integration.huddle_world import NOW, PASSPHRASE, TODAY, HuddleWorld, build, make_backend
 
@@ -152,6 +154,24 @@ def test_the_command_line_lists_then_ends_huddles_left_on(
     assert list((tmp_path / "data").rglob(f"huddle-{huddle_id}-*.md")) != []
 
 
+def test_the_command_line_ends_one_huddle_by_its_id(
+        world: HuddleWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    first = left_on_huddle(world)
+    second = service.start_huddle(world.backend, world.viewers["police"], TODAY, NOW).huddle_id
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    url = world.backend.engine.url.render_as_string(hide_password=False)
+    assert main(["huddle", "end-left-on", "--apply", "--huddle", str(second),
+                 "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert f"huddle {second}: ended" in out and "Ended 1 huddle left on." in out
+    assert huddle_row(world, first) == (None, None), "another huddle than the one named"
+    assert huddle_row(world, second)[0] == NOW
+    assert main(["huddle", "end-left-on", "--apply", "--huddle", str(second),
+                 "--db", url]) == 1
+    assert f"Huddle {second} is not left on" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("db_kind", [pytest.param("postgres", marks=pytest.mark.postgres)],
                          indirect=True)
 def test_a_decision_made_as_the_huddle_is_ended_as_left_on_is_refused_not_lost(
@@ -206,3 +226,54 @@ def test_minutes_rebuilt_after_retention_still_say_the_huddle_was_left_on(
     _ended_at, minutes = huddle_row(world, huddle_id)
     assert minutes is not None and "Meet the family" not in minutes  # erased
     assert LEFT_ON in minutes, "the rebuild forgot that the huddle was left on"
+
+
+def test_a_huddle_whose_process_went_is_ended_at_the_next_start_however_recent(
+        world: HuddleWorld, minutes_dir: Path, tmp_path: Path) -> None:
+    """Its own terminal knows it has gone (``huddle_marks``): ended at its last activity
+    without waiting for the quiet the command needs; the mark then goes."""
+    huddle_id = left_on_huddle(world)
+    marks = HuddleMarks(tmp_path / "state", "db")
+    marks.hold(huddle_id, NOW)
+    assert end_orphaned(world.backend, marks, minutes_dir) == [], "ended while running"
+    assert huddle_row(world, huddle_id) == (None, None)
+    marks.release_all()  # the process goes, the huddle on
+
+    (ended,) = end_orphaned(world.backend, HuddleMarks(tmp_path / "state", "db"), minutes_dir)
+
+    assert ended.huddle_id == huddle_id
+    ended_at, minutes = huddle_row(world, huddle_id)
+    assert ended_at == DECIDED and minutes is not None and LEFT_ON in minutes
+    assert ended.path is not None and ended.path.read_text() == minutes
+    assert leaves(world, huddle_id) == 2
+    assert list(marks.folder.iterdir()) == [], "the mark stayed"
+
+
+def test_a_mark_of_another_huddle_of_that_id_ends_nothing(
+        world: HuddleWorld, minutes_dir: Path, tmp_path: Path) -> None:
+    huddle_id = left_on_huddle(world)
+    marks = HuddleMarks(tmp_path, "db")
+    marks.hold(huddle_id, NOW - dt.timedelta(days=3))  # (another database's huddle 1)
+    marks.release_all()
+    assert end_orphaned(world.backend, marks, minutes_dir) == []
+    assert huddle_row(world, huddle_id) == (None, None)
+    assert list(marks.folder.iterdir()) == []
+
+
+def test_a_mark_the_database_cannot_take_now_is_kept_for_the_next_start(
+        world: HuddleWorld, minutes_dir: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    huddle_id = left_on_huddle(world)
+    marks = HuddleMarks(tmp_path, "db")
+    marks.hold(huddle_id, NOW)
+    marks.release_all()
+    real = left_on_module._end_at_last_activity
+
+    def away(*args: object, **kwargs: object) -> None:
+        raise ConnectionLostError("The database cannot be reached.", "Try again.")
+
+    monkeypatch.setattr(left_on_module, "_end_at_last_activity", away)
+    assert end_orphaned(world.backend, marks, minutes_dir) == []
+    monkeypatch.setattr(left_on_module, "_end_at_last_activity", real)
+    (ended,) = end_orphaned(world.backend, marks, minutes_dir)
+    assert ended.huddle_id == huddle_id and huddle_row(world, huddle_id)[0] == DECIDED

@@ -29,6 +29,7 @@ from anchor_tui.screens.huddle_modals import NoticeScreen
 from anchor_tui.screens.quit_huddle import QuitWithHuddleOn
 from anchor_tui.screens.quit_kept import QuitWithKeptSaves
 from anchor_tui.services import huddle as huddle_service
+from anchor_tui.services import huddle_left_on as left_on_service
 from anchor_tui.services import minutes as minutes_service
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.huddle_left_on import end_left_on
@@ -111,6 +112,40 @@ async def test_quitting_anyway_leaves_it_to_be_ended_as_left_on(
     ended_at, minutes = the_huddle(demo_backend)
     assert ended_at is not None and ended_at < later and minutes is not None
     assert LEFT_ON in minutes
+
+
+async def test_a_huddle_quit_anyway_is_ended_when_anchor_tui_next_starts_here(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The terminal that quit anyway knows its huddle has gone: its next start ends it,
+    at its last activity, with its minutes, and says so at the sign-in (the huddle's
+    number and its minutes' file: nobody's name, nothing said in it)."""
+    monkeypatch.setattr(minutes_service, "end_huddle", fails_once(minutes_service.end_huddle))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await huddle_away(app, pilot)
+        question = await quit_ending_the_huddle(app, pilot)
+        assert "Quit anyway: the huddle is ended when anchor-tui next" in screen_text(app)
+        assert question.current == "wait"
+        await choose(pilot, "quit")
+    assert not app.is_running and the_huddle(demo_backend) == (None, None)
+    with demo_backend.sessions.system("test: the huddle's start") as s:
+        huddle = s.scalars(select(m.Huddle)).one()
+        huddle_id, last = huddle.id, left_on_service.last_activity(s, huddle.id)
+
+    again = make_app()
+    async with again.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(again.screen, SignInScreen)
+        said = [n.message for n in again._notifications]
+    ended_at, minutes = the_huddle(demo_backend)
+    assert ended_at is not None and last is not None
+    assert ended_at.replace(tzinfo=dt.UTC) == last, "not ended at its last activity"
+    assert minutes is not None and LEFT_ON in minutes
+    assert app.settings.minutes_dir is not None
+    (path,) = app.settings.minutes_dir.iterdir()
+    assert said == [f"Huddle {huddle_id}, left on when anchor-tui last stopped on this "
+                    f"terminal, is ended now, at its last activity. Its minutes: {path}"]
+    assert list((app.settings.log_dir / "huddles").iterdir()) == [], "its mark stayed"
 
 
 async def test_a_quit_at_once_is_told_too(make_app: AppFactory, demo_backend: Backend,
