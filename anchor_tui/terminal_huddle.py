@@ -26,6 +26,7 @@ their minutes, when a person who knows says so (``services.huddle_left_on``).
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,7 @@ END = "end"
 STAY = "stay"
 ENDED, KEPT, REFUSED = "ended", "kept", "refused"
 """What became of a huddle's end that quitting waits for."""
+_MARKS_MADE = threading.Lock()
 QUIT_WAIT_SECONDS = 5.0
 """How long quitting waits for a huddle's end (with the sign-out), or for the sign-out
 alone (``terminal.sign_out_to_quit``), to be made."""
@@ -273,6 +275,8 @@ class HuddleTerminal(App[None]):
             return result
 
         def ended(result: EndedHuddle | None) -> None:
+            # (Also when a retry found the end made after its answer was lost.)
+            self._unmark_huddle(huddle_id)
             if quitting is not None and quitting(ENDED):
                 return  # the app is going
             if not quiet and result is not None:
@@ -332,10 +336,12 @@ class HuddleTerminal(App[None]):
         the state folder, for this database."""
         from anchor_tui.services.huddle_marks import HuddleMarks, database_key
 
-        if self._huddle_marks is None:
-            address = backend.engine.url.render_as_string(hide_password=True)
-            self._huddle_marks = HuddleMarks(self.settings.log_dir, database_key(address))
-        return self._huddle_marks
+        with _MARKS_MADE:  # (the start's worker and a huddle's may ask at once)
+            if self._huddle_marks is None:
+                address = backend.engine.url.render_as_string(hide_password=True)
+                self._huddle_marks = HuddleMarks(self.settings.log_dir,
+                                                 database_key(address))
+            return self._huddle_marks
 
     def _mark_huddle(self, roster: Roster) -> None:
         """Off the UI thread: the huddle runs here (ended at the next start if this

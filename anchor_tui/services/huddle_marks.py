@@ -9,15 +9,19 @@ without a guess. Elsewhere a huddle left on can only be judged by its quiet
 (``huddle_left_on``: the command a person runs).
 
 While the huddle runs, its process holds an exclusive ``flock`` on a small file
-(``<state>/huddles/<database>-<id>.json``: the huddle's id and start, nothing said in
-it). The operating system releases the lock when the process ends, however it ends. At
+(``<state>/huddles/<database>-<machine>-<id>.json``: the huddle's id and start, nothing
+said in it). The operating system releases the lock when the process ends, however it ends. At
 start, anchor-tui tries each such file of the same database without waiting: a file it
 can lock is a huddle whose process is gone, and it is ended
 (``huddle_left_on.end_orphaned``); one it cannot lock is running in another anchor-tui
 on this machine and is left alone. A file is put in place already locked (written under
 another name, locked, then renamed), so no start can find it unlocked while its
 huddle runs. The database is named by a digest of its address (without password): a
-huddle of the demo database is never looked for in another.
+huddle of the demo database is never looked for in another. The machine is named by a
+digest of its host name: a home folder shared or synced between terminals (a network
+home, a sync tool) shows one machine's marks to another without their locks, and a
+start only ever looks at its own machine's. The file is on disk (``fsync``) before it is
+put in place, so a power cut, the case it is for, does not leave it empty.
 
 Where ``fcntl`` does not exist (Windows), nothing is marked: a huddle left on is ended by
 the command alone, as before. No Textual here.
@@ -29,6 +33,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import suppress
@@ -49,6 +54,11 @@ def database_key(address: str) -> str:
     return hashlib.sha256(address.encode("utf-8")).hexdigest()[:16]
 
 
+def machine_key() -> str:
+    """A short digest naming this machine (its host name)."""
+    return hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:12]
+
+
 def _aware(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
@@ -63,6 +73,15 @@ def _lock(file: IO[Any]) -> bool:
     return True
 
 
+def _sync_folder(folder: Path) -> None:
+    """The folder's entries on disk (a rename is not, until then)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @dataclass
 class HuddleMarks:
     """The huddles this process runs, each marked and locked (thread-safe: a huddle
@@ -71,6 +90,7 @@ class HuddleMarks:
     state_dir: Path
     database: str
     """``database_key`` of the database the huddles are in."""
+    machine: str = field(default_factory=machine_key)
     _held: dict[int, IO[Any]] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
@@ -78,8 +98,12 @@ class HuddleMarks:
     def folder(self) -> Path:
         return self.state_dir / FOLDER
 
+    @property
+    def _prefix(self) -> str:
+        return f"{self.database}-{self.machine}-"
+
     def _path(self, huddle_id: int) -> Path:
-        return self.folder / f"{self.database}-{huddle_id}.json"
+        return self.folder / f"{self._prefix}{huddle_id}.json"
 
     def hold(self, huddle_id: int, started_at: dt.datetime) -> None:
         """Mark the huddle as running here, until :meth:`release`. Raises ``OSError``
@@ -88,7 +112,7 @@ class HuddleMarks:
         if fcntl is None:
             return
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        part = self.folder / f".{self.database}-{huddle_id}.{os.getpid()}.part"
+        part = self.folder / f".{self._prefix}{huddle_id}.{os.getpid()}.part"
         fd = os.open(part, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         file = os.fdopen(fd, "r+", encoding="utf-8")
         try:
@@ -97,7 +121,9 @@ class HuddleMarks:
             file.write(json.dumps({"huddle_id": huddle_id,
                                    "started_at": _aware(started_at).isoformat()}))
             file.flush()
+            os.fsync(file.fileno())
             os.replace(part, self._path(huddle_id))  # in place, locked already
+            _sync_folder(self.folder)
         except BaseException:
             file.close()
             part.unlink(missing_ok=True)
@@ -131,12 +157,16 @@ class HuddleMarks:
         as long as the caller works on it (it must call ``done`` or ``keep``)."""
         if fcntl is None or not self.folder.is_dir():
             return
-        for path in sorted(self.folder.glob(f"{self.database}-*.json")):
+        for path in sorted(self.folder.glob(f"{self._prefix}*.json")):
             try:
                 file = path.open("r+", encoding="utf-8")
             except OSError:
                 continue
-            if not _lock(file):
+            try:
+                free = _lock(file)
+            except OSError:  # (no locks on this file system: nothing is known)
+                free = False
+            if not free:
                 file.close()  # running in another anchor-tui on this machine
                 continue
             try:

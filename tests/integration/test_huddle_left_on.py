@@ -11,6 +11,8 @@ since is left alone (another terminal is running it).
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import socket
 import threading
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from anchor_tui.errors import AnchorError, ConnectionLostError
 from anchor_tui.services import huddle as service
 from anchor_tui.services import huddle_left_on as left_on_module
 from anchor_tui.services.huddle_left_on import end_left_on, end_orphaned, huddles_left_on
-from anchor_tui.services.huddle_marks import HuddleMarks
+from anchor_tui.services.huddle_marks import FOLDER, HuddleMarks
 from anchor_tui.services.minutes import LEFT_ON, build_minutes, rebuild_after_retention
 from tests.integration.huddle_world import NOW, PASSPHRASE, TODAY, HuddleWorld, build, make_backend
 
@@ -277,3 +279,22 @@ def test_a_mark_the_database_cannot_take_now_is_kept_for_the_next_start(
     monkeypatch.setattr(left_on_module, "_end_at_last_activity", real)
     (ended,) = end_orphaned(world.backend, marks, minutes_dir)
     assert ended.huddle_id == huddle_id and huddle_row(world, huddle_id)[0] == DECIDED
+
+
+def test_a_mark_seen_from_another_machine_does_not_end_a_running_huddle(
+        world: HuddleWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A home folder shared or synced between terminals shows one machine's marks to
+    another without their locks: a start ends only its own machine's."""
+    huddle_id = left_on_huddle(world)
+    here = HuddleMarks(tmp_path / "terminal-1", "db")
+    here.hold(huddle_id, NOW)  # running on terminal 1, its lock held there
+    try:
+        # Terminal 2 sees the same home folder (its copy: the lock is terminal 1's).
+        shutil.copytree(here.folder, tmp_path / "terminal-2" / FOLDER)
+        monkeypatch.setattr(socket, "gethostname", lambda: "terminal-2")
+        ended = end_orphaned(world.backend, HuddleMarks(tmp_path / "terminal-2", "db"),
+                             tmp_path / "minutes")
+        assert ended == [], "another machine's start ended a huddle still running"
+        assert huddle_row(world, huddle_id) == (None, None)
+    finally:
+        here.release(huddle_id)

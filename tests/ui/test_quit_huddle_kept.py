@@ -303,3 +303,27 @@ async def test_a_sign_out_with_a_huddle_ended_elsewhere_whose_answer_was_lost_is
         await settle(pilot)
     assert len(calls) == 2
     assert sign_outs(demo_backend, "social") == before + 1, "the sign-out written twice"
+
+
+async def test_an_end_whose_answer_was_lost_releases_the_huddles_mark(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The retry finds the end made (``made_once``): the mark goes all the same."""
+    calls: list[int] = []
+    monkeypatch.setattr(minutes_service, "end_huddle",
+                        answer_lost_once(minutes_service.end_huddle, calls))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await huddle_away(app, pilot)
+        await quit_ending_the_huddle(app, pilot)
+        await pilot.press("enter")  # keep anchor-tui open: the end is made when it can be
+        await settle(pilot)
+        app.post_message(ConnectionRestored())
+        await until(pilot, lambda: save_queue(app).waiting == ())
+        await until(pilot, lambda: isinstance(app.screen, NoticeScreen))
+        await settle(pilot)
+        assert the_huddle(demo_backend)[0] is not None, "the huddle was not ended"
+        marks = app._huddle_marks
+        assert marks is not None
+        assert marks._held == {}, "the ended huddle's lock (an open file) is still held"
+    assert list((app.settings.log_dir / "huddles").iterdir()) == [], \
+        "the mark of a huddle that ended normally stayed behind"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from anchor_tui.services.huddle_marks import FOLDER, HuddleMarks, database_key
+from anchor_tui.services import huddle_marks as marks_module
+from anchor_tui.services.huddle_marks import FOLDER, HuddleMarks, database_key, machine_key
 
 STARTED = dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.UTC)
 DB = database_key("sqlite:////tmp/anchor.sqlite3")
@@ -88,11 +89,12 @@ def test_a_huddle_still_on_when_the_app_goes_is_found_and_forgotten_once_done(
 def test_a_mark_that_does_not_read_is_dropped_and_ends_nothing(tmp_path: Path) -> None:
     folder = tmp_path / FOLDER
     folder.mkdir()
-    (folder / f"{DB}-9.json").write_text("{not json")
-    (folder / f"{DB}-10.json").write_text('{"huddle_id": "ten"}')
-    (folder / f".{DB}-11.123.part").write_text('{"huddle_id": 11, "started_at": "x"}')
+    here = f"{DB}-{machine_key()}"
+    (folder / f"{here}-9.json").write_text("{not json")
+    (folder / f"{here}-10.json").write_text('{"huddle_id": "ten"}')
+    (folder / f".{here}-11.123.part").write_text('{"huddle_id": 11, "started_at": "x"}')
     assert found(tmp_path) == []
-    assert [p.name for p in folder.iterdir()] == [f".{DB}-11.123.part"]
+    assert [p.name for p in folder.iterdir()] == [f".{here}-11.123.part"]
 
 
 def test_marks_are_private_to_the_user(tmp_path: Path) -> None:
@@ -106,3 +108,30 @@ def test_marks_are_private_to_the_user(tmp_path: Path) -> None:
         assert path.read_text() == '{"huddle_id": 5, "started_at": "2026-11-16T09:00:00+00:00"}'
     finally:
         marks.release(5)
+
+
+def test_a_mark_is_on_disk_before_it_is_put_in_place(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mark is for the process that goes without ending its huddle, the power cut
+    included: renamed into place before it is on disk, a power cut may leave it empty
+    (delayed allocation), and an empty mark ends nothing."""
+    done: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        done.append("fsync")
+        real_fsync(fd)
+
+    def replace(*args: object, **kwargs: object) -> None:
+        done.append("replace")
+        real_replace(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(marks_module.os, "fsync", fsync)
+    monkeypatch.setattr(marks_module.os, "replace", replace)
+    marks = HuddleMarks(tmp_path, DB)
+    marks.hold(3, STARTED)
+    try:
+        assert "fsync" in done and done.index("fsync") < done.index("replace"), \
+            f"the mark is renamed into place before it is on disk: {done}"
+    finally:
+        marks.release(3)
