@@ -273,7 +273,9 @@ class KeepIfRefused:
     def keep(self, app: App[Any], error: AnchorError) -> None:
         """Keep it, off the UI thread; its own failure goes to the error log (class
         only), as the refusal did: nothing of it reaches the screen of whoever is here
-        now. Never in a huddle (``keep_refused``)."""
+        now, unless that is its maker, signed in again meanwhile, working alone: they
+        are told at once (``tell_maker``), not at their next sign-in. Never in a huddle
+        (``keep_refused``)."""
         if self.viewer.purpose != "individual":
             return
         refusal = " ".join(part for part in (error.message, error.fix) if part)
@@ -282,12 +284,31 @@ class KeepIfRefused:
             from anchor_tui.services.form_drafts import keep_refused
 
             try:
-                keep_refused(self.backend, self.viewer, self.kind, self.target,
-                             self.fields, refusal, case_id=self.case_id)
+                kept = keep_refused(self.backend, self.viewer, self.kind, self.target,
+                                    self.fields, refusal, case_id=self.case_id)
             except Exception as failure:
                 log_only(app, failure)  # (the log is append-only: safe from a thread)
+                return
+            if kept is not None:
+                app.call_from_thread(self.tell_maker, app)
 
         app.run_worker(keep_now, thread=True, group="kept-form", exit_on_error=False)
+
+    def tell_maker(self, app: App[Any]) -> None:
+        """Say the change was refused and kept, if the one at the terminal now is its
+        maker, alone and unlocked (anyone else hears nothing of it: it is the maker's
+        own, told at their next sign-in)."""
+        session = getattr(app, "session", None)
+        person = getattr(session, "person", None)
+        if session is None or person is None or session.locked \
+                or getattr(session, "roster", None) is not None \
+                or person.user_id != self.viewer.user_id:
+            return
+        on_case = f" (case {self.case_id})" if self.case_id is not None else ""
+        app.notify("A change you saved while the database was away was refused when it "
+                   f"came back: it was not made{on_case}. Opening the same form again "
+                   "fills it in with what you typed and says why.",
+                   title="Not saved", severity="warning", markup=False)
 
 
 def made_once(save: Callable[[], Any], already: Callable[[], Any]) -> Callable[[], Any]:
@@ -321,7 +342,8 @@ def save_or_keep(app: App[Any], label: str, what: str, save: Callable[[], Any], 
     screen asks again with what was written; without ``on_refused`` a refusal goes to
     the app's error handler as any other. With ``keep_if_refused`` (the form it was
     typed in, read now), a refusal after the context has closed keeps the words for
-    their maker as that form, with why, and says so at their next sign-in."""
+    their maker as that form, with why, and says so at their next sign-in (at once if
+    they are back at the terminal, alone)."""
     tell = later_notifier(app)
     alive = context_alive(app)
     kept = [False]

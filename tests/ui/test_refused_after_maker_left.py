@@ -81,6 +81,7 @@ async def test_a_task_refused_after_its_maker_left_is_kept_for_them_with_why(
         assert not isinstance(app.screen, ErrorScreen)
         seen = screen_text(app) + notified(app)
         assert TITLE not in seen and "works the case" not in seen, seen
+        assert "refused" not in seen, "the maker's refusal told to someone else"
         logged = error_log(app)
         assert logged and TITLE not in logged and "works the case" not in logged, logged
         assert kept_forms(demo_backend, "youth") == []
@@ -96,6 +97,33 @@ async def test_a_task_refused_after_its_maker_left_is_kept_for_them_with_why(
         said = str(form.query_one(KeptFormNote).render())
         assert said.startswith("Not saved when the database came back:"), said
         assert "works the case" in said and "Filled in from what you typed on" in said
+
+
+async def test_a_maker_signed_in_again_hears_of_the_refusal_at_once(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refused after the maker left and came back (a new context of theirs, not the one
+    it was typed in): kept as their form and told to them now, not at their next
+    sign-in; nothing of it to anyone else at the terminal (the test above)."""
+    monkeypatch.setattr(task_form, "add_task", fails_once(task_form.add_task))
+    nurse = user_id(demo_backend, "nurse")
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await add_while_away(app, pilot, demo_backend, assignee="nurse")
+        with demo_backend.sessions.system("test: the nurse leaves the case") as s:
+            s.execute(delete(m.CaseMember).where(m.CaseMember.case_id == CASE,
+                                                 m.CaseMember.user_id == nurse))
+        await take_over(app, pilot)
+        await back_as(app, pilot, "social")
+        assert "was refused" not in notified(app)
+        app.post_message(ConnectionRestored())
+        await until(pilot, lambda: all_done(app))
+        await settle(pilot)
+        said = notified(app)
+        assert "A change you saved while the database was away was refused when it came " \
+               f"back: it was not made (case {CASE})." in said, said
+        assert TITLE not in said and "works the case" not in said
+        [(kind, _target, fields)] = kept_forms(demo_backend, "social")
+        assert kind == "task" and fields["title"] == TITLE
 
 
 async def test_a_reason_refused_after_its_maker_left_is_kept_for_them_with_why(
