@@ -120,6 +120,12 @@ def build_minutes(backend: Backend, viewer: Viewer, today: dt.date, now: dt.date
     by_case: dict[int, list[ItemEntry]] = {}
     for item in items:
         by_case.setdefault(item.case_id, []).append(item)
+    # A case whose content retention erased while this huddle was on (or left on) is
+    # left out as in the minutes rebuilt after retention: its person's name, kept for
+    # another case of theirs, is never tied to it again.
+    erased = _erased_among(backend, viewer, now, {e.case_id for e in agenda} | set(by_case))
+    rebuilt = bool(leave_out)
+    leave_out = leave_out | erased
     agenda = tuple(e for e in agenda if e.case_id not in leave_out)
     discussed = [e for e in agenda if e.seconds_spent > 0 or e.case_id in by_case]
     for number, entry in enumerate(discussed, start=1):
@@ -129,10 +135,22 @@ def build_minutes(backend: Backend, viewer: Viewer, today: dt.date, now: dt.date
     left = len(agenda) - len(discussed)
     if left:
         lines += [f"Not reached: {left} {'case' if left == 1 else 'cases'} on the agenda.", ""]
-    if leave_out:
+    if rebuilt:
         lines += [f"Rebuilt {today.isoformat()}: the content of a case whose retention "
                   "period ended was erased from these minutes.", ""]
+    elif leave_out:
+        lines += ["Left out: a case whose retention period ended while the huddle was on.",
+                  ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _erased_among(backend: Backend, viewer: Viewer, now: dt.datetime,
+                  case_ids: set[int]) -> frozenset[int]:
+    if not case_ids:
+        return frozenset()
+    with backend.sessions.read(viewer, now) as session:
+        return frozenset(session.scalars(select(m.Case.id).where(
+            m.Case.id.in_(case_ids), m.Case.erased_at.is_not(None))))
 
 
 def rebuild_after_retention(backend: Backend, case_id: int, now: dt.datetime,

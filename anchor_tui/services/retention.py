@@ -44,6 +44,7 @@ from anchor_tui.db.search_tables import compact_search_tables
 from anchor_tui.db.types import utcnow
 from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
+from anchor_tui.services.form_drafts import case_target
 
 ERASED_FIRST_NAME = "Erased"
 ERASED_LAST_NAME = "person"
@@ -162,6 +163,14 @@ def _erase_case(backend: Backend, item: CaseErasure, now: dt.datetime) -> None:
                 update(ChildWelfareNotification)
                 .where(ChildWelfareNotification.note_id.in_(item.note_ids))
                 .values(recipient="", reference="")
+                .execution_options(synchronize_session=False))
+            # A note erased by its category's own period, its case kept: the draft of a
+            # correction started from the note's text, and a reason typed to mark it
+            # entered in error and kept for its author, hold words of it: they go too.
+            session.execute(delete(Draft).where(Draft.supersedes_id.in_(item.note_ids))
+                            .execution_options(synchronize_session=False))
+            session.execute(delete(FormDraft).where(FormDraft.target.in_(
+                [case_target(item.case_id, ("note", n)) for n in item.note_ids]))
                 .execution_options(synchronize_session=False))
         if item.case_content:
             case_id = item.case_id
