@@ -158,13 +158,8 @@ class SaveQueue:
                 self._app.call_from_thread(self._lost, item, error)
                 return
             except BaseException as error:
-                self._app.call_from_thread(self._refused, item, error)
-                if not item.alive():
-                    # Made for someone who has gone (a conflict over their move): its
-                    # modal would show the next person that person's case. Logged only.
-                    log_only(self._app, error)
-                    return
-                raise  # to the app's one error handler
+                self._app.call_from_thread(self._refused, item, error, True)
+                return
             self._app.call_from_thread(self._saved, item, result)
 
         self._app.run_worker(attempt, thread=True, group="save", exit_on_error=False)
@@ -177,7 +172,7 @@ class SaveQueue:
         finally:
             self._pump()  # the next in line, whatever its callback did
 
-    def _refused(self, item: PendingSave, error: BaseException) -> None:
+    def _refused(self, item: PendingSave, error: BaseException, show: bool = False) -> None:
         # A conflict or a rule: shown (or logged), never a reason to stop the line.
         self._finished(item)
         try:
@@ -185,6 +180,21 @@ class SaveQueue:
                 item.on_failed(error)
         finally:
             self._pump()
+            if show:
+                self._show(item, error)
+
+    def _show(self, item: PendingSave, error: BaseException) -> None:
+        """The app's one error handler shows the failure, if the context that made the
+        save is still the one in use; else it is logged only (a conflict over someone's
+        move would show the next person, or a wider huddle, that person's case). Decided
+        here, on the UI thread, as it is shown: asked in the save's thread, a switch of
+        user under way then had not yet replaced the context, and the modal opened over
+        the next person's sign-in."""
+        show_error = getattr(self._app, "show_error", None)
+        if item.alive() and callable(show_error):
+            show_error(self._app, error)
+        else:
+            log_only(self._app, error)
 
     def _finished(self, item: PendingSave) -> None:
         if self._running is item:

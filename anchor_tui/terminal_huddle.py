@@ -42,6 +42,7 @@ from anchor_tui.screens.terminal_messages import (
     HuddleEnded,
     HuddleStarted,
     RosterChanged,
+    RosterRead,
 )
 from anchor_tui.services.clock import Clock
 from anchor_tui.services.session_state import TerminalSession
@@ -201,16 +202,49 @@ class HuddleTerminal(App[None]):
         await self._show_roster(message.roster, None)
 
     async def on_roster_changed(self, message: RosterChanged) -> None:
-        from anchor_tui.screens.huddle import save_time
-
+        """Someone joined or left: the roster is read again from the database, which
+        alone says who is present. A change's own roster may be out of date by the time
+        it arrives (a leave read before a join written at the same moment), and a join
+        written as its form was closed by another change arrives on its own: trusting
+        the last message to arrive left a person present off the screen's audience."""
         if self.session.roster is None or \
                 self.session.roster.huddle_id != message.roster.huddle_id:
+            return
+        self._read_roster(message.roster, message.resume_case)
+
+    @work(thread=True, exclusive=True, group="huddle-roster", exit_on_error=False)
+    def _read_roster(self, told: Roster, resume_case: int | None) -> None:
+        from textual.worker import get_current_worker
+
+        from anchor_tui.errors import AnchorError
+        from anchor_tui.services.huddle import current_roster
+
+        try:
+            read: Roster | None = current_roster(self.backend, told.huddle_id)
+        except AnchorError as error:  # (the database away: the screen stays narrow)
+            self.error_log.write(error)
+            read = None
+        if not get_current_worker().is_cancelled:  # (a later change reads again)
+            self.post_message(RosterRead(told, read, resume_case))
+
+    async def on_roster_read(self, message: RosterRead) -> None:
+        from anchor_tui.screens.huddle import save_time
+        from anchor_tui.services.huddle import joined_rosters
+
+        current = self.session.roster
+        if current is None or current.huddle_id != message.told.huddle_id:
+            return
+        # Not read: everyone either says is present counts (the screen never shows more
+        # than all of them may see; a leave is shown when the database answers again).
+        roster = message.read if message.read is not None \
+            else joined_rosters(current, message.told)
+        if roster == current:
             return
         viewer = self.session.viewer
         spent = self._huddle_time()
         if viewer is not None and spent is not None:
             save_time(self, self.backend, viewer, *spent, self.clock.now())
-        await self._show_roster(message.roster, message.resume_case)
+        await self._show_roster(roster, message.resume_case)
 
     async def _show_roster(self, roster: Roster, resume_case: int | None) -> None:
         from anchor_tui.screens.huddle import HuddleScreen

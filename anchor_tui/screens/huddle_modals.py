@@ -27,7 +27,7 @@ from anchor_tui.paste_input import OneLineInput
 from anchor_tui.screens.confirm import DiscardQuestion
 from anchor_tui.screens.quit_form import AsksBeforeQuit, QuitQuestion
 from anchor_tui.screens.sign_in import SignInScreen
-from anchor_tui.screens.terminal_messages import RosterChanged
+from anchor_tui.screens.terminal_messages import JoinWritten, RosterChanged
 from anchor_tui.services.backend import Backend
 from anchor_tui.services.clock import Clock
 from anchor_tui.services.huddle import join_huddle
@@ -56,6 +56,7 @@ class JoinScreen(SignInScreen):
         self._resume_case = resume_case
 
     def check(self, username: str, passphrase: str) -> Message:
+        app = self.app
         try:
             roster = join_huddle(self._backend.opened(), self._viewer, username, passphrase,
                                  self._today, self._clock.now())
@@ -63,7 +64,11 @@ class JoinScreen(SignInScreen):
             raise
         except AnchorError as error:  # present already: said on the form, like a refusal
             raise SignInError(error.message, error.fix) from error
-        return RosterChanged(roster, self._resume_case)
+        # Written: the person is present, so the screen must show only what they may see
+        # too, even if this form has gone meanwhile (another roster change opened the
+        # huddle's screens anew, cancelling this worker): to the terminal, not the form.
+        app.post_message(RosterChanged(roster, self._resume_case))
+        return JoinWritten()
 
     def action_cancel(self) -> None:
         self.dismiss()

@@ -33,6 +33,22 @@ class RosterChanged(Message):
         self.resume_case = resume_case
 
 
+class RosterRead(Message):
+    """The roster read from the database after a ``RosterChanged`` (``read``; None: it
+    could not be read, and ``told`` and the roster on screen are joined instead)."""
+
+    def __init__(self, told: Roster, read: Roster | None, resume_case: int | None) -> None:
+        super().__init__()
+        self.told = told
+        self.read = read
+        self.resume_case = resume_case
+
+
+class JoinWritten(Message):
+    """The join form's own answer once the join is written (the roster change itself
+    goes to the terminal at once, whatever became of the form)."""
+
+
 class HuddleEndConfirmed(Message):
     """The huddle screen's "end the huddle" was confirmed."""
 

@@ -101,6 +101,23 @@ def read_roster(session: Session, huddle_id: int) -> Roster:
     return Roster(huddle.id, huddle.started_by_id, huddle.started_at, present)
 
 
+def current_roster(backend: Backend, huddle_id: int) -> Roster:
+    """Who is present in the huddle now, as the database holds it (ids and names only:
+    an administrative read, no protected row)."""
+    with backend.sessions.system("huddle: who is present") as session:
+        return read_roster(session, huddle_id)
+
+
+def joined_rosters(first: Roster, second: Roster) -> Roster:
+    """Everyone present in either (the earliest join of each, in the order they joined):
+    when the database cannot say, the screen counts everyone either roster counts."""
+    by_user = {p.user_id: p for p in second.present}
+    by_user.update({p.user_id: p for p in first.present
+                    if p.user_id not in by_user or p.joined_at <= by_user[p.user_id].joined_at})
+    present = tuple(sorted(by_user.values(), key=lambda p: p.joined_at))
+    return Roster(first.huddle_id, first.started_by_id, first.started_at, present)
+
+
 def _ongoing(session: Session, huddle_id: int) -> m.Huddle:
     """The huddle, refused if it has ended. Read ``FOR KEY SHARE`` on PostgreSQL: the
     app's end of a huddle left on (``huddle_left_on``) locks its row ``FOR UPDATE``, so

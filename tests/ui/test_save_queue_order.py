@@ -34,10 +34,15 @@ class Host(App[None]):
         self.person = 1
         """Who is at the terminal: a switch of user makes it the next."""
         self.logged: list[BaseException] = []
+        self.shown: list[BaseException] = []
         self.error_log = self  # (``log_only`` writes here)
 
     def write(self, error: BaseException) -> None:
         self.logged.append(error)
+
+    def show_error(self, _node: object, error: BaseException) -> None:
+        """The app's one error handler (the shared terminal's shows a modal)."""
+        self.shown.append(error)
 
     def context_alive(self) -> Callable[[], bool]:
         person = self.person
@@ -203,6 +208,7 @@ async def test_a_refused_save_does_not_stop_the_line() -> None:
         await settle(pilot)
     assert [type(error) for error in failed] == [ConflictError]
     assert held.written == ["B"] and app.counted == [] and app.logged == []
+    assert [type(error) for error in app.shown] == [ConflictError]
 
 
 async def test_a_refusal_for_someone_who_has_left_goes_to_the_log_only() -> None:
@@ -219,4 +225,5 @@ async def test_a_refusal_for_someone_who_has_left_goes_to_the_log_only() -> None
         await until(pilot, lambda: saved == ["B"])
         await settle(pilot)
     assert [type(error) for error in app.logged] == [ConflictError]
+    assert app.shown == [], "shown to the next person"
     assert app.saves.waiting == ()
