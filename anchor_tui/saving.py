@@ -341,7 +341,8 @@ def made_once(save: Callable[[], Any], already: Callable[[], Any]) -> Callable[[
 def save_or_keep(app: App[Any], label: str, what: str, save: Callable[[], Any], *,
                  on_saved: Callable[[Any], None] | None = None,
                  on_refused: Callable[[AnchorError], None] | None = None,
-                 keep_if_refused: KeepIfRefused | None = None) -> None:
+                 keep_if_refused: KeepIfRefused | None = None,
+                 on_refused_later: Callable[[AnchorError], None] | None = None) -> None:
     """Save through the app's queue a change someone typed.
 
     ``label`` names it in the quit question (to the context that made it only), ``what``
@@ -353,7 +354,9 @@ def save_or_keep(app: App[Any], label: str, what: str, save: Callable[[], Any], 
     the app's error handler as any other. With ``keep_if_refused`` (the form it was
     typed in, read now), a refusal after the context has closed keeps the words for
     their maker as that form, with why, and says so at their next sign-in (at once if
-    they are back at the terminal, alone)."""
+    they are back at the terminal, alone). ``on_refused_later`` is told of a refusal
+    after the context has closed (to say that much, never the words, to whoever may
+    hear it)."""
     tell = later_notifier(app)
     alive = context_alive(app)
     kept = [False]
@@ -372,6 +375,8 @@ def save_or_keep(app: App[Any], label: str, what: str, save: Callable[[], Any], 
             log_only(app, result.error)
             if keep_if_refused is not None:
                 keep_if_refused.keep(app, result.error)
+            if on_refused_later is not None:
+                on_refused_later(result.error)
             return
         if kept[0]:
             tell(printable(f"{what}, kept while the database was away, is saved."),

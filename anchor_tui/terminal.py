@@ -386,6 +386,12 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
         person, roster, viewer = self.session.person, self.session.roster, self.session.viewer
         if viewer is None:
             return True
+        if self.session.locked and self._viewer_mode is not None:
+            # Quit at the lock: whoever left forms open behind it was not asked (the
+            # question goes to whoever stands at the lock, who may not see them). They
+            # are kept for their author, as a takeover at the lock keeps them; a quit
+            # asked of the author, unlocked, asks each form first instead.
+            await self._keep_drafts(self._draft_savers([self._viewer_mode]))
         spent = self._huddle_time() if roster is not None else None
         self.session = TerminalSession()
         if roster is not None:

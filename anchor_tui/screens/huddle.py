@@ -117,6 +117,22 @@ class HuddleCaseRead(Message):
         self.view = view
 
 
+
+def _tell_room(app: App[Any], viewer: Viewer, what: str, _error: AnchorError) -> None:
+    """A decision or action kept while the database was away, refused when it came back
+    after the roster changed: the room, still in the same huddle and unlocked, hears
+    that one was not recorded, without its words or its case (typed for the room as it
+    was; someone who has joined since may not see them)."""
+    session = getattr(app, "session", None)
+    roster = getattr(session, "roster", None)
+    if session is None or session.locked or roster is None \
+            or roster.huddle_id != viewer.huddle_id:
+        return
+    app.notify(f"A {what} typed before someone joined or left, kept while the database "
+               "was away, was not recorded when it came back: it is not in the minutes. "
+               "Record it again if it still holds.", title="Not recorded",
+               severity="warning", markup=False)
+
 class HuddleScreen(AnchorScreen):
     """The shared screen of a huddle, for one roster."""
 
@@ -337,7 +353,8 @@ class HuddleScreen(AnchorScreen):
                       partial(_recorded, backend, viewer, case_id, "decision", text, now)),
             on_saved=lambda _item: self._reread(case_id),
             on_refused=lambda error: self._again(partial(
-                self.ask_decision, case_id, person_label, text, _not_saved(error)), error))
+                self.ask_decision, case_id, person_label, text, _not_saved(error)), error),
+            on_refused_later=partial(_tell_room, self.app, viewer, "decision"))
 
     def action_action(self) -> None:
         entry = self.entry()
@@ -380,11 +397,13 @@ class HuddleScreen(AnchorScreen):
                               now)),
             on_saved=lambda _item: self._reread(case_id),
             on_refused=lambda error: self._again(partial(
-                self.ask_action, case_id, person_label, typed, _not_saved(error)), error))
+                self.ask_action, case_id, person_label, typed, _not_saved(error)), error),
+            on_refused_later=partial(_tell_room, self.app, viewer, "action"))
 
     def _again(self, ask: Callable[[], object], error: AnchorError) -> None:
         """A decision or action refused: asked again with its words, while this screen
-        holds the huddle (after a roster change the error log has it)."""
+        holds the huddle (after a roster change, ``_tell_room`` says it was not
+        recorded; the error log has the class)."""
         if self.is_attached:
             ask()
         else:

@@ -35,7 +35,7 @@ from textual.widgets import Static, TextArea
 from textual.worker import get_current_worker
 
 from anchor_tui.domain import Viewer
-from anchor_tui.errors import ConnectionLostError
+from anchor_tui.errors import ConnectionLostError, DatabaseError
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.saving import later_notifier, save_queue
 from anchor_tui.screens.note_drafts import DraftDiscarded, NoteDrafts
@@ -58,6 +58,18 @@ class EditorStarted(Message):
     def __init__(self, start: EditorStart) -> None:
         super().__init__()
         self.start = start
+
+
+class EditorNotStarted(Message):
+    """The case could not be read to open the editor (the database away or busy)."""
+
+    def __init__(self, error: DatabaseError) -> None:
+        super().__init__()
+        self.error = error
+
+
+START_RETRY_SECONDS = 3.0
+"""How soon an editor whose case could not be read (the database away) tries again."""
 
 
 class NoteWritten(Message):
@@ -150,10 +162,29 @@ class NoteEditorScreen(NoteSettings, NoteTasks, NoteDrafts):
 
     @work(thread=True, exclusive=True, group="note-open", exit_on_error=False)
     def load_start(self) -> None:
-        start = start_editor(self.backend, self.viewer, self.case_id, self.supersedes_id,
-                             now=moment_on(self.host.today()))
+        try:
+            start = start_editor(self.backend, self.viewer, self.case_id, self.supersedes_id,
+                                 now=moment_on(self.host.today()))
+        except DatabaseError as error:
+            # Said here, not in a modal (one every few seconds): the text typed stays,
+            # and the editor tries again until it opens.
+            if not get_current_worker().is_cancelled:
+                self.post_message(EditorNotStarted(error))
+            return
         if not get_current_worker().is_cancelled:
             self.post_message(EditorStarted(start))
+
+    def on_editor_not_started(self, message: EditorNotStarted) -> None:
+        if self.start is not None:
+            return
+        self.status(f"The case could not be read to open the editor ({message.error.message}"
+                    f"). Your text stays here; anchor-tui tries again every "
+                    f"{START_RETRY_SECONDS:.0f} s.", problem=True)
+        self.set_timer(START_RETRY_SECONDS, self._start_again)
+
+    def _start_again(self) -> None:
+        if self.is_attached and self.start is None:
+            self.load_start()
 
     def on_editor_started(self, message: EditorStarted) -> None:
         start = self.start = message.start
@@ -317,6 +348,10 @@ class NoteEditorScreen(NoteSettings, NoteTasks, NoteDrafts):
             self.status("Choose the category first (F4).", problem=True)
             return
         self._saving = True
+        # What is saved is the text as it is now: nothing more is typed into it until
+        # the save is made or refused (kept while the database is away, it is made
+        # later, and the editor closes then: words typed meanwhile would go with it).
+        self.body.read_only = True
         self.status("Saving the note…")
         # A draft save still running could otherwise write the draft back after the note's
         # unit of work dropped it: wait for it first (and save the note whatever its end:
@@ -374,8 +409,8 @@ class NoteEditorScreen(NoteSettings, NoteTasks, NoteDrafts):
         self.note_kept = True
         if self.is_attached:
             self.status("The database cannot take the note now (away or busy: the status "
-                        "line says which). The note is kept and is saved when it can be.",
-                        problem=True)
+                        "line says which). The note is kept as it is and is saved when it "
+                        "can be; Esc leaves it to be saved.", problem=True)
 
     def _not_written(self, _error: BaseException) -> None:
         self.note_save_running = self.note_kept = False
@@ -383,6 +418,7 @@ class NoteEditorScreen(NoteSettings, NoteTasks, NoteDrafts):
             return
         self._saving = False
         self._quitting = False
+        self.body.read_only = False
         self.start_autosave_again()
         self.status("Not saved. Your text stays here (and in your draft).", problem=True)
         if self.note_tasks:
@@ -426,6 +462,11 @@ class NoteEditorScreen(NoteSettings, NoteTasks, NoteDrafts):
         return self.has_unsaved_text() or (self._saved is None and bool(self.note_tasks))
 
     def action_leave(self) -> None:
+        if self._saving and self.note_kept:
+            # Kept for the database as it is (nothing more can be typed into it): Esc
+            # leaves it to be saved; the text is kept as a draft too until it is.
+            self._close()
+            return
         if self._saving:
             return
         if self.has_unsaved_work():
@@ -477,6 +518,14 @@ class NoteEditorScreen(NoteSettings, NoteTasks, NoteDrafts):
              ("stay", "Go on writing")],
             current="draft",
             note=f"The note is not saved yet.{their} Esc goes back to writing."))
+        if choice == "draft" and self.start is None and not is_blank(self.body.text):
+            # Not opened yet (the database away): nothing can be kept yet; closing
+            # would lose the text. It stays, and can be kept once the editor opens.
+            self._quitting = False
+            self.status("The editor has not opened yet (the database is away), so the "
+                        "text cannot be kept as a draft yet: it stays here. Try again once "
+                        "it opens.", problem=True)
+            return
         if choice == "save":
             self.action_save()
         elif choice == "draft":

@@ -363,14 +363,28 @@ def discard_draft(backend: Backend, viewer: Viewer, case_id: int,
         return True
 
 
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # (SQLite gives a column back naive, in UTC.)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 def delete_in(session: Session, viewer: Viewer, case_id: int,
-              supersedes_id: int | None, *, huddle_key: str | None = None) -> None:
+              supersedes_id: int | None, *, huddle_key: str | None = None,
+              saved_body: str | None = None, asked_at: dt.datetime | None = None) -> None:
     """Inside a note's save: its draft goes with the same commit (with ``huddle_key``,
-    that editor's draft kept apart, never the author's own)."""
+    that editor's draft kept apart, never the author's own). Unless, with ``saved_body``
+    and ``asked_at`` (the note's text and when its save was asked for), the draft holds
+    other words written since: a save kept while the database was away is made later,
+    and its author may have gone on writing (a switch of user kept their text as the
+    draft, and they continued it); those words are newer than the note, and stay."""
     draft = _find(session, viewer, case_id, supersedes_id) if huddle_key is None \
         else _huddle_draft(session, viewer, case_id, huddle_key)
-    if draft is not None:
-        session.delete(draft)
+    if draft is None:
+        return
+    if saved_body is not None and asked_at is not None and draft.body != saved_body \
+            and _utc(draft.updated_at) > _utc(asked_at):
+        return
+    session.delete(draft)
 
 
 @dataclass

@@ -206,7 +206,7 @@ def _write_note(backend: Backend, viewer: Viewer, note: NoteInput, body: str,
         audit.note_written(session, viewer, row)
         if viewer.purpose == "individual":
             drafts.delete_in(session, viewer, case.id, note.supersedes_id,
-                             huddle_key=huddle_key)
+                             huddle_key=huddle_key, saved_body=body, asked_at=now)
         follow_up = None
         # A correction to a template any earlier revision had has its follow-up already
         # (from that revision; also after A, B and back to A): a second one would be
