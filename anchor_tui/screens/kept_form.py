@@ -201,5 +201,7 @@ class KeepsTypedForm(AsksBeforeQuit):
             return None
         viewer, backend, _target, _case = self._kept_for
         target, case_id = self.form_target()  # (a case read since it opened, now known)
+        # Given back a kept copy: this form replaces it; else it is kept beside any other.
+        replaces = self._kept.saved_at if self._kept is not None else None
         return partial(keep_form, backend, viewer, self.form_kind(), target, self.form_fields(),
-                       case_id=case_id)
+                       case_id=case_id, replaces=replaces)

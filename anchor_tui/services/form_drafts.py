@@ -11,8 +11,10 @@ The API knows nothing of any one form: a form is named by its ``kind`` (``"task"
 names it: ``case_target(12)`` is ``"case:12"``), and its fields are a JSON object the
 form itself writes and reads back. So anything else typed by someone who has gone (a
 change the database refused after its maker left the terminal) can be kept the same
-way. One kept form per author, kind and target: the newest typed replaces the one
-before.
+way. A form given back and kept again replaces the copy it was given; any other form of
+the same kind and target, with other words, is kept beside it (its target then carries
+a slot, ``case:12#2``) and given back after it, oldest first: two forms open at once,
+or a refusal kept after a takeover kept another, never write over each other.
 
 A change typed in a form and kept for the database while it was away may be refused
 when the database is back (a conflict, a rule), after its maker has left the terminal:
@@ -47,7 +49,9 @@ from anchor_tui.services.backend import Backend
 from anchor_tui.services.drafts import author_viewer
 
 MAX_KIND = 32
-MAX_TARGET = 64
+MAX_TARGET = 56
+"""A form's own target; a slot (``#2``) may follow it in the row (64 characters)."""
+SLOT = "#"
 REFUSAL_FIELD = "_refused"
 """The field of a kept form holding why the change typed in it was refused (our words:
 the refusal's message and fix); no form writes a field of that name."""
@@ -72,10 +76,15 @@ class KeptForm:
     kept as typed, never saved)."""
 
 
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # (SQLite gives a column back naive, in UTC.)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 def _read_kept(row: FormDraft) -> KeptForm:
     fields = fields_from_json(row.fields)
     refusal = fields.pop(REFUSAL_FIELD, None)
-    return KeptForm(row.kind, row.target, row.case_id, fields, row.saved_at,
+    return KeptForm(row.kind, base_target(row.target), row.case_id, fields, row.saved_at,
                     refusal if isinstance(refusal, str) and refusal else None)
 
 
@@ -111,10 +120,28 @@ def _check_name(kind: str, target: str) -> None:
         raise ValueError("a kept form's kind and target are short names")
 
 
-def _find(session: Session, author: Viewer, kind: str, target: str) -> FormDraft | None:
-    return session.scalars(select(FormDraft).where(
+def _family(session: Session, author: Viewer, kind: str, target: str) -> list[FormDraft]:
+    """The author's kept ``kind`` forms about ``target`` (in any slot), oldest first."""
+    return list(session.scalars(select(FormDraft).where(
         FormDraft.author_id == author.user_id, FormDraft.kind == kind,
-        FormDraft.target == target)).first()
+        (FormDraft.target == target)
+        | FormDraft.target.startswith(target + SLOT, autoescape=True))
+        .order_by(FormDraft.saved_at, FormDraft.id)))
+
+
+def base_target(stored: str) -> str:
+    """The form's own target of a row's (without its slot)."""
+    return stored.split(SLOT, 1)[0]
+
+
+def _free_slot(rows: list[FormDraft], target: str) -> str:
+    taken = {row.target for row in rows}
+    if target not in taken:
+        return target
+    number = 2
+    while f"{target}{SLOT}{number}" in taken:
+        number += 1
+    return f"{target}{SLOT}{number}"
 
 
 NOTIFICATION_TARGET = "notification:"
@@ -138,12 +165,14 @@ def _case_of(session: Session, author: Viewer, target: str) -> int | None:
 
 
 def keep_form(backend: Backend, viewer: Viewer, kind: str, target: str,
-              fields: Mapping[str, Any], *, case_id: int | None = None
-              ) -> dt.datetime | None:
-    """Keep ``fields`` as the author's ``kind`` form about ``target`` (replacing one kept
-    before); no fields: drop it. When it was kept (None: nothing is). Runs off the UI
-    thread (``SavesDraftsAside``): database work only. Raises ``AnchorError`` for fields
-    too long to keep, ``DatabaseError`` when the database cannot be reached."""
+              fields: Mapping[str, Any], *, case_id: int | None = None,
+              replaces: dt.datetime | None = None) -> dt.datetime | None:
+    """Keep ``fields`` as the author's ``kind`` form about ``target``. ``replaces``: the
+    ``saved_at`` of the kept copy this form was given back (it is replaced; no fields:
+    dropped); otherwise a kept form with the same words is the same (kept again), and
+    one with other words stays beside it. When it was kept (None: nothing is). Runs off
+    the UI thread (``SavesDraftsAside``): database work only. Raises ``AnchorError`` for
+    fields too long to keep, ``DatabaseError`` when the database cannot be reached."""
     _check_name(kind, target)
     stored = fields_json(fields)
     if len(stored) > MAX_FIELDS_CHARS:
@@ -153,18 +182,21 @@ def keep_form(backend: Backend, viewer: Viewer, kind: str, target: str,
     for attempt in range(2):
         try:
             with backend.sessions.write(author) as session:
-                row = _find(session, author, kind, target)
+                rows = _family(session, author, kind, target)
+                given = next((r for r in rows if replaces is not None
+                              and _utc(r.saved_at) == _utc(replaces)), None)
+                row = given or next((r for r in rows if r.fields == stored), None)
                 if not fields:
-                    if row is not None:
-                        session.delete(row)
+                    if given is not None:
+                        session.delete(given)
                     return None
                 now = utcnow()
                 if case_id is None:
                     case_id = _case_of(session, author, target)
                 if row is None:
                     session.add(FormDraft(author_id=author.user_id, case_id=case_id,
-                                          kind=kind, target=target, fields=stored,
-                                          saved_at=now))
+                                          kind=kind, target=_free_slot(rows, target),
+                                          fields=stored, saved_at=now))
                 else:
                     row.case_id, row.fields, row.saved_at = case_id, stored, now
                 return now
@@ -196,10 +228,8 @@ def load_form(backend: Backend, viewer: Viewer, kind: str, target: str) -> KeptF
     if viewer.purpose != "individual":
         return None
     with backend.sessions.read(viewer) as session:
-        row = _find(session, viewer, kind, target)
-        if row is None:
-            return None
-        return _read_kept(row)
+        rows = _family(session, viewer, kind, target)
+        return _read_kept(rows[0]) if rows else None
 
 
 def discard_form(backend: Backend, viewer: Viewer, kind: str, target: str, *,
@@ -212,8 +242,11 @@ def discard_form(backend: Backend, viewer: Viewer, kind: str, target: str, *,
     _check_name(kind, target)
     author = author_viewer(viewer)
     with backend.sessions.write(author) as session:
-        row = _find(session, author, kind, target)
-        if row is None or (kept_at is not None and row.saved_at != kept_at):
+        rows = _family(session, author, kind, target)
+        row = rows[0] if rows and kept_at is None else next(
+            (r for r in rows if kept_at is not None and _utc(r.saved_at) == _utc(kept_at)),
+            None)
+        if row is None:
             return False
         session.delete(row)
         return True

@@ -44,7 +44,7 @@ from anchor_tui.db.search_tables import compact_search_tables
 from anchor_tui.db.types import utcnow
 from anchor_tui.services import audit
 from anchor_tui.services.backend import Backend
-from anchor_tui.services.form_drafts import case_target
+from anchor_tui.services.form_drafts import base_target, case_target
 
 ERASED_FIRST_NAME = "Erased"
 ERASED_LAST_NAME = "person"
@@ -169,9 +169,13 @@ def _erase_case(backend: Backend, item: CaseErasure, now: dt.datetime) -> None:
             # entered in error and kept for its author, hold words of it: they go too.
             session.execute(delete(Draft).where(Draft.supersedes_id.in_(item.note_ids))
                             .execution_options(synchronize_session=False))
-            session.execute(delete(FormDraft).where(FormDraft.target.in_(
-                [case_target(item.case_id, ("note", n)) for n in item.note_ids]))
-                .execution_options(synchronize_session=False))
+            about = {case_target(item.case_id, ("note", n)) for n in item.note_ids}
+            kept = [row_id for row_id, target in session.execute(
+                select(FormDraft.id, FormDraft.target).where(
+                    FormDraft.case_id == item.case_id)) if base_target(target) in about]
+            if kept:
+                session.execute(delete(FormDraft).where(FormDraft.id.in_(kept))
+                                .execution_options(synchronize_session=False))
         if item.case_content:
             case_id = item.case_id
             session.execute(delete(Draft).where(Draft.case_id == case_id)

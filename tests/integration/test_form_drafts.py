@@ -55,16 +55,38 @@ def test_a_kept_form_is_given_back_to_its_author_as_typed(world: TeamWorld) -> N
     assert load_form(world.backend, nurse, "consent", case_target(world.case_b)) is None
 
 
-def test_the_newest_typed_replaces_the_one_kept_before(world: TeamWorld) -> None:
+def count_kept(world: TeamWorld) -> int:
+    with world.backend.sessions.system("test: kept forms") as s:
+        return s.scalar(select(func.count()).select_from(m.FormDraft)) or 0
+
+
+def test_a_form_given_back_replaces_its_copy_and_another_is_kept_beside_it(
+        world: TeamWorld) -> None:
+    """Two forms of one kind about one thing (open at once, or a refusal kept after a
+    takeover kept the other): neither writes over the other; they are given back oldest
+    first. A form given back and kept again replaces the copy it was given."""
     nurse, target = world.viewers["nurse"], case_target(world.case_a)
     keep_form(world.backend, nurse, "task", target, {"title": "first"}, case_id=world.case_a)
     keep_form(world.backend, nurse, "task", target, {"title": "second"},
               case_id=world.case_a)
-    kept = load_form(world.backend, nurse, "task", target)
-    assert kept is not None and kept.fields == {"title": "second"}
-    with world.backend.sessions.system("test: kept forms") as s:
-        assert s.scalar(select(func.count()).select_from(m.FormDraft)) == 1
-    # Nothing typed any more: nothing is kept.
+    keep_form(world.backend, nurse, "task", target, {"title": "second"},
+              case_id=world.case_a)  # (the same words: the same form, kept again)
+    assert count_kept(world) == 2
+    given = load_form(world.backend, nurse, "task", target)
+    assert given is not None and given.fields == {"title": "first"}
+    assert given.target == target  # (the form's own, whichever slot holds it)
+    keep_form(world.backend, nurse, "task", target, {"title": "first, changed"},
+              case_id=world.case_a, replaces=given.saved_at)
+    assert count_kept(world) == 2
+    assert discard_form(world.backend, nurse, "task", target, kept_at=given.saved_at) \
+        is False, "the copy was replaced: its moment is another"
+    first = load_form(world.backend, nurse, "task", target)
+    assert first is not None and first.fields == {"title": "second"}
+    assert discard_form(world.backend, nurse, "task", target, kept_at=first.saved_at)
+    last = load_form(world.backend, nurse, "task", target)
+    assert last is not None and last.fields == {"title": "first, changed"}
+    # Given back and emptied: dropped. Nothing typed into a new form: nothing kept.
+    assert keep_form(world.backend, nurse, "task", target, {}, replaces=last.saved_at) is None
     assert keep_form(world.backend, nurse, "task", target, {}) is None
     assert load_form(world.backend, nurse, "task", target) is None
 
@@ -204,6 +226,7 @@ def test_the_fields_come_back_exactly_as_kept(world: TeamWorld,
     keep_form(world.backend, nurse, "reason:stage", target, fields, case_id=world.case_a)
     kept = load_form(world.backend, nurse, "reason:stage", target)
     assert kept is not None and kept.fields == fields
+    assert discard_form(world.backend, nurse, "reason:stage", target, kept_at=kept.saved_at)
 
 
 def test_fields_that_are_not_json_are_refused(world: TeamWorld) -> None:
@@ -262,14 +285,14 @@ def test_a_late_discard_leaves_a_form_kept_again_since(world: TeamWorld) -> None
     """A form given back and then saved drops the kept copy it was given, in a worker
     that may wait for the database; should this save be refused after its author left
     meanwhile, the refusal is kept under the same kind and target first. The late
-    discard must not take that one: its author has not seen those words."""
+    discard takes only the copy it was given: the refusal, never seen, stays."""
     nurse, target = world.viewers["nurse"], case_target(world.case_a)
     keep_form(world.backend, nurse, "task", target, {"title": "first"}, case_id=world.case_a)
     given = load_form(world.backend, nurse, "task", target)
     assert given is not None
     keep_refused(world.backend, nurse, "task", target, {"title": "second"},
                  "The case changed meanwhile.", case_id=world.case_a)
-    assert not discard_form(world.backend, nurse, "task", target, kept_at=given.saved_at)
+    assert discard_form(world.backend, nurse, "task", target, kept_at=given.saved_at)
     kept = load_form(world.backend, nurse, "task", target)
     assert kept is not None and kept.fields == {"title": "second"}
     assert discard_form(world.backend, nurse, "task", target, kept_at=kept.saved_at)

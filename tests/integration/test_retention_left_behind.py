@@ -104,6 +104,10 @@ def test_a_note_erased_by_its_category_period_takes_its_correction_draft_with_it
                           kind="reason:error", target=case_target(case.id, ("note", health)),
                           fields=fields_json({"reason": words}), saved_at=now))
         s.add(m.FormDraft(author_id=world.viewers["nurse"].user_id, case_id=case.id,
+                          kind="reason:error",
+                          target=case_target(case.id, ("note", health)) + "#2",
+                          fields=fields_json({"reason": words + "!"}), saved_at=now))
+        s.add(m.FormDraft(author_id=world.viewers["nurse"].user_id, case_id=case.id,
                           kind="task", target=case_target(case.id), fields='{"title": "t"}',
                           saved_at=now))
     (plan,) = retention.plan(backend, now)

@@ -5,7 +5,8 @@ editor with what was typed since); a draft continued while the note's save waite
 not deleted by that save; forms open behind the lock are kept when someone quits there;
 a huddle's decision refused after the roster changed is said to the room (without its
 words); an editor that could not open (the database away) keeps its text on screen
-and tries again, never closing on "keep it as a draft" with nothing kept."""
+and tries again, never closing on "keep it as a draft" with nothing kept; two forms of
+the same kind about the same case, kept at once, are both kept."""
 
 from __future__ import annotations
 
@@ -227,3 +228,91 @@ async def test_text_typed_while_the_editor_could_not_open_is_kept_once_it_opens(
         await settle(pilot)
         assert not isinstance(app.screen, NoteEditorScreen)
         assert drafts_of(demo_backend, "social") == ["Seen at school"]
+
+
+async def test_two_task_forms_open_at_a_takeover_are_both_kept(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: Any) -> None:
+    """social adds task T1 while the server is away (kept). She opens the task form on
+    the same case again and types T2. The server comes back; T1 is refused (the nurse
+    left the case) and its form is given back over the T2 form. The terminal is taken
+    over: both forms are kept for her (the one given back replaces its own copy; the
+    other is kept beside it)."""
+    from sqlalchemy import delete
+    from textual.widgets import Input
+
+    from anchor_tui.db import models as m
+    from anchor_tui.messages import ConnectionRestored
+    from anchor_tui.screens import task_form
+    from anchor_tui.screens.task_form import TaskFormScreen
+    from tests.ui.test_forms_kept_at_takeover import kept_forms, take_over
+    from tests.ui.test_lock_holds_screens import fails_once
+    from tests.ui.test_note_editor import CASE, asked, user_id
+    from tests.ui.test_task_form_kept import TITLE, add_while_away
+
+    second = "Book the interpreter for the family meeting"
+    monkeypatch.setattr(task_form, "add_task", fails_once(task_form.add_task))
+    app = make_app()
+    nurse = user_id(demo_backend, "nurse")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await add_while_away(app, pilot, demo_backend, assignee="nurse")
+        assert len(save_queue(app).waiting) == 1
+        await pilot.press("t")  # the task form again, on the same case
+        typing = await asked(app, pilot, TaskFormScreen)
+        assert isinstance(typing, TaskFormScreen)
+        await settle(pilot)
+        typing.query_one("#task-title", Input).value = second
+        with demo_backend.sessions.system("test: the nurse leaves the case") as s:
+            s.execute(delete(m.CaseMember).where(m.CaseMember.case_id == CASE,
+                                                 m.CaseMember.user_id == nurse))
+        app.post_message(ConnectionRestored())
+        await until(pilot, lambda: isinstance(app.screen, TaskFormScreen)
+                    and app.screen is not typing)
+        await settle(pilot)
+        given_back = app.screen
+        assert given_back.query_one("#task-title", Input).value == TITLE
+        assert typing.is_attached  # both forms open, one over the other
+        await take_over(app, pilot)
+        titles = [fields.get("title") for _k, _t, fields in kept_forms(demo_backend, "social")]
+    assert TITLE in titles and second in titles, f"kept at the takeover: {titles!r}"
+
+
+async def test_a_refusal_kept_after_a_takeover_does_not_replace_the_form_kept_there(
+        make_app: AppFactory, demo_backend: Backend, monkeypatch: Any) -> None:
+    """social adds task T1 while the server is away (kept in the queue), opens the task
+    form on the same case again and types T2. The server is back (the watcher has not
+    looked yet) and the terminal is taken over: T2 is kept as her task form. Then the
+    queue resumes and T1 is refused after she left: kept beside T2, never over it."""
+    from sqlalchemy import delete
+    from textual.widgets import Input
+
+    from anchor_tui.db import models as m
+    from anchor_tui.messages import ConnectionRestored
+    from anchor_tui.screens import task_form
+    from anchor_tui.screens.task_form import TaskFormScreen
+    from tests.ui.test_forms_kept_at_takeover import kept_forms, take_over
+    from tests.ui.test_lock_holds_screens import fails_once
+    from tests.ui.test_note_editor import CASE, asked, user_id
+    from tests.ui.test_task_done_kept import saves_running
+    from tests.ui.test_task_form_kept import TITLE, add_while_away
+
+    second = "Book the interpreter for the family meeting"
+    monkeypatch.setattr(task_form, "add_task", fails_once(task_form.add_task))
+    app = make_app()
+    nurse = user_id(demo_backend, "nurse")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await add_while_away(app, pilot, demo_backend, assignee="nurse")
+        await pilot.press("t")
+        typing = await asked(app, pilot, TaskFormScreen)
+        assert isinstance(typing, TaskFormScreen)
+        await settle(pilot)
+        typing.query_one("#task-title", Input).value = second
+        await take_over(app, pilot)
+        assert [f.get("title") for _k, _t, f in kept_forms(demo_backend, "social")] == [second]
+        with demo_backend.sessions.system("test: the nurse leaves the case") as s:
+            s.execute(delete(m.CaseMember).where(m.CaseMember.case_id == CASE,
+                                                 m.CaseMember.user_id == nurse))
+        app.post_message(ConnectionRestored())
+        await until(pilot, lambda: save_queue(app).waiting == () and not saves_running(app))
+        await settle(pilot)
+        titles = [f.get("title") for _k, _t, f in kept_forms(demo_backend, "social")]
+    assert TITLE in titles and second in titles, f"kept for social: {titles!r}"
