@@ -81,11 +81,13 @@ class CaseRead(Message):
 class NotesRead(Message):
     """The next page of a case's notes was read for ``viewer``."""
 
-    def __init__(self, viewer: Viewer, case_id: int, page: NotePage) -> None:
+    def __init__(self, viewer: Viewer, case_id: int, page: NotePage, record: int) -> None:
         super().__init__()
         self.viewer = viewer
         self.case_id = case_id
         self.page = page
+        self.record = record
+        """Which reading of the case the page follows (``CaseScreen._records``)."""
 
 
 def _resolve(future: asyncio.Future[CaseRead | None], read: CaseRead | None) -> None:
@@ -132,6 +134,9 @@ class CaseScreen(CaseWork, AnchorScreen):
         self.record: CaseRecord | None = None
         self._more: NoteCursor | None = None
         self._reading_more = False
+        self._records = 0
+        """How many times the case was read (shown): a page of older notes read before
+        the last reading (a consent withdrawn since) is never added to it."""
         self._undrawn: list[NoteEntry] = []
         """Notes read but not drawn yet (drawn ``NOTES_AT_ONCE`` at a time)."""
         self.active_tab = "notes"
@@ -243,14 +248,14 @@ class CaseScreen(CaseWork, AnchorScreen):
                 first.get_loop().call_soon_threadsafe(_resolve, first, read)
 
     @work(thread=True, exclusive=True, group="case-notes", exit_on_error=False)
-    def load_more(self, after: NoteCursor) -> None:
+    def load_more(self, after: NoteCursor, record: int) -> None:
         viewer = self.host.viewer
         if viewer is None:
             return
         page = more_notes(self.host.backend, viewer, self.case_id, after,
                           now=moment_on(self.host.today()))
         if not get_current_worker().is_cancelled:
-            self.post_message(NotesRead(viewer, self.case_id, page))
+            self.post_message(NotesRead(viewer, self.case_id, page, record))
 
     async def on_case_read(self, message: CaseRead) -> None:
         if message.viewer != self.host.viewer:
@@ -259,6 +264,11 @@ class CaseScreen(CaseWork, AnchorScreen):
         if record is self.record:
             return  # shown already, before the first draw (on_mount)
         self.record = record
+        # Read again (a change: a consent withdrawn, a new day): a page of older notes
+        # asked for before is of the reading before, and never added to this one.
+        self._records += 1
+        self._reading_more = False
+        self.workers.cancel_group(self, "case-notes")
         today = self.host.today()
         self.query_one("#case-title", Static).update(title_content(record.summary))
         self.query_one("#case-summary", Static).update(summary_content(record.summary, today))
@@ -278,7 +288,8 @@ class CaseScreen(CaseWork, AnchorScreen):
             self.call_after_refresh(scroll.scroll_to, y=place, animate=False)
 
     async def on_notes_read(self, message: NotesRead) -> None:
-        if message.viewer != self.host.viewer or message.case_id != self.case_id:
+        if message.viewer != self.host.viewer or message.case_id != self.case_id \
+                or message.record != self._records:
             return
         self._reading_more = False
         self._show_page(message.page)
@@ -348,7 +359,7 @@ class CaseScreen(CaseWork, AnchorScreen):
             self._draw_notes()
         elif self._more is not None and not self._reading_more:
             self._reading_more = True
-            self.load_more(self._more)
+            self.load_more(self._more, self._records)
 
     def action_consents_manage(self) -> None:
         """The consent screen of this case's young person. A consent recorded or withdrawn

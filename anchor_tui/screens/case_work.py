@@ -265,8 +265,9 @@ class CaseWork(Screen[None]):
             return
         choices = [(str(t.task_id), f"{t.title} · due {t.due.isoformat() if t.due else '—'}"
                     f" · {t.assignee or 'nobody'}") for t in tasks]
-        chosen = await self.app.push_screen_wait(ChoiceScreen("Mark which task done?",
-                                                              choices))
+        from anchor_tui.screens.task_picker import TaskPickerScreen
+
+        chosen = await self.app.push_screen_wait(TaskPickerScreen(self.case_id, choices))
         task = next((t for t in tasks if str(t.task_id) == chosen), None)
         if task is None:
             return

@@ -31,6 +31,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from anchor_tui.domain import Viewer
+from anchor_tui.errors import DatabaseError
 from anchor_tui.messages import CasesChanged
 from anchor_tui.palette import PaletteCommand
 from anchor_tui.saving import (
@@ -166,10 +167,18 @@ class ConsentScreen(AnchorScreen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app shows what went wrong (a refusal, a database problem): nothing is shown
-        # here that was not read.
-        if event.state == WorkerState.ERROR and event.worker.group == "consents" \
-                and self.history is None:
-            self.query_one("#consent-status", Static).update("Nothing to show.")
+        # here that was not read. Read again and refused (the viewer's membership ended,
+        # at midnight or on another terminal), what was read before goes too: it is no
+        # longer theirs to see. (The database away: what was read stays, as elsewhere.)
+        if event.state != WorkerState.ERROR or event.worker.group != "consents":
+            return
+        if self.history is not None and isinstance(event.worker.error, DatabaseError):
+            return
+        self.history = None
+        self.query_one("#consent-title", Static).update("Consents")
+        self.query_one("#consent-list", OptionList).clear_options()
+        self.query_one("#consent-detail", Static).update("")
+        self.query_one("#consent-status", Static).update("Nothing to show.")
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

@@ -21,8 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from anchor_tui.domain import Viewer
@@ -35,7 +34,6 @@ from anchor_tui.services.clock import moment_on
 from anchor_tui.services.disclosure import visible_notes
 from anchor_tui.services.notes import note_history
 from anchor_tui.widgets.case_record import note_content
-from anchor_tui.widgets.plain_text import plain
 
 
 class RevisionsRead(Message):
@@ -205,24 +203,7 @@ class NotePickerScreen(ChoiceScreen):
     def on_notes_still_shown(self, message: NotesStillShown) -> None:
         if message.viewer != cast(Host, self.app).viewer:
             return
-        kept = [(value, label) for value, label in self.choices
-                if int(value) in message.note_ids]
-        if not kept:
-            self.dismiss(None)
-            return
-        if kept == self.choices:
-            return
-        options = self.query_one("#choice-list", OptionList)
-        at = options.highlighted or 0
-        current = self.choices[at][0] if at < len(self.choices) else None
-        # The highlight stays on its note, or moves to the next one still offered.
-        following = [value for value, _ in self.choices[at:] if int(value) in message.note_ids]
-        place = current if current in dict(kept) else (following[0] if following
-                                                        else kept[-1][0])
-        self.choices = kept
-        options.clear_options()
-        options.add_options([Option(plain(label), id=value) for value, label in kept])
-        options.highlighted = [value for value, _ in kept].index(place)
+        self.keep_choices({str(note_id) for note_id in message.note_ids})
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:  # to the app's one error handler

@@ -85,6 +85,27 @@ class ChoiceScreen(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    def keep_choices(self, still: set[str]) -> None:
+        """Only the choices whose value is in ``still`` stay offered (what they name was
+        read again, and the viewer may no longer see some of it); none left: closed."""
+        kept = [(value, label) for value, label in self.choices if value in still]
+        if not kept:
+            self.dismiss(None)
+            return
+        if kept == self.choices:
+            return
+        options = self.query_one("#choice-list", OptionList)
+        at = options.highlighted or 0
+        current = self.choices[at][0] if at < len(self.choices) else None
+        # The highlight stays on its choice, or moves to the next one still offered.
+        following = [value for value, _ in self.choices[at:] if value in still]
+        place = current if current in dict(kept) else (following[0] if following
+                                                        else kept[-1][0])
+        self.choices = kept
+        options.clear_options()
+        options.add_options([Option(plain(label), id=value) for value, label in kept])
+        options.highlighted = [value for value, _ in kept].index(place)
+
 
 def reason_kept_if_refused(viewer: Viewer | None, backend: Backend,
                            kept_as: tuple[str, str, int | None], reason: str
