@@ -102,6 +102,9 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
         self.session = TerminalSession()
         self.idle = IdleWatch(self.clock, self.settings.team.idle_lock_seconds)
         self._viewer_mode: str | None = None
+        self._closing_modes: set[str] = set()
+        """Contexts being replaced: no longer in use from the moment their replacement
+        starts to mount (``context_alive``), not only once it has."""
         self._lock_mode: str | None = None
         self._generation = 0
         self._held_notices: list[tuple[str, str, SeverityLevel, float | None, bool]] = []
@@ -157,6 +160,7 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
         closing = [mode for mode in (self._viewer_mode, self._lock_mode)
                    if mode is not None and not (behind_lock and mode == self._lock_mode)]
         savers = self._draft_savers(closing)
+        self._closing_modes.update(closing)
         self._generation += 1
         name = f"viewer-{self._generation}"
         self.add_mode(name, partial(self._styled_now, first))
@@ -168,6 +172,7 @@ class SharedTerminal(ScreenRouting, HuddleTerminal):
             self._viewer_mode, self._lock_mode = name, None
         for mode in closing:
             await self._remove_context(mode)
+        self._closing_modes.difference_update(closing)
         self.viewer = self.session.viewer
         self.forget_what_was_shown()
         self.idle.touch()

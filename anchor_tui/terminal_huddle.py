@@ -201,50 +201,59 @@ class HuddleTerminal(App[None]):
             return
         await self._show_roster(message.roster, None)
 
+    _roster_changes = 0
+    """Roster changes told so far: a read of the roster made before the latest is stale."""
+
     async def on_roster_changed(self, message: RosterChanged) -> None:
-        """Someone joined or left: the roster is read again from the database, which
-        alone says who is present. A change's own roster may be out of date by the time
-        it arrives (a leave read before a join written at the same moment), and a join
-        written as its form was closed by another change arrives on its own: trusting
-        the last message to arrive left a person present off the screen's audience."""
-        if self.session.roster is None or \
-                self.session.roster.huddle_id != message.roster.huddle_id:
+        """Someone joined or left. The database alone says who is present: a change's
+        own roster may be out of date by the time it arrives (a leave read before a join
+        written at the same moment), and a join written as its form was closed by
+        another change arrives on its own. So the change narrows the screen at once
+        (everyone it or the screen counts present: a joiner is in the audience before
+        anything more is drawn), and only a read of the roster made after the latest
+        change may widen it (someone left)."""
+        from anchor_tui.services.huddle import joined_rosters
+
+        current = self.session.roster
+        if current is None or current.huddle_id != message.roster.huddle_id:
             return
-        self._read_roster(message.roster, message.resume_case)
+        self._roster_changes += 1
+        self._read_roster(message.roster.huddle_id, self._roster_changes,
+                          message.resume_case)
+        narrowed = joined_rosters(current, message.roster)
+        if narrowed != current:
+            await self._change_roster(narrowed, message.resume_case)
 
     @work(thread=True, exclusive=True, group="huddle-roster", exit_on_error=False)
-    def _read_roster(self, told: Roster, resume_case: int | None) -> None:
+    def _read_roster(self, huddle_id: int, change: int, resume_case: int | None) -> None:
         from textual.worker import get_current_worker
 
         from anchor_tui.errors import AnchorError
         from anchor_tui.services.huddle import current_roster
 
         try:
-            read: Roster | None = current_roster(self.backend, told.huddle_id)
+            read = current_roster(self.backend, huddle_id)
         except AnchorError as error:  # (the database away: the screen stays narrow)
             self.error_log.write(error)
-            read = None
+            return
         if not get_current_worker().is_cancelled:  # (a later change reads again)
-            self.post_message(RosterRead(told, read, resume_case))
+            self.post_message(RosterRead(read, change, resume_case))
 
     async def on_roster_read(self, message: RosterRead) -> None:
-        from anchor_tui.screens.huddle import save_time
-        from anchor_tui.services.huddle import joined_rosters
-
         current = self.session.roster
-        if current is None or current.huddle_id != message.told.huddle_id:
-            return
-        # Not read: everyone either says is present counts (the screen never shows more
-        # than all of them may see; a leave is shown when the database answers again).
-        roster = message.read if message.read is not None \
-            else joined_rosters(current, message.told)
-        if roster == current:
-            return
+        if current is None or current.huddle_id != message.roster.huddle_id \
+                or message.change != self._roster_changes or message.roster == current:
+            return  # (read before a later change: that change's own read decides)
+        await self._change_roster(message.roster, message.resume_case)
+
+    async def _change_roster(self, roster: Roster, resume_case: int | None) -> None:
+        from anchor_tui.screens.huddle import save_time
+
         viewer = self.session.viewer
         spent = self._huddle_time()
         if viewer is not None and spent is not None:
             save_time(self, self.backend, viewer, *spent, self.clock.now())
-        await self._show_roster(roster, message.resume_case)
+        await self._show_roster(roster, resume_case)
 
     async def _show_roster(self, roster: Roster, resume_case: int | None) -> None:
         from anchor_tui.screens.huddle import HuddleScreen

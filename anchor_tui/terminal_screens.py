@@ -38,6 +38,7 @@ class ScreenRouting(App[None]):
 
     session: TerminalSession
     _viewer_mode: str | None
+    _closing_modes: set[str]
     _lock_mode: str | None
 
     def push_screen(self, screen: Any, callback: Any = None, wait_for_dismiss: bool = False,
@@ -144,7 +145,8 @@ class ScreenRouting(App[None]):
         the server was away, made when it is back): False once it has closed (a switch
         of user, someone else at the lock)."""
         mode = self._viewer_mode
-        return lambda: mode is not None and mode == self._viewer_mode
+        return lambda: (mode is not None and mode == self._viewer_mode
+                        and mode not in self._closing_modes)
 
     def notifier(self) -> Callable[..., None]:
         """``notify`` for later: it says nothing once the context in use now has closed,

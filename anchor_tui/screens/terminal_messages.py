@@ -34,13 +34,12 @@ class RosterChanged(Message):
 
 
 class RosterRead(Message):
-    """The roster read from the database after a ``RosterChanged`` (``read``; None: it
-    could not be read, and ``told`` and the roster on screen are joined instead)."""
+    """The roster read from the database after the ``change``-th ``RosterChanged``."""
 
-    def __init__(self, told: Roster, read: Roster | None, resume_case: int | None) -> None:
+    def __init__(self, roster: Roster, change: int, resume_case: int | None) -> None:
         super().__init__()
-        self.told = told
-        self.read = read
+        self.roster = roster
+        self.change = change
         self.resume_case = resume_case
 
 

@@ -381,7 +381,9 @@ def delete_in(session: Session, viewer: Viewer, case_id: int,
         else _huddle_draft(session, viewer, case_id, huddle_key)
     if draft is None:
         return
-    if saved_body is not None and asked_at is not None and draft.body != saved_body \
+    # (The note's text is saved trimmed, the draft's as typed: the same words either way.)
+    if saved_body is not None and asked_at is not None \
+            and draft.body.strip() != saved_body.strip() \
             and _utc(draft.updated_at) > _utc(asked_at):
         return
     session.delete(draft)
