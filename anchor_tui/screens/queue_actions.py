@@ -154,10 +154,14 @@ class QueueActions(Screen[None]):
             self.notify(f"Nobody works {ref.person_label}'s case yet: take it first (t).",
                         title="Nobody to choose")
             return
+        from anchor_tui.screens.task_picker import TaskQuestionScreen
+
         what = "lead"
         if item.task_id is not None:
-            chosen = await self.app.push_screen_wait(ChoiceScreen(
-                f"Assign on {ref.person_label}'s case",
+            # The task's title, as read, on screen until answered: the question closes
+            # if the task is no longer the viewer's to see (a consent withdrawn).
+            chosen = await self.app.push_screen_wait(TaskQuestionScreen(
+                ref.case_id, item.task_id, f"Assign on {ref.person_label}'s case",
                 [("task", f"Give the task “{item.what}” to someone"),
                  ("lead", "Choose who leads the case")]))
             if chosen is None:
@@ -172,8 +176,11 @@ class QueueActions(Screen[None]):
         people = [(str(m.user_id), label(m)) for m in members]
         title = (f"Give “{item.what}” to" if what == "task"
                  else f"Who leads {ref.person_label}'s case?")
-        person = await self.app.push_screen_wait(ChoiceScreen(title, people,
-                                                              note="The case's members now."))
+        question = (TaskQuestionScreen(ref.case_id, item.task_id, title, people,
+                                       note="The case's members now.")
+                    if what == "task" and item.task_id is not None
+                    else ChoiceScreen(title, people, note="The case's members now."))
+        person = await self.app.push_screen_wait(question)
         if person is None:
             return
         name = next(m.display_name for m in members if str(m.user_id) == person)
