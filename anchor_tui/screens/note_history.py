@@ -22,13 +22,13 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
 from anchor_tui.domain import Viewer
 from anchor_tui.errors import AnchorError
 from anchor_tui.messages import CasesChanged
 from anchor_tui.screens.modal import AnchorModal, Host
-from anchor_tui.screens.prompt import ChoiceScreen
+from anchor_tui.screens.prompt import CaseChoiceScreen
 from anchor_tui.services.case_view import NoteEntry
 from anchor_tui.services.clock import moment_on
 from anchor_tui.services.disclosure import visible_notes
@@ -43,15 +43,6 @@ class RevisionsRead(Message):
         super().__init__()
         self.viewer = viewer
         self.entries = entries
-
-
-class NotesStillShown(Message):
-    """Which of the offered notes ``viewer`` may still see."""
-
-    def __init__(self, viewer: Viewer, note_ids: frozenset[int]) -> None:
-        super().__init__()
-        self.viewer = viewer
-        self.note_ids = note_ids
 
 
 def _title(count: int) -> str:
@@ -178,33 +169,13 @@ def _revision(entry: NoteEntry) -> Static:
     return Static(note_content(entry), id=f"revision-{entry.note_id}", classes="revision")
 
 
-class NotePickerScreen(ChoiceScreen):
+class NotePickerScreen(CaseChoiceScreen):
     """The notes of a case offered for their history (each by its first line)."""
 
     def __init__(self, case_id: int, choices: Sequence[tuple[str, str]]) -> None:
-        super().__init__("History of which note?", choices)
-        self.case_id = case_id
+        super().__init__(case_id, "History of which note?", choices)
 
-    def on_cases_changed(self, message: CasesChanged) -> None:
-        if message.touches(self.case_id):
-            self.read_again()
-
-    @work(thread=True, exclusive=True, group="note-picker", exit_on_error=False)
-    def read_again(self) -> None:
-        host = cast(Host, self.app)
-        viewer = host.viewer
-        if viewer is None:
-            return
+    def still_offered(self, host: Host, viewer: Viewer) -> frozenset[str]:
         shown = visible_notes(host.backend, viewer, [int(v) for v, _ in self.choices],
                               moment_on(host.today()))
-        if not get_current_worker().is_cancelled:
-            self.post_message(NotesStillShown(viewer, shown))
-
-    def on_notes_still_shown(self, message: NotesStillShown) -> None:
-        if message.viewer != cast(Host, self.app).viewer:
-            return
-        self.keep_choices({str(note_id) for note_id in message.note_ids})
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:  # to the app's one error handler
-            self.app.post_message(Worker.StateChanged(event.worker, event.state))
+        return frozenset(str(note_id) for note_id in shown)

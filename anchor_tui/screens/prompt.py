@@ -12,14 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from anchor_tui.domain import Viewer
+from anchor_tui.messages import CasesChanged
 from anchor_tui.paste_input import OneLineInput
 from anchor_tui.saving import KeepIfRefused
 from anchor_tui.screens.confirm import DiscardQuestion
@@ -105,6 +109,57 @@ class ChoiceScreen(ModalScreen[str | None]):
         options.clear_options()
         options.add_options([Option(plain(label), id=value) for value, label in kept])
         options.highlighted = [value for value, _ in kept].index(place)
+
+
+class StillOffered(Message):
+    """Which of a case question's choices ``viewer`` may still be offered."""
+
+    def __init__(self, viewer: Viewer, values: frozenset[str]) -> None:
+        super().__init__()
+        self.viewer = viewer
+        self.values = values
+
+
+class CaseChoiceScreen(ChoiceScreen):
+    """A question whose choices name things of one case (its notes, its tasks), filled
+    from what was read when it was asked. At every change to the case it reads again
+    which of them the viewer may still see (:meth:`still_offered`, database work off
+    the UI thread) and keeps only those (:meth:`offered`; none left: closed): a consent
+    withdrawn meanwhile never leaves a note's or a task's words on screen."""
+
+    def __init__(self, case_id: int, title: str, choices: Sequence[tuple[str, str]],
+                 note: str = "") -> None:
+        super().__init__(title, choices, note=note)
+        self.case_id = case_id
+
+    def still_offered(self, host: Host, viewer: Viewer) -> frozenset[str]:
+        """The values of the choices the viewer may still see (runs in a thread)."""
+        raise NotImplementedError
+
+    def offered(self, values: frozenset[str]) -> None:
+        self.keep_choices(set(values))
+
+    def on_cases_changed(self, message: CasesChanged) -> None:
+        if message.touches(self.case_id):
+            self.read_again()
+
+    @work(thread=True, exclusive=True, group="case-choice", exit_on_error=False)
+    def read_again(self) -> None:
+        host = cast(Host, self.app)
+        viewer = host.viewer
+        if viewer is None:
+            return
+        still = self.still_offered(host, viewer)
+        if not get_current_worker().is_cancelled:
+            self.post_message(StillOffered(viewer, still))
+
+    def on_still_offered(self, message: StillOffered) -> None:
+        if message.viewer == cast(Host, self.app).viewer:
+            self.offered(message.values)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:  # to the app's one error handler
+            self.app.post_message(Worker.StateChanged(event.worker, event.state))
 
 
 def reason_kept_if_refused(viewer: Viewer | None, backend: Backend,

@@ -363,11 +363,6 @@ def discard_draft(backend: Backend, viewer: Viewer, case_id: int,
         return True
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    # (SQLite gives a column back naive, in UTC.)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
 def delete_in(session: Session, viewer: Viewer, case_id: int,
               supersedes_id: int | None, *, huddle_key: str | None = None,
               saved_body: str | None = None, asked_at: dt.datetime | None = None) -> None:
@@ -384,7 +379,7 @@ def delete_in(session: Session, viewer: Viewer, case_id: int,
     # (The note's text is saved trimmed, the draft's as typed: the same words either way.)
     if saved_body is not None and asked_at is not None \
             and draft.body.strip() != saved_body.strip() \
-            and _utc(draft.updated_at) > _utc(asked_at):
+            and draft.updated_at > asked_at:
         return
     session.delete(draft)
 

@@ -76,11 +76,6 @@ class KeptForm:
     kept as typed, never saved)."""
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    # (SQLite gives a column back naive, in UTC.)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
 def _read_kept(row: FormDraft) -> KeptForm:
     fields = fields_from_json(row.fields)
     refusal = fields.pop(REFUSAL_FIELD, None)
@@ -184,7 +179,7 @@ def keep_form(backend: Backend, viewer: Viewer, kind: str, target: str,
             with backend.sessions.write(author) as session:
                 rows = _family(session, author, kind, target)
                 given = next((r for r in rows if replaces is not None
-                              and _utc(r.saved_at) == _utc(replaces)), None)
+                              and r.saved_at == replaces), None)
                 row = given or next((r for r in rows if r.fields == stored), None)
                 if not fields:
                     if given is not None:
@@ -244,7 +239,7 @@ def discard_form(backend: Backend, viewer: Viewer, kind: str, target: str, *,
     with backend.sessions.write(author) as session:
         rows = _family(session, author, kind, target)
         row = rows[0] if rows and kept_at is None else next(
-            (r for r in rows if kept_at is not None and _utc(r.saved_at) == _utc(kept_at)),
+            (r for r in rows if kept_at is not None and r.saved_at == kept_at),
             None)
         if row is None:
             return False

@@ -69,13 +69,8 @@ def last_activity(session: Session, huddle_id: int) -> dt.datetime | None:
         session.scalar(select(func.max(m.HuddleItem.created_at))
                        .where(m.HuddleItem.huddle_id == huddle_id)),
     ]
-    known = [_aware(moment) for moment in moments if moment is not None]
+    known = [moment for moment in moments if moment is not None]
     return max(known) if known else None
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # (``max`` of a column comes back as the database gives it: SQLite's is naive UTC.)
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
 
 def left_on_moments(backend: Backend, now: dt.datetime, minutes: int
@@ -92,7 +87,7 @@ def left_on_moments(backend: Backend, now: dt.datetime, minutes: int
         for huddle_id, started in open_ones:
             last = last_activity(session, huddle_id)
             if last is not None and last < since:
-                found.append((huddle_id, _aware(started), last))
+                found.append((huddle_id, started, last))
     return found
 
 
@@ -131,7 +126,7 @@ def _end_at_last_activity(backend: Backend, huddle_id: int, directory: Path, *,
         last = last_activity(session, huddle_id)
         if huddle is None or huddle.ended_at is not None or last is None \
                 or (quiet_since is not None and last >= quiet_since) \
-                or (started_at is not None and _aware(huddle.started_at) != started_at):
+                or (started_at is not None and huddle.started_at != started_at):
             return None
         starter = session.get(m.User, huddle.started_by_id)
         assert starter is not None  # (RESTRICT: a user who started a huddle stays)

@@ -59,10 +59,6 @@ def machine_key() -> str:
     return hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:12]
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
-
-
 def _lock(file: IO[Any]) -> bool:
     """Lock the file without waiting: False when another process holds it."""
     assert fcntl is not None
@@ -119,7 +115,7 @@ class HuddleMarks:
             if not _lock(file):  # (a file of this very name, held: not possible)
                 raise OSError(f"could not lock {part.name}")
             file.write(json.dumps({"huddle_id": huddle_id,
-                                   "started_at": _aware(started_at).isoformat()}))
+                                   "started_at": started_at.isoformat()}))
             file.flush()
             os.fsync(file.fileno())
             os.replace(part, self._path(huddle_id))  # in place, locked already
@@ -171,9 +167,10 @@ class HuddleMarks:
                 continue
             try:
                 entry = json.loads(file.read())
-                orphan = Orphan(int(entry["huddle_id"]),
-                                _aware(dt.datetime.fromisoformat(entry["started_at"])),
-                                path, file)
+                started = dt.datetime.fromisoformat(entry["started_at"])
+                if started.tzinfo is None:
+                    raise ValueError("a mark's start is written with its zone")
+                orphan = Orphan(int(entry["huddle_id"]), started, path, file)
             except (OSError, ValueError, KeyError, TypeError):
                 # Not written by us, or cut short: nothing to end by it.
                 with suppress(OSError):
